@@ -1,0 +1,111 @@
+package dev.taskid.allocator;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
+
+/**
+ * The allocation state: counters (prefix to last number issued) and the idempotency keys of
+ * recent reservations. Mutable and owned by one thread at a time. Every change is recorded so
+ * that a batch whose persist failed can be rolled back to the last durable state.
+ */
+public final class Ledger {
+    /** Keys are forgotten after this many newer keys or this age, whichever comes first. */
+    public static final int MAX_KEYS = 10_000;
+    public static final Duration KEY_TTL = Duration.ofHours(24);
+
+    private final TreeMap<String, Long> counters = new TreeMap<>();
+    private final LinkedHashMap<String, KeyRecord> keys = new LinkedHashMap<>();
+    private final ArrayDeque<Runnable> undo = new ArrayDeque<>();
+
+    /** A reservation remembered by its idempotency key. */
+    public record KeyRecord(String key, String prefix, long count, long first, Instant at) {
+    }
+
+    public Ledger() {
+    }
+
+    /** A ledger holding the given durable values; nothing to roll back. */
+    public Ledger(Map<String, Long> counters, Collection<KeyRecord> keys) {
+        this.counters.putAll(counters);
+        for (KeyRecord k : keys) {
+            this.keys.put(k.key(), k);
+        }
+    }
+
+    /** Last number issued for {@code prefix}; 0 if none. */
+    public long counter(String prefix) {
+        return counters.getOrDefault(prefix, 0L);
+    }
+
+    public SortedMap<String, Long> counters() {
+        return Collections.unmodifiableSortedMap(counters);
+    }
+
+    public Collection<KeyRecord> keys() {
+        return Collections.unmodifiableCollection(keys.values());
+    }
+
+    public KeyRecord key(String key) {
+        return keys.get(key);
+    }
+
+    public void setCounter(String prefix, long value) {
+        Long old = counters.put(prefix, value);
+        undo.push(() -> {
+            if (old == null) {
+                counters.remove(prefix);
+            } else {
+                counters.put(prefix, old);
+            }
+        });
+    }
+
+    /** Remembers a key, forgetting the oldest ones beyond the count and age bounds. */
+    public void putKey(KeyRecord record) {
+        Instant horizon = record.at().minus(KEY_TTL);
+        Iterator<KeyRecord> it = keys.values().iterator();
+        while (it.hasNext()) {
+            KeyRecord oldest = it.next();
+            if (keys.size() < MAX_KEYS && !oldest.at().isBefore(horizon)) {
+                break;
+            }
+            it.remove();
+            undo.push(() -> restoreOldest(oldest));
+        }
+        keys.put(record.key(), record);
+        undo.push(() -> keys.remove(record.key()));
+    }
+
+    private void restoreOldest(KeyRecord record) {
+        // LinkedHashMap cannot insert at the head: rebuild, which only happens on rollback.
+        LinkedHashMap<String, KeyRecord> copy = new LinkedHashMap<>(keys);
+        keys.clear();
+        keys.put(record.key(), record);
+        keys.putAll(copy);
+    }
+
+    /** Whether anything changed since the last commit or rollback. */
+    public boolean dirty() {
+        return !undo.isEmpty();
+    }
+
+    /** The current values are durable: forget how to undo them. */
+    public void commit() {
+        undo.clear();
+    }
+
+    /** Returns to the values of the last commit. */
+    public void rollback() {
+        while (!undo.isEmpty()) {
+            undo.pop().run();
+        }
+    }
+}

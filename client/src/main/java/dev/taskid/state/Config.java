@@ -1,0 +1,152 @@
+package dev.taskid.state;
+
+import dev.taskid.protocol.ErrorCode;
+import dev.taskid.protocol.JsonLines;
+import dev.taskid.protocol.ProtocolException;
+import dev.taskid.protocol.TaskId;
+import dev.taskid.protocol.TaskIdException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Settings from {@code .taskid/config.json}; every field is optional.
+ *
+ * <pre>{"prefixes":["SEC","UX"], "extraPrefixes":["QA"], "maxBatch":1000, "lockTimeoutMs":5000,
+ *  "allowedUids":[1001], "prefixOptions":{"SEC":{"width":3}}}</pre>
+ */
+public record Config(Set<String> prefixes, int maxBatch, Duration lockTimeout, Set<Integer> allowedUids,
+                     Map<String, PrefixOptions> prefixOptions) {
+
+    public static final List<String> DEFAULT_PREFIXES = List.of(
+            "SEC", "PERF", "UX", "TEST", "DEV", "ARCH", "FIN", "DRY", "DOC", "DS", "MKT", "CNT", "INFRA", "OPS");
+    public static final int DEFAULT_MAX_BATCH = 1000;
+    /** Largest batch any config may allow: bounds response lines well below the line limit. */
+    public static final int MAX_BATCH_LIMIT = 10_000;
+    public static final Duration DEFAULT_LOCK_TIMEOUT = Duration.ofSeconds(5);
+
+    /** Per-prefix rendering: numbers zero-padded to {@code width} digits. */
+    public record PrefixOptions(int width) {
+        public static final PrefixOptions DEFAULT = new PrefixOptions(0);
+    }
+
+    public Config {
+        prefixes = java.util.Collections.unmodifiableSet(new LinkedHashSet<>(prefixes));
+        allowedUids = Set.copyOf(allowedUids);
+        prefixOptions = Map.copyOf(prefixOptions);
+    }
+
+    public static Config defaults() {
+        return new Config(new LinkedHashSet<>(DEFAULT_PREFIXES), DEFAULT_MAX_BATCH, DEFAULT_LOCK_TIMEOUT,
+                Set.of(), Map.of());
+    }
+
+    public boolean isValidPrefix(String prefix) {
+        return prefixes.contains(prefix);
+    }
+
+    public PrefixOptions options(String prefix) {
+        return prefixOptions.getOrDefault(prefix, PrefixOptions.DEFAULT);
+    }
+
+    public String format(String prefix, long number) {
+        return TaskId.format(prefix, number, options(prefix).width());
+    }
+
+    public Config withLockTimeout(Duration timeout) {
+        return new Config(prefixes, maxBatch, timeout, allowedUids, prefixOptions);
+    }
+
+    /** Reads the config file; a missing file means defaults. */
+    public static Config load(Path file, JsonLines json) {
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(file);
+        } catch (NoSuchFileException e) {
+            return defaults();
+        } catch (IOException e) {
+            throw new TaskIdException(ErrorCode.SYSTEM_ERROR, "cannot read " + file + ": " + e.getMessage());
+        }
+        try {
+            return parse(json.readObject(bytes, 0, bytes.length, null));
+        } catch (ProtocolException | ClassCastException e) {
+            throw invalid(file, e.getMessage());
+        } catch (TaskIdException e) {
+            throw invalid(file, e.getMessage());
+        }
+    }
+
+    private static TaskIdException invalid(Path file, String why) {
+        return new TaskIdException(ErrorCode.CONFIG_INVALID, file + " is invalid: " + why);
+    }
+
+    static Config parse(Map<String, Object> obj) {
+        Config d = defaults();
+        Set<String> prefixes = new LinkedHashSet<>(obj.containsKey("prefixes")
+                ? prefixList(obj.get("prefixes")) : d.prefixes());
+        if (obj.containsKey("extraPrefixes")) {
+            prefixes.addAll(prefixList(obj.get("extraPrefixes")));
+        }
+        if (prefixes.isEmpty()) {
+            throw new TaskIdException(ErrorCode.CONFIG_INVALID, "no prefixes configured");
+        }
+        int maxBatch = (int) number(obj, "maxBatch", d.maxBatch(), 1, MAX_BATCH_LIMIT);
+        long lockMs = number(obj, "lockTimeoutMs", d.lockTimeout().toMillis(), 0, 3_600_000);
+        Set<Integer> uids = new LinkedHashSet<>();
+        if (obj.get("allowedUids") instanceof List<?> list) {
+            for (Object o : list) {
+                uids.add((int) asLong(o, "allowedUids", 0, Integer.MAX_VALUE));
+            }
+        }
+        Map<String, PrefixOptions> options = new LinkedHashMap<>();
+        if (obj.get("prefixOptions") instanceof Map<?, ?> map) {
+            for (Map.Entry<?, ?> e : map.entrySet()) {
+                String prefix = String.valueOf(e.getKey());
+                if (!prefixes.contains(prefix)) {
+                    throw new TaskIdException(ErrorCode.CONFIG_INVALID,
+                            "prefixOptions names " + prefix + ", which is not a configured prefix");
+                }
+                @SuppressWarnings("unchecked")
+                Map<String, Object> o = (Map<String, Object>) e.getValue();
+                options.put(prefix, new PrefixOptions((int) number(o, "width", 0, 0, 15)));
+            }
+        }
+        return new Config(prefixes, maxBatch, java.time.Duration.ofMillis(lockMs), uids, options);
+    }
+
+    private static List<String> prefixList(Object value) {
+        if (!(value instanceof List<?> list)) {
+            throw new TaskIdException(ErrorCode.CONFIG_INVALID, "prefixes must be an array of strings");
+        }
+        List<String> out = new ArrayList<>();
+        for (Object o : list) {
+            if (!(o instanceof String s) || !TaskId.isPrefix(s)) {
+                throw new TaskIdException(ErrorCode.CONFIG_INVALID,
+                        "invalid prefix " + o + ": a prefix is an upper-case letter then up to 15 of A-Z, 0-9");
+            }
+            out.add(s);
+        }
+        return out;
+    }
+
+    private static long number(Map<String, Object> obj, String name, long absent, long min, long max) {
+        Object v = obj.get(name);
+        return v == null ? absent : asLong(v, name, min, max);
+    }
+
+    private static long asLong(Object v, String name, long min, long max) {
+        if (!(v instanceof Long l) || l < min || l > max) {
+            throw new TaskIdException(ErrorCode.CONFIG_INVALID,
+                    name + " must be an integer from " + min + " to " + max + ", got " + v);
+        }
+        return l;
+    }
+}

@@ -1,0 +1,208 @@
+package dev.taskid.state;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
+import dev.taskid.allocator.Ledger;
+import dev.taskid.protocol.ErrorCode;
+import dev.taskid.protocol.JsonLines;
+import dev.taskid.protocol.Protocol;
+import dev.taskid.protocol.ProtocolException;
+import dev.taskid.protocol.TaskId;
+import dev.taskid.protocol.TaskIdException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * {@code counters.json}: read and written only by the holder of the {@link StateLock}.
+ *
+ * <pre>{"version":1,"counters":{"SEC":19},"keys":[{"key":"k1","prefix":"SEC","count":2,"first":18,"at":"..."}]}</pre>
+ *
+ * <p>Writes are durable before they return: write {@code counters.json.tmp}, fsync it, rename
+ * it over {@code counters.json}, fsync the directory. A file that cannot be read back is
+ * never overwritten: it is reported as STATE_CORRUPT and a copy is kept beside it.
+ */
+public final class StateFile {
+    public static final int VERSION = 1;
+    private static final DateTimeFormatter STAMP =
+            DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
+
+    private final Path file;
+    private final Path tmp;
+    private final Path dir;
+    private final JsonLines json;
+    private final Clock clock;
+
+    public StateFile(Path file, JsonLines json, Clock clock) {
+        this.file = file;
+        this.tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        this.dir = file.toAbsolutePath().getParent();
+        this.json = json;
+        this.clock = clock;
+    }
+
+    public Path path() {
+        return file;
+    }
+
+    /** The stored ledger, or empty when the file does not exist yet. */
+    public Optional<Ledger> read() {
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(file);
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        } catch (IOException e) {
+            throw new TaskIdException(ErrorCode.SYSTEM_ERROR, "cannot read " + file + ": " + e.getMessage(), Map.of(), e);
+        }
+        try {
+            return Optional.of(parse(bytes));
+        } catch (ProtocolException | IllegalArgumentException | ClassCastException | DateTimeParseException e) {
+            throw corrupt(bytes, e.getMessage());
+        }
+    }
+
+    private Ledger parse(byte[] bytes) throws ProtocolException {
+        Map<String, Object> obj = json.readObject(bytes, 0, bytes.length, null);
+        if (!(obj.get("version") instanceof Long v) || v != VERSION) {
+            throw new IllegalArgumentException("unsupported version " + obj.get("version") + " (expected " + VERSION + ")");
+        }
+        if (!(obj.get("counters") instanceof Map<?, ?> counters)) {
+            throw new IllegalArgumentException("no \"counters\" object");
+        }
+        TreeMap<String, Long> values = new TreeMap<>();
+        for (Map.Entry<?, ?> e : counters.entrySet()) {
+            String prefix = (String) e.getKey();
+            if (!TaskId.isPrefix(prefix)) {
+                throw new IllegalArgumentException("invalid prefix " + prefix);
+            }
+            values.put(prefix, number(e.getValue(), prefix));
+        }
+        List<Ledger.KeyRecord> keys = new ArrayList<>();
+        if (obj.get("keys") instanceof List<?> list) {
+            for (Object o : list) {
+                Map<?, ?> k = (Map<?, ?>) o;
+                keys.add(new Ledger.KeyRecord((String) k.get("key"), (String) k.get("prefix"),
+                        number(k.get("count"), "count"), number(k.get("first"), "first"),
+                        Instant.parse((String) k.get("at"))));
+            }
+        }
+        return new Ledger(values, keys);
+    }
+
+    private static long number(Object value, String what) {
+        if (!(value instanceof Long l) || l < 0 || l > Protocol.MAX_NUMBER) {
+            throw new IllegalArgumentException(what + " is not a number from 0 to " + Protocol.MAX_NUMBER + ": " + value);
+        }
+        return l;
+    }
+
+    private TaskIdException corrupt(byte[] bytes, String why) {
+        String kept = keepCopy(bytes);
+        return new TaskIdException(ErrorCode.STATE_CORRUPT,
+                file + " is unreadable (" + why + "). It was left untouched" + kept + " and nothing was allocated. "
+                        + "To recover: inspect or move it aside, then rebuild with `taskid init` (scans TASKS.md), "
+                        + "`taskid import` (seed files) and `taskid set PREFIX N`; counters must not go below any ID "
+                        + "already handed out.",
+                Map.of("file", file.toString()), null);
+    }
+
+    /** Copies the unreadable file aside once per distinct content; returns a note for the message. */
+    private String keepCopy(byte[] bytes) {
+        try (DirectoryStream<Path> copies = Files.newDirectoryStream(dir, file.getFileName() + ".corrupt-*")) {
+            for (Path copy : copies) {
+                if (java.util.Arrays.equals(Files.readAllBytes(copy), bytes)) {
+                    return "; a copy is at " + copy;
+                }
+            }
+            Path copy = file.resolveSibling(file.getFileName() + ".corrupt-" + STAMP.format(clock.instant()));
+            Files.write(copy, bytes, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+            return "; a copy was saved as " + copy;
+        } catch (IOException e) {
+            return " (a copy could not be saved: " + e.getMessage() + ")";
+        }
+    }
+
+    /** Writes the ledger durably; on failure the old file is intact and SYSTEM_ERROR is thrown. */
+    public void write(Ledger ledger) {
+        byte[] bytes = encode(ledger);
+        try {
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                    StandardOpenOption.TRUNCATE_EXISTING)) {
+                ByteBuffer buf = ByteBuffer.wrap(bytes);
+                while (buf.hasRemaining()) {
+                    ch.write(buf);
+                }
+                ch.force(true);
+            }
+            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+                d.force(true);
+            }
+        } catch (IOException e) {
+            try {
+                Files.deleteIfExists(tmp);
+            } catch (IOException ignored) {
+                // the next successful write truncates it anyway
+            }
+            throw new TaskIdException(ErrorCode.SYSTEM_ERROR,
+                    "could not save " + file + " (" + describe(e) + "); nothing was allocated, the file is unchanged. "
+                            + "Fix the disk (space, read-only mount, permissions) and retry.",
+                    Map.of("file", file.toString()), e);
+        }
+    }
+
+    byte[] encode(Ledger ledger) {
+        byte[] body = json.write(g -> {
+            g.setPrettyPrinter(new DefaultPrettyPrinter());
+            g.writeStartObject();
+            g.writeNumberField("version", VERSION);
+            JsonLines.writeValue(g, "counters", ledger.counters());
+            if (!ledger.keys().isEmpty()) {
+                writeKeys(g, ledger);
+            }
+            g.writeEndObject();
+        });
+        byte[] out = java.util.Arrays.copyOf(body, body.length + 1);
+        out[body.length] = '\n';
+        return out;
+    }
+
+    private static void writeKeys(JsonGenerator g, Ledger ledger) throws IOException {
+        g.writeArrayFieldStart("keys");
+        for (Ledger.KeyRecord k : ledger.keys()) {
+            g.writeStartObject();
+            g.writeStringField("key", k.key());
+            g.writeStringField("prefix", k.prefix());
+            g.writeNumberField("count", k.count());
+            g.writeNumberField("first", k.first());
+            g.writeStringField("at", k.at().toString());
+            g.writeEndObject();
+        }
+        g.writeEndArray();
+    }
+
+    private static String describe(IOException e) {
+        String m = e.getMessage();
+        if (e instanceof java.nio.file.FileSystemException fse && fse.getReason() != null) {
+            m = fse.getReason();
+        }
+        return e.getClass().getSimpleName() + (m == null ? "" : ": " + m);
+    }
+}
