@@ -89,7 +89,7 @@ public final class Allocator {
                             + Protocol.MAX_NUMBER,
                     Map.of("counter", previous, "max", Protocol.MAX_NUMBER));
         }
-        Instant now = clock.instant();
+        Instant now = clock.instant().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
         ledger.setCounter(r.prefix(), previous + r.count());
         if (r.key() != null) {
             ledger.putKey(new Ledger.KeyRecord(r.key(), r.prefix(), r.count(), previous + 1, now));
@@ -137,7 +137,7 @@ public final class Allocator {
             } else {
                 long counter = ledger.counter(parsed.get().prefix());
                 reason = parsed.get().number() <= counter ? null
-                        : "not issued: counter at " + config.format(parsed.get().prefix(), counter)
+                        : "counter at " + config.format(parsed.get().prefix(), counter)
                                 + "; run: taskid reserve " + parsed.get().prefix();
             }
             checks.add(new Response.Validation.Check(text, reason == null, reason));
@@ -158,7 +158,7 @@ public final class Allocator {
         if (r.value() < previous && !r.force()) {
             return Response.Failure.of(r.id(), ErrorCode.COUNTER_DECREASE,
                     "lowering " + r.prefix() + " from " + previous + " to " + r.value()
-                            + " would hand out IDs again; pass force to do it anyway",
+                            + " would hand out IDs again; pass --force (protocol: \"force\":true) to do it anyway",
                     Map.of("counter", previous));
         }
         if (r.value() != previous) {

@@ -20,6 +20,9 @@ import java.util.TreeMap;
  * streaming API only: ObjectMapper would double the CLI's start-up time. Thread-safe.
  */
 public final class JsonLines {
+    private static final java.time.format.DateTimeFormatter TIMESTAMP =
+            java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(java.time.ZoneOffset.UTC);
+
     private final JsonFactory factory = new JsonFactory();
 
     // ---------------------------------------------------------------- requests
@@ -111,7 +114,7 @@ public final class JsonLines {
                 g.writeNumberField("previous", r.previous());
                 g.writeNumberField("counter", r.counter());
                 g.writeNumberField("next", r.next());
-                g.writeStringField("reservedAt", r.reservedAt().toString());
+                g.writeStringField("reservedAt", timestamp(r.reservedAt()));
                 if (r.replayed()) {
                     g.writeBooleanField("replayed", true);
                 }
@@ -326,6 +329,11 @@ public final class JsonLines {
     @FunctionalInterface
     public interface Body {
         void write(JsonGenerator g) throws IOException;
+    }
+
+    /** JavaScript's toISOString form, always with milliseconds: {@code 2026-02-19T18:00:00.000Z}. */
+    public static String timestamp(Instant instant) {
+        return TIMESTAMP.format(instant);
     }
 
     public JsonFactory factory() {

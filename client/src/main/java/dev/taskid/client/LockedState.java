@@ -1,0 +1,68 @@
+package dev.taskid.client;
+
+import dev.taskid.allocator.Allocator;
+import dev.taskid.protocol.JsonLines;
+import dev.taskid.protocol.Protocol;
+import dev.taskid.protocol.Request;
+import dev.taskid.protocol.Response;
+import dev.taskid.protocol.Version;
+import dev.taskid.state.Config;
+import dev.taskid.state.StateLock;
+import dev.taskid.state.StateStore;
+import java.time.Clock;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The file-lock mode: this process applies a request itself while holding the state lock,
+ * with the same store and allocator the daemon uses. Read, apply, save durably, release.
+ */
+final class LockedState implements AutoCloseable {
+    private final StateStore store;
+    private final Config config;
+    private final Allocator allocator;
+
+    LockedState(StateStore store, Config config, Clock clock) {
+        this.store = store;
+        this.config = config;
+        this.allocator = new Allocator(config, clock);
+    }
+
+    Config config() {
+        return config;
+    }
+
+    StateLock lock() {
+        return store.lock();
+    }
+
+    /** Applies {@code request}; the caller holds the lock and waited {@code waitedMillis} for it. */
+    Reply apply(Request request, long waitedMillis) {
+        if (request instanceof Request.Hello) {
+            return new Reply(new Response.Hello(request.id(), Protocol.VERSION, Version.CURRENT,
+                    List.of("reserve", "peek", "validate", "set", "init", "keys"), ProcessHandle.current().pid(),
+                    store.dir().dir().toString(), "fallback", Mode.FALLBACK.wireName()),
+                    Mode.FALLBACK, waitedMillis, java.util.Optional.empty());
+        }
+        if (request instanceof Request.Ping) {
+            return new Reply(new Response.Pong(request.id()), Mode.FALLBACK, waitedMillis, java.util.Optional.empty());
+        }
+        if (request instanceof Request.Stats) {
+            return new Reply(new Response.Stats(request.id(), Map.of("mode", "fallback",
+                    "lockWaitMs", waitedMillis)), Mode.FALLBACK, waitedMillis, java.util.Optional.empty());
+        }
+        StateStore.Loaded loaded = store.load(config);
+        Response response = allocator.apply(loaded.ledger(), request);
+        if (loaded.ledger().dirty()) {
+            store.file().write(loaded.ledger());
+            loaded.ledger().commit();
+        }
+        return new Reply(response, Mode.FALLBACK, waitedMillis, loaded.notice());
+    }
+
+    @Override
+    public void close() {
+        store.close();
+    }
+
+}

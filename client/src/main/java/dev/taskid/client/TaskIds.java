@@ -1,0 +1,195 @@
+package dev.taskid.client;
+
+import dev.taskid.protocol.ErrorCode;
+import dev.taskid.protocol.JsonLines;
+import dev.taskid.protocol.ProtocolException;
+import dev.taskid.protocol.Request;
+import dev.taskid.protocol.Response;
+import dev.taskid.protocol.TaskIdException;
+import dev.taskid.state.Config;
+import dev.taskid.state.StateDir;
+import dev.taskid.state.StateLock;
+import dev.taskid.state.StateStore;
+import dev.taskid.state.Users;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The client library: daemon first, file-lock fallback second, same answers either way.
+ *
+ * <pre>{@code
+ * try (TaskIds ids = TaskIds.open(StateDir.locate(Path.of(""), null), TaskIds.Options.DEFAULT)) {
+ *     Response.Reserved r = ids.reserve("SEC", 3, "review findings");
+ * }
+ * }</pre>
+ *
+ * <p>Not thread-safe: use one instance per thread (the daemon serializes them all).
+ */
+public final class TaskIds implements AutoCloseable {
+    private static final long DAEMON_RECHECK_NANOS = 50_000_000L;
+    private static final long MAX_BACKOFF_MILLIS = 20;
+
+    /**
+     * {@code fallback}: use the file lock when no daemon answers; {@code daemonTimeout}: how
+     * long to wait for one daemon answer; {@code lockTimeout}: overrides the config's.
+     */
+    public record Options(boolean fallback, Duration daemonTimeout, Optional<Duration> lockTimeout,
+                          Map<String, String> env) {
+        public static final Options DEFAULT = new Options(true, Duration.ofSeconds(30), Optional.empty(), System.getenv());
+
+        public Options withFallback(boolean enabled) {
+            return new Options(enabled, daemonTimeout, lockTimeout, env);
+        }
+
+        public Options withLockTimeout(Duration timeout) {
+            return new Options(fallback, daemonTimeout, Optional.of(timeout), env);
+        }
+    }
+
+    private final StateDir dir;
+    private final Options options;
+    private final JsonLines json = new JsonLines();
+    private final Clock clock = Clock.systemUTC();
+    private final Path socket;
+    private DaemonConnection connection;
+    private LockedState local;
+
+    private TaskIds(StateDir dir, Options options) {
+        this.dir = dir;
+        this.options = options;
+        this.socket = dir.socket(options.env(), Users.currentUid());
+    }
+
+    public static TaskIds open(StateDir dir, Options options) {
+        return new TaskIds(dir, options);
+    }
+
+    public StateDir stateDir() {
+        return dir;
+    }
+
+    /** Where the daemon for this state directory listens. */
+    public Path socket() {
+        return socket;
+    }
+
+    /** The daemon's hello if one answers now. */
+    public Optional<Response.Hello> daemon() {
+        return Optional.ofNullable(connect()).map(DaemonConnection::hello);
+    }
+
+    /** Reserves {@code count} IDs; throws {@link TaskIdException} with the failure's code. */
+    public Response.Reserved reserve(String prefix, long count, String purpose) {
+        Response r = call(new Request.Reserve(null, prefix, count, purpose, null, null)).response();
+        if (r instanceof Response.Failure f) {
+            throw new TaskIdException(f.code(), f.message(), f.details(), null);
+        }
+        return (Response.Reserved) r;
+    }
+
+    /**
+     * Sends one request to the daemon, or applies it under the state lock when no daemon
+     * answers. A reply is only returned once its effect is durable.
+     */
+    public Reply call(Request request) {
+        for (int attempt = 0; ; attempt++) {
+            DaemonConnection c = connect();
+            if (c == null) {
+                break;
+            }
+            try {
+                return new Reply(c.call(request), Mode.DAEMON, 0, Optional.empty());
+            } catch (IOException e) {
+                // The daemon went away mid-call. Sending again is safe: an unanswered
+                // reservation at worst leaves a gap, never a duplicate.
+                disconnect();
+                if (attempt > 0) {
+                    throw new TaskIdException(ErrorCode.DAEMON_UNAVAILABLE,
+                            "lost the daemon at " + socket + ": " + e.getMessage(), Map.of(), e);
+                }
+            } catch (ProtocolException e) {
+                disconnect();
+                throw new TaskIdException(ErrorCode.PROTOCOL_MISMATCH,
+                        "unreadable answer from the daemon at " + socket + ": " + e.getMessage(), Map.of(), e);
+            }
+        }
+        if (!options.fallback()) {
+            throw new TaskIdException(ErrorCode.DAEMON_UNAVAILABLE,
+                    "no daemon is listening at " + socket + " (start one with: taskid daemon)");
+        }
+        return fallback(request);
+    }
+
+    private Reply fallback(Request request) {
+        LockedState state = local();
+        Duration timeout = options.lockTimeout().orElse(state.config().lockTimeout());
+        long start = System.nanoTime();
+        long lastDaemonCheck = start;
+        long backoff = 1;
+        while (true) {
+            long waited = (System.nanoTime() - start) / 1_000_000;
+            Optional<StateLock.Held> held = state.lock().tryAcquire("fallback");
+            if (held.isPresent()) {
+                try (StateLock.Held h = held.get()) {
+                    return state.apply(request, waited);
+                }
+            }
+            long now = System.nanoTime();
+            if (now - lastDaemonCheck >= DAEMON_RECHECK_NANOS) {
+                // A daemon holds the lock for its life; once it is up, go to it.
+                lastDaemonCheck = now;
+                if (connect() != null) {
+                    return call(request);
+                }
+            }
+            if (now - start >= timeout.toNanos()) {
+                throw state.lock().timeout(timeout);
+            }
+            sleep(backoff);
+            backoff = Math.min(MAX_BACKOFF_MILLIS, backoff * 2);
+        }
+    }
+
+    private DaemonConnection connect() {
+        if (connection == null) {
+            connection = DaemonConnection.tryConnect(socket, json, options.daemonTimeout()).orElse(null);
+        }
+        return connection;
+    }
+
+    private void disconnect() {
+        if (connection != null) {
+            connection.close();
+            connection = null;
+        }
+    }
+
+    private LockedState local() {
+        if (local == null) {
+            Config config = Config.load(dir.config(), json);
+            local = new LockedState(StateStore.open(dir, json, clock), config, clock);
+        }
+        return local;
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new TaskIdException(ErrorCode.LOCK_TIMEOUT, "interrupted while waiting for the state lock");
+        }
+    }
+
+    @Override
+    public void close() {
+        disconnect();
+        if (local != null) {
+            local.close();
+        }
+    }
+}
