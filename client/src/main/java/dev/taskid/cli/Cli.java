@@ -11,7 +11,6 @@ import dev.taskid.protocol.TaskIdException;
 import dev.taskid.protocol.Version;
 import dev.taskid.state.StateDir;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -46,7 +45,7 @@ final class Cli {
     private final JsonLines json = new JsonLines();
     private boolean jsonErrors;
 
-    Cli(PrintStream out, PrintStream err, Path cwd, Map<String, String> env, InputStream in) {
+    Cli(PrintStream out, PrintStream err, Path cwd, Map<String, String> env) {
         this.out = out;
         this.err = err;
         this.cwd = cwd;
@@ -322,8 +321,11 @@ final class Cli {
         }
         var prefixes = ((Response.Counters) reply.response()).counters().keySet();
         if (args.flag("--json")) {
-            out.println(new String(json.write(g -> JsonLines.writeValue(g, "prefixes", prefixes)), StandardCharsets.UTF_8)
-                    .replaceFirst("^\"prefixes\":", "{\"prefixes\":") + "}");
+            out.println(new String(json.write(g -> {
+                g.writeStartObject();
+                JsonLines.writeValue(g, "prefixes", prefixes);
+                g.writeEndObject();
+            }), StandardCharsets.UTF_8));
         } else {
             prefixes.forEach(out::println);
         }
