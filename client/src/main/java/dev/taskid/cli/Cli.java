@@ -81,6 +81,11 @@ final class Cli {
                     "status: is a daemon serving this state directory (exit 3 if not). stop: SIGTERM it and wait for it to exit.\n"
                             + "`taskid daemon` with no sub-command runs the daemon in the foreground (via the launcher).",
                     Set.of(), Set.of()),
+            new Command("systemd", "systemd install|uninstall [--system] [--unit-dir DIR]",
+                    "install: write systemd units for this state directory that start the daemon on the first connection\n"
+                            + "(user units taskid@.socket/.service by default; --system: taskid.service) and print the systemctl\n"
+                            + "commands. uninstall: remove this directory's drop-ins (or the system unit).",
+                    Set.of("--system"), Set.of("--unit-dir")),
             new Command("help", "help [COMMAND]", "Show help.", Set.of(), Set.of()));
 
     int run(String[] argv) {
@@ -161,6 +166,8 @@ final class Cli {
                 return importSeeds(rest, args, ids);
             case "daemon":
                 return daemon(rest, args, ids);
+            case "systemd":
+                return systemd(rest, args, ids);
             default:
                 throw new IllegalStateException(command.name());
         }
@@ -481,6 +488,17 @@ final class Cli {
         }
         out.println("stopped taskid daemon pid " + h.pid());
         return OK;
+    }
+
+    private int systemd(List<String> rest, Args args, TaskIds ids) throws Args.UsageException {
+        if (rest.size() != 1 || !Set.of("install", "uninstall").contains(rest.get(0))) {
+            throw new Args.UsageException("systemd takes install or uninstall");
+        }
+        SystemdUnits units = new SystemdUnits(out, env);
+        Path unitDir = args.option("--unit-dir") == null ? null : cwd.resolve(args.option("--unit-dir"));
+        return rest.get(0).equals("install")
+                ? units.install(ids.stateDir(), ids.socket(), args.flag("--system"), unitDir)
+                : units.uninstall(ids.stateDir(), args.flag("--system"), unitDir);
     }
 
     // ------------------------------------------------------------------ helpers
