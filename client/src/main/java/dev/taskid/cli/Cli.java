@@ -86,6 +86,16 @@ final class Cli {
                             + "(user units taskid@.socket/.service by default; --system: taskid.service) and print the systemctl\n"
                             + "commands. uninstall: remove this directory's drop-ins (or the system unit).",
                     Set.of("--system"), Set.of("--unit-dir")),
+            new Command("mcp", "mcp",
+                    "Serve the Model Context Protocol on stdin/stdout for AI agents (tools reserve_task_ids, validate_task_ids,\n"
+                            + "show_counters). Register it with your agent, e.g. `claude mcp add taskid -- taskid mcp`; see docs/CLIENTS.md.",
+                    Set.of(), Set.of()),
+            new Command("shim", "shim install claude|opencode [--prefix PREFIX] | shim uninstall [claude|opencode]",
+                    "install claude: write .claude/scripts/reserve-task-ids.js and init-task-counters.js, drop-in replacements\n"
+                            + "for the seed scripts (same arguments and output) that ask taskid. install opencode: write the\n"
+                            + "atomic-task-numberer subagent that calls `taskid reserve PREFIX N --format seed001` (--prefix, default DEV).\n"
+                            + "Both import the seeds' counter files first (never lowering). uninstall: remove them, restoring backups.",
+                    Set.of(), Set.of("--prefix")),
             new Command("help", "help [COMMAND]", "Show help.", Set.of(), Set.of()));
 
     int run(String[] argv) {
@@ -168,6 +178,10 @@ final class Cli {
                 return daemon(rest, args, ids);
             case "systemd":
                 return systemd(rest, args, ids);
+            case "mcp":
+                return dev.taskid.mcp.McpServer.serve(ids, rest, System.in, out, err);
+            case "shim":
+                return dev.taskid.shim.Shims.command(rest, args.option("--prefix"), ids, cwd, out, err);
             default:
                 throw new IllegalStateException(command.name());
         }
