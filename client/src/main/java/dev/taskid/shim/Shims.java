@@ -248,12 +248,15 @@ public final class Shims {
 
     /** Raises counters to at least {@code floors} (never lowers); unknown prefixes are reported and skipped. */
     private int importFloors(Map<String, Long> floors, Path source) {
-        if (floors.isEmpty()) {
-            return 0;
-        }
+        // Always ask once: on first use this creates the state (from TASKS.md) now, so that the
+        // scripts' first call prints nothing but the seed's output.
         Reply peek = ids.call(new Request.Peek(null, null));
+        peek.notice().ifPresent(err::println);
         if (peek.response() instanceof Response.Failure f) {
             return fail(f);
+        }
+        if (floors.isEmpty()) {
+            return 0;
         }
         Set<String> valid = ((Response.Counters) peek.response()).counters().keySet();
         Map<String, Long> known = new TreeMap<>();

@@ -101,6 +101,9 @@ public final class TestProcesses {
     /** Runs {@code command} to completion (killed after {@code timeout}), feeding it {@code stdin}. */
     public static Result run(List<String> command, Path cwd, Map<String, String> env, byte[] stdin, Duration timeout) {
         ProcessBuilder pb = new ProcessBuilder(command).directory(cwd.toFile());
+        // The developer's own settings must not leak into tests.
+        pb.environment().remove("TASKID_DIR");
+        pb.environment().remove("TASKID_BIN");
         pb.environment().putAll(env);
         try {
             Process p = pb.start();
