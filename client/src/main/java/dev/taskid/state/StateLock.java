@@ -15,7 +15,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.Semaphore;
 
 /**
  * The OS advisory lock on {@code .taskid/lock} (fcntl record lock on Linux) that every writer
@@ -26,7 +26,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>This class is the only code that opens the lock file, and it keeps one descriptor open
  * from construction to {@link #close()}: closing any other descriptor of the file would
  * silently release the process's lock. Use one instance per state directory per process.
- * Threads of one process are serialized by an in-process lock first, since the kernel lock is
+ * Threads of one process are serialized by an in-process semaphore first, since the kernel lock is
  * per process.
  */
 public final class StateLock implements AutoCloseable {
@@ -34,7 +34,9 @@ public final class StateLock implements AutoCloseable {
 
     private final Path path;
     private final FileChannel channel;
-    private final ReentrantLock inProcess = new ReentrantLock();
+    // A semaphore, not a ReentrantLock: the daemon takes the lock on one thread and
+    // releases it on its shutdown thread.
+    private final Semaphore inProcess = new Semaphore(1);
     private final Clock clock;
 
     public StateLock(Path path, Clock clock) {
@@ -72,7 +74,7 @@ public final class StateLock implements AutoCloseable {
                 // The descriptor stays open; nothing else can be done and the kernel drops
                 // the lock at exit at the latest.
             } finally {
-                inProcess.unlock();
+                inProcess.release();
             }
         }
     }
@@ -83,22 +85,22 @@ public final class StateLock implements AutoCloseable {
     }
 
     private Optional<Held> tryAcquire(String holderNote, long waitedMillis) {
-        if (!inProcess.tryLock()) {
+        if (!inProcess.tryAcquire()) {
             return Optional.empty();
         }
         try {
             FileLock lock = channel.tryLock();
             if (lock == null) {
-                inProcess.unlock();
+                inProcess.release();
                 return Optional.empty();
             }
             recordHolder(holderNote);
             return Optional.of(new Held(lock, waitedMillis));
         } catch (OverlappingFileLockException e) {
-            inProcess.unlock();
+            inProcess.release();
             throw new IllegalStateException("two StateLock instances for " + path + " in one process", e);
         } catch (IOException e) {
-            inProcess.unlock();
+            inProcess.release();
             throw new TaskIdException(ErrorCode.SYSTEM_ERROR, "cannot lock " + path + ": " + e.getMessage(), Map.of(), e);
         }
     }

@@ -1,0 +1,186 @@
+package dev.taskid.daemon;
+
+import dev.taskid.allocator.Allocator;
+import dev.taskid.allocator.Ledger;
+import dev.taskid.protocol.ErrorCode;
+import dev.taskid.protocol.Protocol;
+import dev.taskid.protocol.Request;
+import dev.taskid.protocol.Response;
+import dev.taskid.protocol.TaskIdException;
+import dev.taskid.protocol.Version;
+import dev.taskid.server.Connections;
+import dev.taskid.server.Inbound;
+import dev.taskid.server.RequestSink;
+import dev.taskid.state.StateFile;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one thread that owns the counters. It takes a request, drains whatever else is queued
+ * (a batch), applies them in order, saves the state ONCE for the whole batch (group commit),
+ * and only then writes the answers. Nothing is acknowledged before it is durable. If saving
+ * fails, the batch is rolled back and its writes are answered SYSTEM_ERROR; the loop goes on.
+ *
+ * <p>The queue needs no bound of its own: each connection pauses reading at
+ * {@code Connections.PAUSE_AT} unanswered requests and connections are capped.
+ */
+final class StateLoop implements RequestSink, AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(StateLoop.class);
+    static final int MAX_BATCH = 4096;
+    static final List<String> CAPABILITIES = List.of("reserve", "peek", "validate", "set", "init", "stats", "ping", "keys");
+
+    private record Work(Channel channel, Inbound inbound) {
+    }
+
+    private final LinkedBlockingQueue<Work> queue = new LinkedBlockingQueue<>();
+    private final Ledger ledger;
+    private final Allocator allocator;
+    private final StateFile file;
+    private final Clock clock;
+    private final DaemonStats stats;
+    private final String stateDir;
+    private final String epoch;
+    private final long pid = ProcessHandle.current().pid();
+    private final Thread thread;
+    private volatile Supplier<Connections> connections = () -> null;
+    private volatile boolean running = true;
+
+    StateLoop(Ledger ledger, Allocator allocator, StateFile file, Clock clock, String stateDir, String epoch) {
+        this.ledger = ledger;
+        this.allocator = allocator;
+        this.file = file;
+        this.clock = clock;
+        this.stats = new DaemonStats(clock.instant());
+        this.stateDir = stateDir;
+        this.epoch = epoch;
+        this.thread = new Thread(this::run, "taskid-state");
+    }
+
+    void start(Supplier<Connections> connections) {
+        this.connections = connections;
+        thread.start();
+    }
+
+    @Override
+    public void submit(Channel channel, Inbound inbound) {
+        queue.add(new Work(channel, inbound));
+    }
+
+    private void run() {
+        List<Work> batch = new ArrayList<>();
+        while (running || !queue.isEmpty()) {
+            try {
+                Work first = queue.poll(100, TimeUnit.MILLISECONDS);
+                if (first == null) {
+                    continue;
+                }
+                batch.add(first);
+                queue.drainTo(batch, MAX_BATCH - 1);
+                process(batch);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (RuntimeException e) {
+                log.error("state loop: unexpected failure; answering the batch SYSTEM_ERROR", e);
+                ledger.rollback();
+                answerAll(batch, Response.Failure.of(null, ErrorCode.SYSTEM_ERROR, "internal error: " + e));
+            } finally {
+                batch.clear();
+            }
+        }
+    }
+
+    private void process(List<Work> batch) {
+        Response[] answers = new Response[batch.size()];
+        for (int i = 0; i < answers.length; i++) {
+            answers[i] = answer(batch.get(i).inbound());
+        }
+        stats.batch(batch.size());
+        if (ledger.dirty()) {
+            long start = System.nanoTime();
+            try {
+                file.write(ledger);
+                ledger.commit();
+                stats.persisted(System.nanoTime() - start);
+            } catch (TaskIdException e) {
+                ledger.rollback();
+                stats.persistFailed();
+                log.error("could not persist a batch of {}: {}", batch.size(), e.getMessage());
+                for (int i = 0; i < answers.length; i++) {
+                    Inbound in = batch.get(i).inbound();
+                    // Writes fail; reads are answered again from the durable state.
+                    answers[i] = in.request() != null && in.request().mutates()
+                            ? e.toFailure(in.request().id()) : answer(in);
+                }
+            }
+        }
+        Set<Channel> touched = new LinkedHashSet<>();
+        for (int i = 0; i < answers.length; i++) {
+            Work w = batch.get(i);
+            Inbound in = w.inbound();
+            stats.answered(in.request() == null ? "invalid" : in.request().op(), answers[i]);
+            w.channel().write(answers[i]);
+            Connections.answered(w.channel());
+            touched.add(w.channel());
+            if (in.closeAfter()) {
+                w.channel().writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+            }
+        }
+        for (Channel c : touched) {
+            c.flush();
+        }
+    }
+
+    private Response answer(Inbound in) {
+        if (in.failure() != null) {
+            return in.failure();
+        }
+        Request r = in.request();
+        if (r instanceof Request.Hello h) {
+            if (h.protocol() != Protocol.VERSION) {
+                return Response.Failure.of(r.id(), ErrorCode.PROTOCOL_MISMATCH,
+                        "this daemon speaks protocol v" + Protocol.VERSION + ", the client v" + h.protocol()
+                                + ": use a client of the daemon's version or restart the daemon with the client's",
+                        Map.of("daemon", Protocol.VERSION, "client", h.protocol()));
+            }
+            return new Response.Hello(r.id(), Protocol.VERSION, Version.CURRENT, CAPABILITIES, pid, stateDir, epoch, "daemon");
+        }
+        if (r instanceof Request.Ping) {
+            return new Response.Pong(r.id());
+        }
+        if (r instanceof Request.Stats) {
+            return new Response.Stats(r.id(), stats.snapshot(clock.instant(), connections.get(), pid, epoch));
+        }
+        return allocator.apply(ledger, r);
+    }
+
+    private static void answerAll(List<Work> batch, Response.Failure failure) {
+        for (Work w : batch) {
+            Request r = w.inbound().request();
+            w.channel().writeAndFlush(failure.withId(r == null ? null : r.id()));
+            Connections.answered(w.channel());
+        }
+    }
+
+    /** Stops taking new work once the queue is empty: what was queued is saved and answered. */
+    @Override
+    public void close() {
+        running = false;
+        try {
+            thread.join(TimeUnit.SECONDS.toMillis(30));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,76 @@
+package dev.taskid.server;
+
+import dev.taskid.protocol.ErrorCode;
+import dev.taskid.protocol.Response;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.util.AttributeKey;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Counts connections, refuses those over the cap with one BUSY line, and keeps each
+ * connection's unanswered requests bounded: a client that pipelines faster than it reads
+ * stops being read until it catches up.
+ */
+@ChannelHandler.Sharable
+public final class Connections extends ChannelInboundHandlerAdapter {
+    /** Unanswered requests of one connection at which reading pauses, and resumes. */
+    static final int PAUSE_AT = 256;
+    static final int RESUME_AT = 64;
+    private static final AttributeKey<AtomicInteger> IN_FLIGHT = AttributeKey.valueOf("taskid.inFlight");
+
+    private final int max;
+    private final AtomicInteger open = new AtomicInteger();
+    private final AtomicLong total = new AtomicLong();
+
+    public Connections(int max) {
+        this.max = max;
+    }
+
+    public int open() {
+        return open.get();
+    }
+
+    public long total() {
+        return total.get();
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) throws Exception {
+        total.incrementAndGet();
+        ctx.channel().attr(IN_FLIGHT).set(new AtomicInteger());
+        if (open.incrementAndGet() > max) {
+            ctx.channel().config().setAutoRead(false);
+            ctx.writeAndFlush(Response.Failure.of(null, ErrorCode.BUSY,
+                    "too many connections (" + max + "); retry shortly")).addListener(ChannelFutureListener.CLOSE);
+            return;
+        }
+        super.channelActive(ctx);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        open.decrementAndGet();
+        super.channelInactive(ctx);
+    }
+
+    /** A request of {@code channel} was queued. */
+    static void queued(Channel channel) {
+        AtomicInteger n = channel.attr(IN_FLIGHT).get();
+        if (n != null && n.incrementAndGet() >= PAUSE_AT) {
+            channel.config().setAutoRead(false);
+        }
+    }
+
+    /** A request of {@code channel} was answered. */
+    public static void answered(Channel channel) {
+        AtomicInteger n = channel.attr(IN_FLIGHT).get();
+        if (n != null && n.decrementAndGet() == RESUME_AT && channel.isActive()) {
+            channel.config().setAutoRead(true);
+        }
+    }
+}

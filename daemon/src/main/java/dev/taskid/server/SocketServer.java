@@ -1,0 +1,88 @@
+package dev.taskid.server;
+
+import dev.taskid.protocol.JsonLines;
+import dev.taskid.protocol.Protocol;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.EventLoopGroup;
+import io.netty.handler.codec.LineBasedFrameDecoder;
+import io.netty.handler.timeout.IdleStateHandler;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The Unix socket server. Per connection, one handler per job:
+ * connection cap → peer check → line framing → decoding → hand-off to the state thread, and
+ * response encoding on the way out.
+ */
+public final class SocketServer implements AutoCloseable {
+
+    /** Limits: connections at once, idle time before a connection is closed, I/O threads. */
+    public record Settings(int maxConnections, Duration idleTimeout, int ioThreads) {
+    }
+
+    private final Transport transport;
+    private final EventLoopGroup boss;
+    private final EventLoopGroup workers;
+    private final Connections connections;
+    private final ServerBootstrap bootstrap;
+    private Channel server;
+
+    public SocketServer(Transport transport, Settings settings, JsonLines json, RequestSink sink, PeerCheck peerCheck) {
+        this.transport = transport;
+        this.boss = transport.newGroup(1);
+        this.workers = transport.newGroup(settings.ioThreads());
+        this.connections = new Connections(settings.maxConnections());
+        RequestDecoder decoder = new RequestDecoder(json);
+        ResponseEncoder encoder = new ResponseEncoder(json);
+        RequestHandler handler = new RequestHandler(sink);
+        long idleMillis = settings.idleTimeout().toMillis();
+        this.bootstrap = new ServerBootstrap()
+                .group(boss, workers)
+                .channel(transport.serverChannel())
+                .childHandler(new ChannelInitializer<>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ChannelPipeline p = ch.pipeline();
+                        p.addLast("encoder", encoder);
+                        p.addLast("connections", connections);
+                        p.addLast("peer", peerCheck);
+                        p.addLast("idle", new IdleStateHandler(idleMillis, 0, 0, TimeUnit.MILLISECONDS));
+                        p.addLast("framer", new LineBasedFrameDecoder(Protocol.MAX_LINE_BYTES, true, true));
+                        p.addLast("decoder", decoder);
+                        p.addLast("handler", handler);
+                    }
+                });
+    }
+
+    public Transport transport() {
+        return transport;
+    }
+
+    public Connections connections() {
+        return connections;
+    }
+
+    /** Starts listening at {@code socket} (which must not exist: bind would unlink it). */
+    public void bind(Path socket) throws InterruptedException {
+        server = bootstrap.bind(transport.address(socket)).sync().channel();
+    }
+
+    /** Stops accepting new connections; open ones keep being served. */
+    public void stopAccepting() {
+        if (server != null) {
+            server.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        }
+    }
+
+    /** Closes every connection (after what was written to them is flushed) and the event loops. */
+    @Override
+    public void close() {
+        stopAccepting();
+        workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+        boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+    }
+}
