@@ -19,6 +19,9 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.concurrent.TimeUnit;
 import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -37,14 +40,19 @@ public final class Daemon implements AutoCloseable {
     private final StateLoop loop;
     private final SocketServer server;
     private final Path socket;
+    private final boolean ownsSocket;
+    private final Optional<SystemdNotifier> systemd;
     private boolean closed;
 
-    private Daemon(StateStore store, StateLock.Held lock, StateLoop loop, SocketServer server, Path socket) {
+    private Daemon(StateStore store, StateLock.Held lock, StateLoop loop, SocketServer server, Path socket,
+                   boolean ownsSocket, Optional<SystemdNotifier> systemd) {
         this.store = store;
         this.lock = lock;
         this.loop = loop;
         this.server = server;
         this.socket = socket;
+        this.ownsSocket = ownsSocket;
+        this.systemd = systemd;
     }
 
     /**
@@ -66,7 +74,11 @@ public final class Daemon implements AutoCloseable {
             loaded.notice().ifPresent(log::info);
             int uid = Users.currentUid();
             Path socket = dir.socket(env, uid);
-            prepareSocketPath(socket);
+            long pid = ProcessHandle.current().pid();
+            OptionalInt inherited = SystemdNotifier.listenFd(env, pid);
+            if (inherited.isEmpty()) {
+                prepareSocketPath(socket);
+            }
             String epoch = UUID.randomUUID().toString();
             StateLoop loop = new StateLoop(loaded.ledger(), new Allocator(config, clock), store.file(), clock,
                     dir.dir().toString(), epoch);
@@ -74,12 +86,23 @@ public final class Daemon implements AutoCloseable {
             SocketServer server = new SocketServer(transport, settings, json, loop,
                     new PeerCheck(transport, uid, config.allowedUids()));
             loop.start(server::connections);
-            server.bind(socket);
-            Files.setPosixFilePermissions(socket,
-                    PosixFilePermissions.fromString(config.allowedUids().isEmpty() ? "rw-------" : "rw-rw-rw-"));
-            log.info("taskid daemon {} serving {} on {} (pid {}, {} transport, epoch {})", Version.CURRENT, dir, socket,
-                    ProcessHandle.current().pid(), transport.name(), epoch);
-            return new Daemon(store, lock, loop, server, socket);
+            if (inherited.isPresent()) {
+                // systemd made, owns and removes the socket; we serve on the descriptor it passed.
+                server.adopt(inherited.getAsInt());
+            } else {
+                server.bind(socket);
+                Files.setPosixFilePermissions(socket,
+                        PosixFilePermissions.fromString(config.allowedUids().isEmpty() ? "rw-------" : "rw-rw-rw-"));
+            }
+            log.info("taskid daemon {} serving {} on {} (pid {}, {} transport, {}, epoch {})", Version.CURRENT, dir,
+                    socket, pid, transport.name(), inherited.isPresent() ? "socket from systemd" : "bound", epoch);
+            // Ready only now: the lock is held, the state loaded and the socket served.
+            Optional<SystemdNotifier> systemd = SystemdNotifier.connect(env, server.eventLoops());
+            systemd.ifPresent(n -> {
+                n.send("READY=1\nSTATUS=serving " + dir + "\nMAINPID=" + pid);
+                n.startWatchdog(env, pid, () -> loop.healthy(TimeUnit.SECONDS.toNanos(10)));
+            });
+            return new Daemon(store, lock, loop, server, socket, inherited.isEmpty(), systemd);
         } catch (IOException e) {
             release(store, lock);
             throw new TaskIdException(ErrorCode.SYSTEM_ERROR, "cannot set up the socket: " + e.getMessage(), Map.of(), e);
@@ -122,13 +145,17 @@ public final class Daemon implements AutoCloseable {
         }
         closed = true;
         log.info("shutting down: no new connections; finishing queued requests");
+        systemd.ifPresent(n -> n.send("STOPPING=1"));
         server.stopAccepting();
         loop.close();
+        systemd.ifPresent(SystemdNotifier::close);
         server.close();
-        try {
-            Files.deleteIfExists(socket);
-        } catch (IOException e) {
-            log.warn("could not remove {}: {}", socket, e.getMessage());
+        if (ownsSocket) {
+            try {
+                Files.deleteIfExists(socket);
+            } catch (IOException e) {
+                log.warn("could not remove {}: {}", socket, e.getMessage());
+            }
         }
         release(store, lock);
         log.info("stopped");

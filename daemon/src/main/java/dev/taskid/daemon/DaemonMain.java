@@ -49,6 +49,11 @@ public final class DaemonMain {
             stopLogging();
             System.exit(e.code().exitStatus());
             return;
+        } catch (RuntimeException e) {
+            log.error("cannot start", e);
+            stopLogging();
+            System.exit(6);
+            return;
         }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

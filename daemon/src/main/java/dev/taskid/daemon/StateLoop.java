@@ -55,6 +55,7 @@ final class StateLoop implements RequestSink, AutoCloseable {
     private final Thread thread;
     private volatile Supplier<Connections> connections = () -> null;
     private volatile boolean running = true;
+    private volatile long heartbeat = System.nanoTime();
 
     StateLoop(Ledger ledger, Allocator allocator, StateFile file, Clock clock, String stateDir, String epoch) {
         this.ledger = ledger;
@@ -80,6 +81,7 @@ final class StateLoop implements RequestSink, AutoCloseable {
     private void run() {
         List<Work> batch = new ArrayList<>();
         while (running || !queue.isEmpty()) {
+            heartbeat = System.nanoTime();
             try {
                 Work first = queue.poll(100, TimeUnit.MILLISECONDS);
                 if (first == null) {
@@ -171,6 +173,11 @@ final class StateLoop implements RequestSink, AutoCloseable {
             w.channel().writeAndFlush(failure.withId(r == null ? null : r.id()));
             Connections.answered(w.channel());
         }
+    }
+
+    /** True while the state thread goes round its loop (it wakes at least every 100 ms). */
+    boolean healthy(long withinNanos) {
+        return thread.isAlive() && System.nanoTime() - heartbeat < withinNanos;
     }
 
     /** Stops taking new work once the queue is empty: what was queued is saved and answered. */

@@ -42,7 +42,6 @@ public final class SocketServer implements AutoCloseable {
         long idleMillis = settings.idleTimeout().toMillis();
         this.bootstrap = new ServerBootstrap()
                 .group(boss, workers)
-                .channel(transport.serverChannel())
                 .childHandler(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
@@ -68,7 +67,17 @@ public final class SocketServer implements AutoCloseable {
 
     /** Starts listening at {@code socket} (which must not exist: bind would unlink it). */
     public void bind(Path socket) throws InterruptedException {
-        server = bootstrap.bind(transport.address(socket)).sync().channel();
+        server = bootstrap.clone().channel(transport.serverChannel()).bind(transport.address(socket)).sync().channel();
+    }
+
+    /** Serves on a descriptor that already listens (systemd socket activation) instead of binding. */
+    public void adopt(int fd) throws InterruptedException {
+        server = bootstrap.clone().channelFactory(() -> transport.adopt(fd)).register().sync().channel();
+    }
+
+    /** The I/O threads, for other channels the daemon needs (systemd notifications). */
+    public EventLoopGroup eventLoops() {
+        return boss;
     }
 
     /** Stops accepting new connections; open ones keep being served. */

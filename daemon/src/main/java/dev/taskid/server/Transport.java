@@ -37,6 +37,9 @@ public interface Transport {
 
     SocketAddress address(Path socket);
 
+    /** A server channel on an inherited, already listening descriptor (systemd socket activation). */
+    ServerChannel adopt(int fd);
+
     /** The peer's credentials when the transport can tell them. */
     Optional<Peer> peer(Channel channel);
 
@@ -63,6 +66,12 @@ public interface Transport {
         @Override
         public SocketAddress address(Path socket) {
             return new DomainSocketAddress(socket.toString());
+        }
+
+        @Override
+        public ServerChannel adopt(int fd) {
+            // "active" = true: the descriptor already listens; without it Netty never reads.
+            return new EpollServerDomainSocketChannel(fd, true);
         }
 
         @Override
@@ -98,6 +107,11 @@ public interface Transport {
         @Override
         public SocketAddress address(Path socket) {
             return UnixDomainSocketAddress.of(socket);
+        }
+
+        @Override
+        public ServerChannel adopt(int fd) {
+            throw new UnsupportedOperationException("socket activation needs the epoll transport (Linux)");
         }
 
         @Override
