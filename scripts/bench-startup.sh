@@ -1,20 +1,20 @@
 #!/usr/bin/env bash
-# Start-up benchmark of the taskid CLI through the launcher: median wall time of one call,
-# file-lock mode (no daemon), on JDK 17 with and without the class-data archive and on JDK 25
-# with and without the AOT cache; plus `java -jar` without flags and the launcher's own overhead.
+# Start-up benchmark of the taskid CLI through the launcher: wall time of one call in file-lock
+# mode (no daemon), on JDK 17 with and without the class-data archive and on JDK 25 with and
+# without the AOT cache; plus `java -jar` without flags and java with the launcher's flags but
+# without the launcher (the difference is the launcher's own overhead).
 #
-#   scripts/bench-startup.sh [RUNS] [JDK25_HOME]     (RUNS default 40; needs hyperfine, python3)
+#   scripts/bench-startup.sh [RUNS] [JDK25_HOME]     (RUNS default 40; needs python3)
 #
-# JDK 17 is $JAVA17_HOME, else the java on PATH. JDK 25 defaults to the Temurin 25 of these
-# machines; rows for a JDK that is missing are skipped.
+# The variants run interleaved (round robin, RUNS rounds), so that a load that comes and goes on
+# the machine weighs on all of them alike. JDK 17 is $JAVA17_HOME, else the java on PATH; JDK 25
+# defaults to the Temurin 25 of these machines; rows for a missing JDK are skipped.
 set -euo pipefail
 runs=${1:-40}
 jdk25=${2:-${JAVA25_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}}
 root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 launcher=$root/taskid
 jar=$root/client/target/taskid-cli.jar
-
-command -v hyperfine >/dev/null || { echo "needs hyperfine (apt-get install hyperfine)" >&2; exit 2; }
 if [[ -n ${JAVA17_HOME-} ]]; then jdk17=$JAVA17_HOME; else jdk17=$(dirname "$(dirname "$(readlink -f "$(command -v java)")")"); fi
 
 work=$(mktemp -d)
@@ -24,32 +24,46 @@ state=$work/state
 JAVA_HOME=$jdk17 "$launcher" --dir "$state" reserve SEC >/dev/null
 [[ -x $jdk25/bin/java ]] && JAVA_HOME=$jdk25 "$launcher" --dir "$state" reserve SEC >/dev/null
 
-flags="-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xlog:disable -Xlog:all=warning:stderr"
-jsa=$(ls "$root"/client/target/cds/*.jsa 2>/dev/null | grep -F "${jdk17//\//_}" | head -1 || true)
+flags=(-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xlog:disable -Xlog:all=warning:stderr)
+jsa=
+for f in "$root"/client/target/cds/*"${jdk17//\//_}.jsa"; do [[ -f $f ]] && jsa=$f; done
 
-cmds=(
-  "jdk17: java -jar (no flags)|$jdk17/bin/java -jar $jar --dir $state show"
-  "jdk17: ./taskid, no archive (TASKID_NO_CDS=1)|env JAVA_HOME=$jdk17 TASKID_NO_CDS=1 $launcher --dir $state show"
-  "jdk17: ./taskid with AppCDS|env JAVA_HOME=$jdk17 $launcher --dir $state show"
-)
-[[ -n $jsa ]] && cmds+=("jdk17: java + same flags + AppCDS, no launcher|$jdk17/bin/java $flags -Xshare:auto -XX:SharedArchiveFile=$jsa -jar $jar --dir $state show")
-cmds+=("jdk17: ./taskid reserve SEC with AppCDS (fsync)|env JAVA_HOME=$jdk17 $launcher --dir $state reserve SEC")
+names=() cmds=()
+add() { names+=("$1"); shift; cmds+=("$(printf '%q ' "$@")"); }
+add "jdk17: java -jar taskid-cli.jar (no flags)" "$jdk17/bin/java" -jar "$jar" --dir "$state" show
+add "jdk17: ./taskid, no archive (TASKID_NO_CDS=1)" env JAVA_HOME="$jdk17" TASKID_NO_CDS=1 "$launcher" --dir "$state" show
+add "jdk17: ./taskid with AppCDS" env JAVA_HOME="$jdk17" "$launcher" --dir "$state" show
+[[ -n $jsa ]] && add "jdk17: java + launcher's flags + AppCDS, no launcher" \
+    "$jdk17/bin/java" "${flags[@]}" -Xshare:auto -XX:SharedArchiveFile="$jsa" -jar "$jar" --dir "$state" show
+add "jdk17: ./taskid reserve SEC with AppCDS (fsync)" env JAVA_HOME="$jdk17" "$launcher" --dir "$state" reserve SEC
 if [[ -x $jdk25/bin/java ]]; then
-  cmds+=(
-    "jdk25: ./taskid, no cache (TASKID_NO_CDS=1)|env JAVA_HOME=$jdk25 TASKID_NO_CDS=1 $launcher --dir $state show"
-    "jdk25: ./taskid with AOT cache|env JAVA_HOME=$jdk25 $launcher --dir $state show"
-    "jdk25: ./taskid reserve SEC with AOT cache (fsync)|env JAVA_HOME=$jdk25 $launcher --dir $state reserve SEC"
-  )
+    add "jdk25: ./taskid, no AOT cache (TASKID_NO_CDS=1)" env JAVA_HOME="$jdk25" TASKID_NO_CDS=1 "$launcher" --dir "$state" show
+    add "jdk25: ./taskid with AOT cache" env JAVA_HOME="$jdk25" "$launcher" --dir "$state" show
+    add "jdk25: ./taskid reserve SEC with AOT cache (fsync)" env JAVA_HOME="$jdk25" "$launcher" --dir "$state" reserve SEC
 fi
 
-args=()
-for c in "${cmds[@]}"; do args+=(-n "${c%%|*}" "${c#*|}"); done
-hyperfine -N -w 5 -r "$runs" --export-json "$work/result.json" "${args[@]}" >&2
-python3 - "$work/result.json" "$runs" <<'EOF'
-import json, sys
-res = json.load(open(sys.argv[1]))["results"]
-print(f"| command ({sys.argv[2]} runs each) | median ms | mean ms | min ms |")
+for i in "${!cmds[@]}"; do eval "${cmds[$i]}" >/dev/null 2>&1; done   # warm-up round
+: >"$work/times"
+for ((r = 0; r < runs; r++)); do
+    for i in "${!cmds[@]}"; do
+        t0=$EPOCHREALTIME
+        eval "${cmds[$i]}" >/dev/null 2>"$work/err" || { echo "failed: ${names[$i]}" >&2; cat "$work/err" >&2; exit 1; }
+        t1=$EPOCHREALTIME
+        echo "$i ${t0/./} ${t1/./}" >>"$work/times"
+    done
+done
+
+printf '%s\n' "${names[@]}" >"$work/names"
+python3 - "$work/names" "$work/times" "$runs" <<'EOF'
+import statistics, sys
+names = open(sys.argv[1]).read().splitlines()
+times = {}
+for line in open(sys.argv[2]):
+    i, t0, t1 = line.split()
+    times.setdefault(int(i), []).append((int(t1) - int(t0)) / 1000)
+print(f"| command ({sys.argv[3]} runs each, interleaved) | median ms | mean ms | min ms |")
 print("|---|---:|---:|---:|")
-for r in res:
-    print(f"| {r['command']} | {r['median']*1000:.0f} | {r['mean']*1000:.0f} | {r['min']*1000:.0f} |")
+for i, name in enumerate(names):
+    t = times[i]
+    print(f"| {name} | {statistics.median(t):.0f} | {statistics.mean(t):.0f} | {min(t):.0f} |")
 EOF
