@@ -15,6 +15,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.SortedMap;
 import java.util.TreeMap;
 
 /**
@@ -25,6 +26,9 @@ import java.util.TreeMap;
 public final class Allocator {
     private static final int MAX_KEY_LENGTH = 200;
     private static final long MAX_INIT_FILE_BYTES = 16L << 20;
+    /** A NUMBER_CONFLICT lists at most this many numbers (and counts them all). */
+    private static final int MAX_CONFLICTS_LISTED = 100;
+    private static final java.util.regex.Pattern ZERO_ID = java.util.regex.Pattern.compile("([A-Z][A-Z0-9]{0,15})-0{1,15}");
 
     private final Config config;
     private final Clock clock;
@@ -40,7 +44,7 @@ public final class Allocator {
         return config;
     }
 
-    /** Applies a state request (reserve, peek, validate, set, init). */
+    /** Applies a state request (reserve, peek, validate, set, init, archive). */
     public Response apply(Ledger ledger, Request request) {
         if (request instanceof Request.Reserve r) {
             return reserve(ledger, r);
@@ -52,6 +56,8 @@ public final class Allocator {
             return set(ledger, r);
         } else if (request instanceof Request.Init r) {
             return init(ledger, r);
+        } else if (request instanceof Request.Archive r) {
+            return archive(ledger, r);
         }
         throw new IllegalArgumentException("not a state request: " + request.op());
     }
@@ -66,6 +72,12 @@ public final class Allocator {
                     "count must be an integer from 1 to " + config.maxBatch() + ", got " + r.count(),
                     Map.of("min", 1, "max", config.maxBatch()));
         }
+        int wrap = config.wrap(r.prefix());
+        if (wrap > 0 && r.count() > wrap) {
+            return Response.Failure.of(r.id(), ErrorCode.INVALID_COUNT,
+                    r.prefix() + " wraps at " + wrap + ": a reservation holds at most " + wrap + " numbers, got " + r.count(),
+                    Map.of("min", 1, "max", wrap));
+        }
         if (r.key() != null) {
             if (r.key().isEmpty() || r.key().length() > MAX_KEY_LENGTH) {
                 return Response.Failure.of(r.id(), ErrorCode.BAD_REQUEST,
@@ -79,6 +91,10 @@ public final class Allocator {
                                     + "; use a new key for a different request",
                             Map.of("prefix", earlier.prefix(), "count", earlier.count()));
                 }
+                Response.Failure reissued = wrap > 0 ? replayConflict(ledger, r, earlier, wrap) : null;
+                if (reissued != null) {
+                    return reissued;
+                }
                 return reserved(r, earlier.first(), earlier.at(), true);
             }
         }
@@ -89,8 +105,19 @@ public final class Allocator {
                             + Protocol.MAX_NUMBER,
                     Map.of("counter", previous, "max", Protocol.MAX_NUMBER));
         }
+        if (wrap > 0) {
+            Response.Failure conflict = conflict(ledger, r, previous, wrap);
+            if (conflict != null) {
+                return conflict;
+            }
+        }
         Instant now = clock.instant().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
         ledger.setCounter(r.prefix(), previous + r.count());
+        if (wrap > 0) {
+            for (long position = previous + 1; position <= previous + r.count(); position++) {
+                ledger.activate(r.prefix(), Wrap.number(position, wrap), position);
+            }
+        }
         if (r.key() != null) {
             ledger.putKey(new Ledger.KeyRecord(r.key(), r.prefix(), r.count(), previous + 1, now));
         }
@@ -99,14 +126,85 @@ public final class Allocator {
 
     private Response.Reserved reserved(Request.Reserve r, long first, Instant at, boolean replayed) {
         int n = (int) r.count();
+        int wrap = config.wrap(r.prefix());
         List<String> ids = new ArrayList<>(n);
         List<Long> numbers = new ArrayList<>(n);
         for (long k = first; k < first + n; k++) {
-            ids.add(config.format(r.prefix(), k));
-            numbers.add(k);
+            long number = Wrap.number(k, wrap);
+            ids.add(config.format(r.prefix(), number));
+            numbers.add(number);
         }
         long last = first + n - 1;
-        return new Response.Reserved(r.id(), r.prefix(), ids, numbers, first - 1, last, last + 1, at, replayed);
+        return new Response.Reserved(r.id(), r.prefix(), ids, numbers, first - 1, last, Wrap.next(last, wrap), at,
+                replayed);
+    }
+
+    /**
+     * NUMBER_CONFLICT if a number the reservation would hand out (positions previous+1 ..
+     * previous+count, modulo wrap) is still active. Checked before anything changes, so a
+     * conflict reserves nothing.
+     */
+    private Response.Failure conflict(Ledger ledger, Request.Reserve r, long previous, int wrap) {
+        SortedMap<Long, Long> active = ledger.active(r.prefix());
+        if (active.isEmpty()) {
+            return null;
+        }
+        List<Long> conflicts = new ArrayList<>();
+        for (long position = previous + 1; position <= previous + r.count(); position++) {
+            long number = Wrap.number(position, wrap);
+            if (active.containsKey(number)) {
+                conflicts.add(number);
+            }
+        }
+        if (conflicts.isEmpty()) {
+            return null;
+        }
+        List<String> shown = new ArrayList<>();
+        for (Long n : conflicts.subList(0, Math.min(conflicts.size(), MAX_CONFLICTS_LISTED))) {
+            shown.add(config.format(r.prefix(), n));
+        }
+        String numbers = conflicts.stream().limit(MAX_CONFLICTS_LISTED).map(String::valueOf)
+                .collect(java.util.stream.Collectors.joining(" "));
+        Map<String, Object> details = new java.util.LinkedHashMap<>();
+        details.put("prefix", r.prefix());
+        details.put("conflicts", conflicts.subList(0, Math.min(conflicts.size(), MAX_CONFLICTS_LISTED)));
+        details.put("conflictCount", conflicts.size());
+        details.put("activeCount", active.size());
+        details.put("wrap", wrap);
+        details.put("next", Wrap.next(previous, wrap));
+        details.put("suggestion", "Archive completed projects: taskid archive " + r.prefix() + " " + numbers);
+        return Response.Failure.of(r.id(), ErrorCode.NUMBER_CONFLICT,
+                r.prefix() + " wraps at " + wrap + " and " + conflicts.size() + " of the " + r.count()
+                        + " numbers to hand out " + (conflicts.size() == 1 ? "is" : "are") + " still active: "
+                        + String.join(", ", shown) + (conflicts.size() > shown.size() ? ", ..." : "")
+                        + ". Nothing was reserved. Archive the finished ones, then retry: taskid archive " + r.prefix()
+                        + " " + numbers + (conflicts.size() > shown.size() ? " ..." : ""),
+                details);
+    }
+
+    /**
+     * A replayed key must not return numbers that were archived and handed out again since:
+     * those now belong to another reservation.
+     */
+    private Response.Failure replayConflict(Ledger ledger, Request.Reserve r, Ledger.KeyRecord earlier, int wrap) {
+        SortedMap<Long, Long> active = ledger.active(r.prefix());
+        List<Long> reissued = new ArrayList<>();
+        for (long position = earlier.first(); position < earlier.first() + earlier.count(); position++) {
+            Long holder = active.get(Wrap.number(position, wrap));
+            if (holder != null && holder != position) {
+                reissued.add(Wrap.number(position, wrap));
+            }
+        }
+        if (reissued.isEmpty()) {
+            return null;
+        }
+        return Response.Failure.of(r.id(), ErrorCode.NUMBER_CONFLICT,
+                "key \"" + r.key() + "\" reserved " + r.prefix() + " numbers that were archived and handed out again since ("
+                        + reissued.stream().limit(MAX_CONFLICTS_LISTED).map(String::valueOf)
+                                .collect(java.util.stream.Collectors.joining(", "))
+                        + "); they are no longer this key's. Reserve with a new key.",
+                Map.of("prefix", r.prefix(), "conflicts",
+                        reissued.subList(0, Math.min(reissued.size(), MAX_CONFLICTS_LISTED)), "key", r.key()));
     }
 
     private Response peek(Ledger ledger, Request.Peek r) {
@@ -128,12 +226,14 @@ public final class Allocator {
     private Response validate(Ledger ledger, Request.Validate r) {
         List<Response.Validation.Check> checks = new ArrayList<>(r.ids().size());
         for (String text : r.ids()) {
-            var parsed = TaskId.parse(text);
+            var parsed = parseId(text);
             String reason;
             if (parsed.isEmpty()) {
                 reason = "not a task ID (expected PREFIX-NUMBER, e.g. SEC-20)";
             } else if (!config.isValidPrefix(parsed.get().prefix())) {
                 reason = "unknown prefix " + parsed.get().prefix();
+            } else if (config.wrap(parsed.get().prefix()) > 0) {
+                reason = wrappedNotIssued(ledger, parsed.get());
             } else {
                 long counter = ledger.counter(parsed.get().prefix());
                 reason = parsed.get().number() <= counter ? null
@@ -143,6 +243,36 @@ public final class Allocator {
             checks.add(new Response.Validation.Check(text, reason == null, reason));
         }
         return new Response.Validation(r.id(), checks);
+    }
+
+    /** Like {@link TaskId#parse}, but {@code P-000} is number 0 when P wraps (0 is a wrapped number). */
+    private java.util.Optional<TaskId> parseId(String text) {
+        var parsed = TaskId.parse(text);
+        if (parsed.isEmpty()) {
+            var m = ZERO_ID.matcher(text);
+            if (m.matches() && config.wrap(m.group(1)) > 0) {
+                return java.util.Optional.of(new TaskId(m.group(1), 0));
+            }
+        }
+        return parsed;
+    }
+
+    /**
+     * Why a number of a wrapped prefix was not issued, or null if it was: it is active, or
+     * the sequence has passed it at least once (archived since).
+     */
+    private String wrappedNotIssued(Ledger ledger, TaskId id) {
+        int wrap = config.wrap(id.prefix());
+        long counter = ledger.counter(id.prefix());
+        if (id.number() >= wrap) {
+            return id.prefix() + " wraps at " + wrap + ": its numbers run from 0 to " + (wrap - 1);
+        }
+        if (ledger.active(id.prefix()).containsKey(id.number()) || counter >= wrap
+                || (id.number() >= 1 && id.number() <= counter)) {
+            return null;
+        }
+        return "not handed out yet: next is " + config.format(id.prefix(), Wrap.next(counter, wrap))
+                + "; run: taskid reserve " + id.prefix();
     }
 
     private Response set(Ledger ledger, Request.SetCounter r) {
@@ -217,6 +347,49 @@ public final class Allocator {
             after.put(e.getKey(), Math.max(current, e.getValue()));
         }
         return new Response.Initialized(r.id(), found, before, after);
+    }
+
+    private Response archive(Ledger ledger, Request.Archive r) {
+        Response.Failure bad = checkPrefix(r, r.prefix());
+        if (bad != null) {
+            return bad;
+        }
+        int wrap = config.wrap(r.prefix());
+        if (wrap == 0 && (r.restore() || !ledger.activeNumbers().containsKey(r.prefix()))) {
+            return Response.Failure.of(r.id(), ErrorCode.BAD_REQUEST,
+                    r.prefix() + " does not wrap, so its numbers never repeat and none is active; to wrap it, set "
+                            + "\"prefixOptions\": {\"" + r.prefix() + "\": {\"wrap\": 1000}} in .taskid/config.json",
+                    Map.of("prefix", r.prefix()));
+        }
+        List<Long> outside = new ArrayList<>();
+        for (Long n : r.numbers()) {
+            if (n < 0 || (wrap > 0 && n >= wrap)) {
+                outside.add(n);
+            }
+        }
+        if (!outside.isEmpty()) {
+            return Response.Failure.of(r.id(), ErrorCode.INVALID_ID,
+                    r.prefix() + " numbers run from 0 to " + (wrap - 1) + "; not one of them: "
+                            + outside.subList(0, Math.min(outside.size(), MAX_CONFLICTS_LISTED)) + ". Nothing was changed.",
+                    Map.of("prefix", r.prefix(), "invalid", outside.subList(0, Math.min(outside.size(), MAX_CONFLICTS_LISTED)),
+                            "wrap", wrap));
+        }
+        List<Long> changed = new ArrayList<>();
+        List<Long> unchanged = new ArrayList<>();
+        for (Long n : new java.util.LinkedHashSet<>(r.numbers())) {
+            boolean done;
+            if (r.restore()) {
+                done = !ledger.active(r.prefix()).containsKey(n);
+                if (done) {
+                    ledger.activate(r.prefix(), n, 0); // position 0: marked by hand, not handed out
+                }
+            } else {
+                done = ledger.deactivate(r.prefix(), n);
+            }
+            (done ? changed : unchanged).add(n);
+        }
+        return new Response.Archived(r.id(), r.prefix(), r.restore(), changed, unchanged,
+                new ArrayList<>(ledger.active(r.prefix()).keySet()), wrap, Wrap.next(ledger.counter(r.prefix()), wrap));
     }
 
     private Response.Failure checkPrefix(Request r, String prefix) {

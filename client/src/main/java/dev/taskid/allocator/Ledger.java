@@ -12,8 +12,9 @@ import java.util.SortedMap;
 import java.util.TreeMap;
 
 /**
- * The allocation state: counters (prefix to last number issued) and the idempotency keys of
- * recent reservations. Mutable and owned by one thread at a time. Every change is recorded so
+ * The allocation state: counters (prefix to last number issued), the idempotency keys of
+ * recent reservations and, for wrapped prefixes, the active numbers (handed out, not yet
+ * archived; see {@link Wrap}). Mutable and owned by one thread at a time. Every change is recorded so
  * that a batch whose persist failed can be rolled back to the last durable state.
  */
 public final class Ledger {
@@ -23,6 +24,8 @@ public final class Ledger {
 
     private final TreeMap<String, Long> counters = new TreeMap<>();
     private final LinkedHashMap<String, KeyRecord> keys = new LinkedHashMap<>();
+    /** prefix → active number → the position that handed it out (0: marked active by hand). */
+    private final TreeMap<String, TreeMap<Long, Long>> active = new TreeMap<>();
     private final ArrayDeque<Runnable> undo = new ArrayDeque<>();
 
     /** A reservation remembered by its idempotency key. */
@@ -40,6 +43,13 @@ public final class Ledger {
         }
     }
 
+    /** A ledger holding the given durable values, active numbers included; nothing to roll back. */
+    public Ledger(Map<String, Long> counters, Collection<KeyRecord> keys,
+                  Map<String, ? extends Map<Long, Long>> active) {
+        this(counters, keys);
+        active.forEach((prefix, numbers) -> this.active.put(prefix, new TreeMap<>(numbers)));
+    }
+
     /** Last number issued for {@code prefix}; 0 if none. */
     public long counter(String prefix) {
         return counters.getOrDefault(prefix, 0L);
@@ -55,6 +65,56 @@ public final class Ledger {
 
     public KeyRecord key(String key) {
         return keys.get(key);
+    }
+
+    /** Active numbers of {@code prefix} (number → position that handed it out), ascending. */
+    public SortedMap<Long, Long> active(String prefix) {
+        TreeMap<Long, Long> m = active.get(prefix);
+        return m == null ? Collections.emptySortedMap() : Collections.unmodifiableSortedMap(m);
+    }
+
+    /**
+     * Every prefix that has ever had active numbers (possibly none now), with its active
+     * numbers. A prefix stays listed once present, so the state file keeps saying that
+     * it tracks active numbers.
+     */
+    public SortedMap<String, SortedMap<Long, Long>> activeNumbers() {
+        TreeMap<String, SortedMap<Long, Long>> out = new TreeMap<>();
+        active.forEach((p, m) -> out.put(p, Collections.unmodifiableSortedMap(m)));
+        return Collections.unmodifiableSortedMap(out);
+    }
+
+    /** Marks {@code number} active, handed out at {@code position}. */
+    public void activate(String prefix, long number, long position) {
+        TreeMap<Long, Long> m = active.get(prefix);
+        boolean created = m == null;
+        if (created) {
+            m = new TreeMap<>();
+            active.put(prefix, m);
+        }
+        Long old = m.put(number, position);
+        undo.push(() -> {
+            TreeMap<Long, Long> current = active.get(prefix);
+            if (old == null) {
+                current.remove(number);
+            } else {
+                current.put(number, old);
+            }
+            if (created) {
+                active.remove(prefix);
+            }
+        });
+    }
+
+    /** Marks {@code number} done; returns whether it was active. */
+    public boolean deactivate(String prefix, long number) {
+        TreeMap<Long, Long> m = active.get(prefix);
+        Long old = m == null ? null : m.remove(number);
+        if (old == null) {
+            return false;
+        }
+        undo.push(() -> active.get(prefix).put(number, old));
+        return true;
     }
 
     public void setCounter(String prefix, long value) {

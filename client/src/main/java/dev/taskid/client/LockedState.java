@@ -40,7 +40,7 @@ final class LockedState implements AutoCloseable {
     Reply apply(Request request, long waitedMillis) {
         if (request instanceof Request.Hello) {
             return new Reply(new Response.Hello(request.id(), Protocol.VERSION, Version.CURRENT,
-                    List.of("reserve", "peek", "validate", "set", "init", "keys"), ProcessHandle.current().pid(),
+                    List.of("reserve", "peek", "validate", "set", "init", "archive", "keys"), ProcessHandle.current().pid(),
                     store.dir().dir().toString(), "fallback", Mode.FALLBACK.wireName()),
                     Mode.FALLBACK, waitedMillis, java.util.Optional.empty());
         }

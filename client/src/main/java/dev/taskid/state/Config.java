@@ -21,7 +21,7 @@ import java.util.Set;
  * Settings from {@code .taskid/config.json}; every field is optional.
  *
  * <pre>{"prefixes":["SEC","UX"], "extraPrefixes":["QA"], "maxBatch":1000, "lockTimeoutMs":5000,
- *  "allowedUids":[1001], "prefixOptions":{"SEC":{"width":3}}}</pre>
+ *  "allowedUids":[1001], "prefixOptions":{"SEC":{"width":3}, "PROJECT":{"wrap":1000, "bare":true}}}</pre>
  */
 public record Config(Set<String> prefixes, int maxBatch, Duration lockTimeout, Set<Integer> allowedUids,
                      Map<String, PrefixOptions> prefixOptions) {
@@ -33,9 +33,25 @@ public record Config(Set<String> prefixes, int maxBatch, Duration lockTimeout, S
     public static final int MAX_BATCH_LIMIT = 10_000;
     public static final Duration DEFAULT_LOCK_TIMEOUT = Duration.ofSeconds(5);
 
-    /** Per-prefix rendering: numbers zero-padded to {@code width} digits. */
-    public record PrefixOptions(int width) {
+    /**
+     * Per-prefix options. {@code width}: numbers zero-padded to that many digits (0: as
+     * needed). {@code wrap}: numbers run modulo wrap (seed 001's 1000: 0..999) and stay active
+     * until archived; 0 means no wrap ({@link dev.taskid.allocator.Wrap}). {@code bare}: IDs
+     * are the number alone ({@code 042}), without {@code PREFIX-}, for sequences that number
+     * projects rather than tasks. A wrapped number is padded to the wrap's digits unless
+     * {@code width} is given.
+     */
+    public record PrefixOptions(int width, int wrap, boolean bare) {
         public static final PrefixOptions DEFAULT = new PrefixOptions(0);
+
+        public PrefixOptions(int width) {
+            this(width, 0, false);
+        }
+
+        /** The padding in effect: {@code width}, or the wrap's digits when only wrap is set. */
+        public int effectiveWidth() {
+            return width > 0 || wrap == 0 ? width : dev.taskid.allocator.Wrap.digits(wrap);
+        }
     }
 
     public Config {
@@ -58,7 +74,14 @@ public record Config(Set<String> prefixes, int maxBatch, Duration lockTimeout, S
     }
 
     public String format(String prefix, long number) {
-        return TaskId.format(prefix, number, options(prefix).width());
+        PrefixOptions o = options(prefix);
+        String id = TaskId.format(prefix, number, o.effectiveWidth());
+        return o.bare() ? id.substring(prefix.length() + 1) : id;
+    }
+
+    /** The wrap of {@code prefix}; 0 when its numbers do not wrap. */
+    public int wrap(String prefix) {
+        return options(prefix).wrap();
     }
 
     public Config withLockTimeout(Duration timeout) {
@@ -116,7 +139,16 @@ public record Config(Set<String> prefixes, int maxBatch, Duration lockTimeout, S
                 }
                 @SuppressWarnings("unchecked")
                 Map<String, Object> o = (Map<String, Object>) e.getValue();
-                options.put(prefix, new PrefixOptions((int) number(o, "width", 0, 0, 15)));
+                Object bare = o.getOrDefault("bare", Boolean.FALSE);
+                if (!(bare instanceof Boolean)) {
+                    throw new TaskIdException(ErrorCode.CONFIG_INVALID, "prefixOptions." + prefix + ".bare must be true or false");
+                }
+                long wrap = number(o, "wrap", 0, 0, dev.taskid.allocator.Wrap.MAX_WRAP);
+                if (wrap == 1) {
+                    throw new TaskIdException(ErrorCode.CONFIG_INVALID, "prefixOptions." + prefix
+                            + ".wrap must be 0 (no wrap) or from 2 to " + dev.taskid.allocator.Wrap.MAX_WRAP);
+                }
+                options.put(prefix, new PrefixOptions((int) number(o, "width", 0, 0, 15), (int) wrap, (Boolean) bare));
             }
         }
         return new Config(prefixes, maxBatch, java.time.Duration.ofMillis(lockMs), uids, options);

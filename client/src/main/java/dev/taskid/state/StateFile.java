@@ -34,12 +34,19 @@ import java.util.TreeMap;
  *
  * <pre>{"version":1,"counters":{"SEC":19},"keys":[{"key":"k1","prefix":"SEC","count":2,"first":18,"at":"..."}]}</pre>
  *
+ * <p>A file with active numbers of wrapped prefixes is version 2:
+ * {@code "active":{"PROJECT":{"42":1042}}} (number → position that handed it out). Version 1
+ * files (no active numbers) still load; version 2 makes a taskid that does not know active
+ * numbers refuse the file instead of silently dropping them on its next write.
+ *
  * <p>Writes are durable before they return: write {@code counters.json.tmp}, fsync it, rename
  * it over {@code counters.json}, fsync the directory. A file that cannot be read back is
  * never overwritten: it is reported as STATE_CORRUPT and a copy is kept beside it.
  */
 public final class StateFile {
     public static final int VERSION = 1;
+    /** The version written when the ledger tracks active numbers. */
+    public static final int VERSION_ACTIVE = 2;
     private static final DateTimeFormatter STAMP =
             DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
 
@@ -80,8 +87,9 @@ public final class StateFile {
 
     private Ledger parse(byte[] bytes) throws ProtocolException {
         Map<String, Object> obj = json.readObject(bytes, 0, bytes.length, null);
-        if (!(obj.get("version") instanceof Long v) || v != VERSION) {
-            throw new IllegalArgumentException("unsupported version " + obj.get("version") + " (expected " + VERSION + ")");
+        if (!(obj.get("version") instanceof Long v) || (v != VERSION && v != VERSION_ACTIVE)) {
+            throw new IllegalArgumentException("unsupported version " + obj.get("version") + " (expected " + VERSION
+                    + " or " + VERSION_ACTIVE + ")");
         }
         if (!(obj.get("counters") instanceof Map<?, ?> counters)) {
             throw new IllegalArgumentException("no \"counters\" object");
@@ -103,7 +111,31 @@ public final class StateFile {
                         Instant.parse((String) k.get("at"))));
             }
         }
-        return new Ledger(values, keys);
+        return new Ledger(values, keys, activeNumbers(obj.get("active")));
+    }
+
+    /** {@code "active":{"PREFIX":{"42":1042}}}; absent in version 1 files. */
+    private static Map<String, Map<Long, Long>> activeNumbers(Object value) {
+        Map<String, Map<Long, Long>> out = new TreeMap<>();
+        if (value == null) {
+            return out;
+        }
+        if (!(value instanceof Map<?, ?> prefixes)) {
+            throw new IllegalArgumentException("\"active\" is not an object");
+        }
+        for (Map.Entry<?, ?> e : prefixes.entrySet()) {
+            String prefix = (String) e.getKey();
+            if (!TaskId.isPrefix(prefix) || !(e.getValue() instanceof Map<?, ?> active)) {
+                throw new IllegalArgumentException("invalid entry " + prefix + " in \"active\"");
+            }
+            Map<Long, Long> numbers = new TreeMap<>();
+            for (Map.Entry<?, ?> n : active.entrySet()) {
+                long number = number(Long.parseLong((String) n.getKey()), "active number");
+                numbers.put(number, number(n.getValue(), "position of active number " + number));
+            }
+            out.put(prefix, numbers);
+        }
+        return out;
     }
 
     private static long number(Object value, String what) {
@@ -172,10 +204,13 @@ public final class StateFile {
         byte[] body = json.write(g -> {
             g.setPrettyPrinter(new DefaultPrettyPrinter());
             g.writeStartObject();
-            g.writeNumberField("version", VERSION);
+            g.writeNumberField("version", ledger.activeNumbers().isEmpty() ? VERSION : VERSION_ACTIVE);
             JsonLines.writeValue(g, "counters", ledger.counters());
             if (!ledger.keys().isEmpty()) {
                 writeKeys(g, ledger);
+            }
+            if (!ledger.activeNumbers().isEmpty()) {
+                JsonLines.writeValue(g, "active", ledger.activeNumbers());
             }
             g.writeEndObject();
         });

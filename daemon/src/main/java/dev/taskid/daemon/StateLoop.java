@@ -38,7 +38,7 @@ import org.slf4j.LoggerFactory;
 final class StateLoop implements RequestSink, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(StateLoop.class);
     static final int MAX_BATCH = 4096;
-    static final List<String> CAPABILITIES = List.of("reserve", "peek", "validate", "set", "init", "stats", "ping", "keys");
+    static final List<String> CAPABILITIES = List.of("reserve", "peek", "validate", "set", "init", "archive", "stats", "ping", "keys");
 
     private record Work(Channel channel, Inbound inbound) {
     }

@@ -52,13 +52,15 @@ public final class JsonLines {
                         f.integer("value", -1, ErrorCode.BAD_REQUEST), f.bool("force"));
             case "init":
                 return new Request.Init(id, f.string("text", false), f.strings("paths", false), f.floors("counters"));
+            case "archive":
+                return new Request.Archive(id, f.string("prefix", true), f.integers("numbers"), f.bool("restore"));
             case "stats":
                 return new Request.Stats(id);
             case "ping":
                 return new Request.Ping(id);
             default:
                 throw new ProtocolException(ErrorCode.UNKNOWN_OP, "unknown op \"" + op
-                        + "\"; known: hello, reserve, peek, validate, set, init, stats, ping", id);
+                        + "\"; known: hello, reserve, peek, validate, set, init, archive, stats, ping", id);
         }
     }
 
@@ -90,6 +92,12 @@ public final class JsonLines {
                 }
                 if (!r.floors().isEmpty()) {
                     writeValue(g, "counters", new TreeMap<>(r.floors()));
+                }
+            } else if (request instanceof Request.Archive r) {
+                g.writeStringField("prefix", r.prefix());
+                writeValue(g, "numbers", r.numbers());
+                if (r.restore()) {
+                    g.writeBooleanField("restore", true);
                 }
             }
             g.writeEndObject();
@@ -139,6 +147,16 @@ public final class JsonLines {
                 g.writeNumberField("found", r.found());
                 writeValue(g, "before", r.before());
                 writeValue(g, "counters", r.after());
+            } else if (response instanceof Response.Archived r) {
+                g.writeStringField("prefix", r.prefix());
+                if (r.restore()) {
+                    g.writeBooleanField("restore", true);
+                }
+                writeValue(g, "changed", r.changed());
+                writeValue(g, "unchanged", r.unchanged());
+                writeValue(g, "active", r.active());
+                g.writeNumberField("wrap", r.wrap());
+                g.writeNumberField("next", r.next());
             } else if (response instanceof Response.Hello r) {
                 g.writeNumberField("protocol", r.protocol());
                 g.writeStringField("version", r.version());
@@ -212,6 +230,10 @@ public final class JsonLines {
             case "init":
                 return new Response.Initialized(id, (int) f.integer("found", 0, ErrorCode.BAD_REQUEST),
                         f.longs("before"), f.longs("counters"));
+            case "archive":
+                return new Response.Archived(id, f.string("prefix", true), f.bool("restore"), f.integers("changed"),
+                        f.integers("unchanged"), f.integers("active"), f.integer("wrap", 0, ErrorCode.BAD_REQUEST),
+                        f.integer("next", 0, ErrorCode.BAD_REQUEST));
             case "hello":
                 return new Response.Hello(id, (int) f.integer("protocol", 0, ErrorCode.BAD_REQUEST),
                         f.string("version", true), f.strings("capabilities", false),
@@ -473,6 +495,17 @@ public final class JsonLines {
                     throw bad("field \"" + name + "\" must hold only strings");
                 }
                 out.add(s);
+            }
+            return out;
+        }
+
+        List<Long> integers(String name) throws ProtocolException {
+            List<Long> out = new ArrayList<>();
+            for (Object o : list(name)) {
+                if (!(o instanceof Long l)) {
+                    throw bad("field \"" + name + "\" must hold only integers");
+                }
+                out.add(l);
             }
             return out;
         }

@@ -99,6 +99,28 @@ public sealed interface Request {
         }
     }
 
+    /**
+     * Marks numbers of a wrapped prefix done ("archived"), so the sequence may hand them out
+     * again when it comes round. With {@code restore}, marks them active again instead (in use
+     * from before taskid, or archived by mistake). An empty {@code numbers} changes nothing and
+     * lists the active numbers.
+     */
+    record Archive(RequestId id, String prefix, List<Long> numbers, boolean restore) implements Request {
+        public Archive {
+            Objects.requireNonNull(prefix, "prefix");
+            numbers = List.copyOf(numbers);
+        }
+
+        public String op() {
+            return "archive";
+        }
+
+        @Override
+        public boolean mutates() {
+            return true;
+        }
+    }
+
     /** Counters of the serving process. */
     record Stats(RequestId id) implements Request {
         public String op() {

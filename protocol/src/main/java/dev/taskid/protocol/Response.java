@@ -67,6 +67,21 @@ public sealed interface Response {
         }
     }
 
+    /**
+     * Result of {@code archive}: {@code changed} are the numbers archived (restored with
+     * {@code restore}), {@code unchanged} those already in that state; {@code active} lists the
+     * prefix's active numbers afterwards, ascending; {@code next} is the number the next
+     * reservation starts with.
+     */
+    record Archived(RequestId id, String prefix, boolean restore, List<Long> changed, List<Long> unchanged,
+                    List<Long> active, long wrap, long next) implements Response {
+        public Archived {
+            changed = List.copyOf(changed);
+            unchanged = List.copyOf(unchanged);
+            active = List.copyOf(active);
+        }
+    }
+
     /** Who is serving: {@code mode} is "daemon" or "fallback". */
     record Hello(RequestId id, int protocol, String version, List<String> capabilities, long pid,
                  String stateDir, String epoch, String mode) implements Response {
