@@ -77,6 +77,11 @@ final class Cli {
                     "Raise counters from the seed scripts' state: .claude/.task-id-counters.json and, with --opencode-prefix,\n"
                             + ".opencode/specs/state.json (next_project_number). Never lowers.",
                     Set.of(), Set.of("--from", "--opencode-prefix")),
+            new Command("archive", "archive PREFIX [NUMBER|FROM-TO|ID...] [--restore] [--json]",
+                    "Mark numbers of a wrapped prefix (config prefixOptions wrap) done, so the sequence may hand them out again\n"
+                            + "when it comes round; a reservation that would hand out an active number fails with NUMBER_CONFLICT.\n"
+                            + "No numbers: list the active ones. --restore: mark them active again (in use from before taskid).",
+                    Set.of("--restore"), Set.of()),
             new Command("daemon", "daemon status|stop [--json]",
                     "status: is a daemon serving this state directory (exit 3 if not). stop: SIGTERM it and wait for it to exit.\n"
                             + "`taskid daemon` with no sub-command runs the daemon in the foreground (via the launcher).",
@@ -174,6 +179,8 @@ final class Cli {
                 return set(rest, args, ids);
             case "import":
                 return importSeeds(rest, args, ids);
+            case "archive":
+                return archive(rest, args, ids);
             case "daemon":
                 return daemon(rest, args, ids);
             case "systemd":
@@ -226,7 +233,8 @@ final class Cli {
                     g.writeStringField("status", "success");
                     JsonLines.writeValue(g, "allocated_numbers", r.numbers());
                     g.writeNumberField("allocation_count", r.numbers().size());
-                    g.writeNumberField("previous_next_number", r.previous() + 1);
+                    // the first number handed out is the seed's "next" before; with wrap it is mod N
+                    g.writeNumberField("previous_next_number", r.numbers().get(0));
                     g.writeNumberField("new_next_number", r.next());
                     g.writeBooleanField("lock_acquired", true);
                     g.writeNumberField("lock_duration_ms", tookMs);
@@ -442,7 +450,9 @@ final class Cli {
                             + "): say which prefix numbers it with --opencode-prefix PREFIX");
                     continue;
                 }
-                floors.merge(prefix, Math.max(0, next - 1), Math::max);
+                // next_project_number = the next number to hand out; with wrap, read in the first cycle
+                int wrap = dev.taskid.state.Config.load(ids.stateDir().config(), json).wrap(prefix);
+                floors.merge(prefix, dev.taskid.allocator.Wrap.floorForNext(next, wrap), Math::max);
                 used.add(file.toString());
             } else {
                 return fail(ErrorCode.STATE_CORRUPT, file + " has neither \"counters\" nor \"next_project_number\"",
@@ -453,6 +463,20 @@ final class Cli {
             return fail(ErrorCode.SYSTEM_ERROR, "nothing to import: no seed state files found under " + root, false, Map.of());
         }
         return raise(ids, new Request.Init(null, null, List.of(), floors), String.join(", ", used));
+    }
+
+    private int archive(List<String> rest, Args args, TaskIds ids) throws Args.UsageException {
+        Reply reply = ids.call(ArchiveCommand.request(rest, args.flag("--restore")));
+        notice(reply);
+        if (reply.response() instanceof Response.Failure f) {
+            return fail(f);
+        }
+        if (args.flag("--json")) {
+            printJson(reply.response());
+        } else {
+            out.print(ArchiveCommand.text((Response.Archived) reply.response()));
+        }
+        return OK;
     }
 
     private int daemon(List<String> rest, Args args, TaskIds ids) throws Args.UsageException {

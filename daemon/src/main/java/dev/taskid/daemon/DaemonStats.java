@@ -26,6 +26,8 @@ final class DaemonStats {
     private long batchedRequests;
     private long maxBatch;
     private long idsAllocated;
+    /** Reservations of wrapped prefixes that handed out number 0, i.e. came round. */
+    private long wraps;
 
     DaemonStats(Instant started) {
         this.started = started;
@@ -37,6 +39,9 @@ final class DaemonStats {
             errors.merge(f.code(), 1L, Long::sum);
         } else if (response instanceof Response.Reserved r && !r.replayed()) {
             idsAllocated += r.ids().size();
+            if (r.numbers().contains(0L)) {
+                wraps++; // only a wrapped sequence hands out 0
+            }
         }
     }
 
@@ -79,6 +84,8 @@ final class DaemonStats {
         Map<String, Long> byCode = new TreeMap<>();
         errors.forEach((code, count) -> byCode.put(code.name(), count));
         m.put("errors", byCode);
+        m.put("wraps", wraps);
+        m.put("numberConflicts", errors.getOrDefault(ErrorCode.NUMBER_CONFLICT, 0L));
         m.put("connectionsOpen", connections == null ? 0 : connections.open());
         m.put("connectionsTotal", connections == null ? 0 : connections.total());
         return m;
