@@ -389,7 +389,8 @@ public final class Allocator {
             (done ? changed : unchanged).add(n);
         }
         return new Response.Archived(r.id(), r.prefix(), r.restore(), changed, unchanged,
-                new ArrayList<>(ledger.active(r.prefix()).keySet()), wrap, Wrap.next(ledger.counter(r.prefix()), wrap));
+                new ArrayList<>(ledger.active(r.prefix()).keySet()), wrap, ledger.counter(r.prefix()),
+                Wrap.next(ledger.counter(r.prefix()), wrap));
     }
 
     private Response.Failure checkPrefix(Request r, String prefix) {

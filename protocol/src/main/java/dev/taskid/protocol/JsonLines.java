@@ -156,6 +156,7 @@ public final class JsonLines {
                 writeValue(g, "unchanged", r.unchanged());
                 writeValue(g, "active", r.active());
                 g.writeNumberField("wrap", r.wrap());
+                g.writeNumberField("counter", r.counter());
                 g.writeNumberField("next", r.next());
             } else if (response instanceof Response.Hello r) {
                 g.writeNumberField("protocol", r.protocol());
@@ -233,7 +234,7 @@ public final class JsonLines {
             case "archive":
                 return new Response.Archived(id, f.string("prefix", true), f.bool("restore"), f.integers("changed"),
                         f.integers("unchanged"), f.integers("active"), f.integer("wrap", 0, ErrorCode.BAD_REQUEST),
-                        f.integer("next", 0, ErrorCode.BAD_REQUEST));
+                        f.integer("counter", 0, ErrorCode.BAD_REQUEST), f.integer("next", 0, ErrorCode.BAD_REQUEST));
             case "hello":
                 return new Response.Hello(id, (int) f.integer("protocol", 0, ErrorCode.BAD_REQUEST),
                         f.string("version", true), f.strings("capabilities", false),

@@ -70,11 +70,11 @@ public sealed interface Response {
     /**
      * Result of {@code archive}: {@code changed} are the numbers archived (restored with
      * {@code restore}), {@code unchanged} those already in that state; {@code active} lists the
-     * prefix's active numbers afterwards, ascending; {@code next} is the number the next
-     * reservation starts with.
+     * prefix's active numbers afterwards, ascending; {@code counter} is the prefix's counter
+     * (its position, as in peek) and {@code next} the number the next reservation starts with.
      */
     record Archived(RequestId id, String prefix, boolean restore, List<Long> changed, List<Long> unchanged,
-                    List<Long> active, long wrap, long next) implements Response {
+                    List<Long> active, long wrap, long counter, long next) implements Response {
         public Archived {
             changed = List.copyOf(changed);
             unchanged = List.copyOf(unchanged);
