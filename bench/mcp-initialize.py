@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Start-up of an MCP stdio server: process start -> `initialize` answered, and -> first
-`tools/call` (reserve_task_ids SEC) answered. Median of N fresh processes.
+`tools/call` (reserve_task_ids SEC) answered. Median of N fresh processes. Then, in the last
+process, the round trip of 200 more tools/call (reserve_task_ids) one after the other.
 
 usage: python3 bench/mcp-initialize.py [N] [-- COMMAND...]
 default COMMAND: java -jar client/target/taskid-cli.jar --dir <fresh temp dir>/.taskid mcp
@@ -40,6 +41,14 @@ for i in range(n):
           "params": {"name": "reserve_task_ids", "arguments": {"prefix": "SEC"}}})
     last = answer(3)
     t2 = time.perf_counter()
+    if i == n - 1:
+        per_call = []
+        for k in range(200):
+            c0 = time.perf_counter()
+            send({"jsonrpc": "2.0", "id": 10 + k, "method": "tools/call",
+                  "params": {"name": "reserve_task_ids", "arguments": {"prefix": "SEC"}}})
+            last = answer(10 + k)
+            per_call.append((time.perf_counter() - c0) * 1000)
     p.stdin.close()  # taskid mcp exits at end of input; the SDK's server does not
     try:
         p.wait(timeout=3)
@@ -52,4 +61,6 @@ for i in range(n):
 print("command: " + " ".join(cmd))
 print("initialize answered: median %.0f ms (min %.0f, max %.0f); first tools/call answered: median %.0f ms; n=%d"
       % (statistics.median(init_ms), min(init_ms), max(init_ms), statistics.median(call_ms), n))
-print("last tools/call result: " + json.dumps(last)[:200])
+print("then tools/call reserve_task_ids one at a time: median %.2f ms, p90 %.2f ms (n=200)"
+      % (statistics.median(per_call), sorted(per_call)[179]))
+print("last tools/call result: " + json.dumps(last)[:240])

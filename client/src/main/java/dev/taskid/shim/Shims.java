@@ -1,5 +1,6 @@
 package dev.taskid.shim;
 
+import dev.taskid.allocator.Wrap;
 import dev.taskid.client.Reply;
 import dev.taskid.client.TaskIds;
 import dev.taskid.protocol.ErrorCode;
@@ -9,6 +10,7 @@ import dev.taskid.protocol.Request;
 import dev.taskid.protocol.Response;
 import dev.taskid.protocol.TaskId;
 import dev.taskid.protocol.TaskIdException;
+import dev.taskid.state.Config;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -161,7 +163,9 @@ public final class Shims {
         Optional<Map<String, Object>> seed = readJson(state);
         if (seed.isPresent()) {
             if (seed.get().get("next_project_number") instanceof Long next) {
-                floors.put(prefix, Math.max(0, next - 1));
+                // next_project_number is the next number to hand out; with wrap, read in the first cycle
+                int wrap = Config.load(ids.stateDir().config(), json).wrap(prefix);
+                floors.put(prefix, Wrap.floorForNext(next, wrap));
             } else {
                 err.println("taskid: warning: " + state + " has no next_project_number; nothing imported from it");
             }

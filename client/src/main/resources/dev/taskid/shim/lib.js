@@ -1,7 +1,6 @@
 const fs = require('fs');
 const path = require('path');
 const net = require('net');
-const { spawnSync } = require('child_process');
 
 const PROTOCOL = 1;
 // sun_path holds 108 bytes on Linux, NUL included; longer paths: let the taskid command find the socket.
@@ -125,6 +124,7 @@ function taskidCommands() {
 // Runs `taskid --dir <state> --json ARGS...` (it takes the daemon if one is up by now, else the
 // state lock). Results: stdout JSON; errors: one JSON line on stderr; other stderr lines are notices.
 function runTaskid(dir, args) {
+  const { spawnSync } = require('child_process'); // only here: loading it costs ~4 ms of every call
   for (const c of taskidCommands()) {
     const r = spawnSync(c[0], c.slice(1).concat(['--dir', dir, '--json'], args),
       { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
