@@ -299,6 +299,20 @@ class WrapTest {
     }
 
     @Test
+    void churnCheckerSeesViolations() {
+        // client 0 holds 1, 2; client 1 gets 2 while 0 holds it; then 0 archives 1 at counter 4
+        WrapChurn.Checked bad = WrapChurn.check(List.of("R 0 2 1 2\nA 4 1\n", "R 2 4 3 2\nC\n"));
+        assertEquals(1, bad.problems().size(), bad.problems().toString());
+        assertTrue(bad.problems().get(0).contains("number 2 handed to client 1 while client 0 holds it"));
+        // the same, but 0 archived 2 before 1's reservation (at counter 2): fine
+        WrapChurn.Checked good = WrapChurn.check(List.of("R 0 2 1 2\nA 2 2\n", "R 2 4 3 2\nC\n"));
+        assertTrue(good.problems().isEmpty(), good.problems().toString());
+        assertEquals(java.util.Set.of(1L, 2L, 3L), good.active());
+        assertEquals(2, good.reservations());
+        assertEquals(1, good.conflicts());
+    }
+
+    @Test
     void codecBothWays() throws Exception {
         Request.Archive req = new Request.Archive(null, "DEV", List.of(1L, 0L), true);
         byte[] line = json.encode(req);
