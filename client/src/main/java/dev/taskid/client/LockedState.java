@@ -6,6 +6,7 @@ import dev.taskid.protocol.Protocol;
 import dev.taskid.protocol.Request;
 import dev.taskid.protocol.Response;
 import dev.taskid.protocol.Version;
+import dev.taskid.state.AuditLog;
 import dev.taskid.state.Config;
 import dev.taskid.state.StateLock;
 import dev.taskid.state.StateStore;
@@ -21,8 +22,10 @@ final class LockedState implements AutoCloseable {
     private final StateStore store;
     private final Config config;
     private final Allocator allocator;
+    private final Clock clock;
 
     LockedState(StateStore store, Config config, Clock clock) {
+        this.clock = clock;
         this.store = store;
         this.config = config;
         this.allocator = new Allocator(config, clock);
@@ -51,11 +54,13 @@ final class LockedState implements AutoCloseable {
             return new Reply(new Response.Stats(request.id(), Map.of("mode", "fallback",
                     "lockWaitMs", waitedMillis)), Mode.FALLBACK, waitedMillis, java.util.Optional.empty());
         }
-        StateStore.Loaded loaded = store.load(config);
+        AuditLog.Requester me = AuditLog.Requester.self(AuditLog.FALLBACK, waitedMillis);
+        StateStore.Loaded loaded = store.load(config, me);
         Response response = allocator.apply(loaded.ledger(), request);
         if (loaded.ledger().dirty()) {
-            store.file().write(loaded.ledger());
-            loaded.ledger().commit();
+            List<AuditLog.Entry> entries = new java.util.ArrayList<>(1);
+            AuditLog.collect(request, response, me, clock.instant(), entries);
+            store.commit(loaded.ledger(), entries); // counters.json, then audit.log; throws SYSTEM_ERROR
         }
         return new Reply(response, Mode.FALLBACK, waitedMillis, loaded.notice());
     }

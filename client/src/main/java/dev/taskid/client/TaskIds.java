@@ -171,7 +171,7 @@ public final class TaskIds implements AutoCloseable {
     private LockedState local() {
         if (local == null) {
             Config config = Config.load(dir.config(), json);
-            local = new LockedState(StateStore.open(dir, json, clock), config, clock);
+            local = new LockedState(StateStore.open(dir, json, clock, config.audit()), config, clock);
         }
         return local;
     }

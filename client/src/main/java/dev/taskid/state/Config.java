@@ -21,10 +21,11 @@ import java.util.Set;
  * Settings from {@code .taskid/config.json}; every field is optional.
  *
  * <pre>{"prefixes":["SEC","UX"], "extraPrefixes":["QA"], "maxBatch":1000, "lockTimeoutMs":5000,
- *  "allowedUids":[1001], "prefixOptions":{"SEC":{"width":3}, "PROJECT":{"wrap":1000, "bare":true}}}</pre>
+ *  "allowedUids":[1001], "prefixOptions":{"SEC":{"width":3}, "PROJECT":{"wrap":1000, "bare":true}},
+ *  "audit":{"maxBytes":10485760, "keep":5}}</pre>
  */
 public record Config(Set<String> prefixes, int maxBatch, Duration lockTimeout, Set<Integer> allowedUids,
-                     Map<String, PrefixOptions> prefixOptions) {
+                     Map<String, PrefixOptions> prefixOptions, AuditOptions audit) {
 
     public static final List<String> DEFAULT_PREFIXES = List.of(
             "SEC", "PERF", "UX", "TEST", "DEV", "ARCH", "FIN", "DRY", "DOC", "DS", "MKT", "CNT", "INFRA", "OPS");
@@ -54,7 +55,26 @@ public record Config(Set<String> prefixes, int maxBatch, Duration lockTimeout, S
         }
     }
 
+    /**
+     * Bounds of {@code .taskid/audit.log}: when an append would take it past {@code maxBytes}
+     * it is renamed {@code audit.log.1} (older ones shift up) and only {@code keep} rotated
+     * files are kept.
+     */
+    public record AuditOptions(long maxBytes, int keep) {
+        public static final AuditOptions DEFAULT = new AuditOptions(10L << 20, 5);
+        public static final long MIN_BYTES = 1024;
+        public static final long MAX_BYTES = 1L << 30;
+        public static final int MAX_KEEP = 100;
+    }
+
+    /** A config with the default audit log bounds. */
+    public Config(Set<String> prefixes, int maxBatch, Duration lockTimeout, Set<Integer> allowedUids,
+                  Map<String, PrefixOptions> prefixOptions) {
+        this(prefixes, maxBatch, lockTimeout, allowedUids, prefixOptions, AuditOptions.DEFAULT);
+    }
+
     public Config {
+        java.util.Objects.requireNonNull(audit, "audit");
         prefixes = java.util.Collections.unmodifiableSet(new LinkedHashSet<>(prefixes));
         allowedUids = Set.copyOf(allowedUids);
         prefixOptions = Map.copyOf(prefixOptions);
@@ -85,7 +105,7 @@ public record Config(Set<String> prefixes, int maxBatch, Duration lockTimeout, S
     }
 
     public Config withLockTimeout(Duration timeout) {
-        return new Config(prefixes, maxBatch, timeout, allowedUids, prefixOptions);
+        return new Config(prefixes, maxBatch, timeout, allowedUids, prefixOptions, audit);
     }
 
     /** Reads the config file; a missing file means defaults. */
@@ -151,7 +171,17 @@ public record Config(Set<String> prefixes, int maxBatch, Duration lockTimeout, S
                 options.put(prefix, new PrefixOptions((int) number(o, "width", 0, 0, 15), (int) wrap, (Boolean) bare));
             }
         }
-        return new Config(prefixes, maxBatch, java.time.Duration.ofMillis(lockMs), uids, options);
+        AuditOptions audit = AuditOptions.DEFAULT;
+        if (obj.containsKey("audit")) {
+            if (!(obj.get("audit") instanceof Map<?, ?>)) {
+                throw new TaskIdException(ErrorCode.CONFIG_INVALID, "audit must be an object: {\"maxBytes\":N, \"keep\":N}");
+            }
+            @SuppressWarnings("unchecked")
+            Map<String, Object> a = (Map<String, Object>) obj.get("audit");
+            audit = new AuditOptions(number(a, "maxBytes", AuditOptions.DEFAULT.maxBytes(), AuditOptions.MIN_BYTES,
+                    AuditOptions.MAX_BYTES), (int) number(a, "keep", AuditOptions.DEFAULT.keep(), 1, AuditOptions.MAX_KEEP));
+        }
+        return new Config(prefixes, maxBatch, java.time.Duration.ofMillis(lockMs), uids, options, audit);
     }
 
     private static List<String> prefixList(Object value) {

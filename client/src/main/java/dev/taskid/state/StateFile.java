@@ -85,6 +85,36 @@ public final class StateFile {
         }
     }
 
+    /**
+     * What a file in this format holds (this file, a corrupt copy, a leftover .tmp), read
+     * without side effects: no lock needed (files are replaced by rename, so a read sees one
+     * whole version), no corrupt copy made. {@code ledger} is null when the file is missing
+     * ({@code exists} false) or unreadable ({@code problem} says why).
+     */
+    public record Inspection(Path path, boolean exists, Ledger ledger, String problem) {
+        public boolean readable() {
+            return ledger != null;
+        }
+    }
+
+    /** Inspects {@code other}, a file in counters.json's format; see {@link Inspection}. */
+    public Inspection inspect(Path other) {
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(other);
+        } catch (NoSuchFileException e) {
+            return new Inspection(other, false, null, "missing");
+        } catch (IOException e) {
+            return new Inspection(other, true, null, "cannot read: " + e.getMessage());
+        }
+        try {
+            return new Inspection(other, true, parse(bytes), null);
+        } catch (ProtocolException | IllegalArgumentException | ClassCastException | DateTimeParseException
+                 | NullPointerException e) {
+            return new Inspection(other, true, null, String.valueOf(e.getMessage()));
+        }
+    }
+
     private Ledger parse(byte[] bytes) throws ProtocolException {
         Map<String, Object> obj = json.readObject(bytes, 0, bytes.length, null);
         if (!(obj.get("version") instanceof Long v) || (v != VERSION && v != VERSION_ACTIVE)) {

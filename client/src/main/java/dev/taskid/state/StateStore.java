@@ -10,40 +10,51 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Collectors;
 
 /**
- * One state directory opened for writing: its config, lock and counters file. The daemon and
- * the file-lock fallback both go through this class, so both load, create and save the state
- * the same way. Holds the lock file open for its whole life (see {@link StateLock}).
+ * One state directory opened for writing: its config, lock, counters file and audit log. The
+ * daemon and the file-lock fallback both go through this class, so both load, create and save
+ * the state the same way. Holds the lock file open for its whole life (see {@link StateLock}).
  */
 public final class StateStore implements AutoCloseable {
     private final StateDir dir;
     private final StateLock lock;
     private final StateFile file;
+    private final AuditLog audit;
+    private final Clock clock;
 
     /** Counters as loaded, and what was done to create them if they were missing. */
     public record Loaded(Ledger ledger, Optional<String> notice) {
     }
 
-    private StateStore(StateDir dir, StateLock lock, StateFile file) {
+    private StateStore(StateDir dir, StateLock lock, StateFile file, AuditLog audit, Clock clock) {
+        this.clock = clock;
         this.dir = dir;
         this.lock = lock;
         this.file = file;
+        this.audit = audit;
+    }
+
+    /** Opens (creating if needed) the state directory and its lock file; default audit log bounds. */
+    public static StateStore open(StateDir dir, JsonLines json, Clock clock) {
+        return open(dir, json, clock, Config.AuditOptions.DEFAULT);
     }
 
     /** Opens (creating if needed) the state directory and its lock file. */
-    public static StateStore open(StateDir dir, JsonLines json, Clock clock) {
+    public static StateStore open(StateDir dir, JsonLines json, Clock clock, Config.AuditOptions auditOptions) {
         try {
             dir.create();
         } catch (IOException e) {
             throw new TaskIdException(ErrorCode.SYSTEM_ERROR,
                     "cannot create state directory " + dir.dir() + ": " + e.getMessage(), Map.of(), e);
         }
-        return new StateStore(dir, new StateLock(dir.lock(), clock), new StateFile(dir.counters(), json, clock));
+        return new StateStore(dir, new StateLock(dir.lock(), clock), new StateFile(dir.counters(), json, clock),
+                new AuditLog(dir.dir(), json, auditOptions), clock);
     }
 
     public StateDir dir() {
@@ -58,12 +69,58 @@ public final class StateStore implements AutoCloseable {
         return file;
     }
 
+    public AuditLog audit() {
+        return audit;
+    }
+
+    /**
+     * Makes the ledger's changes durable, with their audit lines; the caller holds the lock and
+     * answers only after this returns. One step, in this order: counters.json (write, fsync,
+     * rename, fsync the directory), then all of {@code entries} in one append and one fsync of
+     * audit.log. On success the ledger is committed. On failure it is rolled back and
+     * SYSTEM_ERROR is thrown, so nothing of the batch may be acknowledged:
+     * <ul>
+     * <li>counters.json failed: the old file is intact;</li>
+     * <li>audit.log failed: counters.json already holds the batch. The old values are written
+     * back if the disk allows; if not, the file stays ahead of the memory. Either way no number
+     * can be handed out twice: the numbers between the two were never acknowledged to anyone,
+     * so handing them out later (or skipping them) is not a duplicate. The reverse order
+     * (log first) would be wrong: a failed counters write would leave logged IDs that are
+     * then handed out again.</li>
+     * </ul>
+     */
+    public void commit(Ledger ledger, List<AuditLog.Entry> entries) {
+        try {
+            file.write(ledger);
+        } catch (RuntimeException e) {
+            ledger.rollback();
+            throw e;
+        }
+        try {
+            audit.append(entries);
+        } catch (RuntimeException e) {
+            ledger.rollback();
+            try {
+                file.write(ledger);
+            } catch (RuntimeException stillFailing) {
+                e.addSuppressed(stillFailing);
+            }
+            throw e;
+        }
+        ledger.commit();
+    }
+
     /**
      * Reads the counters; the caller holds the lock. On first use (no counters.json) creates
      * the file, durably, from the highest IDs in the project's TASKS.md, so new IDs never
      * collide with tasks that already exist.
      */
     public Loaded load(Config config) {
+        return load(config, AuditLog.Requester.self(AuditLog.FALLBACK, -1));
+    }
+
+    /** {@link #load(Config)}; {@code by} is named in the audit lines of a first-use creation. */
+    public Loaded load(Config config, AuditLog.Requester by) {
         Optional<Ledger> stored = file.read();
         if (stored.isPresent()) {
             return new Loaded(stored.get(), Optional.empty());
@@ -88,6 +145,20 @@ public final class StateStore implements AutoCloseable {
         }
         file.write(ledger);
         ledger.commit();
+        List<AuditLog.Entry> created = new ArrayList<>();
+        java.time.Instant now = clock.instant();
+        String why = "first use: counters from " + (Files.isRegularFile(tasks) ? "TASKS.md" : "nothing (all at 0)");
+        ledger.counters().forEach((prefix, value) -> created.add(
+                new AuditLog.Entry(now, "create", prefix, null, null, 0, value, why, null, null, by)));
+        if (created.isEmpty()) {
+            created.add(new AuditLog.Entry(now, "create", null, null, null, -1, -1, why, null, null, by));
+        }
+        try {
+            audit.append(created);
+        } catch (RuntimeException e) {
+            // Creating hands out nothing: a missing line here cannot hide an acknowledged ID.
+            notice += " (audit.log: " + e.getMessage() + ")";
+        }
         return new Loaded(ledger, Optional.of(notice));
     }
 

@@ -8,6 +8,7 @@ import dev.taskid.protocol.Version;
 import dev.taskid.server.PeerCheck;
 import dev.taskid.server.SocketServer;
 import dev.taskid.server.Transport;
+import dev.taskid.state.AuditLog;
 import dev.taskid.state.Config;
 import dev.taskid.state.StateDir;
 import dev.taskid.state.StateLock;
@@ -66,11 +67,11 @@ public final class Daemon implements AutoCloseable {
         JsonLines json = new JsonLines();
         Clock clock = Clock.systemUTC();
         Config config = Config.load(dir.config(), json);
-        StateStore store = StateStore.open(dir, json, clock);
+        StateStore store = StateStore.open(dir, json, clock, config.audit());
         StateLock.Held lock = null;
         try {
             lock = store.lock().acquire(config.lockTimeout(), "daemon");
-            StateStore.Loaded loaded = store.load(config);
+            StateStore.Loaded loaded = store.load(config, AuditLog.Requester.self(AuditLog.DAEMON, -1));
             loaded.notice().ifPresent(log::info);
             int uid = Users.currentUid();
             Path socket = dir.socket(env, uid);
@@ -80,7 +81,7 @@ public final class Daemon implements AutoCloseable {
                 prepareSocketPath(socket);
             }
             String epoch = UUID.randomUUID().toString();
-            StateLoop loop = new StateLoop(loaded.ledger(), new Allocator(config, clock), store.file(), clock,
+            StateLoop loop = new StateLoop(loaded.ledger(), new Allocator(config, clock), store, clock,
                     dir.dir().toString(), epoch);
             Transport transport = Transport.select();
             SocketServer server = new SocketServer(transport, settings, json, loop,

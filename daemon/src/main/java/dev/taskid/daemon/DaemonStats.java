@@ -15,6 +15,7 @@ import java.util.TreeMap;
 final class DaemonStats {
     /** Persist latencies are kept for the most recent persists only. */
     private static final int LATENCY_WINDOW = 4096;
+    private static final double[] PERSIST_BUCKETS_MS = {0.25, 0.5, 1, 2, 4, 8, 16, 32, 64, 128, 256, 1000};
 
     private final Instant started;
     private final Map<String, Long> requests = new TreeMap<>();
@@ -26,6 +27,13 @@ final class DaemonStats {
     private long batchedRequests;
     private long maxBatch;
     private long idsAllocated;
+    /** Batch sizes of the most recent batches, for percentiles; histograms cover all of them. */
+    private final int[] batchSizes = new int[LATENCY_WINDOW];
+    /** Batches by size: bucket k holds sizes 2^k .. 2^(k+1)-1. */
+    private final long[] batchHistogram = new long[31];
+    /** Persists by latency: bucket k holds up to PERSIST_BUCKETS_MS[k] ms; the last, anything slower. */
+    private final long[] persistHistogram = new long[PERSIST_BUCKETS_MS.length + 1];
+    private long auditLines;
     /** Reservations of wrapped prefixes that handed out number 0, i.e. came round. */
     private long wraps;
 
@@ -46,14 +54,26 @@ final class DaemonStats {
     }
 
     void batch(int size) {
+        batchSizes[(int) (batches % LATENCY_WINDOW)] = size;
+        batchHistogram[31 - Integer.numberOfLeadingZeros(Math.max(1, size))]++;
         batches++;
         batchedRequests += size;
         maxBatch = Math.max(maxBatch, size);
     }
 
     void persisted(long nanos) {
+        int bucket = 0;
+        while (bucket < PERSIST_BUCKETS_MS.length && nanos > PERSIST_BUCKETS_MS[bucket] * 1e6) {
+            bucket++;
+        }
+        persistHistogram[bucket]++;
         persistNanos[(int) (persists % LATENCY_WINDOW)] = nanos;
         persists++;
+    }
+
+    /** Lines appended to audit.log by a successful persist. */
+    void audited(int lines) {
+        auditLines += lines;
     }
 
     void persistFailed() {
@@ -62,6 +82,10 @@ final class DaemonStats {
 
     long persists() {
         return persists;
+    }
+
+    private static String ms(double v) {
+        return v == Math.rint(v) ? Long.toString((long) v) : Double.toString(v);
     }
 
     Map<String, Object> snapshot(Instant now, Connections connections, long pid, String epoch) {
@@ -74,6 +98,19 @@ final class DaemonStats {
         m.put("batches", batches);
         m.put("meanBatchSize", batches == 0 ? 0.0 : (double) batchedRequests / batches);
         m.put("maxBatchSize", maxBatch);
+        int nb = (int) Math.min(batches, LATENCY_WINDOW);
+        int[] sizes = Arrays.copyOf(batchSizes, nb);
+        Arrays.sort(sizes);
+        m.put("batchSizeP50", nb == 0 ? 0 : sizes[nb / 2]);
+        m.put("batchSizeP99", nb == 0 ? 0 : sizes[Math.min(nb - 1, (int) (nb * 0.99))]);
+        Map<String, Long> batchBuckets = new LinkedHashMap<>();
+        for (int k = 0; k < batchHistogram.length; k++) {
+            if (batchHistogram[k] > 0) {
+                long low = 1L << k;
+                batchBuckets.put(low == 1 ? "1" : low + "-" + (2 * low - 1), batchHistogram[k]);
+            }
+        }
+        m.put("batchSizeHistogram", batchBuckets);
         m.put("persists", persists);
         m.put("persistFailures", persistFailures);
         int n = (int) Math.min(persists, LATENCY_WINDOW);
@@ -81,6 +118,15 @@ final class DaemonStats {
         Arrays.sort(sorted);
         m.put("persistMillisP50", n == 0 ? 0.0 : sorted[n / 2] / 1e6);
         m.put("persistMillisP99", n == 0 ? 0.0 : sorted[Math.min(n - 1, (int) (n * 0.99))] / 1e6);
+        Map<String, Long> persistBuckets = new LinkedHashMap<>();
+        for (int k = 0; k < persistHistogram.length; k++) {
+            if (persistHistogram[k] > 0) {
+                persistBuckets.put(k < PERSIST_BUCKETS_MS.length ? "<=" + ms(PERSIST_BUCKETS_MS[k])
+                        : ">" + ms(PERSIST_BUCKETS_MS[k - 1]), persistHistogram[k]);
+            }
+        }
+        m.put("persistMillisHistogram", persistBuckets);
+        m.put("auditLines", auditLines);
         Map<String, Long> byCode = new TreeMap<>();
         errors.forEach((code, count) -> byCode.put(code.name(), count));
         m.put("errors", byCode);

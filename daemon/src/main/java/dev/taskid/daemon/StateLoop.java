@@ -11,7 +11,10 @@ import dev.taskid.protocol.Version;
 import dev.taskid.server.Connections;
 import dev.taskid.server.Inbound;
 import dev.taskid.server.RequestSink;
-import dev.taskid.state.StateFile;
+import dev.taskid.server.PeerCheck;
+import dev.taskid.server.Transport;
+import dev.taskid.state.AuditLog;
+import dev.taskid.state.StateStore;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import java.time.Clock;
@@ -28,8 +31,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The one thread that owns the counters. It takes a request, drains whatever else is queued
- * (a batch), applies them in order, saves the state ONCE for the whole batch (group commit),
- * and only then writes the answers. Nothing is acknowledged before it is durable. If saving
+ * (a batch), applies them in order, saves the state ONCE for the whole batch (group commit:
+ * counters.json, then the batch's audit lines in one append and one fsync; see
+ * {@link StateStore#commit}), and only then writes the answers. Nothing is acknowledged before it is durable. If saving
  * fails, the batch is rolled back and its writes are answered SYSTEM_ERROR; the loop goes on.
  *
  * <p>The queue needs no bound of its own: each connection pauses reading at
@@ -46,7 +50,8 @@ final class StateLoop implements RequestSink, AutoCloseable {
     private final LinkedBlockingQueue<Work> queue = new LinkedBlockingQueue<>();
     private final Ledger ledger;
     private final Allocator allocator;
-    private final StateFile file;
+    private final StateStore store;
+    private final List<AuditLog.Entry> audit = new ArrayList<>();
     private final Clock clock;
     private final DaemonStats stats;
     private final String stateDir;
@@ -57,10 +62,10 @@ final class StateLoop implements RequestSink, AutoCloseable {
     private volatile boolean running = true;
     private volatile long heartbeat = System.nanoTime();
 
-    StateLoop(Ledger ledger, Allocator allocator, StateFile file, Clock clock, String stateDir, String epoch) {
+    StateLoop(Ledger ledger, Allocator allocator, StateStore store, Clock clock, String stateDir, String epoch) {
         this.ledger = ledger;
         this.allocator = allocator;
-        this.file = file;
+        this.store = store;
         this.clock = clock;
         this.stats = new DaemonStats(clock.instant());
         this.stateDir = stateDir;
@@ -96,6 +101,7 @@ final class StateLoop implements RequestSink, AutoCloseable {
             } catch (RuntimeException e) {
                 log.error("state loop: unexpected failure; answering the batch SYSTEM_ERROR", e);
                 ledger.rollback();
+                audit.clear();
                 answerAll(batch, Response.Failure.of(null, ErrorCode.SYSTEM_ERROR, "internal error: " + e));
             } finally {
                 batch.clear();
@@ -105,18 +111,23 @@ final class StateLoop implements RequestSink, AutoCloseable {
 
     private void process(List<Work> batch) {
         Response[] answers = new Response[batch.size()];
+        audit.clear();
         for (int i = 0; i < answers.length; i++) {
-            answers[i] = answer(batch.get(i).inbound());
+            Work w = batch.get(i);
+            answers[i] = answer(w.inbound());
+            Request r = w.inbound().request();
+            if (r != null && r.mutates()) {
+                AuditLog.collect(r, answers[i], requester(w.channel()), clock.instant(), audit);
+            }
         }
         stats.batch(batch.size());
         if (ledger.dirty()) {
             long start = System.nanoTime();
             try {
-                file.write(ledger);
-                ledger.commit();
+                store.commit(ledger, audit); // rolls the ledger back if it throws
                 stats.persisted(System.nanoTime() - start);
+                stats.audited(audit.size());
             } catch (TaskIdException e) {
-                ledger.rollback();
                 stats.persistFailed();
                 log.error("could not persist a batch of {}: {}", batch.size(), e.getMessage());
                 for (int i = 0; i < answers.length; i++) {
@@ -142,6 +153,13 @@ final class StateLoop implements RequestSink, AutoCloseable {
         for (Channel c : touched) {
             c.flush();
         }
+    }
+
+    /** Who sent a request, for the audit log: the peer's credentials when the transport tells them. */
+    private static AuditLog.Requester requester(Channel channel) {
+        Transport.Peer peer = PeerCheck.peer(channel);
+        return peer == null ? new AuditLog.Requester(-1, -1, AuditLog.DAEMON, -1)
+                : new AuditLog.Requester(peer.pid(), peer.uid(), AuditLog.DAEMON, -1);
     }
 
     private Response answer(Inbound in) {
