@@ -1,5 +1,6 @@
 package dev.taskid.mcp;
 
+import dev.taskid.testing.Processes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -37,7 +38,7 @@ class McpProcessTest {
                         + "\"arguments\":{\"prefix\":\"UX\",\"count\":5}}}",
                 "") ;
         // First use: the state is created from TASKS.md, and that notice must not reach stdout.
-        TestProcesses.Result r = TestProcesses.run(TestProcesses.taskid("--dir", state, "mcp"), tmp, Map.of(),
+        Processes.Result r = Processes.run(Processes.taskid("--dir", state, "mcp"), tmp, Map.of(),
                 input.getBytes(StandardCharsets.UTF_8), Duration.ofSeconds(30));
         assertEquals(0, r.status(), r::toString);
         List<Object> frames = new ArrayList<>();
@@ -51,7 +52,7 @@ class McpProcessTest {
         Map<String, Object> mcp = map(map(map(frames.get(1)).get("result")).get("structuredContent"));
         assertEquals(List.of("UX-67", "UX-68", "UX-69", "UX-70", "UX-71"), mcp.get("ids"));
 
-        TestProcesses.Result cli = TestProcesses.run(TestProcesses.taskid("--dir", state, "reserve", "UX", "2", "--verbose"),
+        Processes.Result cli = Processes.run(Processes.taskid("--dir", state, "reserve", "UX", "2", "--verbose"),
                 tmp, Map.of(), Duration.ofSeconds(30));
         assertEquals(0, cli.status(), cli::toString);
         Map<String, Object> verbose = map(Json.parse(cli.stdout().trim()));

@@ -1,5 +1,6 @@
 package dev.taskid.mcp;
 
+import dev.taskid.testing.Processes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -47,8 +48,8 @@ class McpSdkClientTest {
 
     @BeforeAll
     static void installSdk() throws IOException {
-        node = TestProcesses.onPath("node").orElse(null);
-        String npm = TestProcesses.onPath("npm").orElse(null);
+        node = Processes.onPath("node").orElse(null);
+        String npm = Processes.onPath("npm").orElse(null);
         Assumptions.assumeTrue(node != null && npm != null, "skipped: node and npm are needed on PATH to run the MCP TypeScript SDK client");
         npmDir = Path.of(System.getProperty("basedir", "")).toAbsolutePath().resolve("target/npm");
         Files.createDirectories(npmDir);
@@ -57,7 +58,7 @@ class McpSdkClientTest {
              FileLock ignored = ch.lock()) {
             Path marker = npmDir.resolve(".installed-" + SDK.replaceAll("[^A-Za-z0-9.]", "_"));
             if (!Files.exists(marker)) {
-                TestProcesses.Result r = TestProcesses.run(List.of(npm, "install", "--no-audit", "--no-fund", "--ignore-scripts",
+                Processes.Result r = Processes.run(List.of(npm, "install", "--no-audit", "--no-fund", "--ignore-scripts",
                                 "--no-package-lock", "--fetch-retries=1", "--fetch-timeout=30000", "--prefix", npmDir.toString(), SDK),
                         npmDir, Map.of(), Duration.ofMinutes(3));
                 if (r.status() != 0) {
@@ -89,8 +90,8 @@ class McpSdkClientTest {
         Path state = tmp.resolve(".taskid");
         Files.writeString(tmp.resolve("TASKS.md"), "| SEC-19 | existing |\n");
         List<String> command = new ArrayList<>(List.of(node, npmDir.resolve("sdk-client.mjs").toString()));
-        command.addAll(TestProcesses.taskid("--dir", state.toString(), "mcp"));
-        TestProcesses.Result r = TestProcesses.run(command, tmp, Map.of(), Duration.ofSeconds(60));
+        command.addAll(Processes.taskid("--dir", state.toString(), "mcp"));
+        Processes.Result r = Processes.run(command, tmp, Map.of(), Duration.ofSeconds(60));
         assertEquals(0, r.status(), r::toString);
         Map<String, Object> s = map(Json.parse(r.stdout().trim()));
 

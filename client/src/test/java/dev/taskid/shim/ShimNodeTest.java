@@ -1,11 +1,11 @@
 package dev.taskid.shim;
 
+import dev.taskid.testing.Processes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.taskid.client.TaskIds;
-import dev.taskid.mcp.TestProcesses;
 import dev.taskid.state.StateDir;
 import dev.taskid.state.Users;
 import java.io.ByteArrayOutputStream;
@@ -53,7 +53,7 @@ class ShimNodeTest {
 
     @BeforeAll
     static void needNode() {
-        node = TestProcesses.onPath("node").orElse(null);
+        node = Processes.onPath("node").orElse(null);
         Assumptions.assumeTrue(node != null, "skipped: node is not on PATH");
     }
 
@@ -62,7 +62,7 @@ class ShimNodeTest {
         repo = tmp.resolve("repo");
         Files.createDirectories(repo.resolve(".git"));
         Files.writeString(repo.resolve("TASKS.md"), "| SEC-19 | a |\n| UX-66 | b |\n");
-        cli = TestProcesses.taskidScript(tmp.resolve("bin"));
+        cli = Processes.taskidScript(tmp.resolve("bin"));
         // Stands in for taskid where the daemon must answer: running it is a test failure.
         noJvm = tmp.resolve("no-jvm");
         Files.writeString(noJvm, "#!/bin/sh\necho \"taskid was run: $*\" >&2\nexit 99\n");
@@ -79,17 +79,17 @@ class ShimNodeTest {
         }
     }
 
-    private TestProcesses.Result node(Path checkout, Path taskidBin, String script, String... args) {
+    private Processes.Result node(Path checkout, Path taskidBin, String script, String... args) {
         List<String> cmd = new ArrayList<>(List.of(node, checkout.resolve(".claude/scripts/" + script).toString()));
         cmd.addAll(List.of(args));
-        return TestProcesses.run(cmd, checkout, Map.of("TASKID_BIN", taskidBin.toString()), Duration.ofSeconds(60));
+        return Processes.run(cmd, checkout, Map.of("TASKID_BIN", taskidBin.toString()), Duration.ofSeconds(60));
     }
 
-    private TestProcesses.Result reserve(Path taskidBin, String... args) {
+    private Processes.Result reserve(Path taskidBin, String... args) {
         return node(repo, taskidBin, "reserve-task-ids.js", args);
     }
 
-    static List<String> ids(TestProcesses.Result r) {
+    static List<String> ids(Processes.Result r) {
         Matcher m = SEED_OUTPUT.matcher(r.stdout());
         assertTrue(m.matches(), () -> "not seed 000's output: " + r);
         List<String> out = new ArrayList<>();
@@ -102,21 +102,21 @@ class ShimNodeTest {
     @Test
     void withoutADaemonTheScriptsRunTheTaskidCommand() {
         install(repo);
-        TestProcesses.Result r = reserve(cli, "SEC", "3");
+        Processes.Result r = reserve(cli, "SEC", "3");
         assertEquals(0, r.status(), r::toString);
         assertEquals(List.of("SEC-20", "SEC-21", "SEC-22"), ids(r));
         assertEquals(List.of("SEC-23"), ids(reserve(cli, "SEC")));
 
-        TestProcesses.Result bad = reserve(cli, "FOO");
+        Processes.Result bad = reserve(cli, "FOO");
         assertEquals(1, bad.status());
         assertEquals("", bad.stdout());
         assertEquals(INVALID_FOO, bad.stderr());
 
-        TestProcesses.Result count = reserve(cli, "SEC", "0");
+        Processes.Result count = reserve(cli, "SEC", "0");
         assertEquals(1, count.status());
         assertEquals("❌ Error: count must be an integer from 1 to 1000, got 0 (INVALID_COUNT)\n", count.stderr());
 
-        TestProcesses.Result init = node(repo, cli, "init-task-counters.js");
+        Processes.Result init = node(repo, cli, "init-task-counters.js");
         assertEquals(0, init.status(), init::toString);
         assertEquals("✅ Initialized counters from 2 tasks:\n   SEC      → 23\n   UX       → 66\n", init.stdout());
     }
@@ -126,7 +126,7 @@ class ShimNodeTest {
         install(repo);
         Path socket = repo.resolve(".taskid/daemon.sock");
         try (FakeDaemon daemon = new FakeDaemon(socket, Map.of("SEC", 100L, "UX", 66L), false)) {
-            TestProcesses.Result r = reserve(noJvm, "SEC", "2");
+            Processes.Result r = reserve(noJvm, "SEC", "2");
             assertEquals(0, r.status(), r::toString);
             assertEquals(List.of("SEC-101", "SEC-102"), ids(r));
             assertEquals("", r.stderr());
@@ -135,12 +135,12 @@ class ShimNodeTest {
             assertTrue(daemon.received.get(1).contains("\"op\":\"reserve\""));
             assertTrue(daemon.received.get(1).contains("\"agent\":\"claude-shim\""));
 
-            TestProcesses.Result bad = reserve(noJvm, "FOO");
+            Processes.Result bad = reserve(noJvm, "FOO");
             assertEquals(1, bad.status());
             assertEquals(INVALID_FOO, bad.stderr(), "the same text as without a daemon");
 
             Files.writeString(repo.resolve("TASKS.md"), "| SEC-150 | newer |\n| PERF-3 | c |\n");
-            TestProcesses.Result init = node(repo, noJvm, "init-task-counters.js");
+            Processes.Result init = node(repo, noJvm, "init-task-counters.js");
             assertEquals(0, init.status(), init::toString);
             assertEquals("✅ Initialized counters from 2 tasks:\n   SEC      → 150\n   PERF     → 3\n", init.stdout());
             assertEquals(150, daemon.counter("SEC"));
@@ -151,7 +151,7 @@ class ShimNodeTest {
     void aDaemonThatHangsUpIsRetriedThroughTheTaskidCommand() throws IOException {
         install(repo);
         try (FakeDaemon daemon = new FakeDaemon(repo.resolve(".taskid/daemon.sock"), Map.of(), true)) {
-            TestProcesses.Result r = reserve(cli, "UX");
+            Processes.Result r = reserve(cli, "UX");
             assertEquals(0, r.status(), r::toString);
             assertEquals(List.of("UX-67"), ids(r), "from the state file, via the CLI's fallback");
             assertEquals("", r.stderr());
@@ -170,8 +170,8 @@ class ShimNodeTest {
         install(repo);
 
         for (String[] args : new String[][] {{"SEC", "3"}, {"UX"}, {"FOO"}, {}}) {
-            TestProcesses.Result seed = node(seedRepo, noJvm, "reserve-task-ids.js", args);
-            TestProcesses.Result shim = reserve(cli, args);
+            Processes.Result seed = node(seedRepo, noJvm, "reserve-task-ids.js", args);
+            Processes.Result shim = reserve(cli, args);
             assertEquals(seed.status(), shim.status(), () -> seed + "\n" + shim);
             assertEquals(maskTime(seed.stdout()), maskTime(shim.stdout()), "stdout");
             assertEquals(seed.stderr(), shim.stderr(), "stderr");
@@ -185,13 +185,13 @@ class ShimNodeTest {
     @Test
     void concurrentCallersGetDistinctIds() {
         install(repo);
-        List<CompletableFuture<TestProcesses.Result>> calls = new ArrayList<>();
+        List<CompletableFuture<Processes.Result>> calls = new ArrayList<>();
         for (int i = 0; i < 8; i++) {
             calls.add(CompletableFuture.supplyAsync(() -> reserve(cli, "DEV", "3"), TestExecutors.POOL));
         }
         Set<String> all = new HashSet<>();
-        for (CompletableFuture<TestProcesses.Result> c : calls) {
-            TestProcesses.Result r = c.join();
+        for (CompletableFuture<Processes.Result> c : calls) {
+            Processes.Result r = c.join();
             assertEquals(0, r.status(), r::toString);
             all.addAll(ids(r));
         }
@@ -203,7 +203,7 @@ class ShimNodeTest {
 
     @Test
     void inALinkedWorktreeTheScriptsUseTheMainWorktreesState() throws IOException {
-        Assumptions.assumeTrue(TestProcesses.onPath("git").isPresent(), "skipped: git is not on PATH");
+        Assumptions.assumeTrue(Processes.onPath("git").isPresent(), "skipped: git is not on PATH");
         Path main = tmp.resolve("main");
         Files.createDirectories(main);
         git(main, "init", "-q");
@@ -215,10 +215,10 @@ class ShimNodeTest {
         Path socket = StateDir.locate(wt, null).socket(Map.of(), Users.currentUid());
         assertEquals(main.resolve(".taskid/daemon.sock"), socket);
         try (FakeDaemon daemon = new FakeDaemon(socket, Map.of("OPS", 4L), false)) {
-            TestProcesses.Result r = node(wt, noJvm, "reserve-task-ids.js", "OPS");
+            Processes.Result r = node(wt, noJvm, "reserve-task-ids.js", "OPS");
             assertEquals(List.of("OPS-5"), ids(r), "found the main worktree's daemon, as taskid does");
         }
-        TestProcesses.Result r = node(wt, cli, "reserve-task-ids.js", "OPS");
+        Processes.Result r = node(wt, cli, "reserve-task-ids.js", "OPS");
         assertEquals(List.of("OPS-1"), ids(r), "no daemon: the main worktree's state, through the CLI");
         assertTrue(Files.readString(main.resolve(".taskid/counters.json")).replace(" ", "").contains("\"OPS\":1"));
         assertFalse(Files.exists(wt.resolve(".taskid")));
@@ -230,14 +230,14 @@ class ShimNodeTest {
         Files.createDirectories(deep.resolve(".git"));
         assertTrue(deep.resolve(".taskid/daemon.sock").toString().length() > 107);
         install(deep);
-        TestProcesses.Result r = node(deep, cli, "reserve-task-ids.js", "TEST", "2");
+        Processes.Result r = node(deep, cli, "reserve-task-ids.js", "TEST", "2");
         assertEquals(List.of("TEST-1", "TEST-2"), ids(r));
     }
 
     private static void git(Path dir, String... args) {
         List<String> cmd = new ArrayList<>(List.of("git"));
         cmd.addAll(List.of(args));
-        TestProcesses.Result r = TestProcesses.run(cmd, dir, Map.of(), Duration.ofSeconds(30));
+        Processes.Result r = Processes.run(cmd, dir, Map.of(), Duration.ofSeconds(30));
         assertEquals(0, r.status(), r::toString);
     }
 

@@ -1,12 +1,12 @@
 package dev.taskid.wrap;
 
+import dev.taskid.testing.Processes;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.taskid.client.TaskIds;
-import dev.taskid.mcp.TestProcesses;
 import dev.taskid.protocol.ErrorCode;
 import dev.taskid.protocol.JsonLines;
 import dev.taskid.protocol.Request;
@@ -46,10 +46,10 @@ class WrapCliTest {
                 + "\"PROJECT\":{\"wrap\":1000,\"bare\":true},\"DEV\":{\"wrap\":1000},\"UX\":{\"wrap\":40}}}");
     }
 
-    private TestProcesses.Result taskid(String... args) {
+    private Processes.Result taskid(String... args) {
         List<String> words = new ArrayList<>(List.of("--dir", dir.toString()));
         words.addAll(List.of(args));
-        return TestProcesses.run(TestProcesses.taskid(words.toArray(String[]::new)), root, Map.of(), TIMEOUT);
+        return Processes.run(Processes.taskid(words.toArray(String[]::new)), root, Map.of(), TIMEOUT);
     }
 
     private Map<String, Object> object(String line) throws Exception {
@@ -67,10 +67,10 @@ class WrapCliTest {
     @Test
     void seed001ShapeAcrossTheWrapConflictAndArchive() throws Exception {
         Path seed = seedState(998);
-        TestProcesses.Result imported = taskid("import", "--from", seed.toString(), "--opencode-prefix", "PROJECT");
+        Processes.Result imported = taskid("import", "--from", seed.toString(), "--opencode-prefix", "PROJECT");
         assertEquals(0, imported.status(), imported.toString());
 
-        TestProcesses.Result r = taskid("reserve", "PROJECT", "3", "--format", "seed001", "--purpose", "wrap");
+        Processes.Result r = taskid("reserve", "PROJECT", "3", "--format", "seed001", "--purpose", "wrap");
         assertEquals(0, r.status(), r.toString());
         Map<String, Object> o = object(r.stdout());
         assertEquals(List.of("status", "allocated_numbers", "allocation_count", "previous_next_number", "new_next_number",
@@ -87,11 +87,11 @@ class WrapCliTest {
         // the seed's file is stale now: importing it again never lowers (or wraps) the counter
         assertEquals(0, taskid("import", "--from", seed.toString(), "--opencode-prefix", "PROJECT").status());
         // numbers 1 and 2 are still in use from before the switch: mark them active
-        TestProcesses.Result restored = taskid("archive", "PROJECT", "--restore", "1-2");
+        Processes.Result restored = taskid("archive", "PROJECT", "--restore", "1-2");
         assertEquals(0, restored.status(), restored.toString());
 
         byte[] before = Files.readAllBytes(dir.resolve("counters.json"));
-        TestProcesses.Result conflict = taskid("reserve", "PROJECT", "2", "--format", "seed001");
+        Processes.Result conflict = taskid("reserve", "PROJECT", "2", "--format", "seed001");
         assertEquals(ErrorCode.NUMBER_CONFLICT.exitStatus(), conflict.status(), conflict.toString());
         Map<String, Object> e = object(conflict.stdout());
         assertEquals("error", e.get("status"));
@@ -107,14 +107,14 @@ class WrapCliTest {
         assertEquals(false, e.get("retry_suggested"));
         assertArrayEquals(before, Files.readAllBytes(dir.resolve("counters.json")), "a conflict reserves nothing");
 
-        TestProcesses.Result archived = taskid("archive", "PROJECT", "001", "PROJECT-2");
+        Processes.Result archived = taskid("archive", "PROJECT", "001", "PROJECT-2");
         assertEquals(0, archived.status(), archived.toString());
         assertTrue(archived.stdout().contains("archived: 001 002"), archived.stdout());
-        TestProcesses.Result plain = taskid("reserve", "PROJECT", "2");
+        Processes.Result plain = taskid("reserve", "PROJECT", "2");
         assertEquals(0, plain.status(), plain.toString());
         assertEquals(List.of("001", "002"), object(plain.stdout()).get("ids"), "bare numbers, padded to the wrap's digits");
 
-        TestProcesses.Result list = taskid("--json", "archive", "PROJECT");
+        Processes.Result list = taskid("--json", "archive", "PROJECT");
         assertEquals(0, list.status(), list.toString());
         assertEquals(List.of(0L, 1L, 2L, 998L, 999L), object(list.stdout()).get("active"));
         assertEquals(3L, object(list.stdout()).get("next"));
@@ -128,21 +128,21 @@ class WrapCliTest {
     void importReadsNextProjectNumberInTheFirstCycle() throws Exception {
         Path seed = seedState(0); // the seed wrapped: 999 was its last number, 0 comes next
         assertEquals(0, taskid("import", "--from", seed.toString(), "--opencode-prefix", "DEV").status());
-        TestProcesses.Result r = taskid("reserve", "DEV", "2", "--verbose");
+        Processes.Result r = taskid("reserve", "DEV", "2", "--verbose");
         assertEquals(0, r.status(), r.toString());
         Map<String, Object> o = object(r.stdout());
         assertEquals(List.of("DEV-000", "DEV-001"), o.get("ids"));
         assertEquals(999L, o.get("previous"));
         // a later import of a smaller next_project_number changes nothing
         seedState(5);
-        TestProcesses.Result again = taskid("--json", "import", "--from", seed.toString(), "--opencode-prefix", "DEV");
+        Processes.Result again = taskid("--json", "import", "--from", seed.toString(), "--opencode-prefix", "DEV");
         assertEquals(0, again.status(), again.toString());
         @SuppressWarnings("unchecked")
         Map<String, Object> after = (Map<String, Object>) object(again.stdout()).get("counters");
         assertEquals(1001L, after.get("DEV"));
-        TestProcesses.Result archiveSec = taskid("archive", "SEC", "1");
+        Processes.Result archiveSec = taskid("archive", "SEC", "1");
         assertEquals(2, archiveSec.status(), "SEC does not wrap: " + archiveSec);
-        TestProcesses.Result usage = taskid("archive", "DEV", "x7");
+        Processes.Result usage = taskid("archive", "DEV", "x7");
         assertEquals(2, usage.status(), usage.toString());
     }
 
@@ -155,16 +155,16 @@ class WrapCliTest {
     void concurrentProcessesNeverHoldTheSameActiveNumber() throws Exception {
         int clients = 4;
         ExecutorService pool = Executors.newFixedThreadPool(clients);
-        List<Future<TestProcesses.Result>> runs = new ArrayList<>();
+        List<Future<Processes.Result>> runs = new ArrayList<>();
         for (int c = 0; c < clients; c++) {
-            List<String> cmd = List.of(TestProcesses.java(), "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
+            List<String> cmd = List.of(Processes.java(), "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
                     "-cp", System.getProperty("java.class.path"), WrapChurn.class.getName(), dir.toString(), "UX",
                     Integer.toString(c), "2500");
-            runs.add(pool.submit(() -> TestProcesses.run(cmd, root, Map.of(), TIMEOUT)));
+            runs.add(pool.submit(() -> Processes.run(cmd, root, Map.of(), TIMEOUT)));
         }
         List<String> outputs = new ArrayList<>();
-        for (Future<TestProcesses.Result> f : runs) {
-            TestProcesses.Result r = f.get();
+        for (Future<Processes.Result> f : runs) {
+            Processes.Result r = f.get();
             assertEquals(0, r.status(), r.toString());
             outputs.add(r.stdout());
         }

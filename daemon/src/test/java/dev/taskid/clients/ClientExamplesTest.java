@@ -10,6 +10,7 @@ import dev.taskid.protocol.JsonLines;
 import dev.taskid.protocol.ProtocolException;
 import dev.taskid.shim.Shims;
 import dev.taskid.state.StateDir;
+import dev.taskid.testing.DaemonProcess;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.File;
@@ -26,7 +27,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -35,8 +35,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.jar.JarFile;
-import java.util.jar.Manifest;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -61,8 +59,7 @@ class ClientExamplesTest {
     static Path tmp;
     private Path repo;
     private Path state;
-    private Process daemon;
-    private Path daemonLog;
+    private DaemonProcess daemon;
     private final JsonLines json = new JsonLines();
 
     @BeforeAll
@@ -71,28 +68,13 @@ class ClientExamplesTest {
         Files.createDirectories(repo.resolve(".git"));
         Files.writeString(repo.resolve("TASKS.md"), "| SEC-19 | existing |\n| UX-66 | existing |\n");
         state = repo.resolve(".taskid");
-        daemonLog = tmp.resolve("daemon.log");
-        daemon = new ProcessBuilder(java(), "--enable-native-access=ALL-UNNAMED", "-cp", classPath(),
-                "dev.taskid.daemon.DaemonMain", "--dir", state.toString())
-                .directory(repo.toFile()).redirectErrorStream(true).redirectOutput(daemonLog.toFile()).start();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        try (TaskIds ids = TaskIds.open(StateDir.of(state), TaskIds.Options.DEFAULT.withFallback(false))) {
-            while (ids.daemon().isEmpty()) {
-                if (!daemon.isAlive() || System.nanoTime() > deadline) {
-                    throw new AssertionError("the daemon did not come up:\n" + Files.readString(daemonLog));
-                }
-                Thread.sleep(50);
-            }
-        }
+        daemon = DaemonProcess.start(state);
     }
 
     @AfterAll
-    void stopDaemon() throws Exception {
+    void stopDaemon() {
         if (daemon != null) {
-            daemon.destroy(); // SIGTERM: a clean stop
-            if (!daemon.waitFor(30, TimeUnit.SECONDS)) {
-                daemon.destroyForcibly();
-            }
+            daemon.close();
         }
     }
 
@@ -341,34 +323,6 @@ class ClientExamplesTest {
             }
         }
         return Optional.empty();
-    }
-
-    private static String java() {
-        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    }
-
-    /** This module's test class path, also when surefire hands it over in a manifest-only jar. */
-    private static String classPath() throws IOException {
-        String surefire = System.getProperty("surefire.test.class.path");
-        if (surefire != null && !surefire.isEmpty()) {
-            return surefire;
-        }
-        Set<String> parts = new LinkedHashSet<>();
-        for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
-            parts.add(entry);
-            if (entry.endsWith(".jar") && Files.isRegularFile(Path.of(entry))) {
-                try (JarFile jar = new JarFile(entry)) {
-                    Manifest m = jar.getManifest();
-                    String cp = m == null ? null : m.getMainAttributes().getValue("Class-Path");
-                    if (cp != null) {
-                        for (String url : cp.trim().split("\\s+")) {
-                            parts.add(Path.of(Path.of(entry).getParent().toUri().resolve(url)).toString());
-                        }
-                    }
-                }
-            }
-        }
-        return String.join(File.pathSeparator, parts);
     }
 
     private static String pyString(String s) {

@@ -1,4 +1,4 @@
-package dev.taskid.mcp;
+package dev.taskid.testing;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -18,8 +18,8 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
-/** Real child processes for the MCP and shim tests: the taskid CLI as a JVM, node, npm. */
-public final class TestProcesses {
+/** Real child processes for tests: the taskid CLI as a JVM, node, npm, anything with a timeout. */
+public final class Processes {
     /** One thread per stream drained: the common pool may have a single thread on 2 cores. */
     private static final java.util.concurrent.ExecutorService DRAINERS = java.util.concurrent.Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "drain");
@@ -27,7 +27,7 @@ public final class TestProcesses {
         return t;
     });
 
-    private TestProcesses() {
+    private Processes() {
     }
 
     /** What a finished process printed. */
@@ -52,6 +52,36 @@ public final class TestProcesses {
                 parts.add(Path.of(c.getProtectionDomain().getCodeSource().getLocation().toURI()).toString());
             } catch (URISyntaxException e) {
                 throw new IllegalStateException(e);
+            }
+        }
+        return String.join(java.io.File.pathSeparator, parts);
+    }
+
+    /**
+     * This test JVM's whole class path (the module's classes, its tests and every dependency),
+     * also when surefire hands it over in a manifest-only jar: what a child JVM needs to run
+     * any main class of the module under test, e.g. the daemon.
+     */
+    public static String testClassPath() {
+        String surefire = System.getProperty("surefire.test.class.path");
+        if (surefire != null && !surefire.isEmpty()) {
+            return surefire;
+        }
+        Set<String> parts = new LinkedHashSet<>();
+        for (String entry : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
+            parts.add(entry);
+            if (entry.endsWith(".jar") && Files.isRegularFile(Path.of(entry))) {
+                try (java.util.jar.JarFile jar = new java.util.jar.JarFile(entry)) {
+                    java.util.jar.Manifest m = jar.getManifest();
+                    String cp = m == null ? null : m.getMainAttributes().getValue("Class-Path");
+                    if (cp != null) {
+                        for (String url : cp.trim().split("\\s+")) {
+                            parts.add(Path.of(Path.of(entry).getParent().toUri().resolve(url)).toString());
+                        }
+                    }
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
             }
         }
         return String.join(java.io.File.pathSeparator, parts);

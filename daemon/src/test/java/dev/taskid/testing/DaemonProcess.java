@@ -1,0 +1,149 @@
+package dev.taskid.testing;
+
+import static org.awaitility.Awaitility.await;
+
+import dev.taskid.client.TaskIds;
+import dev.taskid.state.StateDir;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real daemon JVM ({@code dev.taskid.daemon.DaemonMain --dir STATE}) for tests: started,
+ * awaited until it answers {@code hello} on its socket, stopped with SIGTERM or killed with
+ * SIGKILL, always by its own pid. Its stderr (the log) goes to a file next to the state dir.
+ */
+public final class DaemonProcess implements AutoCloseable {
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
+    private static final Duration STOP_TIMEOUT = Duration.ofSeconds(30);
+
+    private final Process process;
+    private final Path stateDir;
+    private final Path log;
+
+    private DaemonProcess(Process process, Path stateDir, Path log) {
+        this.process = process;
+        this.stateDir = stateDir;
+        this.log = log;
+    }
+
+    /** Starts a daemon on {@code stateDir} and waits until it answers. */
+    public static DaemonProcess start(Path stateDir) {
+        return start(stateDir, Map.of(), List.of());
+    }
+
+    /**
+     * Starts a daemon with extra environment and JVM options (e.g. {@code -Dtaskid.idleSeconds=1})
+     * and waits until it answers; fails with its log if it exits first.
+     */
+    public static DaemonProcess start(Path stateDir, Map<String, String> env, List<String> jvmOptions) {
+        DaemonProcess d = launch(stateDir, env, jvmOptions);
+        try {
+            await().atMost(START_TIMEOUT).pollInterval(Duration.ofMillis(20))
+                    .until(() -> !d.process.isAlive() || d.answers());
+        } catch (RuntimeException e) {
+            d.close();
+            throw new AssertionError("the daemon did not come up:\n" + d.log(), e);
+        }
+        if (!d.process.isAlive()) {
+            throw new AssertionError("the daemon exited with " + d.process.exitValue() + ":\n" + d.log());
+        }
+        return d;
+    }
+
+    /** Starts a daemon and returns at once, e.g. to see a start that must fail. */
+    public static DaemonProcess launch(Path stateDir, Map<String, String> env, List<String> jvmOptions) {
+        List<String> command = new ArrayList<>(List.of(Processes.java(), "--enable-native-access=ALL-UNNAMED"));
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-cp", Processes.testClassPath(), "dev.taskid.daemon.DaemonMain",
+                "--dir", stateDir.toString()));
+        Path log = stateDir.resolveSibling(stateDir.getFileName() + "-daemon-" + System.nanoTime() + ".log");
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+        pb.environment().remove("TASKID_DIR");
+        pb.environment().remove("LISTEN_PID");
+        pb.environment().remove("LISTEN_FDS");
+        pb.environment().remove("NOTIFY_SOCKET");
+        pb.environment().putAll(env);
+        try {
+            return new DaemonProcess(pb.start(), stateDir, log);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Whether a client without fallback gets a {@code hello} from this state dir's socket. */
+    public boolean answers() {
+        try (TaskIds ids = TaskIds.open(StateDir.of(stateDir), TaskIds.Options.DEFAULT.withFallback(false))) {
+            return ids.daemon().isPresent();
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    public Process process() {
+        return process;
+    }
+
+    public Path stateDir() {
+        return stateDir;
+    }
+
+    /** What the daemon logged so far. */
+    public String log() {
+        try {
+            return Files.readString(log);
+        } catch (IOException e) {
+            return "<no log: " + e + ">";
+        }
+    }
+
+    /** SIGTERM, then waits for the exit; returns the exit status. */
+    public int stop() {
+        process.destroy();
+        return awaitExit();
+    }
+
+    /** SIGKILL, then waits for the exit. */
+    public void kill() {
+        process.destroyForcibly();
+        awaitExit();
+    }
+
+    /** Waits for the process to end by itself (bounded); returns its exit status. */
+    public int awaitExit() {
+        try {
+            if (!process.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+                process.destroyForcibly();
+                process.waitFor();
+                throw new AssertionError("the daemon did not exit within " + STOP_TIMEOUT + ":\n" + log());
+            }
+            return process.exitValue();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
+    /** Kills the daemon if it still runs: no test leaves one behind. */
+    @Override
+    public void close() {
+        if (process.isAlive()) {
+            process.destroyForcibly();
+            try {
+                process.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}
