@@ -1,38 +1,117 @@
 package dev.taskid.systemd;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The tarball works wherever it is unpacked: its launcher finds its own jars, no build needed. */
+/**
+ * The tarball works wherever it is unpacked: its launcher finds its own jars, no build needed,
+ * and the units it installs start a daemon that serves this repository.
+ */
 class DistributionTest {
     @TempDir
-    Path tmp;
+    static Path tmp;
+    private static Path home;
 
-    @Test
-    void unpackedTarballReserves() throws Exception {
+    @BeforeAll
+    static void unpack() throws Exception {
         Path tarball = Path.of(System.getProperty("taskid.dist"));
         assertTrue(Files.isRegularFile(tarball), "missing " + tarball);
         Path unpacked = Files.createDirectories(tmp.resolve("opt"));
         assertEquals(0, Commands.run(List.of("tar", "-xzf", tarball.toString(), "-C", unpacked.toString()),
                 tmp, Map.of(), Duration.ofSeconds(60)).exit());
-        Path home = unpacked.resolve(tarball.getFileName().toString().replace(".tar.gz", ""));
+        home = unpacked.resolve(tarball.getFileName().toString().replace(".tar.gz", ""));
+    }
+
+    @Test
+    void unpackedTarballReserves() throws Exception {
         for (String entry : List.of("bin/taskid", "lib/taskid-cli.jar", "lib/taskid-daemon.jar",
                 "systemd/taskid@.socket", "systemd/taskid@.service", "systemd/taskid.service", "README.md")) {
             assertTrue(Files.exists(home.resolve(entry)), "tarball lacks " + entry);
         }
         Path work = Files.createDirectories(tmp.resolve("work"));
-        Commands.Result r = Commands.run(List.of(home.resolve("bin/taskid").toString(), "--dir",
-                work.resolve(".taskid").toString(), "reserve", "SEC"), work,
-                Map.of("JAVA_HOME", System.getProperty("java.home")), Duration.ofSeconds(120));
+        Commands.Result r = taskid(work, Map.of(), "--dir", work.resolve(".taskid").toString(), "reserve", "SEC");
         assertEquals(0, r.exit(), r.err());
         assertTrue(r.out().matches("\\{\"ids\":\\[\"SEC-1\"],\"reservedAt\":\"[^\"]+Z\"}\\n"), r.out());
+    }
+
+    /**
+     * {@code systemd install} writes units that point at this installation, for the instance
+     * systemd-escape names; started the way systemd starts them (socket first, the service's
+     * ExecStart on the first connection) they serve the repository; uninstall removes them.
+     */
+    @Test
+    void installedUnitsServeTheRepository() throws Exception {
+        assumeTrue(Commands.available("systemd-socket-activate"), "systemd-socket-activate is not installed");
+        assumeTrue(Commands.available("systemd-escape"), "systemd-escape is not installed");
+        Path repo = Files.createDirectories(tmp.resolve("my-repo_1"));
+        Files.createDirectories(repo.resolve(".git"));
+        Files.writeString(repo.resolve("TASKS.md"), "| SEC-41 | existing |\n");
+        Map<String, String> env = Map.of("XDG_CONFIG_HOME", tmp.resolve("config").toString());
+        Path unitDir = tmp.resolve("config/systemd/user");
+
+        Commands.Result install = taskid(repo, env, "systemd", "install");
+        assertEquals(0, install.exit(), install.err());
+        String instance = Commands.run(List.of("systemd-escape", "--path", repo.toString()), tmp, Map.of(),
+                Duration.ofSeconds(30)).out().trim();
+        assertTrue(install.out().contains("systemctl --user enable --now taskid@" + instance + ".socket"), install.out());
+        String socketUnit = Files.readString(unitDir.resolve("taskid@.socket"));
+        String serviceUnit = Files.readString(unitDir.resolve("taskid@.service"));
+
+        // What systemd does: %f is the instance unescaped to a path, and the socket comes first.
+        String f = repo.toString();
+        Path socket = Path.of(value(socketUnit, "ListenStream").replace("%f", f));
+        List<String> exec = Arrays.asList(value(serviceUnit, "ExecStart").replace("%f", f).split(" "));
+        assertEquals(home.resolve("bin/taskid").toString(), exec.get(0), "ExecStart runs this installation");
+        List<String> activate = new ArrayList<>(List.of("systemd-socket-activate", "-l", socket.toString()));
+        activate.addAll(exec);
+        Files.createDirectories(socket.getParent());
+        Process daemon = new ProcessBuilder(activate).directory(repo.toFile())
+                .redirectErrorStream(true).redirectOutput(tmp.resolve("activated.log").toFile()).start();
+        try {
+            await().atMost(Duration.ofSeconds(20)).until(() -> Files.exists(socket));
+            Commands.Result r = taskid(repo, Map.of(), "--no-fallback", "reserve", "SEC", "--verbose");
+            assertEquals(0, r.exit(), r.err() + Files.readString(tmp.resolve("activated.log")));
+            assertTrue(r.out().contains("\"ids\":[\"SEC-42\"]"), r.out());
+            assertTrue(r.out().contains("\"mode\":\"daemon\""), r.out());
+        } finally {
+            daemon.destroy();
+            assertTrue(daemon.waitFor(30, TimeUnit.SECONDS), "the activated daemon stops on SIGTERM");
+        }
+
+        Commands.Result uninstall = taskid(repo, env, "systemd", "uninstall");
+        assertEquals(0, uninstall.exit(), uninstall.err());
+        assertTrue(uninstall.out().contains("systemctl --user disable --now taskid@" + instance + ".socket"), uninstall.out());
+        assertFalse(Files.exists(unitDir.resolve("taskid@" + instance + ".service.d")));
+    }
+
+    private static String value(String unit, String key) {
+        Matcher m = Pattern.compile("(?m)^" + key + "=(.+)$").matcher(unit);
+        assertTrue(m.find(), key + " missing in\n" + unit);
+        return m.group(1).trim();
+    }
+
+    private static Commands.Result taskid(Path cwd, Map<String, String> env, String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of(home.resolve("bin/taskid").toString()));
+        command.addAll(List.of(args));
+        Map<String, String> all = new java.util.HashMap<>(env);
+        all.put("JAVA_HOME", System.getProperty("java.home"));
+        return Commands.run(command, cwd, all, Duration.ofSeconds(120));
     }
 }
