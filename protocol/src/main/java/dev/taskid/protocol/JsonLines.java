@@ -268,7 +268,12 @@ public final class JsonLines {
         }
     }
 
-    private static Object readValue(JsonParser p) throws IOException {
+    /**
+     * Reads the value at the parser's current token as plain Java values: objects are
+     * {@link LinkedHashMap}s, arrays {@link List}s, integers {@link Long} or {@link BigInteger},
+     * other numbers {@link Double}.
+     */
+    public static Object readValue(JsonParser p) throws IOException {
         switch (p.currentToken()) {
             case START_OBJECT: {
                 Map<String, Object> map = new LinkedHashMap<>();
@@ -309,7 +314,8 @@ public final class JsonLines {
         writeValue(g, value);
     }
 
-    private static void writeValue(JsonGenerator g, Object value) throws IOException {
+    /** Writes a generic value (maps, iterables, strings, numbers, booleans, null). */
+    public static void writeValue(JsonGenerator g, Object value) throws IOException {
         if (value == null) {
             g.writeNull();
         } else if (value instanceof Map<?, ?> map) {
@@ -324,9 +330,11 @@ public final class JsonLines {
                 writeValue(g, item);
             }
             g.writeEndArray();
-        } else if (value instanceof Integer || value instanceof Long) {
+        } else if (value instanceof Integer || value instanceof Long || value instanceof Short) {
             g.writeNumber(((Number) value).longValue());
         } else if (value instanceof BigInteger b) {
+            g.writeNumber(b);
+        } else if (value instanceof java.math.BigDecimal b) {
             g.writeNumber(b);
         } else if (value instanceof Number n) {
             g.writeNumber(n.doubleValue());
