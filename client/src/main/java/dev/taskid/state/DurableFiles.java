@@ -44,6 +44,21 @@ public final class DurableFiles {
                 permissions = null;
             }
         }
+        if (permissions != null) {
+            // Set before the content is written, so the new file is never more open than the old.
+            Files.deleteIfExists(tmp);
+            Files.createFile(tmp);
+            Files.setPosixFilePermissions(tmp, permissions);
+        }
+        write(tmp, target, bytes);
+    }
+
+    /**
+     * The four steps: write {@code tmp}, fsync it, rename it over {@code target}, fsync the
+     * directory. Returns only when the new content is durable. On failure {@code tmp} is
+     * removed (best effort), {@code target} is unchanged and the exception is rethrown.
+     */
+    public static void write(Path tmp, Path target, byte[] bytes) throws IOException {
         try {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                     StandardOpenOption.TRUNCATE_EXISTING)) {
@@ -53,11 +68,8 @@ public final class DurableFiles {
                 }
                 ch.force(true);
             }
-            if (permissions != null) {
-                Files.setPosixFilePermissions(tmp, permissions);
-            }
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+            try (FileChannel d = FileChannel.open(target.getParent(), StandardOpenOption.READ)) {
                 d.force(true);
             }
         } catch (IOException | RuntimeException e) {
