@@ -149,7 +149,7 @@ public final class TaskIds implements AutoCloseable {
             if (now - start >= timeout.toNanos()) {
                 throw state.lock().timeout(timeout);
             }
-            sleep(backoff);
+            StateLock.pause(backoff);
             backoff = Math.min(MAX_BACKOFF_MILLIS, backoff * 2);
         }
     }
@@ -174,15 +174,6 @@ public final class TaskIds implements AutoCloseable {
             local = new LockedState(StateStore.open(dir, json, clock, config.audit()), config, clock);
         }
         return local;
-    }
-
-    private static void sleep(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new TaskIdException(ErrorCode.LOCK_TIMEOUT, "interrupted while waiting for the state lock");
-        }
     }
 
     @Override

@@ -123,7 +123,7 @@ public final class StateLock implements AutoCloseable {
             if (System.nanoTime() - deadline >= 0) {
                 throw timeout(timeout);
             }
-            sleep(backoff);
+            pause(backoff);
             backoff = Math.min(MAX_BACKOFF_MILLIS, backoff * 2);
         }
     }
@@ -155,7 +155,8 @@ public final class StateLock implements AutoCloseable {
         channel.write(ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8)), 0);
     }
 
-    private static void sleep(long millis) {
+    /** The wait between two lock attempts; an interrupt ends the wait as LOCK_TIMEOUT. */
+    public static void pause(long millis) {
         try {
             Thread.sleep(millis);
         } catch (InterruptedException e) {

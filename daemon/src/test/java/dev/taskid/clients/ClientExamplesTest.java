@@ -11,11 +11,11 @@ import dev.taskid.protocol.ProtocolException;
 import dev.taskid.shim.Shims;
 import dev.taskid.state.StateDir;
 import dev.taskid.testing.DaemonProcess;
+import dev.taskid.testing.Processes;
+import dev.taskid.testing.Processes.Result;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
-import java.io.File;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintStream;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
@@ -29,7 +29,6 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -82,7 +81,7 @@ class ClientExamplesTest {
 
     @Test
     void pythonExample() throws Exception {
-        String python = onPath("python3").orElse(null);
+        String python = Processes.onPath("python3").orElse(null);
         Assumptions.assumeTrue(python != null, "skipped: python3 is not on PATH");
         String script = example("taskid_client.py");
 
@@ -123,7 +122,7 @@ class ClientExamplesTest {
 
     @Test
     void nodeExample() throws Exception {
-        String node = onPath("node").orElse(null);
+        String node = Processes.onPath("node").orElse(null);
         Assumptions.assumeTrue(node != null, "skipped: node is not on PATH");
         String script = example("taskid-client.js");
 
@@ -157,7 +156,7 @@ class ClientExamplesTest {
 
     @Test
     void shellExample() throws Exception {
-        Assumptions.assumeTrue(onPath("socat").isPresent() && onPath("jq").isPresent(),
+        Assumptions.assumeTrue(Processes.onPath("socat").isPresent() && Processes.onPath("jq").isPresent(),
                 "skipped: the shell example needs socat and jq on PATH (apt-get install socat jq)");
         Assumptions.assumeTrue(answersAfterHalfClose(),
                 "skipped: this daemon drops its answers when a client half-closes after sending (as socat and nc -N do);"
@@ -188,7 +187,7 @@ class ClientExamplesTest {
 
     @Test
     void claudeShimScriptsTalkToTheDaemon() throws Exception {
-        String node = onPath("node").orElse(null);
+        String node = Processes.onPath("node").orElse(null);
         Assumptions.assumeTrue(node != null, "skipped: node is not on PATH");
         try (TaskIds ids = TaskIds.open(StateDir.locate(repo, null), TaskIds.Options.DEFAULT)) {
             ByteArrayOutputStream err = new ByteArrayOutputStream();
@@ -234,8 +233,8 @@ class ClientExamplesTest {
 
     @Test
     void manyExampleClientsAtOnceGetDistinctIds() throws Exception {
-        String python = onPath("python3").orElse(null);
-        String node = onPath("node").orElse(null);
+        String python = Processes.onPath("python3").orElse(null);
+        String node = Processes.onPath("node").orElse(null);
         Assumptions.assumeTrue(python != null && node != null, "skipped: needs python3 and node");
         List<CompletableFuture<Result>> calls = new ArrayList<>();
         for (int i = 0; i < 12; i++) {
@@ -255,13 +254,6 @@ class ClientExamplesTest {
 
     // ----------------------------------------------------------------- helpers
 
-    record Result(int status, String stdout, String stderr) {
-        @Override
-        public String toString() {
-            return "exit " + status + "\n--- stdout\n" + stdout + "--- stderr\n" + stderr;
-        }
-    }
-
     private Map<String, Object> ok(Result r) throws ProtocolException {
         assertEquals(0, r.status(), r::toString);
         byte[] line = r.stdout().trim().getBytes(StandardCharsets.UTF_8);
@@ -275,54 +267,8 @@ class ClientExamplesTest {
 
     /** Runs with a PATH that has no taskid on it: only the daemon can answer. */
     private Result run(Path cwd, String... command) {
-        ProcessBuilder pb = new ProcessBuilder(command).directory(cwd.toFile());
-        pb.environment().remove("TASKID_DIR");
-        pb.environment().put("PATH", "/usr/local/bin:/usr/bin:/bin");
-        pb.environment().put("TASKID_BIN", "/nonexistent/taskid");
-        try {
-            Process p = pb.start();
-            p.getOutputStream().close();
-            CompletableFuture<String> out = drain(p.getInputStream());
-            CompletableFuture<String> err = drain(p.getErrorStream());
-            if (!p.waitFor(60, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                throw new AssertionError("timed out: " + List.of(command));
-            }
-            return new Result(p.exitValue(), out.join(), err.join());
-        } catch (IOException e) {
-            throw new AssertionError(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError(e);
-        }
-    }
-
-    private static CompletableFuture<String> drain(InputStream in) {
-        return CompletableFuture.supplyAsync(() -> {
-            try (in) {
-                return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-            } catch (IOException e) {
-                return "<" + e + ">";
-            }
-        }, THREADS);
-    }
-
-    private static Optional<String> onPath(String name) {
-        for (String dir : List.of("/usr/local/bin", "/usr/bin", "/bin")) {
-            Path p = Path.of(dir, name);
-            if (Files.isExecutable(p)) {
-                return Optional.of(p.toString());
-            }
-        }
-        // Elsewhere on the developer's PATH (pyenv, nvm): resolve it to an absolute path.
-        String path = System.getenv("PATH");
-        for (String dir : path == null ? new String[0] : path.split(File.pathSeparator)) {
-            Path p = Path.of(dir, name);
-            if (Files.isExecutable(p) && !Files.isDirectory(p)) {
-                return Optional.of(p.toString());
-            }
-        }
-        return Optional.empty();
+        return Processes.run(List.of(command), cwd,
+                Map.of("PATH", "/usr/local/bin:/usr/bin:/bin", "TASKID_BIN", "/nonexistent/taskid"), Duration.ofSeconds(60));
     }
 
     private static String pyString(String s) {
