@@ -6,6 +6,7 @@ import dev.taskid.protocol.Response;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.timeout.IdleStateEvent;
 import java.io.IOException;
@@ -15,7 +16,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Hands every decoded line to the state thread, in order. A too-long line is answered
  * LINE_TOO_LONG (through the same queue, so earlier answers come first) and ends the
- * connection, as does an idle timeout.
+ * connection, as does an idle timeout. A client that shuts down its sending side gets its
+ * answers, then the close.
  */
 @ChannelHandler.Sharable
 public final class RequestHandler extends SimpleChannelInboundHandler<Inbound> {
@@ -52,6 +54,10 @@ public final class RequestHandler extends SimpleChannelInboundHandler<Inbound> {
     public void userEventTriggered(ChannelHandlerContext ctx, Object event) throws Exception {
         if (event instanceof IdleStateEvent) {
             ctx.close();
+            return;
+        }
+        if (event instanceof ChannelInputShutdownEvent) {
+            Connections.inputShutdown(ctx.channel());
             return;
         }
         super.userEventTriggered(ctx, event);

@@ -5,6 +5,7 @@ import dev.taskid.protocol.Protocol;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoopGroup;
 import io.netty.handler.codec.LineBasedFrameDecoder;
@@ -42,6 +43,8 @@ public final class SocketServer implements AutoCloseable {
         long idleMillis = settings.idleTimeout().toMillis();
         this.bootstrap = new ServerBootstrap()
                 .group(boss, workers)
+                // A client may send its requests, shut down its side, and still read the answers.
+                .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 .childHandler(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
