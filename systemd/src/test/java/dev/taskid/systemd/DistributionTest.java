@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.taskid.testing.Processes;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -34,8 +35,8 @@ class DistributionTest {
         Path tarball = Path.of(System.getProperty("taskid.dist"));
         assertTrue(Files.isRegularFile(tarball), "missing " + tarball);
         Path unpacked = Files.createDirectories(tmp.resolve("opt"));
-        assertEquals(0, Commands.run(List.of("tar", "-xzf", tarball.toString(), "-C", unpacked.toString()),
-                tmp, Map.of(), Duration.ofSeconds(60)).exit());
+        assertEquals(0, Processes.run(List.of("tar", "-xzf", tarball.toString(), "-C", unpacked.toString()),
+                tmp, Map.of(), Duration.ofSeconds(60)).status());
         home = unpacked.resolve(tarball.getFileName().toString().replace(".tar.gz", ""));
     }
 
@@ -46,9 +47,9 @@ class DistributionTest {
             assertTrue(Files.exists(home.resolve(entry)), "tarball lacks " + entry);
         }
         Path work = Files.createDirectories(tmp.resolve("work"));
-        Commands.Result r = taskid(work, Map.of(), "--dir", work.resolve(".taskid").toString(), "reserve", "SEC");
-        assertEquals(0, r.exit(), r.err());
-        assertTrue(r.out().matches("\\{\"ids\":\\[\"SEC-1\"],\"reservedAt\":\"[^\"]+Z\"}\\n"), r.out());
+        Processes.Result r = taskid(work, Map.of(), "--dir", work.resolve(".taskid").toString(), "reserve", "SEC");
+        assertEquals(0, r.status(), r.stderr());
+        assertTrue(r.stdout().matches("\\{\"ids\":\\[\"SEC-1\"],\"reservedAt\":\"[^\"]+Z\"}\\n"), r.stdout());
     }
 
     /**
@@ -58,19 +59,19 @@ class DistributionTest {
      */
     @Test
     void installedUnitsServeTheRepository() throws Exception {
-        assumeTrue(Commands.available("systemd-socket-activate"), "systemd-socket-activate is not installed");
-        assumeTrue(Commands.available("systemd-escape"), "systemd-escape is not installed");
+        assumeTrue(Processes.onPath("systemd-socket-activate").isPresent(), "systemd-socket-activate is not installed");
+        assumeTrue(Processes.onPath("systemd-escape").isPresent(), "systemd-escape is not installed");
         Path repo = Files.createDirectories(tmp.resolve("my-repo_1"));
         Files.createDirectories(repo.resolve(".git"));
         Files.writeString(repo.resolve("TASKS.md"), "| SEC-41 | existing |\n");
         Map<String, String> env = Map.of("XDG_CONFIG_HOME", tmp.resolve("config").toString());
         Path unitDir = tmp.resolve("config/systemd/user");
 
-        Commands.Result install = taskid(repo, env, "systemd", "install");
-        assertEquals(0, install.exit(), install.err());
-        String instance = Commands.run(List.of("systemd-escape", "--path", repo.toString()), tmp, Map.of(),
-                Duration.ofSeconds(30)).out().trim();
-        assertTrue(install.out().contains("systemctl --user enable --now taskid@" + instance + ".socket"), install.out());
+        Processes.Result install = taskid(repo, env, "systemd", "install");
+        assertEquals(0, install.status(), install.stderr());
+        String instance = Processes.run(List.of("systemd-escape", "--path", repo.toString()), tmp, Map.of(),
+                Duration.ofSeconds(30)).stdout().trim();
+        assertTrue(install.stdout().contains("systemctl --user enable --now taskid@" + instance + ".socket"), install.stdout());
         String socketUnit = Files.readString(unitDir.resolve("taskid@.socket"));
         String serviceUnit = Files.readString(unitDir.resolve("taskid@.service"));
 
@@ -86,18 +87,18 @@ class DistributionTest {
                 .redirectErrorStream(true).redirectOutput(tmp.resolve("activated.log").toFile()).start();
         try {
             await().atMost(Duration.ofSeconds(20)).until(() -> Files.exists(socket));
-            Commands.Result r = taskid(repo, Map.of(), "--no-fallback", "reserve", "SEC", "--verbose");
-            assertEquals(0, r.exit(), r.err() + Files.readString(tmp.resolve("activated.log")));
-            assertTrue(r.out().contains("\"ids\":[\"SEC-42\"]"), r.out());
-            assertTrue(r.out().contains("\"mode\":\"daemon\""), r.out());
+            Processes.Result r = taskid(repo, Map.of(), "--no-fallback", "reserve", "SEC", "--verbose");
+            assertEquals(0, r.status(), r.stderr() + Files.readString(tmp.resolve("activated.log")));
+            assertTrue(r.stdout().contains("\"ids\":[\"SEC-42\"]"), r.stdout());
+            assertTrue(r.stdout().contains("\"mode\":\"daemon\""), r.stdout());
         } finally {
             daemon.destroy();
             assertTrue(daemon.waitFor(30, TimeUnit.SECONDS), "the activated daemon stops on SIGTERM");
         }
 
-        Commands.Result uninstall = taskid(repo, env, "systemd", "uninstall");
-        assertEquals(0, uninstall.exit(), uninstall.err());
-        assertTrue(uninstall.out().contains("systemctl --user disable --now taskid@" + instance + ".socket"), uninstall.out());
+        Processes.Result uninstall = taskid(repo, env, "systemd", "uninstall");
+        assertEquals(0, uninstall.status(), uninstall.stderr());
+        assertTrue(uninstall.stdout().contains("systemctl --user disable --now taskid@" + instance + ".socket"), uninstall.stdout());
         assertFalse(Files.exists(unitDir.resolve("taskid@" + instance + ".service.d")));
     }
 
@@ -107,11 +108,11 @@ class DistributionTest {
         return m.group(1).trim();
     }
 
-    private static Commands.Result taskid(Path cwd, Map<String, String> env, String... args) throws Exception {
+    private static Processes.Result taskid(Path cwd, Map<String, String> env, String... args) throws Exception {
         List<String> command = new ArrayList<>(List.of(home.resolve("bin/taskid").toString()));
         command.addAll(List.of(args));
         Map<String, String> all = new java.util.HashMap<>(env);
         all.put("JAVA_HOME", System.getProperty("java.home"));
-        return Commands.run(command, cwd, all, Duration.ofSeconds(120));
+        return Processes.run(command, cwd, all, Duration.ofSeconds(120));
     }
 }

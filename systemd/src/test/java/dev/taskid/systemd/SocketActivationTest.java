@@ -15,6 +15,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import dev.taskid.testing.Processes;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -47,15 +48,15 @@ class SocketActivationTest {
 
     @Test
     void firstConnectionStartsTheDaemonWhichServesTheInheritedSocket() throws Exception {
-        assumeTrue(Commands.available("systemd-socket-activate"), "systemd-socket-activate is not installed");
-        assumeTrue(Commands.available("python3"), "python3 is not installed");
+        assumeTrue(Processes.onPath("systemd-socket-activate").isPresent(), "systemd-socket-activate is not installed");
+        assumeTrue(Processes.onPath("python3").isPresent(), "python3 is not installed");
         Path dir = Files.createDirectories(tmp.resolve("repo/.taskid"));
         Path socket = dir.resolve("daemon.sock");
         Path notify = tmp.resolve("notify.sock");
         startNotifyReceiver(notify);
 
         Process daemon = start(List.of("systemd-socket-activate", "-l", socket.toString(),
-                "-E", "NOTIFY_SOCKET=" + notify, Commands.java(), "--enable-native-access=ALL-UNNAMED",
+                "-E", "NOTIFY_SOCKET=" + notify, Processes.java(), "--enable-native-access=ALL-UNNAMED",
                 "-cp", System.getProperty("java.class.path"), "dev.taskid.daemon.DaemonMain", "--dir", dir.toString()));
         await().atMost(Duration.ofSeconds(20)).until(() -> Files.exists(socket));
         assertFalse(Files.exists(dir.resolve("counters.json")), "nothing runs before the first connection");

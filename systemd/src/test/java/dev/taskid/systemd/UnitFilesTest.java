@@ -3,6 +3,7 @@ package dev.taskid.systemd;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.taskid.testing.Processes;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -24,12 +25,12 @@ class UnitFilesTest {
 
     @Test
     void perRepositoryUserUnitsVerify() throws Exception {
-        assumeTrue(Commands.available("systemd-analyze"), "systemd-analyze is not installed");
+        assumeTrue(Processes.onPath("systemd-analyze").isPresent(), "systemd-analyze is not installed");
         Path repo = Files.createDirectories(tmp.resolve("repo/.taskid"));
         Path launcher = executable();
         // Units are verified as instances: the template's %I must expand to a real path.
-        String instance = Commands.run(List.of("systemd-escape", "--path", repo.getParent().toString()), tmp, Map.of(),
-                Duration.ofSeconds(30)).out().trim();
+        String instance = Processes.run(List.of("systemd-escape", "--path", repo.getParent().toString()), tmp, Map.of(),
+                Duration.ofSeconds(30)).stdout().trim();
         List<String> files = new ArrayList<>();
         for (String suffix : List.of(".socket", ".service")) {
             String text = Files.readString(UNITS.resolve("taskid@" + suffix)).replace("/usr/local/bin/taskid", launcher.toString());
@@ -42,7 +43,7 @@ class UnitFilesTest {
 
     @Test
     void systemWideServiceVerifies() throws Exception {
-        assumeTrue(Commands.available("systemd-analyze"), "systemd-analyze is not installed");
+        assumeTrue(Processes.onPath("systemd-analyze").isPresent(), "systemd-analyze is not installed");
         Path unit = tmp.resolve("taskid.service");
         Files.writeString(unit, Files.readString(UNITS.resolve("taskid.service"))
                 .replace("/usr/local/bin/taskid", executable().toString()));
@@ -64,9 +65,9 @@ class UnitFilesTest {
             cmd.add("--user");
         }
         cmd.addAll(units);
-        Commands.Result r = Commands.run(cmd, tmp, Map.of("XDG_RUNTIME_DIR", runtime.toString(),
+        Processes.Result r = Processes.run(cmd, tmp, Map.of("XDG_RUNTIME_DIR", runtime.toString(),
                 "SYSTEMD_LOG_COLOR", "0"), Duration.ofSeconds(60));
-        assertEquals("", r.err(), "systemd-analyze verify complained");
-        assertEquals(0, r.exit());
+        assertEquals("", r.stderr(), "systemd-analyze verify complained");
+        assertEquals(0, r.status());
     }
 }
