@@ -93,7 +93,7 @@ final class Cli {
                     Set.of("--system"), Set.of("--unit-dir")),
             new Command("mcp", "mcp",
                     "Serve the Model Context Protocol on stdin/stdout for AI agents (tools reserve_task_ids, validate_task_ids,\n"
-                            + "show_counters). Register it with your agent, e.g. `claude mcp add taskid -- taskid mcp`; see docs/CLIENTS.md.",
+                            + "show_counters, process_inbox). Register it with your agent, e.g. `claude mcp add taskid -- taskid mcp`; see docs/CLIENTS.md.",
                     Set.of(), Set.of()),
             new Command("shim", "shim install claude|opencode [--prefix PREFIX] | shim uninstall [claude|opencode]",
                     "install claude: write .claude/scripts/reserve-task-ids.js and init-task-counters.js, drop-in replacements\n"
@@ -101,6 +101,10 @@ final class Cli {
                             + "atomic-task-numberer subagent that calls `taskid reserve PREFIX N --format seed001` (--prefix, default DEV).\n"
                             + "Both import the seeds' counter files first (never lowering). uninstall: remove them, restoring backups.",
                     Set.of(), Set.of("--prefix")),
+            new Command("inbox", dev.taskid.inbox.InboxCommand.SYNOPSIS, dev.taskid.inbox.InboxCommand.HELP,
+                    Set.of("--retry"), Set.of()),
+            new Command("check", dev.taskid.check.CheckCommand.SYNOPSIS, dev.taskid.check.CheckCommand.HELP,
+                    Set.of("--all-refs", "--fix", "--install-hook"), Set.of()),
             new Command("help", "help [COMMAND]", "Show help.", Set.of(), Set.of()));
 
     int run(String[] argv) {
@@ -189,6 +193,13 @@ final class Cli {
                 return dev.taskid.mcp.McpServer.serve(ids, rest, System.in, out, err);
             case "shim":
                 return dev.taskid.shim.Shims.command(rest, args.option("--prefix"), ids, cwd, out, err);
+            case "inbox":
+                return dev.taskid.inbox.InboxCommand.run(rest, args.flag("--json"), args.flag("--retry"),
+                        args.option("--lock-timeout"), ids, cwd, System.in, out, err);
+            case "check":
+                return dev.taskid.check.CheckCommand.run(rest, args.flag("--all-refs"), args.flag("--fix"),
+                        args.flag("--install-hook"), args.flag("--json"), ids, cwd,
+                        java.util.Objects.requireNonNullElse(dev.taskid.shim.Shims.taskidCommand(), List.of("taskid")), out, err);
             default:
                 throw new IllegalStateException(command.name());
         }
@@ -605,7 +616,8 @@ final class Cli {
                 .append("  --no-fallback      fail (DAEMON_UNAVAILABLE) instead of using the file lock when no daemon answers\n")
                 .append("  --lock-timeout MS  how long to wait for the state lock (default 5000 or config lockTimeoutMs)\n")
                 .append("  --version, --help\n")
-                .append("\nexit status: 0 ok; 1 validate found IDs not issued; 2 usage or bad request; 3 invalid prefix, count,\n")
+                .append("\nexit status: 0 ok; 1 validate found IDs not issued, inbox process rejected a task, check found a problem;\n")
+                .append("2 usage or bad request; 3 invalid prefix, count,\n")
                 .append("ID or counter value (daemon status: not running); 4 LOCK_TIMEOUT; 5 STATE_CORRUPT or CONFIG_INVALID;\n")
                 .append("6 SYSTEM_ERROR (disk full, read-only, permissions); 7 daemon problems (FORBIDDEN, BUSY,\n")
                 .append("PROTOCOL_MISMATCH, DAEMON_UNAVAILABLE).\n");

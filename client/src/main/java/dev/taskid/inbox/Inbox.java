@@ -25,7 +25,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The inbox of seed 000 (section 4): agents submit tasks with IDs they reserved, and
@@ -41,8 +40,12 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>Counters are only read, through {@link TaskIds} (daemon or file lock), so both modes give
  * the same verdicts.
+ *
+ * <p>Use one instance per state directory per process (like {@link StateLock}, which it keeps
+ * open until {@link #close()}): closing a second descriptor of the lock file would silently
+ * drop the process's lock.
  */
-public final class Inbox {
+public final class Inbox implements AutoCloseable {
     public static final String FILE = "inbox.json";
     public static final String LOCK = "inbox.lock";
     public static final String SEED_FILE = ".claude/task-inbox.json";
@@ -52,14 +55,12 @@ public final class Inbox {
     /** How often to redo a run when TASKS.md changed under us (a writer without the lock). */
     private static final int MAX_ATTEMPTS = 20;
 
-    // One StateLock per lock file per process: closing a second descriptor would drop the lock.
-    private static final Map<Path, StateLock> LOCKS = new ConcurrentHashMap<>();
-
     private final TaskIds ids;
     private final StateDir dir;
     private final Duration lockTimeout;
     private final JsonLines json = new JsonLines();
     private final JsonFactory factory = json.factory();
+    private StateLock lock;
 
     public Inbox(TaskIds ids, Duration lockTimeout) {
         this.ids = ids;
@@ -93,8 +94,9 @@ public final class Inbox {
 
     /**
      * Appends {@code tasks} to {@code .taskid/inbox.json} under the inbox lock. A task equal to
-     * one already queued is not queued twice (a retried submit is harmless). A {@code reason}
-     * field is dropped: submitting asks for processing.
+     * one already queued is not queued twice (a retried submit is harmless); one equal to a task
+     * rejected earlier clears that task's reason. A {@code reason} field is dropped: submitting
+     * asks for processing.
      */
     public Submitted submit(List<Map<String, Object>> tasks) {
         List<String> queued = new ArrayList<>();
@@ -103,17 +105,27 @@ public final class Inbox {
             InboxFile.Content content = InboxFile.read(file(), factory);
             List<Map<String, Object>> list = new ArrayList<>();
             content.entries().forEach(e -> list.add(e.task()));
+            boolean changed = false;
             for (Map<String, Object> task : tasks) {
                 Map<String, Object> clean = InboxFile.withoutReason(task);
-                boolean present = list.stream().anyMatch(t -> InboxFile.sameTask(t, clean) && !t.containsKey(InboxFile.REASON));
-                if (present) {
+                int at = -1;
+                for (int i = 0; i < list.size() && at < 0; i++) {
+                    at = InboxFile.sameTask(list.get(i), clean) ? i : -1;
+                }
+                if (at >= 0 && !list.get(at).containsKey(InboxFile.REASON)) {
                     already.add(String.valueOf(clean.get("id")));
+                    continue;
+                }
+                // A task rejected earlier and submitted again is queued again in its place, not twice.
+                if (at >= 0) {
+                    list.set(at, clean);
                 } else {
                     list.add(clean);
-                    queued.add(String.valueOf(clean.get("id")));
                 }
+                queued.add(String.valueOf(clean.get("id")));
+                changed = true;
             }
-            if (!queued.isEmpty()) {
+            if (changed) {
                 InboxFile.write(file(), content.top(), list, factory);
             }
         }
@@ -378,8 +390,16 @@ public final class Inbox {
             throw new TaskIdException(ErrorCode.SYSTEM_ERROR, "cannot create state directory " + dir.dir() + ": "
                     + e.getMessage(), Map.of(), e);
         }
-        Path path = lockFile().toAbsolutePath().normalize();
-        StateLock lock = LOCKS.computeIfAbsent(path, p -> new StateLock(p, Clock.systemUTC()));
+        if (lock == null) {
+            lock = new StateLock(lockFile(), Clock.systemUTC());
+        }
         return lock.acquire(lockTimeout, note);
+    }
+
+    @Override
+    public void close() {
+        if (lock != null) {
+            lock.close();
+        }
     }
 }

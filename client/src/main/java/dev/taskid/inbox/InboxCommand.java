@@ -54,40 +54,49 @@ public final class InboxCommand {
         }
         Duration timeout = lockTimeout != null ? Duration.ofMillis(Long.parseLong(lockTimeout))
                 : Config.load(ids.stateDir().config(), new JsonLines()).lockTimeout();
-        Inbox inbox = new Inbox(ids, timeout);
-        JsonLines codec = new JsonLines();
-        if (rest.get(0).equals("submit")) {
-            if (rest.size() > 2 || retry) {
-                return usage(err, "inbox submit takes at most one FILE (default: stdin)");
-            }
-            byte[] input;
-            String from = rest.size() == 2 && !rest.get(1).equals("-") ? rest.get(1) : null;
-            try {
-                input = from == null ? stdin.readAllBytes() : Files.readAllBytes(cwd.resolve(from));
-            } catch (NoSuchFileException e) {
-                throw new TaskIdException(ErrorCode.SYSTEM_ERROR, "no such file: " + cwd.resolve(from));
-            } catch (IOException e) {
-                throw new TaskIdException(ErrorCode.SYSTEM_ERROR, "cannot read " + (from == null ? "stdin" : from) + ": "
-                        + e.getMessage());
-            }
-            List<Map<String, Object>> tasks = parseTasks(input, codec, from == null ? "stdin" : from);
-            Inbox.Submitted s = inbox.submit(tasks);
-            if (json) {
-                out.println(new String(codec.write(g -> {
-                    g.writeStartObject();
-                    JsonLines.writeValue(g, "queued", s.queued());
-                    JsonLines.writeValue(g, "alreadyQueued", s.alreadyQueued());
-                    g.writeStringField("inbox", s.inbox().toString());
-                    g.writeEndObject();
-                }), StandardCharsets.UTF_8));
-            } else {
-                out.println("queued " + s.queued().size() + " task(s) in " + s.inbox()
-                        + (s.queued().isEmpty() ? "" : ": " + String.join(", ", s.queued()))
-                        + (s.alreadyQueued().isEmpty() ? "" : "; already queued: " + String.join(", ", s.alreadyQueued())));
-                out.println("next: taskid inbox process");
-            }
-            return OK;
+        try (Inbox inbox = new Inbox(ids, timeout)) {
+            return rest.get(0).equals("submit") ? submit(inbox, rest, json, retry, cwd, stdin, out, err)
+                    : process(inbox, rest, json, retry, out, err);
         }
+    }
+
+    private static int submit(Inbox inbox, List<String> rest, boolean json, boolean retry, Path cwd, InputStream stdin,
+                              PrintStream out, PrintStream err) {
+        JsonLines codec = new JsonLines();
+        if (rest.size() > 2 || retry) {
+            return usage(err, "inbox submit takes at most one FILE (default: stdin)");
+        }
+        byte[] input;
+        String from = rest.size() == 2 && !rest.get(1).equals("-") ? rest.get(1) : null;
+        try {
+            input = from == null ? stdin.readAllBytes() : Files.readAllBytes(cwd.resolve(from));
+        } catch (NoSuchFileException e) {
+            throw new TaskIdException(ErrorCode.SYSTEM_ERROR, "no such file: " + cwd.resolve(from));
+        } catch (IOException e) {
+            throw new TaskIdException(ErrorCode.SYSTEM_ERROR, "cannot read " + (from == null ? "stdin" : from) + ": "
+                    + e.getMessage());
+        }
+        List<Map<String, Object>> tasks = parseTasks(input, codec, from == null ? "stdin" : from);
+        Inbox.Submitted s = inbox.submit(tasks);
+        if (json) {
+            out.println(new String(codec.write(g -> {
+                g.writeStartObject();
+                JsonLines.writeValue(g, "queued", s.queued());
+                JsonLines.writeValue(g, "alreadyQueued", s.alreadyQueued());
+                g.writeStringField("inbox", s.inbox().toString());
+                g.writeEndObject();
+            }), StandardCharsets.UTF_8));
+        } else {
+            out.println("queued " + s.queued().size() + " task(s) in " + s.inbox()
+                    + (s.queued().isEmpty() ? "" : ": " + String.join(", ", s.queued()))
+                    + (s.alreadyQueued().isEmpty() ? "" : "; already queued: " + String.join(", ", s.alreadyQueued())));
+            out.println("next: taskid inbox process");
+        }
+        return OK;
+    }
+
+    private static int process(Inbox inbox, List<String> rest, boolean json, boolean retry, PrintStream out, PrintStream err) {
+        JsonLines codec = new JsonLines();
         if (rest.size() > 1) {
             return usage(err, "inbox process takes no arguments");
         }
@@ -95,21 +104,9 @@ public final class InboxCommand {
         if (json) {
             out.println(new String(codec.write(g -> {
                 g.writeStartObject();
-                JsonLines.writeValue(g, "added", p.added());
-                JsonLines.writeValue(g, "alreadyPresent", p.alreadyPresent());
-                List<Map<String, Object>> rejected = new ArrayList<>();
-                for (Inbox.Rejected r : p.rejected()) {
-                    Map<String, Object> m = new LinkedHashMap<>();
-                    m.put("id", r.id());
-                    m.put("reason", r.reason());
-                    m.put("file", r.file().toString());
-                    m.put("line", r.line());
-                    rejected.add(m);
+                for (Map.Entry<String, Object> e : fields(p).entrySet()) {
+                    JsonLines.writeValue(g, e.getKey(), e.getValue());
                 }
-                JsonLines.writeValue(g, "rejected", rejected);
-                g.writeNumberField("waiting", p.waiting());
-                g.writeStringField("tasksFile", p.tasksFile().toString());
-                JsonLines.writeValue(g, "inboxes", p.inboxes().stream().map(Path::toString).toList());
                 g.writeEndObject();
             }), StandardCharsets.UTF_8));
         } else {
@@ -127,6 +124,27 @@ public final class InboxCommand {
                     : ", " + p.waiting() + " rejected earlier still waiting in the inbox (fix them, then: taskid inbox process --retry)"));
         }
         return p.clean() ? OK : REJECTED;
+    }
+
+    /** A run's result as JSON fields: {@code inbox process --json} and the MCP tool {@code process_inbox}. */
+    public static Map<String, Object> fields(Inbox.Processed p) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("added", p.added());
+        m.put("alreadyPresent", p.alreadyPresent());
+        List<Map<String, Object>> rejected = new ArrayList<>();
+        for (Inbox.Rejected r : p.rejected()) {
+            Map<String, Object> one = new LinkedHashMap<>();
+            one.put("id", r.id());
+            one.put("reason", r.reason());
+            one.put("file", r.file().toString());
+            one.put("line", r.line());
+            rejected.add(one);
+        }
+        m.put("rejected", rejected);
+        m.put("waiting", p.waiting());
+        m.put("tasksFile", p.tasksFile().toString());
+        m.put("inboxes", p.inboxes().stream().map(Path::toString).toList());
+        return m;
     }
 
     /** The tasks of a submit: {@code {"tasks":[...]}}, an array, or one task object. */

@@ -2,15 +2,19 @@ package dev.taskid.mcp;
 
 import dev.taskid.client.Reply;
 import dev.taskid.client.TaskIds;
+import dev.taskid.inbox.Inbox;
 import dev.taskid.protocol.ErrorCode;
+import dev.taskid.protocol.JsonLines;
 import dev.taskid.protocol.Request;
 import dev.taskid.protocol.Version;
+import dev.taskid.state.Config;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -45,6 +49,8 @@ public final class McpServer {
             + "working in this repository. Before you write new tasks, call reserve_task_ids for the IDs you need "
             + "(one call with count N for N tasks), and use exactly the IDs it returns; never derive IDs from the highest "
             + "one in TASKS.md. Pass a key that identifies your request so that retries return the same IDs. "
+            + "To add tasks through the inbox (.taskid/inbox.json, `taskid inbox submit`), call process_inbox: it appends "
+            + "the valid ones to TASKS.md and leaves rejected ones in the inbox with a reason. "
             + "On a tool error, read error.code and error.advice.";
 
     private final Tools tools;
@@ -54,8 +60,9 @@ public final class McpServer {
     private String protocolVersion = PROTOCOL_VERSIONS.get(0);
     private String agent;
 
-    McpServer(Function<Request, Reply> backend, InputStream in, OutputStream out, PrintStream log) {
-        this.tools = new Tools(backend);
+    McpServer(Function<Request, Reply> backend, Function<Boolean, Inbox.Processed> inbox, InputStream in, OutputStream out,
+              PrintStream log) {
+        this.tools = new Tools(backend, inbox);
         this.in = new BufferedInputStream(in, 64 * 1024);
         this.out = out;
         this.log = log;
@@ -76,11 +83,14 @@ public final class McpServer {
         try {
             err.println("taskid mcp " + Version.CURRENT + ": serving state " + ids.stateDir() + " (daemon socket "
                     + ids.socket() + ", file-lock fallback) on stdio");
-            return new McpServer(request -> {
-                Reply reply = ids.call(request);
-                reply.notice().ifPresent(err::println);
-                return reply;
-            }, in, out, err).run();
+            Duration lockTimeout = Config.load(ids.stateDir().config(), new JsonLines()).lockTimeout();
+            try (Inbox inbox = new Inbox(ids, lockTimeout)) {
+                return new McpServer(request -> {
+                    Reply reply = ids.call(request);
+                    reply.notice().ifPresent(err::println);
+                    return reply;
+                }, inbox::process, in, out, err).run();
+            }
         } finally {
             System.setOut(previous);
         }

@@ -1,6 +1,8 @@
 package dev.taskid.mcp;
 
 import dev.taskid.client.Reply;
+import dev.taskid.inbox.Inbox;
+import dev.taskid.inbox.InboxCommand;
 import dev.taskid.protocol.ErrorCode;
 import dev.taskid.protocol.JsonLines;
 import dev.taskid.protocol.Request;
@@ -26,13 +28,19 @@ final class Tools {
     static final String RESERVE = "reserve_task_ids";
     static final String VALIDATE = "validate_task_ids";
     static final String SHOW = "show_counters";
+    static final String PROCESS_INBOX = "process_inbox";
 
     private final List<Map<String, Object>> definitions;
     private final Function<Request, Reply> backend;
+    private final Function<Boolean, Inbox.Processed> inbox;
 
-    /** {@code backend} answers one request, normally {@code TaskIds::call}. */
-    Tools(Function<Request, Reply> backend) {
+    /**
+     * {@code backend} answers one request, normally {@code TaskIds::call}; {@code inbox} runs
+     * {@code taskid inbox process [--retry]}, normally {@link Inbox#process}.
+     */
+    Tools(Function<Request, Reply> backend, Function<Boolean, Inbox.Processed> inbox) {
         this.backend = backend;
+        this.inbox = inbox;
         this.definitions = load();
     }
 
@@ -81,6 +89,8 @@ final class Tools {
                     return validate(args);
                 case SHOW:
                     return show(args);
+                case PROCESS_INBOX:
+                    return processInbox(args);
                 default:
                     throw new IllegalArgumentException("unknown tool " + name);
             }
@@ -157,6 +167,15 @@ final class Tools {
         }
         Response.Counters r = (Response.Counters) reply.response();
         return new Outcome(Json.obj("counters", new LinkedHashMap<>(r.counters()), "mode", reply.mode().wireName()), false);
+    }
+
+    /** The fields of {@code taskid inbox process --json}; rejected tasks are a result, not a tool error. */
+    private Outcome processInbox(Map<String, Object> args) {
+        Object retry = args.get("retry");
+        if (retry != null && !(retry instanceof Boolean)) {
+            throw new BadArgument("\"retry\" must be true or false");
+        }
+        return new Outcome(InboxCommand.fields(inbox.apply(Boolean.TRUE.equals(retry))), false);
     }
 
     // ------------------------------------------------------------------ errors

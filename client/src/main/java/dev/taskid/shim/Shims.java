@@ -360,7 +360,7 @@ public final class Shims {
      * of the source tree this jar was built in), else {@code java -jar} this jar. Null when
      * running from classes (tests).
      */
-    static List<String> taskidCommand() {
+    public static List<String> taskidCommand() {
         String launcher = System.getenv("TASKID_LAUNCHER");
         if (launcher != null && !launcher.isEmpty() && Files.isExecutable(Path.of(launcher))) {
             return List.of(Path.of(launcher).toAbsolutePath().toString());

@@ -102,7 +102,7 @@ class McpSdkClientTest {
         for (Object t : (List<?>) s.get("tools")) {
             names.add(map(t).get("name"));
         }
-        assertEquals(Set.of("reserve_task_ids", "validate_task_ids", "show_counters"), names);
+        assertEquals(Set.of("reserve_task_ids", "validate_task_ids", "show_counters", "process_inbox"), names);
 
         // Two reservations: unique, consecutive, after the 19 already in TASKS.md.
         Map<String, Object> first = map(map(s.get("first")).get("structuredContent"));

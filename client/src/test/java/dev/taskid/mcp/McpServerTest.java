@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.taskid.client.TaskIds;
+import dev.taskid.inbox.Inbox;
 import dev.taskid.state.StateDir;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -15,6 +16,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -30,16 +32,19 @@ class McpServerTest {
     @TempDir
     Path tmp;
     private TaskIds ids;
+    private Inbox inbox;
     private final ByteArrayOutputStream log = new ByteArrayOutputStream();
 
     @BeforeEach
     void open() throws IOException {
         Files.writeString(tmp.resolve("TASKS.md"), "| SEC-19 | old task |\n");
         ids = TaskIds.open(StateDir.of(tmp.resolve(".taskid")), TaskIds.Options.DEFAULT);
+        inbox = new Inbox(ids, Duration.ofSeconds(30));
     }
 
     @AfterEach
     void close() {
+        inbox.close();
         ids.close();
     }
 
@@ -47,7 +52,7 @@ class McpServerTest {
     private List<Object> session(String... lines) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         byte[] in = (String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8);
-        McpServer server = new McpServer(ids::call, new ByteArrayInputStream(in), out,
+        McpServer server = new McpServer(ids::call, inbox::process, new ByteArrayInputStream(in), out,
                 new PrintStream(log, true, StandardCharsets.UTF_8));
         assertEquals(0, server.run());
         List<Object> replies = new ArrayList<>();
@@ -103,7 +108,7 @@ class McpServerTest {
     }
 
     @Test
-    void toolsListHasTheThreeToolsWithSchemas() throws IOException {
+    void toolsListHasTheFourToolsWithSchemas() throws IOException {
         List<Object> r = session(init("2025-06-18"), "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}",
                 "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}");
         assertEquals(2, r.size(), "the notification is not answered");
@@ -115,7 +120,7 @@ class McpServerTest {
             assertNotNull(map(t).get("outputSchema"));
             assertNotNull(map(t).get("description"));
         }
-        assertEquals(Set.of("reserve_task_ids", "validate_task_ids", "show_counters"), names);
+        assertEquals(Set.of("reserve_task_ids", "validate_task_ids", "show_counters", "process_inbox"), names);
         Map<String, Object> reserve = map(tools.get(0));
         assertEquals(List.of("prefix"), map(reserve.get("inputSchema")).get("required"));
         assertEquals(Set.of("prefix", "count", "purpose", "key"), map(map(reserve.get("inputSchema")).get("properties")).keySet());
@@ -214,6 +219,40 @@ class McpServerTest {
         assertEquals(19L, all.get("SEC"), "first use scanned TASKS.md");
         assertEquals(14, all.size());
         assertEquals(Map.of("PERF", 2L), map(map(result(r.get(4)).get("structuredContent")).get("counters")));
+    }
+
+    @Test
+    void processInboxAddsValidTasksToTasksMdAndReportsRejectedOnesWithTheSeedsMessage() throws IOException {
+        Files.writeString(tmp.resolve("TASKS.md"), "| ID | Title | Estimate | Priority | Status | | Source |\n"
+                + "|---|---|---|---|---|---|---|\n| SEC-19 | old task | | | done | | manual |\n");
+        Files.createDirectories(tmp.resolve(".claude"));
+        Files.writeString(tmp.resolve(".claude/task-inbox.json"), "{\"tasks\":[{\"id\":\"SEC-20\",\"title\":\"Rate limit\","
+                + "\"priority\":\"High\",\"source\":\"review\",\"estimate\":\"2h\",\"status\":\"ready\"},"
+                + "{\"id\":\"SEC-22\",\"title\":\"Made up\"}]}");
+        List<Object> r = session(init("2025-06-18"),
+                call(1, "reserve_task_ids", "{\"prefix\":\"SEC\"}"),
+                call(2, "process_inbox", "{}"),
+                call(3, "process_inbox", "{\"retry\":\"yes\"}"),
+                call(4, "process_inbox", "{\"retry\":true}"));
+        Map<String, Object> first = map(result(r.get(2)).get("structuredContent"));
+        assertEquals(false, result(r.get(2)).get("isError"), "a rejected task is a result, not a tool error");
+        assertEquals(List.of("SEC-20"), first.get("added"));
+        List<?> rejected = (List<?>) first.get("rejected");
+        assertEquals(1, rejected.size());
+        assertEquals("SEC-22", map(rejected.get(0)).get("id"));
+        assertEquals("Invalid task ID SEC-22: counter at SEC-20. Run: taskid reserve SEC to reserve IDs first.",
+                map(rejected.get(0)).get("reason"));
+        assertEquals(first, toolJson(r.get(2)), "the text content carries the same JSON");
+        assertTrue(Files.readString(tmp.resolve("TASKS.md")).endsWith(
+                "| SEC-19 | old task | | | done | | manual |\n| SEC-20 | Rate limit | 2h | High | ready | | review |\n"));
+
+        assertEquals(true, result(r.get(3)).get("isError"));
+        assertEquals("BAD_REQUEST", map(toolJson(r.get(3)).get("error")).get("code"));
+
+        Map<String, Object> retried = map(result(r.get(4)).get("structuredContent"));
+        assertEquals(List.of(), retried.get("added"));
+        assertEquals(1, ((List<?>) retried.get("rejected")).size(), "still not reserved: still rejected, once");
+        assertEquals(0L, retried.get("waiting"));
     }
 
     @Test
