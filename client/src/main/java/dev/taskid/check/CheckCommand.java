@@ -4,6 +4,7 @@ import dev.taskid.client.TaskIds;
 import dev.taskid.protocol.ErrorCode;
 import dev.taskid.protocol.JsonLines;
 import dev.taskid.protocol.TaskIdException;
+import dev.taskid.state.DurableFiles;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -11,7 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.util.ArrayList;
-import java.util.EnumSet;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -140,17 +141,17 @@ public final class CheckCommand {
                 text = "#!/bin/sh\n" + ours + existing;
             }
             Files.createDirectories(hook.getParent());
-            Path tmp = hook.resolveSibling(hook.getFileName() + ".taskid-tmp");
-            Files.writeString(tmp, text, StandardCharsets.UTF_8);
-            Set<PosixFilePermission> mode = EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE,
-                    PosixFilePermission.OWNER_EXECUTE, PosixFilePermission.GROUP_READ, PosixFilePermission.GROUP_EXECUTE,
-                    PosixFilePermission.OTHERS_READ, PosixFilePermission.OTHERS_EXECUTE);
-            if (existing != null) {
-                mode.addAll(Files.getPosixFilePermissions(hook));
+            DurableFiles.replace(hook, text.getBytes(StandardCharsets.UTF_8));
+            // git runs only executable hooks: executable for whoever may read it
+            Set<PosixFilePermission> mode = new HashSet<>(Files.getPosixFilePermissions(hook));
+            mode.add(PosixFilePermission.OWNER_EXECUTE);
+            if (mode.contains(PosixFilePermission.GROUP_READ)) {
+                mode.add(PosixFilePermission.GROUP_EXECUTE);
             }
-            Files.setPosixFilePermissions(tmp, mode);
-            Files.move(tmp, hook, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-                    java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            if (mode.contains(PosixFilePermission.OTHERS_READ)) {
+                mode.add(PosixFilePermission.OTHERS_EXECUTE);
+            }
+            Files.setPosixFilePermissions(hook, mode);
         } catch (IOException e) {
             throw new TaskIdException(ErrorCode.SYSTEM_ERROR, "cannot write " + hook + ": " + e.getMessage());
         }
