@@ -9,6 +9,7 @@
 //    and whether the final counter equals the IDs handed out.
 // usage: node bench/shims-bench.js [--runs 30] [--callers 50] [--per 20]
 // Needs the jars built first (mvn -q package -DskipTests, or any ./taskid call): it runs with TASKID_NO_BUILD=1.
+// scripts/bench-shims.sh runs it with the MCP benchmark and the defaults that docs/BENCHMARKS.md quotes.
 'use strict';
 const fs = require('fs');
 const os = require('os');
