@@ -27,14 +27,15 @@ import java.util.Set;
  * usual statuses for errors (6 SYSTEM_ERROR when git or a file cannot be read).
  */
 public final class CheckCommand {
-    public static final String SYNOPSIS = "check [FILE...] [--all-refs] [--fix] [--install-hook] [--json]";
+    public static final String SYNOPSIS = "check [FILE...] [--all-refs] [--staged] [--fix] [--install-hook] [--json]";
     public static final String HELP =
             "Find task IDs defined twice (in TASKS.md or FILEs, and the inbox), IDs above their counter (written without\n"
                     + "reserving: taskid would hand them out again), and with --all-refs one ID used for different tasks\n"
                     + "across the local branches (git cat-file, nothing checked out) and worktrees. Prints FILE:LINE:ID: kind.\n"
+                    + "--staged reads the FILEs (default TASKS.md) from git's index: what the commit being made will hold.\n"
                     + "--fix raises counters above every ID seen (counters only go up; tasks are never renumbered).\n"
-                    + "--install-hook adds `taskid check` (with the FILEs and --all-refs given) to the repository's pre-commit\n"
-                    + "hook, keeping what the hook already does. Exit 1 if a problem was found (and not fixed).";
+                    + "--install-hook adds `taskid check --staged` (with the FILEs and --all-refs given) to the repository's\n"
+                    + "pre-commit hook, keeping what the hook already does. Exit 1 if a problem was found (and not fixed).";
     /** The line that marks our part of a hook; finding it makes a second install a no-op. */
     static final String HOOK_MARKER = "# taskid check (added by `taskid check --install-hook`)";
 
@@ -45,7 +46,7 @@ public final class CheckCommand {
     private CheckCommand() {
     }
 
-    public static int run(List<String> files, boolean allRefs, boolean fix, boolean installHook, boolean json,
+    public static int run(List<String> files, boolean allRefs, boolean staged, boolean fix, boolean installHook, boolean json,
                           TaskIds ids, Path cwd, List<String> taskidCommand, PrintStream out, PrintStream err) {
         if (installHook) {
             if (fix) {
@@ -55,13 +56,14 @@ public final class CheckCommand {
             }
             List<String> command = new ArrayList<>(taskidCommand);
             command.add("check");
+            command.add("--staged"); // what the commit will hold, not the work tree
             command.addAll(files);
             if (allRefs) {
                 command.add("--all-refs");
             }
             return installHook(new Git(cwd), command, out);
         }
-        CollisionCheck.Report report = new CollisionCheck(ids, cwd).run(files, allRefs, fix);
+        CollisionCheck.Report report = new CollisionCheck(ids, cwd).run(files, allRefs, fix, staged);
         List<CollisionCheck.Finding> remaining = report.remaining();
         if (json) {
             out.println(new String(new JsonLines().write(g -> {

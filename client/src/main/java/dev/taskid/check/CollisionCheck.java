@@ -105,6 +105,15 @@ public final class CollisionCheck {
      * With {@code fix}, raises counters to the highest ID seen (never lowers, never renumbers).
      */
     public Report run(List<String> files, boolean allRefs, boolean fix) {
+        return run(files, allRefs, fix, false);
+    }
+
+    /**
+     * As {@link #run(List, boolean, boolean)}; with {@code staged} the files here are read from
+     * git's index (what a commit being made will hold: the pre-commit hook's view) instead of
+     * the work tree.
+     */
+    public Report run(List<String> files, boolean allRefs, boolean fix, boolean staged) {
         Map<String, Long> counters = peek();
         Set<String> prefixes = counters.keySet();
         List<String> notes = new ArrayList<>();
@@ -121,8 +130,9 @@ public final class CollisionCheck {
 
         List<Place> places = new ArrayList<>();
         List<Doc> localDocs = new ArrayList<>();
+        Map<Path, String> index = staged ? staged(paths) : Map.of();
         for (Path p : paths) {
-            String text = read(p, !files.isEmpty());
+            String text = staged ? index.get(p) : read(p, !files.isEmpty());
             if (text != null) {
                 localDocs.add(new Doc(label(p), text));
             }
@@ -226,6 +236,32 @@ public final class CollisionCheck {
                 }
             }
         }
+        return out;
+    }
+
+    /** The staged content of each path (absent: not in the index). */
+    private Map<Path, String> staged(List<Path> paths) {
+        Git git = new Git(cwd);
+        if (!git.isRepository()) {
+            throw new TaskIdException(ErrorCode.BAD_REQUEST, "--staged needs a git repository; " + cwd + " is not in one");
+        }
+        Path top = realPath(git.topLevel());
+        Map<Path, String> objects = new LinkedHashMap<>();
+        for (Path p : paths) {
+            Path real = realPath(p);
+            if (!real.startsWith(top)) {
+                throw new TaskIdException(ErrorCode.BAD_REQUEST, p + " is outside the repository " + top + ": it has no staged content");
+            }
+            objects.put(p, ":" + top.relativize(real).toString().replace('\\', '/'));
+        }
+        Map<String, byte[]> contents = git.show(new ArrayList<>(objects.values()));
+        Map<Path, String> out = new LinkedHashMap<>();
+        objects.forEach((p, object) -> {
+            byte[] b = contents.get(object);
+            if (b != null) {
+                out.put(p, new String(b, StandardCharsets.UTF_8));
+            }
+        });
         return out;
     }
 

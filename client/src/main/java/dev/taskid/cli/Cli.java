@@ -104,7 +104,7 @@ final class Cli {
             new Command("inbox", dev.taskid.inbox.InboxCommand.SYNOPSIS, dev.taskid.inbox.InboxCommand.HELP,
                     Set.of("--retry"), Set.of()),
             new Command("check", dev.taskid.check.CheckCommand.SYNOPSIS, dev.taskid.check.CheckCommand.HELP,
-                    Set.of("--all-refs", "--fix", "--install-hook"), Set.of()),
+                    Set.of("--all-refs", "--staged", "--fix", "--install-hook"), Set.of()),
             new Command("help", "help [COMMAND]", "Show help.", Set.of(), Set.of()));
 
     int run(String[] argv) {
@@ -197,7 +197,7 @@ final class Cli {
                 return dev.taskid.inbox.InboxCommand.run(rest, args.flag("--json"), args.flag("--retry"),
                         args.option("--lock-timeout"), ids, cwd, System.in, out, err);
             case "check":
-                return dev.taskid.check.CheckCommand.run(rest, args.flag("--all-refs"), args.flag("--fix"),
+                return dev.taskid.check.CheckCommand.run(rest, args.flag("--all-refs"), args.flag("--staged"), args.flag("--fix"),
                         args.flag("--install-hook"), args.flag("--json"), ids, cwd,
                         java.util.Objects.requireNonNullElse(dev.taskid.shim.Shims.taskidCommand(), List.of("taskid")), out, err);
             default:

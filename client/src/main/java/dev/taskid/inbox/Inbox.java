@@ -316,19 +316,32 @@ public final class Inbox implements AutoCloseable {
         }
     }
 
+    /** What a run did; a rejected task's line is where it stands in its inbox as rewritten. */
     private Processed summary(List<Decision> decisions, int waiting, List<Path> inboxes) {
         List<String> added = new ArrayList<>();
         List<String> present = new ArrayList<>();
         List<Rejected> rejected = new ArrayList<>();
+        Map<Path, List<InboxFile.Entry>> now = new HashMap<>();
         for (Decision d : decisions) {
             String id = d.entry().id() == null ? String.valueOf(d.entry().task().get("id")) : d.entry().id().trim();
             switch (d.verdict()) {
                 case ADD -> added.add(id);
                 case PRESENT -> present.add(id);
-                default -> rejected.add(new Rejected(id, d.reason(), d.source().path(), d.entry().line()));
+                default -> rejected.add(new Rejected(id, d.reason(), d.source().path(), lineNow(d, now)));
             }
         }
         return new Processed(added, present, rejected, waiting, tasksFile(), inboxes);
+    }
+
+    private int lineNow(Decision d, Map<Path, List<InboxFile.Entry>> now) {
+        List<InboxFile.Entry> entries = now.computeIfAbsent(d.source().path(),
+                p -> new ArrayList<>(InboxFile.read(p, factory).entries()));
+        for (int i = 0; i < entries.size(); i++) {
+            if (InboxFile.sameTask(entries.get(i).task(), d.entry().task())) {
+                return entries.remove(i).line();
+            }
+        }
+        return d.entry().line();
     }
 
     // ------------------------------------------------------------------ helpers

@@ -139,12 +139,24 @@ class CheckCliTest {
         Processes.Result install = Processes.run(Processes.taskid("check", "--install-hook"), repo, env, TIMEOUT);
         assertEquals(0, install.status(), install::toString);
         String text = Files.readString(hook);
-        assertTrue(text.startsWith("#!/bin/sh\n" + CheckCommand.HOOK_MARKER + "\n" + launcher + " check || exit $?\n"), text);
+        assertTrue(text.startsWith("#!/bin/sh\n" + CheckCommand.HOOK_MARKER + "\n" + launcher + " check --staged || exit $?\n"), text);
         assertTrue(text.endsWith("echo existing-hook-ran\n"), text);
         assertTrue(Files.isExecutable(hook));
         Processes.Result twice = Processes.run(Processes.taskid("check", "--install-hook"), repo, env, TIMEOUT);
         assertEquals(0, twice.status(), twice::toString);
         assertEquals(text, Files.readString(hook), "a second install changes nothing");
+
+        // Staged, then fixed in the work tree only: the commit would still hold the duplicate.
+        append(repo.resolve("TASKS.md"), "| SEC-21 | Reused ID | | | | | |\n");
+        git(repo, "add", "TASKS.md");
+        Files.writeString(repo.resolve("TASKS.md"), TASKS);
+        assertEquals(0, taskid(repo, "check").status(), "the work tree is fine");
+        Processes.Result staged = taskid(repo, "check", "--staged");
+        assertEquals(1, staged.status(), staged::toString);
+        assertTrue(staged.stdout().contains("TASKS.md:8:SEC-21: duplicate"), staged::toString);
+        Processes.Result blockedStaged = Processes.run(List.of("git", "commit", "-qm", "staged reuse"), repo, GIT_ENV, TIMEOUT);
+        assertTrue(blockedStaged.status() != 0 && blockedStaged.stderr().contains("TASKS.md:8:SEC-21: duplicate"),
+                blockedStaged::toString);
 
         append(repo.resolve("TASKS.md"), "| SEC-21 | Reused ID | | | | | |\n");
         List<String> commit = List.of("git", "commit", "-qam", "reuse");
@@ -166,7 +178,7 @@ class CheckCliTest {
         Processes.Result first = Processes.run(Processes.taskid("check", "--all-refs", "--install-hook"), fresh, env, TIMEOUT);
         assertEquals(0, first.status(), first::toString);
         Path freshHook = fresh.resolve(".git/hooks/pre-commit");
-        assertEquals("#!/bin/sh\n" + CheckCommand.HOOK_MARKER + "\n" + launcher + " check --all-refs || exit $?\n",
+        assertEquals("#!/bin/sh\n" + CheckCommand.HOOK_MARKER + "\n" + launcher + " check --staged --all-refs || exit $?\n",
                 Files.readString(freshHook));
         assertTrue(Files.isExecutable(freshHook));
     }

@@ -109,7 +109,9 @@ public final class InboxScenario {
         Processes.Result p = taskid("inbox", "process");
         assertEquals(1, p.status(), () -> "exit 1: a task was rejected\n" + p);
         String seedMessage = "Invalid task ID SEC-25: counter at SEC-22. Run: taskid reserve SEC to reserve IDs first.";
-        assertTrue(p.stdout().contains("rejected SEC-25 (") && p.stdout().contains(seedMessage), p::toString);
+        Path inbox = project.resolve(".taskid/inbox.json");
+        assertTrue(p.stdout().contains("rejected SEC-25 (" + inbox + ":3): " + seedMessage), p::toString);
+        assertTrue(p.stdout().contains("rejected SEC-22 (" + inbox + ":11): "), () -> "lines of the inbox as rewritten\n" + p);
         assertTrue(p.stdout().contains("added to " + project.resolve("TASKS.md") + ": SEC-18, SEC-20"), p::toString);
         assertTrue(p.stdout().contains("2 added, 0 already present, 2 rejected"), p::toString);
         String duplicateReason = "SEC-22 is already in TASKS.md (line 6: | SEC-22 | Fix auth | 1h | High | ready | | manual |);"
