@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Benchmark of the claude shim (docs/BENCHMARKS.md, section "Shims"):
+// Benchmark of the claude shim (docs/BENCHMARKS.md, section "Shims and MCP"):
 //   the shim (`taskid shim install claude`) through the daemon, vs the original-style seed
 //   script (bench/seed-style/: lock file + tmp + rename, in Node), on the same machine.
 // 1. one call at a time: median/p90 wall time of a whole `node .claude/scripts/reserve-task-ids.js SEC`
