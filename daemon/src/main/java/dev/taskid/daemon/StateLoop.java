@@ -142,8 +142,10 @@ final class StateLoop implements RequestSink, AutoCloseable {
         for (int i = 0; i < answers.length; i++) {
             Work w = batch.get(i);
             Inbound in = w.inbound();
-            stats.answered(in.request() == null ? "invalid" : in.request().op(), answers[i]);
-            w.channel().write(answers[i]);
+            if (!in.endOfInput()) {
+                stats.answered(in.request() == null ? "invalid" : in.request().op(), answers[i]);
+                w.channel().write(answers[i]);
+            }
             Connections.answered(w.channel());
             touched.add(w.channel());
             if (in.closeAfter()) {
@@ -162,7 +164,11 @@ final class StateLoop implements RequestSink, AutoCloseable {
                 : new AuditLog.Requester(peer.pid(), peer.uid(), AuditLog.DAEMON, -1);
     }
 
+    /** The answer to one line; null for {@link Inbound#END_OF_INPUT}, which gets none. */
     private Response answer(Inbound in) {
+        if (in.endOfInput()) {
+            return null;
+        }
         if (in.failure() != null) {
             return in.failure();
         }
@@ -188,7 +194,11 @@ final class StateLoop implements RequestSink, AutoCloseable {
     private static void answerAll(List<Work> batch, Response.Failure failure) {
         for (Work w : batch) {
             Request r = w.inbound().request();
-            w.channel().writeAndFlush(failure.withId(r == null ? null : r.id()));
+            if (w.inbound().endOfInput()) {
+                w.channel().writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+            } else {
+                w.channel().writeAndFlush(failure.withId(r == null ? null : r.id()));
+            }
             Connections.answered(w.channel());
         }
     }

@@ -2,7 +2,6 @@ package dev.taskid.server;
 
 import dev.taskid.protocol.ErrorCode;
 import dev.taskid.protocol.Response;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
@@ -23,7 +22,6 @@ public final class Connections extends ChannelInboundHandlerAdapter {
     static final int PAUSE_AT = 256;
     static final int RESUME_AT = 64;
     private static final AttributeKey<AtomicInteger> IN_FLIGHT = AttributeKey.valueOf("taskid.inFlight");
-    private static final AttributeKey<Boolean> INPUT_SHUT = AttributeKey.valueOf("taskid.inputShut");
 
     private final int max;
     private final AtomicInteger open = new AtomicInteger();
@@ -68,39 +66,11 @@ public final class Connections extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** A request of {@code channel} was answered (its answer is written, maybe not flushed). */
+    /** A request of {@code channel} was answered. */
     public static void answered(Channel channel) {
         AtomicInteger n = channel.attr(IN_FLIGHT).get();
-        if (n == null) {
-            return;
-        }
-        int left = n.decrementAndGet();
-        if (left == RESUME_AT && channel.isActive()) {
+        if (n != null && n.decrementAndGet() == RESUME_AT && channel.isActive()) {
             channel.config().setAutoRead(true);
-        }
-        if (left == 0) {
-            closeIfInputShut(channel);
-        }
-    }
-
-    /**
-     * The client shut down its sending side (as {@code socat}, {@code nc -N} and
-     * {@code shutdown(SHUT_WR)} do after the last request): answer everything it sent, then
-     * close. Flag first, count second; {@link #answered} counts first, flag second: whichever
-     * runs last sees both, so the close is never missed (at worst it happens twice, harmlessly).
-     */
-    static void inputShutdown(Channel channel) {
-        channel.attr(INPUT_SHUT).set(Boolean.TRUE);
-        AtomicInteger n = channel.attr(IN_FLIGHT).get();
-        if (n == null || n.get() == 0) {
-            closeIfInputShut(channel);
-        }
-    }
-
-    private static void closeIfInputShut(Channel channel) {
-        if (Boolean.TRUE.equals(channel.attr(INPUT_SHUT).get())) {
-            // Behind the answers already written, so they are flushed before the close.
-            channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
         }
     }
 }

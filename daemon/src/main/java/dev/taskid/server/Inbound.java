@@ -9,6 +9,16 @@ import dev.taskid.protocol.Response;
  * {@code closeAfter}: close the connection once this is answered.
  */
 public record Inbound(Request request, Response.Failure failure, boolean closeAfter) {
+    /**
+     * The client shut down its sending side: nothing to answer; close the connection once
+     * everything it sent before is answered.
+     */
+    public static final Inbound END_OF_INPUT = new Inbound(null, null, true);
+
+    /** True for {@link #END_OF_INPUT}: it gets no answer of its own. */
+    public boolean endOfInput() {
+        return request == null && failure == null;
+    }
 
     public static Inbound of(Request request) {
         return new Inbound(request, null, false);

@@ -57,7 +57,9 @@ public final class RequestHandler extends SimpleChannelInboundHandler<Inbound> {
             return;
         }
         if (event instanceof ChannelInputShutdownEvent) {
-            Connections.inputShutdown(ctx.channel());
+            // Closed only behind the answers to what came before, by the thread that writes them.
+            Connections.queued(ctx.channel());
+            sink.submit(ctx.channel(), Inbound.END_OF_INPUT);
             return;
         }
         super.userEventTriggered(ctx, event);
