@@ -80,7 +80,13 @@ final class StateLoop implements RequestSink, AutoCloseable {
 
     @Override
     public void submit(Channel channel, Inbound inbound) {
-        queue.add(new Work(channel, inbound));
+        // Once closing, new work is left unanswered (and unapplied): its connection is closed
+        // at shutdown and the client retries elsewhere. Queuing it would let busy clients keep
+        // the drain below going past close()'s wait, and the lock could then be released
+        // while this thread still writes.
+        if (running) {
+            queue.add(new Work(channel, inbound));
+        }
     }
 
     private void run() {

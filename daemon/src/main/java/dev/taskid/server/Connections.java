@@ -3,11 +3,16 @@ package dev.taskid.server;
 import dev.taskid.protocol.ErrorCode;
 import dev.taskid.protocol.Response;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.AttributeKey;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -24,6 +29,7 @@ public final class Connections extends ChannelInboundHandlerAdapter {
     private static final AttributeKey<AtomicInteger> IN_FLIGHT = AttributeKey.valueOf("taskid.inFlight");
 
     private final int max;
+    private final Set<Channel> channels = ConcurrentHashMap.newKeySet();
     private final AtomicInteger open = new AtomicInteger();
     private final AtomicLong total = new AtomicLong();
 
@@ -42,6 +48,7 @@ public final class Connections extends ChannelInboundHandlerAdapter {
     @Override
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
         total.incrementAndGet();
+        channels.add(ctx.channel());
         ctx.channel().attr(IN_FLIGHT).set(new AtomicInteger());
         if (open.incrementAndGet() > max) {
             ctx.channel().config().setAutoRead(false);
@@ -55,7 +62,25 @@ public final class Connections extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
         open.decrementAndGet();
+        channels.remove(ctx.channel());
         super.channelInactive(ctx);
+    }
+
+    /**
+     * Closes every connection after what was already written to it. A close asked for from
+     * outside the event loop is queued behind the writes the state thread queued before it,
+     * so answers go out first; shutting the event loops down instead would close the
+     * channels before running those writes, and a client whose reservation was saved but
+     * never answered retries and burns a number.
+     */
+    void closeAll(long timeoutMillis) {
+        List<ChannelFuture> closing = new ArrayList<>();
+        for (Channel c : channels) {
+            closing.add(c.close());
+        }
+        for (ChannelFuture f : closing) {
+            f.awaitUninterruptibly(timeoutMillis);
+        }
     }
 
     /** A request of {@code channel} was queued. */

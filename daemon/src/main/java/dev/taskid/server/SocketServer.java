@@ -94,6 +94,7 @@ public final class SocketServer implements AutoCloseable {
     @Override
     public void close() {
         stopAccepting();
+        connections.closeAll(TimeUnit.SECONDS.toMillis(5));
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
         boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
     }

@@ -10,9 +10,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 
 /**
  * A real daemon JVM ({@code dev.taskid.daemon.DaemonMain --dir STATE}) for tests: started,
@@ -26,11 +29,13 @@ public final class DaemonProcess implements AutoCloseable {
     private final Process process;
     private final Path stateDir;
     private final Path log;
+    private final Map<String, String> env;
 
-    private DaemonProcess(Process process, Path stateDir, Path log) {
+    private DaemonProcess(Process process, Path stateDir, Path log, Map<String, String> env) {
         this.process = process;
         this.stateDir = stateDir;
         this.log = log;
+        this.env = env;
     }
 
     /** Starts a daemon on {@code stateDir} and waits until it answers. */
@@ -43,7 +48,17 @@ public final class DaemonProcess implements AutoCloseable {
      * and waits until it answers; fails with its log if it exits first.
      */
     public static DaemonProcess start(Path stateDir, Map<String, String> env, List<String> jvmOptions) {
-        DaemonProcess d = launch(stateDir, env, jvmOptions);
+        return start(stateDir, env, jvmOptions, UnaryOperator.identity());
+    }
+
+    /**
+     * Like {@link #start(Path, Map, List)}, with the daemon's command line passed through
+     * {@code wrapper}, e.g. to run it inside {@code unshare -m} on a tmpfs of its own. The
+     * wrapper must exec the command, so that {@link #pid()} is the daemon's.
+     */
+    public static DaemonProcess start(Path stateDir, Map<String, String> env, List<String> jvmOptions,
+                                      UnaryOperator<List<String>> wrapper) {
+        DaemonProcess d = launch(stateDir, env, jvmOptions, wrapper);
         try {
             await().atMost(START_TIMEOUT).pollInterval(Duration.ofMillis(20))
                     .until(() -> !d.process.isAlive() || d.answers());
@@ -59,19 +74,24 @@ public final class DaemonProcess implements AutoCloseable {
 
     /** Starts a daemon and returns at once, e.g. to see a start that must fail. */
     public static DaemonProcess launch(Path stateDir, Map<String, String> env, List<String> jvmOptions) {
+        return launch(stateDir, env, jvmOptions, UnaryOperator.identity());
+    }
+
+    private static DaemonProcess launch(Path stateDir, Map<String, String> env, List<String> jvmOptions,
+                                        UnaryOperator<List<String>> wrapper) {
         List<String> command = new ArrayList<>(List.of(Processes.java(), "--enable-native-access=ALL-UNNAMED"));
         command.addAll(jvmOptions);
         command.addAll(List.of("-cp", Processes.testClassPath(), "dev.taskid.daemon.DaemonMain",
                 "--dir", stateDir.toString()));
         Path log = stateDir.resolveSibling(stateDir.getFileName() + "-daemon-" + System.nanoTime() + ".log");
-        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+        ProcessBuilder pb = new ProcessBuilder(wrapper.apply(command)).redirectErrorStream(true).redirectOutput(log.toFile());
         pb.environment().remove("TASKID_DIR");
         pb.environment().remove("LISTEN_PID");
         pb.environment().remove("LISTEN_FDS");
         pb.environment().remove("NOTIFY_SOCKET");
         pb.environment().putAll(env);
         try {
-            return new DaemonProcess(pb.start(), stateDir, log);
+            return new DaemonProcess(pb.start(), stateDir, log, Map.copyOf(env));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -79,11 +99,22 @@ public final class DaemonProcess implements AutoCloseable {
 
     /** Whether a client without fallback gets a {@code hello} from this state dir's socket. */
     public boolean answers() {
-        try (TaskIds ids = TaskIds.open(StateDir.of(stateDir), TaskIds.Options.DEFAULT.withFallback(false))) {
+        try (TaskIds ids = TaskIds.open(StateDir.of(stateDir), clientOptions())) {
             return ids.daemon().isPresent();
         } catch (RuntimeException e) {
             return false;
         }
+    }
+
+    /**
+     * Client options that find this daemon: no fallback, and the daemon's extra environment
+     * (e.g. XDG_RUNTIME_DIR, which decides where a long state dir's socket is).
+     */
+    public TaskIds.Options clientOptions() {
+        Map<String, String> merged = new HashMap<>(System.getenv());
+        merged.remove("TASKID_DIR");
+        merged.putAll(env);
+        return new TaskIds.Options(false, TaskIds.Options.DEFAULT.daemonTimeout(), Optional.empty(), Map.copyOf(merged));
     }
 
     public long pid() {
