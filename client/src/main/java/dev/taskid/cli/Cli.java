@@ -225,7 +225,7 @@ final class Cli {
             }
         }
         long started = System.nanoTime();
-        Reply reply = ids.call(new Request.Reserve(null, rest.get(0), count, args.option("--purpose"),
+        Reply reply = callCatching(ids, new Request.Reserve(null, rest.get(0), count, args.option("--purpose"),
                 args.option("--agent"), args.option("--key")));
         notice(reply);
         long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
@@ -271,6 +271,19 @@ final class Cli {
         });
         out.println(new String(line, StandardCharsets.UTF_8));
         return OK;
+    }
+
+    /**
+     * {@code ids.call}, with failures that arrive as exceptions (LOCK_TIMEOUT, STATE_CORRUPT)
+     * turned into a failure reply, so that seed 001's callers still read them from stdout.
+     */
+    private static Reply callCatching(TaskIds ids, Request request) {
+        try {
+            return ids.call(request);
+        } catch (TaskIdException e) {
+            return new Reply(new Response.Failure(null, e.code(), e.getMessage(), e.code().retryByDefault(), e.details()),
+                    dev.taskid.client.Mode.FALLBACK, 0, java.util.Optional.empty());
+        }
     }
 
     private byte[] seed001Error(Response.Failure f, long tookMs) {

@@ -102,11 +102,16 @@ class LockHolderTest {
 
         // Older than the seeds' 5 s stale-lock age by the time the second caller gives up.
         Processes.Result first = repo.taskid("--json", "--lock-timeout", "3000", "reserve", "SEC");
-        Processes.Result second = repo.taskid("--lock-timeout", "3000", "reserve", "SEC", "2");
+        Processes.Result second = repo.taskid("--lock-timeout", "3000", "reserve", "SEC", "2", "--format", "seed001");
         for (Processes.Result r : List.of(first, second)) {
             assertEquals(ErrorCode.LOCK_TIMEOUT.exitStatus(), r.status(), r.toString());
-            assertEquals("", r.stdout(), r.toString());
         }
+        assertEquals("", first.stdout(), first.toString());
+        Map<String, Object> seed001 = CliRepo.object(second.stdout());
+        assertEquals("error", seed001.get("status"), "seed 001's callers read the error from stdout: " + second);
+        assertEquals(false, seed001.get("lock_acquired"));
+        assertEquals(true, seed001.get("retry_suggested"));
+        assertEquals(List.of(), seed001.get("allocated_numbers"));
         Map<String, Object> error = CliRepo.error(first);
         assertEquals("LOCK_TIMEOUT", error.get("code"));
         @SuppressWarnings("unchecked")
