@@ -105,6 +105,10 @@ final class Cli {
                     Set.of("--retry"), Set.of()),
             new Command("check", dev.taskid.check.CheckCommand.SYNOPSIS, dev.taskid.check.CheckCommand.HELP,
                     Set.of("--all-refs", "--staged", "--fix", "--install-hook"), Set.of()),
+            new Command("log", dev.taskid.cli.admin.LogCommand.SYNOPSIS, dev.taskid.cli.admin.LogCommand.HELP,
+                    Set.of(), Set.of("--since")),
+            new Command("stats", dev.taskid.cli.admin.StatsCommand.SYNOPSIS, dev.taskid.cli.admin.StatsCommand.HELP,
+                    Set.of(), Set.of("--since")),
             new Command("help", "help [COMMAND]", "Show help.", Set.of(), Set.of()));
 
     int run(String[] argv) {
@@ -200,6 +204,11 @@ final class Cli {
                 return dev.taskid.check.CheckCommand.run(rest, args.flag("--all-refs"), args.flag("--staged"), args.flag("--fix"),
                         args.flag("--install-hook"), args.flag("--json"), ids, cwd,
                         java.util.Objects.requireNonNullElse(dev.taskid.shim.Shims.taskidCommand(), List.of("taskid")), out, err);
+            case "log":
+                return dev.taskid.cli.admin.LogCommand.run(rest, args.option("--since"), args.flag("--json"), ids.stateDir(),
+                        out, err);
+            case "stats":
+                return dev.taskid.cli.admin.StatsCommand.run(rest, args.option("--since"), args.flag("--json"), ids, out, err);
             default:
                 throw new IllegalStateException(command.name());
         }
