@@ -39,6 +39,10 @@ final class LockedState implements AutoCloseable {
         return store.lock();
     }
 
+    StateStore store() {
+        return store;
+    }
+
     /** Applies {@code request}; the caller holds the lock and waited {@code waitedMillis} for it. */
     Reply apply(Request request, long waitedMillis) {
         if (request instanceof Request.Hello) {

@@ -154,6 +154,35 @@ public final class TaskIds implements AutoCloseable {
         }
     }
 
+    /**
+     * Runs {@code work} holding the state lock, as the fallback applies a request: for
+     * maintenance that must not run beside a daemon or another writer ({@code recover}). A
+     * daemon holds the lock for its whole life, so while one runs this ends in LOCK_TIMEOUT
+     * naming it.
+     */
+    public <T> T withStateLocked(String holderNote, java.util.function.Function<StateStore, T> work) {
+        LockedState state = local();
+        Duration timeout = options.lockTimeout().orElse(state.config().lockTimeout());
+        try (StateLock.Held held = state.lock().acquire(timeout, holderNote)) {
+            return work.apply(state.store());
+        }
+    }
+
+    /**
+     * Who holds the state lock right now ("pid 42 (daemon) since ..."), or empty when it is
+     * free. Asks the kernel by trying it once (released at once), never by reading ages.
+     */
+    public Optional<String> lockHolder() {
+        StateLock lock = local().lock();
+        Optional<StateLock.Held> held = lock.tryAcquire("doctor");
+        if (held.isPresent()) {
+            held.get().close();
+            return Optional.empty();
+        }
+        String holder = lock.holder();
+        return Optional.of(holder.isEmpty() ? "another process" : holder);
+    }
+
     private DaemonConnection connect() {
         if (connection == null) {
             connection = DaemonConnection.tryConnect(socket, json, options.daemonTimeout()).orElse(null);

@@ -49,6 +49,7 @@ public final class StateFile {
 
     private final Path file;
     private final Path tmp;
+    private final Path previous;
     private final Path dir;
     private final JsonLines json;
     private final Clock clock;
@@ -56,6 +57,7 @@ public final class StateFile {
     public StateFile(Path file, JsonLines json, Clock clock) {
         this.file = file;
         this.tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        this.previous = file.resolveSibling(file.getFileName() + ".prev");
         this.dir = file.toAbsolutePath().getParent();
         this.json = json;
         this.clock = clock;
@@ -63,6 +65,11 @@ public final class StateFile {
 
     public Path path() {
         return file;
+    }
+
+    /** {@code counters.json.prev}: a known-good copy, see {@link #backup}. */
+    public Path previous() {
+        return previous;
     }
 
     /** The stored ledger, or empty when the file does not exist yet. */
@@ -176,9 +183,8 @@ public final class StateFile {
         String kept = keepCopy(bytes);
         return new TaskIdException(ErrorCode.STATE_CORRUPT,
                 file + " is unreadable (" + why + "). It was left untouched" + kept + " and nothing was allocated. "
-                        + "To recover: inspect or move it aside, then rebuild with `taskid init` (scans TASKS.md), "
-                        + "`taskid import` (seed files) and `taskid set PREFIX N`; counters must not go below any ID "
-                        + "already handed out.",
+                        + "To recover: `taskid recover` shows the counters it would rebuild from the audit log, "
+                        + "TASKS.md and counters.json.prev (never below any of them) and writes them with --yes.",
                 Map.of("file", file.toString()), null);
     }
 
@@ -200,14 +206,26 @@ public final class StateFile {
 
     /** Writes the ledger durably; on failure the old file is intact and SYSTEM_ERROR is thrown. */
     public void write(Ledger ledger) {
+        save(tmp, file, ledger);
+    }
+
+    /**
+     * Writes {@code counters.json.prev}, a known-good copy for {@code taskid recover} (the
+     * daemon makes one at each start, from the counters it loaded). Durable like {@link #write}.
+     */
+    public void backup(Ledger ledger) {
+        save(previous.resolveSibling(previous.getFileName() + ".tmp"), previous, ledger);
+    }
+
+    private void save(Path via, Path target, Ledger ledger) {
         byte[] bytes = encode(ledger);
         try {
-            DurableFiles.write(tmp, file, bytes);
+            DurableFiles.write(via, target, bytes);
         } catch (IOException e) {
             throw new TaskIdException(ErrorCode.SYSTEM_ERROR,
-                    "could not save " + file + " (" + describe(e) + "); nothing was allocated, the file is unchanged. "
+                    "could not save " + target + " (" + describe(e) + "); nothing was allocated, the file is unchanged. "
                             + "Fix the disk (space, read-only mount, permissions) and retry.",
-                    Map.of("file", file.toString()), e);
+                    Map.of("file", target.toString()), e);
         }
     }
 

@@ -26,13 +26,15 @@ public final class StateStore implements AutoCloseable {
     private final StateLock lock;
     private final StateFile file;
     private final AuditLog audit;
+    private final JsonLines json;
     private final Clock clock;
 
     /** Counters as loaded, and what was done to create them if they were missing. */
     public record Loaded(Ledger ledger, Optional<String> notice) {
     }
 
-    private StateStore(StateDir dir, StateLock lock, StateFile file, AuditLog audit, Clock clock) {
+    private StateStore(StateDir dir, StateLock lock, StateFile file, AuditLog audit, JsonLines json, Clock clock) {
+        this.json = json;
         this.clock = clock;
         this.dir = dir;
         this.lock = lock;
@@ -54,7 +56,7 @@ public final class StateStore implements AutoCloseable {
                     "cannot create state directory " + dir.dir() + ": " + e.getMessage(), Map.of(), e);
         }
         return new StateStore(dir, new StateLock(dir.lock(), clock), new StateFile(dir.counters(), json, clock),
-                new AuditLog(dir.dir(), json, auditOptions), clock);
+                new AuditLog(dir.dir(), json, auditOptions), json, clock);
     }
 
     public StateDir dir() {
@@ -125,29 +127,35 @@ public final class StateStore implements AutoCloseable {
         if (stored.isPresent()) {
             return new Loaded(stored.get(), Optional.empty());
         }
-        Path tasks = dir.projectRoot().resolve("TASKS.md");
-        Ledger ledger = new Ledger();
-        String notice;
-        if (Files.isRegularFile(tasks)) {
-            String text;
-            try {
-                text = Files.readString(tasks, StandardCharsets.UTF_8);
-            } catch (IOException e) {
-                throw new TaskIdException(ErrorCode.SYSTEM_ERROR, "cannot read " + tasks + ": " + e.getMessage(), Map.of(), e);
-            }
-            IdScanner.Found found = new IdScanner(config.prefixes()).scan(text);
-            found.highest().forEach(ledger::setCounter);
-            notice = "taskid: created " + file.path() + " from " + found.count() + " IDs in " + tasks
-                    + (found.highest().isEmpty() ? " (all counters at 0)" : ": " + summary(found.highest()));
-        } else {
-            notice = "taskid: created " + file.path() + " with all counters at 0 (no TASKS.md in "
-                    + dir.projectRoot() + ")";
+        // A missing file is not always a first use: it may have been deleted. Start from the
+        // highest of everything that knows what was handed out, like recover does.
+        Recovery.Plan plan = new Recovery(dir, file, config, json).plan();
+        Map<String, Long> counters = new java.util.TreeMap<>();
+        plan.rows().forEach(r -> counters.put(r.prefix(), r.result()));
+        Ledger ledger = plan.backup().readable()
+                ? new Ledger(counters, plan.backup().ledger().keys(), plan.backup().ledger().activeNumbers())
+                : new Ledger(counters, List.of());
+        List<String> sources = new ArrayList<>();
+        if (plan.tasksRead()) {
+            sources.add(plan.tasks().toString());
+        }
+        if (plan.auditLines() > 0) {
+            sources.add("the audit log (" + plan.auditLines() + " lines)");
+        }
+        if (plan.backup().readable()) {
+            sources.add(file.previous().toString());
+        }
+        String notice = "taskid: created " + file.path() + (sources.isEmpty()
+                ? " with all counters at 0 (no TASKS.md in " + dir.projectRoot() + ")"
+                : " from " + String.join(", ", sources) + (counters.isEmpty() ? " (all counters at 0)" : ": " + summary(counters)));
+        if (plan.auditLines() > 0 || plan.backup().readable()) {
+            notice += "; counters.json was missing although taskid had used this directory before";
         }
         file.write(ledger);
         ledger.commit();
         List<AuditLog.Entry> created = new ArrayList<>();
         java.time.Instant now = clock.instant();
-        String why = "first use: counters from " + (Files.isRegularFile(tasks) ? "TASKS.md" : "nothing (all at 0)");
+        String why = "first use: counters from " + (sources.isEmpty() ? "nothing (all at 0)" : String.join(", ", sources));
         ledger.counters().forEach((prefix, value) -> created.add(
                 new AuditLog.Entry(now, "create", prefix, null, null, 0, value, why, null, null, by)));
         if (created.isEmpty()) {

@@ -73,6 +73,11 @@ public final class Daemon implements AutoCloseable {
             lock = store.lock().acquire(config.lockTimeout(), "daemon");
             StateStore.Loaded loaded = store.load(config, AuditLog.Requester.self(AuditLog.DAEMON, -1));
             loaded.notice().ifPresent(log::info);
+            try {
+                store.file().backup(loaded.ledger()); // the known-good copy `taskid recover` reads
+            } catch (TaskIdException e) {
+                log.warn("no backup made at start: {}", e.getMessage());
+            }
             int uid = Users.currentUid();
             Path socket = dir.socket(env, uid);
             long pid = ProcessHandle.current().pid();
