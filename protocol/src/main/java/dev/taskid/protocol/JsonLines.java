@@ -39,7 +39,7 @@ public final class JsonLines {
         String op = f.string("op", true);
         switch (op) {
             case "hello":
-                return new Request.Hello(id, (int) f.integer("protocol", Protocol.VERSION, ErrorCode.BAD_REQUEST));
+                return new Request.Hello(id, f.int32("protocol", Protocol.VERSION));
             case "reserve":
                 return new Request.Reserve(id, f.string("prefix", true), f.count(),
                         f.string("purpose", false), f.string("agent", false), f.string("key", false));
@@ -49,7 +49,7 @@ public final class JsonLines {
                 return new Request.Validate(id, f.strings("ids", true));
             case "set":
                 return new Request.SetCounter(id, f.string("prefix", true),
-                        f.integer("value", -1, ErrorCode.BAD_REQUEST), f.bool("force"));
+                        f.required("value"), f.bool("force"));
             case "init":
                 return new Request.Init(id, f.string("text", false), f.strings("paths", false), f.floors("counters"));
             case "archive":
@@ -206,19 +206,17 @@ public final class JsonLines {
         }
         switch (op) {
             case "reserve":
-                List<Long> numbers = new ArrayList<>();
-                for (Object n : f.list("numbers")) {
-                    numbers.add(((Number) n).longValue());
-                }
-                return new Response.Reserved(id, f.string("prefix", true), f.strings("ids", true), numbers,
+                return new Response.Reserved(id, f.string("prefix", true), f.strings("ids", true), f.integers("numbers"),
                         f.integer("previous", 0, ErrorCode.BAD_REQUEST), f.integer("counter", 0, ErrorCode.BAD_REQUEST),
-                        f.integer("next", 0, ErrorCode.BAD_REQUEST), Instant.parse(f.string("reservedAt", true)),
-                        f.bool("replayed"));
+                        f.integer("next", 0, ErrorCode.BAD_REQUEST), f.instant("reservedAt"), f.bool("replayed"));
             case "peek":
                 return new Response.Counters(id, f.longs("counters"));
             case "validate":
                 List<Response.Validation.Check> checks = new ArrayList<>();
                 for (Object o : f.list("results")) {
+                    if (!(o instanceof Map<?, ?>)) {
+                        throw new ProtocolException(ErrorCode.BAD_REQUEST, "\"results\" must hold objects", id);
+                    }
                     @SuppressWarnings("unchecked")
                     Fields c = new Fields((Map<String, Object>) o, id);
                     checks.add(new Response.Validation.Check(c.string("id", true), c.bool("issued"),
@@ -464,6 +462,32 @@ public final class JsonLines {
                 throw new ProtocolException(code, "field \"" + name + "\" must be an integer, got " + v, id);
             }
             return l;
+        }
+
+        /** A field that must be present and an integer. */
+        long required(String name) throws ProtocolException {
+            if (obj.get(name) == null) {
+                throw bad("missing integer field \"" + name + "\"");
+            }
+            return integer(name, 0, ErrorCode.BAD_REQUEST);
+        }
+
+        /** A non-negative integer that fits an int: a cast would silently turn 2^32+1 into 1. */
+        int int32(String name, int absent) throws ProtocolException {
+            long v = integer(name, absent, ErrorCode.BAD_REQUEST);
+            if (v < 0 || v > Integer.MAX_VALUE) {
+                throw bad("field \"" + name + "\" must be an integer from 0 to " + Integer.MAX_VALUE + ", got " + v);
+            }
+            return (int) v;
+        }
+
+        Instant instant(String name) throws ProtocolException {
+            String text = string(name, true);
+            try {
+                return Instant.parse(text);
+            } catch (java.time.format.DateTimeParseException e) {
+                throw bad("field \"" + name + "\" must be a time like 2026-02-19T18:00:00.000Z, got " + text);
+            }
         }
 
         long count() throws ProtocolException {
