@@ -12,7 +12,8 @@ import java.util.regex.Pattern;
  * count; lower-case and glued-on prefixes ({@code xSEC-1}, {@code sec-1}) do not.
  */
 public final class IdScanner {
-    private static final Pattern ID = Pattern.compile("(?<![A-Za-z0-9_-])([A-Z][A-Z0-9]{0,15})-([0-9]{1,15})(?![0-9])");
+    // An underscore before the prefix does not glue it on: _SEC-20_ is markdown emphasis.
+    private static final Pattern ID = Pattern.compile("(?<![A-Za-z0-9-])([A-Z][A-Z0-9]{0,15})-([0-9]{1,15})(?![0-9])");
 
     /** What a scan found: the highest number per prefix and how many IDs were seen. */
     public record Found(Map<String, Long> highest, int count) {
