@@ -42,14 +42,18 @@ public final class RecoverCommand {
         JsonLines codec = new JsonLines();
         Config config = Config.load(ids.stateDir().config(), codec);
         try {
+            // Readable or missing needs no lock to say so (files are replaced by rename), so this
+            // answers while a daemon holds the lock too.
+            StateFile file = new StateFile(ids.stateDir().counters(), codec, java.time.Clock.systemUTC());
+            Recovery.Plan first = new Recovery(ids.stateDir(), file, config, codec).plan();
+            if (!first.needed()) {
+                report(o, first, false, "nothing to recover: " + file.path()
+                        + (first.current().exists() ? " is readable" : " does not exist yet (the next reservation creates it)"));
+                return Output.OK;
+            }
             return ids.withStateLocked("recover", store -> {
                 Recovery recovery = new Recovery(ids.stateDir(), store.file(), config, codec);
                 Recovery.Plan plan = recovery.plan();
-                if (!plan.needed()) {
-                    report(o, plan, false, "nothing to recover: " + store.file().path()
-                            + (plan.current().exists() ? " is readable" : " does not exist yet (the next reservation creates it)"));
-                    return Output.OK;
-                }
                 if (!yes) {
                     report(o, plan, false, "nothing written; run `taskid recover --yes` to write these counters");
                     return Output.NO;
