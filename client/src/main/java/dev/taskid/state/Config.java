@@ -144,18 +144,31 @@ public record Config(Set<String> prefixes, int maxBatch, Duration lockTimeout, S
         int maxBatch = (int) number(obj, "maxBatch", d.maxBatch(), 1, MAX_BATCH_LIMIT);
         long lockMs = number(obj, "lockTimeoutMs", d.lockTimeout().toMillis(), 0, 3_600_000);
         Set<Integer> uids = new LinkedHashSet<>();
-        if (obj.get("allowedUids") instanceof List<?> list) {
+        Object allowed = obj.get("allowedUids");
+        if (allowed != null && !(allowed instanceof List<?>)) {
+            throw new TaskIdException(ErrorCode.CONFIG_INVALID, "allowedUids must be an array of uids, e.g. [1001]");
+        }
+        if (allowed instanceof List<?> list) {
             for (Object o : list) {
                 uids.add((int) asLong(o, "allowedUids", 0, Integer.MAX_VALUE));
             }
         }
         Map<String, PrefixOptions> options = new LinkedHashMap<>();
-        if (obj.get("prefixOptions") instanceof Map<?, ?> map) {
+        Object prefixOptions = obj.get("prefixOptions");
+        if (prefixOptions != null && !(prefixOptions instanceof Map<?, ?>)) {
+            throw new TaskIdException(ErrorCode.CONFIG_INVALID,
+                    "prefixOptions must be an object: {\"SEC\": {\"width\": 3}}");
+        }
+        if (prefixOptions instanceof Map<?, ?> map) {
             for (Map.Entry<?, ?> e : map.entrySet()) {
                 String prefix = String.valueOf(e.getKey());
                 if (!prefixes.contains(prefix)) {
                     throw new TaskIdException(ErrorCode.CONFIG_INVALID,
                             "prefixOptions names " + prefix + ", which is not a configured prefix");
+                }
+                if (!(e.getValue() instanceof Map<?, ?>)) {
+                    throw new TaskIdException(ErrorCode.CONFIG_INVALID, "prefixOptions." + prefix
+                            + " must be an object: {\"width\": N, \"wrap\": N, \"bare\": true|false}");
                 }
                 @SuppressWarnings("unchecked")
                 Map<String, Object> o = (Map<String, Object>) e.getValue();

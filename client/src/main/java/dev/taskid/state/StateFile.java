@@ -140,9 +140,9 @@ public final class StateFile {
         if (obj.get("keys") instanceof List<?> list) {
             for (Object o : list) {
                 Map<?, ?> k = (Map<?, ?>) o;
-                keys.add(new Ledger.KeyRecord((String) k.get("key"), (String) k.get("prefix"),
+                keys.add(new Ledger.KeyRecord(text(k.get("key"), "key"), text(k.get("prefix"), "key prefix"),
                         number(k.get("count"), "count"), number(k.get("first"), "first"),
-                        Instant.parse((String) k.get("at"))));
+                        Instant.parse(text(k.get("at"), "key time"))));
             }
         }
         return new Ledger(values, keys, activeNumbers(obj.get("active")));
@@ -170,6 +170,14 @@ public final class StateFile {
             out.put(prefix, numbers);
         }
         return out;
+    }
+
+    /** A string field that must be there: a missing one is a corrupt file, not a NullPointerException. */
+    private static String text(Object value, String what) {
+        if (!(value instanceof String s)) {
+            throw new IllegalArgumentException(what + " is not a string: " + value);
+        }
+        return s;
     }
 
     private static long number(Object value, String what) {
