@@ -1,0 +1,151 @@
+package dev.taskid.state;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.taskid.allocator.Allocator;
+import dev.taskid.allocator.Ledger;
+import dev.taskid.protocol.ErrorCode;
+import dev.taskid.protocol.JsonLines;
+import dev.taskid.protocol.Request;
+import dev.taskid.protocol.Response;
+import dev.taskid.protocol.TaskIdException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Opening a state directory: first use from TASKS.md, and the durable commit step. */
+class StateStoreTest {
+    private static final Clock CLOCK = Clock.fixed(Instant.parse("2026-11-25T10:00:00Z"), ZoneOffset.UTC);
+    private static final AuditLog.Requester BY = new AuditLog.Requester(1, 1, AuditLog.FALLBACK, 0);
+    private final JsonLines json = new JsonLines();
+
+    @TempDir
+    Path project;
+
+    private StateStore store;
+
+    @BeforeEach
+    void open() {
+        store = StateStore.open(StateDir.of(project.resolve(".taskid")), json, CLOCK);
+    }
+
+    @AfterEach
+    void close() {
+        store.close();
+    }
+
+    private Path counters() {
+        return project.resolve(".taskid/counters.json");
+    }
+
+    @Test
+    void openCreatesTheDirectoryButNoCounters() {
+        assertTrue(Files.isDirectory(project.resolve(".taskid")));
+        assertTrue(Files.isRegularFile(project.resolve(".taskid/.gitignore")));
+        assertFalse(Files.exists(counters()), "counters.json is made by the first load, under the lock");
+    }
+
+    @Test
+    void firstUseStartsFromTheHighestIdsInTasksMd() throws Exception {
+        Files.writeString(project.resolve("TASKS.md"), "| SEC-19 | a |\n| SEC-007 | b |\n| UX-3 | c |\n| FOO-99 | d |\n"
+                + "- sec-50 lower case\n");
+        StateStore.Loaded first;
+        try (StateLock.Held held = store.lock().tryAcquire("test").orElseThrow()) {
+            first = store.load(Config.defaults());
+        }
+        assertEquals(Map.of("SEC", 19L, "UX", 3L), first.ledger().counters());
+        assertFalse(first.ledger().dirty(), "already durable");
+        assertEquals(Optional.of("taskid: created " + counters() + " from " + project.resolve("TASKS.md")
+                + ": SEC -> 19, UX -> 3"), first.notice());
+        assertEquals(Map.of("SEC", 19L, "UX", 3L), new StateFile(counters(), json, CLOCK).read().orElseThrow().counters());
+        List<AuditLog.Entry> lines = new ArrayList<>();
+        AuditLog.read(project.resolve(".taskid"), json, l -> true, lines::add);
+        assertEquals(List.of("create SEC 19", "create UX 3"),
+                lines.stream().map(e -> e.op() + " " + e.prefix() + " " + e.to()).toList());
+
+        StateStore.Loaded second = store.load(Config.defaults());
+        assertEquals(first.ledger().counters(), second.ledger().counters());
+        assertEquals(Optional.empty(), second.notice(), "said once only");
+
+        Response.Reserved next = (Response.Reserved) new Allocator(Config.defaults(), CLOCK)
+                .apply(second.ledger(), new Request.Reserve(null, "SEC", 1, null, null, null));
+        assertEquals(List.of("SEC-20"), next.ids(), "never collides with a task that already exists");
+    }
+
+    @Test
+    void firstUseWithoutTasksMdStartsAtZero() {
+        StateStore.Loaded loaded = store.load(Config.defaults());
+        assertEquals(Map.of(), loaded.ledger().counters());
+        assertEquals(Optional.of("taskid: created " + counters() + " with all counters at 0 (no TASKS.md in " + project + ")"),
+                loaded.notice());
+        assertTrue(Files.isRegularFile(counters()));
+    }
+
+    @Test
+    void aCorruptFileIsNeverMistakenForAFirstUse() throws Exception {
+        Files.writeString(project.resolve("TASKS.md"), "| SEC-3 |\n");
+        Files.writeString(counters(), "{\"version\":1,\"counters\":{\"SEC\":40}");
+        byte[] before = Files.readAllBytes(counters());
+        assertEquals(ErrorCode.STATE_CORRUPT,
+                assertThrows(TaskIdException.class, () -> store.load(Config.defaults())).code());
+        assertArrayEquals(before, Files.readAllBytes(counters()), "not rebuilt from TASKS.md (SEC-4 would repeat)");
+    }
+
+    @Test
+    void commitWritesCountersThenAuditAndCommitsTheLedger() throws Exception {
+        Ledger ledger = store.load(Config.defaults()).ledger();
+        Allocator allocator = new Allocator(Config.defaults(), CLOCK);
+        Request.Reserve req = new Request.Reserve(null, "SEC", 2, "why", null, null);
+        Response r = allocator.apply(ledger, req);
+        List<AuditLog.Entry> entries = new ArrayList<>();
+        AuditLog.collect(req, r, BY, CLOCK.instant(), entries);
+        store.commit(ledger, entries);
+        assertFalse(ledger.dirty());
+        assertEquals(Map.of("SEC", 2L), new StateFile(counters(), json, CLOCK).read().orElseThrow().counters());
+        assertEquals(Map.of("SEC", 2L), AuditLog.counters(project.resolve(".taskid"), json).highest());
+    }
+
+    @Test
+    void aFailedAuditAppendRollsBackAndRewritesTheOldCounters() throws Exception {
+        Ledger ledger = store.load(Config.defaults()).ledger();
+        ledger.setCounter("SEC", 5);
+        store.commit(ledger, List.of());
+        byte[] durable = Files.readAllBytes(counters());
+        Files.deleteIfExists(project.resolve(".taskid/audit.log"));
+        Files.createDirectory(project.resolve(".taskid/audit.log")); // appending now fails
+
+        Response r = new Allocator(Config.defaults(), CLOCK).apply(ledger, new Request.Reserve(null, "SEC", 3, null, null, null));
+        List<AuditLog.Entry> entries = new ArrayList<>();
+        AuditLog.collect(new Request.Reserve(null, "SEC", 3, null, null, null), r, BY, CLOCK.instant(), entries);
+        TaskIdException e = assertThrows(TaskIdException.class, () -> store.commit(ledger, entries));
+        assertEquals(ErrorCode.SYSTEM_ERROR, e.code());
+        assertEquals(5, ledger.counter("SEC"), "rolled back: nothing of the batch may be acknowledged");
+        assertFalse(ledger.dirty());
+        assertArrayEquals(durable, Files.readAllBytes(counters()), "the old counters were written back");
+    }
+
+    @Test
+    void aFailedCountersWriteRollsBackAndKeepsTheFile() throws Exception {
+        Ledger ledger = store.load(Config.defaults()).ledger();
+        byte[] durable = Files.readAllBytes(counters());
+        ledger.setCounter("SEC", 9);
+        Files.createDirectory(project.resolve(".taskid/counters.json.tmp")); // the temp file cannot be written
+        assertEquals(ErrorCode.SYSTEM_ERROR, assertThrows(TaskIdException.class, () -> store.commit(ledger, List.of())).code());
+        assertEquals(0, ledger.counter("SEC"));
+        assertArrayEquals(durable, Files.readAllBytes(counters()));
+    }
+}
