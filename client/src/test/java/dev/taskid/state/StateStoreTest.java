@@ -120,6 +120,23 @@ class StateStoreTest {
     }
 
     @Test
+    void anIdempotencyKeyReplaysAfterARestart() {
+        Allocator allocator = new Allocator(Config.defaults(), CLOCK);
+        Request.Reserve req = new Request.Reserve(null, "SEC", 2, null, null, "retry-7f3a");
+        Ledger ledger = store.load(Config.defaults()).ledger();
+        Response.Reserved first = (Response.Reserved) allocator.apply(ledger, req);
+        store.commit(ledger, List.of());
+
+        Ledger reloaded = store.load(Config.defaults()).ledger(); // what a new process reads
+        Response.Reserved again = (Response.Reserved) allocator.apply(reloaded, req);
+        assertTrue(again.replayed());
+        assertEquals(first.ids(), again.ids());
+        assertEquals(first.reservedAt(), again.reservedAt());
+        assertEquals(ErrorCode.KEY_REUSED, ((Response.Failure) allocator.apply(reloaded,
+                new Request.Reserve(null, "SEC", 3, null, null, "retry-7f3a"))).code());
+    }
+
+    @Test
     void aFailedAuditAppendRollsBackAndRewritesTheOldCounters() throws Exception {
         Ledger ledger = store.load(Config.defaults()).ledger();
         ledger.setCounter("SEC", 5);
