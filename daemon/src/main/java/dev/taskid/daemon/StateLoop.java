@@ -10,6 +10,7 @@ import dev.taskid.protocol.TaskIdException;
 import dev.taskid.protocol.Version;
 import dev.taskid.server.Connections;
 import dev.taskid.server.Inbound;
+import dev.taskid.server.Refusals;
 import dev.taskid.server.RequestSink;
 import dev.taskid.server.PeerCheck;
 import dev.taskid.server.Transport;
@@ -154,8 +155,10 @@ final class StateLoop implements RequestSink, AutoCloseable {
             }
             Connections.answered(w.channel());
             touched.add(w.channel());
-            if (in.closeAfter()) {
+            if (in.endOfInput()) {
                 w.channel().writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+            } else if (in.closeAfter()) {
+                Refusals.end(w.channel()); // LINE_TOO_LONG: the client must be able to read it
             }
         }
         for (Channel c : touched) {

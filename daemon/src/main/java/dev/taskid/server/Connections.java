@@ -4,7 +4,6 @@ import dev.taskid.protocol.ErrorCode;
 import dev.taskid.protocol.Response;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -51,9 +50,8 @@ public final class Connections extends ChannelInboundHandlerAdapter {
         channels.add(ctx.channel());
         ctx.channel().attr(IN_FLIGHT).set(new AtomicInteger());
         if (open.incrementAndGet() > max) {
-            ctx.channel().config().setAutoRead(false);
-            ctx.writeAndFlush(Response.Failure.of(null, ErrorCode.BUSY,
-                    "too many connections (" + max + "); retry shortly")).addListener(ChannelFutureListener.CLOSE);
+            Refusals.refuse(ctx.channel(), Response.Failure.of(null, ErrorCode.BUSY,
+                    "too many connections (" + max + "); retry shortly"));
             return;
         }
         super.channelActive(ctx);

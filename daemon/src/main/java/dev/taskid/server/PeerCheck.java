@@ -3,7 +3,6 @@ package dev.taskid.server;
 import dev.taskid.protocol.ErrorCode;
 import dev.taskid.protocol.Response;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -44,10 +43,9 @@ public final class PeerCheck extends ChannelInboundHandlerAdapter {
             ctx.channel().attr(PEER).set(p);
             if (p.uid() != ownUid && !allowed.contains(p.uid())) {
                 log.warn("refused uid {} (pid {}): not the daemon's uid {} nor in allowedUids", p.uid(), p.pid(), ownUid);
-                ctx.channel().config().setAutoRead(false);
-                ctx.writeAndFlush(Response.Failure.of(null, ErrorCode.FORBIDDEN,
+                Refusals.refuse(ctx.channel(), Response.Failure.of(null, ErrorCode.FORBIDDEN,
                         "uid " + p.uid() + " may not use this taskid daemon (owner uid " + ownUid
-                                + "; add it to allowedUids in config.json)")).addListener(ChannelFutureListener.CLOSE);
+                                + "; add it to allowedUids in config.json)"));
                 return;
             }
         }

@@ -39,6 +39,7 @@ public final class SocketServer implements AutoCloseable {
         this.connections = new Connections(settings.maxConnections());
         RequestDecoder decoder = new RequestDecoder(json);
         ResponseEncoder encoder = new ResponseEncoder(json);
+        Refusals refusals = new Refusals();
         RequestHandler handler = new RequestHandler(sink);
         long idleMillis = settings.idleTimeout().toMillis();
         this.bootstrap = new ServerBootstrap()
@@ -50,6 +51,7 @@ public final class SocketServer implements AutoCloseable {
                     protected void initChannel(Channel ch) {
                         ChannelPipeline p = ch.pipeline();
                         p.addLast("encoder", encoder);
+                        p.addLast("refusals", refusals);
                         p.addLast("connections", connections);
                         p.addLast("peer", peerCheck);
                         p.addLast("idle", new IdleStateHandler(idleMillis, 0, 0, TimeUnit.MILLISECONDS));

@@ -155,6 +155,7 @@ class WireTest {
                 open.add(c);
             }
             try (Client over = new Client()) {
+                over.send("{\"op\":\"ping\"}\n"); // it writes first, as clients do: it must still read BUSY
                 assertEquals("BUSY", code(over.read()));
                 assertNull(over.readLine(), "closed after BUSY");
             }

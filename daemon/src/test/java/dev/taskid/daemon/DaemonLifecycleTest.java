@@ -1,0 +1,164 @@
+package dev.taskid.daemon;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.taskid.testing.DaemonProcess;
+import dev.taskid.testing.Processes;
+import dev.taskid.testing.Processes.Result;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The daemon's life with real processes: one daemon per state directory (a second one fails
+ * and steals nothing), a stale socket after kill -9, a clean SIGTERM, idempotency keys across a
+ * restart and across the fallback, and who may talk to it (SO_PEERCRED, another uid).
+ */
+class DaemonLifecycleTest {
+    private static final Duration TIMEOUT = Duration.ofSeconds(90);
+    /** Not the one on PATH: a developer's (pyenv under /root) is not executable by nobody. */
+    private static final Path SYSTEM_PYTHON = Path.of("/usr/bin/python3");
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void aSecondDaemonFailsAfterTheLockTimeoutAndStealsNothing() throws Exception {
+        Path state = repo("two");
+        Files.writeString(state.resolve("config.json"), "{\"lockTimeoutMs\":300}");
+        try (DaemonProcess first = DaemonProcess.start(state)) {
+            Path socket = state.resolve("daemon.sock");
+            Object inode = Files.getAttribute(socket, "unix:ino");
+            try (DaemonProcess second = DaemonProcess.launch(state, Map.of(), List.of())) {
+                int status = second.awaitExit();
+                assertNotEquals(0, status, second.log());
+                assertTrue(second.log().contains("LOCK_TIMEOUT") && second.log().contains("pid " + first.pid()),
+                        "names the holder: " + second.log());
+            }
+            assertEquals(inode, Files.getAttribute(socket, "unix:ino"), "the socket file is the first daemon's still");
+            assertTrue(first.answers(), "the first daemon still serves");
+        }
+    }
+
+    @Test
+    void aStaleSocketLeftByKillNineIsReplacedAndSigtermCleansUp() throws Exception {
+        Path state = repo("stale");
+        Path socket = state.resolve("daemon.sock");
+        try (DaemonProcess crashed = DaemonProcess.start(state)) {
+            crashed.kill();
+        }
+        assertTrue(Files.exists(socket), "kill -9 leaves the socket file behind");
+        Result fallback = taskid(state, "reserve", "SEC", "--verbose");
+        assertEquals(0, fallback.status(), fallback::toString);
+        assertTrue(fallback.stdout().contains("\"mode\":\"fallback\""), "a refused socket means fallback: " + fallback);
+
+        DaemonProcess daemon = DaemonProcess.start(state);
+        try (daemon) {
+            Result via = taskid(state, "reserve", "SEC", "--verbose");
+            assertTrue(via.stdout().contains("\"mode\":\"daemon\"") && via.stdout().contains("SEC-2"), via::toString);
+            assertEquals(0, daemon.stop(), daemon.log());
+        }
+        assertFalse(Files.exists(socket), "SIGTERM removes the socket");
+        Result after = taskid(state, "--lock-timeout", "200", "reserve", "SEC", "--verbose");
+        assertEquals(0, after.status(), "the lock was released: " + after);
+        assertTrue(after.stdout().contains("SEC-3") && after.stdout().contains("\"mode\":\"fallback\""), after::toString);
+    }
+
+    @Test
+    void anIdempotencyKeyReplaysAcrossARestartAndAcrossTheFallback() throws Exception {
+        Path state = repo("keys");
+        List<String> first;
+        try (DaemonProcess daemon = DaemonProcess.start(state)) {
+            first = ids(taskid(state, "reserve", "SEC", "3", "--key", "retry-1"));
+            assertEquals(List.of("SEC-1", "SEC-2", "SEC-3"), first);
+            daemon.stop();
+        }
+        try (DaemonProcess again = DaemonProcess.start(state)) {
+            assertEquals(first, ids(taskid(state, "reserve", "SEC", "3", "--key", "retry-1")), "after a restart");
+            assertEquals(List.of("SEC-4"), ids(taskid(state, "reserve", "SEC")));
+            again.stop();
+        }
+        assertEquals(first, ids(taskid(state, "reserve", "SEC", "3", "--key", "retry-1")), "through the file lock");
+        Result reused = taskid(state, "--json", "reserve", "SEC", "2", "--key", "retry-1");
+        assertEquals(3, reused.status(), reused::toString);
+        assertTrue(reused.stderr().contains("KEY_REUSED"), reused::toString);
+    }
+
+    /** Another uid: the socket's modes stop it first; opened up, the daemon itself refuses it. */
+    @Test
+    void anotherUidIsStoppedByModesThenByThePeerCheckUnlessAllowed() throws Exception {
+        Assumptions.assumeTrue(Processes.onPath("setpriv").isPresent() && Files.isExecutable(SYSTEM_PYTHON),
+                "skipped: needs setpriv (util-linux) and " + SYSTEM_PYTHON);
+        Assumptions.assumeTrue(dev.taskid.state.Users.currentUid() == 0, "skipped: needs root to switch to nobody");
+        Path open = Files.createDirectories(tmp.resolve("open"));
+        Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.setPosixFilePermissions(open, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path state = open.resolve(".taskid");
+        Files.createDirectories(open.resolve(".git"));
+        try (DaemonProcess daemon = DaemonProcess.start(state)) {
+            Path socket = state.resolve("daemon.sock");
+            Result denied = asNobody(socket);
+            assertEquals(1, denied.status(), denied::toString);
+            assertTrue(denied.stderr().contains("PermissionError"), "0700 dir, 0600 socket: the kernel says no: " + denied);
+
+            Files.setPosixFilePermissions(state, PosixFilePermissions.fromString("rwxr-xr-x"));
+            Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-rw-rw-"));
+            Result forbidden = asNobody(socket);
+            assertEquals(0, forbidden.status(), forbidden::toString);
+            assertTrue(forbidden.stdout().contains("\"code\":\"FORBIDDEN\"") && forbidden.stdout().contains("uid 65534"),
+                    forbidden::toString);
+            assertTrue(forbidden.stdout().trim().lines().count() == 1, "one line, then closed: " + forbidden);
+            daemon.stop();
+        }
+        Files.writeString(state.resolve("config.json"), "{\"allowedUids\":[65534]}");
+        try (DaemonProcess daemon = DaemonProcess.start(state)) {
+            Files.setPosixFilePermissions(state, PosixFilePermissions.fromString("rwxr-xr-x"));
+            Result allowed = asNobody(state.resolve("daemon.sock"));
+            assertEquals(0, allowed.status(), allowed::toString);
+            assertTrue(allowed.stdout().contains("\"ids\":[\"SEC-1\"]"), "an allowed uid is served: " + allowed);
+        }
+    }
+
+    // ----------------------------------------------------------------- helpers
+
+    private Path repo(String name) throws Exception {
+        Path repo = Files.createDirectories(tmp.resolve(name));
+        Files.createDirectories(repo.resolve(".git"));
+        Path state = repo.resolve(".taskid");
+        Files.createDirectories(state);
+        return state;
+    }
+
+    private static Result taskid(Path state, String... args) {
+        List<String> command = new java.util.ArrayList<>(Processes.taskid("--dir", state.toString()));
+        command.addAll(List.of(args));
+        return Processes.run(command, state.getParent(), Map.of(), TIMEOUT);
+    }
+
+    private static List<String> ids(Result r) {
+        assertEquals(0, r.status(), r::toString);
+        String list = r.stdout().substring(r.stdout().indexOf('[') + 1, r.stdout().indexOf(']'));
+        return List.of(list.replace("\"", "").split(","));
+    }
+
+    /** A python client run as nobody: sends one reserve, prints what comes back until the close. */
+    private static Result asNobody(Path socket) {
+        String client = "import socket,sys\n"
+                + "s=socket.socket(socket.AF_UNIX)\n"
+                + "s.connect(sys.argv[1])\n"
+                + "s.sendall(b'{\"op\":\"reserve\",\"prefix\":\"SEC\"}\\n')\n"
+                + "s.shutdown(socket.SHUT_WR)\n"
+                + "sys.stdout.write(s.makefile().read())\n";
+        return Processes.run(List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", SYSTEM_PYTHON.toString(), "-c", client,
+                socket.toString()), Path.of("/"), Map.of(), TIMEOUT);
+    }
+}
