@@ -18,8 +18,10 @@ import dev.taskid.state.AuditLog;
 import dev.taskid.state.StateStore;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.EventLoop;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -145,20 +147,38 @@ final class StateLoop implements RequestSink, AutoCloseable {
                 }
             }
         }
-        Set<Channel> touched = new LinkedHashSet<>();
+        // One task per event loop for the whole batch, rather than a write task and a flush
+        // task per answer sent from this thread, each a hand-off between threads and often a
+        // wake-up of the event loop (docs/BENCHMARKS.md, Daemon). Still only after the persist.
+        Map<EventLoop, List<Outgoing>> byLoop = new IdentityHashMap<>();
         for (int i = 0; i < answers.length; i++) {
             Work w = batch.get(i);
             Inbound in = w.inbound();
             if (!in.endOfInput()) {
                 stats.answered(in.request() == null ? "invalid" : in.request().op(), answers[i]);
-                w.channel().write(answers[i]);
             }
+            byLoop.computeIfAbsent(w.channel().eventLoop(), l -> new ArrayList<>())
+                    .add(new Outgoing(w.channel(), answers[i], in.endOfInput(), in.closeAfter()));
             Connections.answered(w.channel());
-            touched.add(w.channel());
-            if (in.endOfInput()) {
-                w.channel().writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
-            } else if (in.closeAfter()) {
-                Refusals.end(w.channel()); // LINE_TOO_LONG: the client must be able to read it
+        }
+        byLoop.forEach((loop, out) -> loop.execute(() -> send(out)));
+    }
+
+    private record Outgoing(Channel channel, Response answer, boolean endOfInput, boolean closeAfter) {
+    }
+
+    /** On the channels' event loop: writes the answers in order, closes where asked, flushes each channel once. */
+    private static void send(List<Outgoing> out) {
+        Set<Channel> touched = new LinkedHashSet<>();
+        for (Outgoing o : out) {
+            if (o.answer() != null) {
+                o.channel().write(o.answer());
+            }
+            touched.add(o.channel());
+            if (o.endOfInput()) {
+                o.channel().writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+            } else if (o.closeAfter()) {
+                Refusals.end(o.channel()); // LINE_TOO_LONG: the client must be able to read it
             }
         }
         for (Channel c : touched) {
