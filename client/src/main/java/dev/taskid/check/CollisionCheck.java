@@ -48,7 +48,6 @@ import java.util.TreeMap;
  * Places with identical content are looked at once.
  */
 public final class CollisionCheck {
-    private static final int VALIDATE_CHUNK = 10_000;
 
     /** What kind of problem. */
     public enum Kind {
@@ -393,16 +392,9 @@ public final class CollisionCheck {
     private List<Finding> aboveCounter(Map<TaskId, List<Occurrence>> mentions, Map<String, Long> counters) {
         List<String> texts = mentions.keySet().stream().map(TaskId::toString).toList();
         Set<String> notIssued = new HashSet<>();
-        for (int from = 0; from < texts.size(); from += VALIDATE_CHUNK) {
-            List<String> chunk = texts.subList(from, Math.min(texts.size(), from + VALIDATE_CHUNK));
-            Response r = ids.call(new Request.Validate(null, chunk)).response();
-            if (r instanceof Response.Failure f) {
-                throw new TaskIdException(f.code(), f.message(), f.details(), null);
-            }
-            for (Response.Validation.Check c : ((Response.Validation) r).results()) {
-                if (!c.issued()) {
-                    notIssued.add(c.id());
-                }
+        for (Response.Validation.Check c : ids.validateAll(texts)) {
+            if (!c.issued()) {
+                notIssued.add(c.id());
             }
         }
         List<Finding> out = new ArrayList<>();

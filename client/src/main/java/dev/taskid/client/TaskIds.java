@@ -15,6 +15,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -30,6 +31,8 @@ import java.util.Optional;
  * <p>Not thread-safe: use one instance per thread (the daemon serializes them all).
  */
 public final class TaskIds implements AutoCloseable {
+    /** IDs per validate request: the protocol's limit. */
+    private static final int VALIDATE_CHUNK = 10_000;
     private static final long DAEMON_RECHECK_NANOS = 50_000_000L;
     private static final long MAX_BACKOFF_MILLIS = 20;
 
@@ -152,6 +155,23 @@ public final class TaskIds implements AutoCloseable {
             StateLock.pause(backoff);
             backoff = Math.min(MAX_BACKOFF_MILLIS, backoff * 2);
         }
+    }
+
+    /**
+     * Whether each of {@code ids} was issued, however many (sent in chunks the protocol
+     * accepts); a failure (e.g. STATE_CORRUPT) is thrown as TaskIdException.
+     */
+    public List<Response.Validation.Check> validateAll(List<String> ids) {
+        List<Response.Validation.Check> out = new java.util.ArrayList<>(ids.size());
+        for (int from = 0; from < ids.size(); from += VALIDATE_CHUNK) {
+            List<String> chunk = ids.subList(from, Math.min(ids.size(), from + VALIDATE_CHUNK));
+            Response r = call(new Request.Validate(null, chunk)).response();
+            if (r instanceof Response.Failure f) {
+                throw new TaskIdException(f.code(), f.message(), f.details(), null);
+            }
+            out.addAll(((Response.Validation) r).results());
+        }
+        return out;
     }
 
     /**

@@ -51,7 +51,6 @@ public final class Inbox implements AutoCloseable {
     public static final String SEED_FILE = ".claude/task-inbox.json";
     public static final String TASKS_FILE = "TASKS.md";
     /** Validate requests carry at most this many IDs (the protocol's limit). */
-    private static final int VALIDATE_CHUNK = 10_000;
     /** How often to redo a run when TASKS.md changed under us (a writer without the lock). */
     private static final int MAX_ATTEMPTS = 20;
 
@@ -363,15 +362,8 @@ public final class Inbox implements AutoCloseable {
             }
         }
         Map<String, Response.Validation.Check> out = new HashMap<>();
-        for (int from = 0; from < texts.size(); from += VALIDATE_CHUNK) {
-            List<String> chunk = texts.subList(from, Math.min(texts.size(), from + VALIDATE_CHUNK));
-            Response r = ids.call(new Request.Validate(null, chunk)).response();
-            if (r instanceof Response.Failure f) {
-                throw new TaskIdException(f.code(), f.message(), f.details(), null);
-            }
-            for (Response.Validation.Check c : ((Response.Validation) r).results()) {
-                out.put(c.id(), c);
-            }
+        for (Response.Validation.Check c : ids.validateAll(texts)) {
+            out.put(c.id(), c);
         }
         return out;
     }

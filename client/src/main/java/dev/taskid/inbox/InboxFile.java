@@ -13,7 +13,6 @@ import dev.taskid.protocol.TaskIdException;
 import dev.taskid.state.DurableFiles;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.math.BigInteger;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -135,41 +134,9 @@ public final class InboxFile {
         }
     }
 
-    /** One JSON value (the parser is on its first token) as maps, lists, strings, numbers. */
+    /** One JSON value (the parser is on its first token); decimals kept exactly as written. */
     static Object readValue(JsonParser p) throws IOException {
-        switch (p.currentToken()) {
-            case START_OBJECT: {
-                Map<String, Object> map = new LinkedHashMap<>();
-                while (p.nextToken() == JsonToken.FIELD_NAME) {
-                    String name = p.currentName();
-                    p.nextToken();
-                    map.put(name, readValue(p));
-                }
-                return map;
-            }
-            case START_ARRAY: {
-                List<Object> list = new ArrayList<>();
-                while (p.nextToken() != JsonToken.END_ARRAY) {
-                    list.add(readValue(p));
-                }
-                return list;
-            }
-            case VALUE_STRING:
-                return p.getText();
-            case VALUE_NUMBER_INT:
-                return p.getNumberType() == JsonParser.NumberType.BIG_INTEGER ? (Object) p.getBigIntegerValue()
-                        : (Object) p.getLongValue();
-            case VALUE_NUMBER_FLOAT:
-                return p.getDecimalValue();
-            case VALUE_TRUE:
-                return Boolean.TRUE;
-            case VALUE_FALSE:
-                return Boolean.FALSE;
-            case VALUE_NULL:
-                return null;
-            default:
-                throw new IOException("unexpected token " + p.currentToken());
-        }
+        return JsonLines.readValue(p, true);
     }
 
     /** Reads a JSON text (one value) into maps and lists, for submitted tasks. */
@@ -200,43 +167,12 @@ public final class InboxFile {
             pretty.indentArraysWith(DefaultIndenter.SYSTEM_LINEFEED_INSTANCE.withLinefeed("\n"));
             pretty.indentObjectsWith(DefaultIndenter.SYSTEM_LINEFEED_INSTANCE.withLinefeed("\n"));
             g.setPrettyPrinter(pretty);
-            writeValue(g, out);
+            JsonLines.writeValue(g, out);
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
         bytes.write('\n');
         return bytes.toByteArray();
-    }
-
-    private static void writeValue(JsonGenerator g, Object value) throws IOException {
-        if (value instanceof Map<?, ?> map) {
-            g.writeStartObject();
-            for (Map.Entry<?, ?> e : map.entrySet()) {
-                g.writeFieldName(String.valueOf(e.getKey()));
-                writeValue(g, e.getValue());
-            }
-            g.writeEndObject();
-        } else if (value instanceof List<?> list) {
-            g.writeStartArray();
-            for (Object o : list) {
-                writeValue(g, o);
-            }
-            g.writeEndArray();
-        } else if (value instanceof java.math.BigDecimal d) {
-            g.writeNumber(d);
-        } else if (value instanceof BigInteger b) {
-            g.writeNumber(b);
-        } else if (value instanceof Long || value instanceof Integer) {
-            g.writeNumber(((Number) value).longValue());
-        } else if (value instanceof Number n) {
-            g.writeNumber(n.doubleValue());
-        } else if (value instanceof Boolean b) {
-            g.writeBoolean(b);
-        } else if (value == null) {
-            g.writeNull();
-        } else {
-            g.writeString(value.toString());
-        }
     }
 
     /** Writes {@code tasks} durably (the caller holds the inbox lock). */

@@ -1,13 +1,14 @@
 package dev.taskid.admin;
 
+import static dev.taskid.testing.JsonText.auditLines;
+import static dev.taskid.testing.JsonText.object;
+import static dev.taskid.testing.JsonText.strings;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.taskid.client.TaskIds;
-import dev.taskid.protocol.JsonLines;
-import dev.taskid.protocol.ProtocolException;
 import dev.taskid.state.AuditLog;
 import dev.taskid.state.StateDir;
 import dev.taskid.testing.Processes;
@@ -40,7 +41,6 @@ class AdminCliTest {
     Path tmp;
     private Path repo;
     private Path state;
-    private final JsonLines json = new JsonLines();
 
     @BeforeEach
     void repo() throws Exception {
@@ -79,7 +79,7 @@ class AdminCliTest {
             }
         }
         List<String> audited = new ArrayList<>();
-        List<Map<String, Object>> lines = auditLines();
+        List<Map<String, Object>> lines = auditLines(state);
         for (Map<String, Object> line : lines) {
             if ("reserve".equals(line.get("op"))) {
                 audited.addAll(strings(line.get("ids")));
@@ -157,7 +157,7 @@ class AdminCliTest {
         assertEquals(List.of("SEC-26"), object(taskid("reserve", "SEC").stdout()).get("ids"));
         assertEquals(List.of("UX-91"), object(taskid("reserve", "UX").stdout()).get("ids"));
         assertEquals(0, taskid("recover").status(), "a readable file: nothing to recover");
-        assertTrue(auditLines().stream().anyMatch(l -> "recover".equals(l.get("op")) && Long.valueOf(90).equals(l.get("to"))));
+        assertTrue(auditLines(state).stream().anyMatch(l -> "recover".equals(l.get("op")) && Long.valueOf(90).equals(l.get("to"))));
     }
 
     /** A deleted counters.json is not a first use: it comes back from the audit log, not from TASKS.md. */
@@ -206,29 +206,6 @@ class AdminCliTest {
 
     private Result taskid(String... args) {
         return Processes.run(Processes.taskid(args), repo, Map.of(), TIMEOUT);
-    }
-
-    private List<Map<String, Object>> auditLines() throws Exception {
-        List<Map<String, Object>> lines = new ArrayList<>();
-        for (Path f : AuditLog.files(state)) {
-            for (String l : Files.readAllLines(f)) {
-                lines.add(object(l));
-            }
-        }
-        return lines;
-    }
-
-    private Map<String, Object> object(String line) throws ProtocolException {
-        byte[] b = line.trim().getBytes(StandardCharsets.UTF_8);
-        return json.readObject(b, 0, b.length, null);
-    }
-
-    private static List<String> strings(Object list) {
-        List<String> out = new ArrayList<>();
-        for (Object o : (List<?>) list) {
-            out.add((String) o);
-        }
-        return out;
     }
 
     private static List<String> sorted(List<String> ids) {

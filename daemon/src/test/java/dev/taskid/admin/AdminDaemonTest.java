@@ -1,15 +1,14 @@
 package dev.taskid.admin;
 
+import static dev.taskid.testing.JsonText.auditLines;
+import static dev.taskid.testing.JsonText.object;
+import static dev.taskid.testing.JsonText.strings;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.taskid.protocol.JsonLines;
-import dev.taskid.protocol.ProtocolException;
-import dev.taskid.state.AuditLog;
 import dev.taskid.testing.DaemonProcess;
 import dev.taskid.testing.Processes;
 import dev.taskid.testing.Processes.Result;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -36,7 +35,6 @@ class AdminDaemonTest {
 
     @TempDir
     Path tmp;
-    private final JsonLines json = new JsonLines();
 
     @AfterAll
     static void stop() {
@@ -118,26 +116,4 @@ class AdminDaemonTest {
         return Processes.run(Processes.taskid(args), repo, Map.of(), TIMEOUT);
     }
 
-    private List<Map<String, Object>> auditLines(Path state) throws Exception {
-        List<Map<String, Object>> lines = new ArrayList<>();
-        for (Path f : AuditLog.files(state)) {
-            for (String l : Files.readAllLines(f)) {
-                lines.add(object(l));
-            }
-        }
-        return lines;
-    }
-
-    private Map<String, Object> object(String line) throws ProtocolException {
-        byte[] b = line.trim().getBytes(StandardCharsets.UTF_8);
-        return json.readObject(b, 0, b.length, null);
-    }
-
-    private static List<String> strings(Object list) {
-        List<String> out = new ArrayList<>();
-        for (Object o : (List<?>) list) {
-            out.add((String) o);
-        }
-        return out;
-    }
 }

@@ -272,20 +272,28 @@ public final class JsonLines {
      * other numbers {@link Double}.
      */
     public static Object readValue(JsonParser p) throws IOException {
+        return readValue(p, false);
+    }
+
+    /**
+     * {@link #readValue(JsonParser)}, with other numbers as {@link java.math.BigDecimal} when
+     * {@code exactDecimals}: for files taskid rewrites on the user's behalf, so that 1.10 stays 1.10.
+     */
+    public static Object readValue(JsonParser p, boolean exactDecimals) throws IOException {
         switch (p.currentToken()) {
             case START_OBJECT: {
                 Map<String, Object> map = new LinkedHashMap<>();
                 while (p.nextToken() == JsonToken.FIELD_NAME) {
                     String name = p.currentName();
                     p.nextToken();
-                    map.put(name, readValue(p));
+                    map.put(name, readValue(p, exactDecimals));
                 }
                 return map;
             }
             case START_ARRAY: {
                 List<Object> list = new ArrayList<>();
                 while (p.nextToken() != JsonToken.END_ARRAY) {
-                    list.add(readValue(p));
+                    list.add(readValue(p, exactDecimals));
                 }
                 return list;
             }
@@ -294,7 +302,7 @@ public final class JsonLines {
             case VALUE_NUMBER_INT:
                 return p.getNumberType() == JsonParser.NumberType.BIG_INTEGER ? p.getBigIntegerValue() : (Object) p.getLongValue();
             case VALUE_NUMBER_FLOAT:
-                return p.getDoubleValue();
+                return exactDecimals ? p.getDecimalValue() : (Object) p.getDoubleValue();
             case VALUE_TRUE:
                 return Boolean.TRUE;
             case VALUE_FALSE:

@@ -1,0 +1,46 @@
+package dev.taskid.testing;
+
+import dev.taskid.protocol.JsonLines;
+import dev.taskid.protocol.ProtocolException;
+import dev.taskid.state.AuditLog;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/** Reading what processes print and what taskid writes: JSON lines, the audit log. */
+public final class JsonText {
+    private static final JsonLines JSON = new JsonLines();
+
+    private JsonText() {
+    }
+
+    /** One JSON object from a line of output (surrounding white space ignored). */
+    public static Map<String, Object> object(String line) throws ProtocolException {
+        byte[] b = line.trim().getBytes(StandardCharsets.UTF_8);
+        return JSON.readObject(b, 0, b.length, null);
+    }
+
+    /** A JSON array of strings, as read by {@link #object}. */
+    public static List<String> strings(Object list) {
+        List<String> out = new ArrayList<>();
+        for (Object o : (List<?>) list) {
+            out.add((String) o);
+        }
+        return out;
+    }
+
+    /** Every line of the state directory's audit log and its rotated files. */
+    public static List<Map<String, Object>> auditLines(Path state) throws IOException, ProtocolException {
+        List<Map<String, Object>> lines = new ArrayList<>();
+        for (Path f : AuditLog.files(state)) {
+            for (String l : Files.readAllLines(f)) {
+                lines.add(object(l));
+            }
+        }
+        return lines;
+    }
+}
