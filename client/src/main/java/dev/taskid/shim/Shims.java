@@ -18,7 +18,6 @@ import java.io.UncheckedIOException;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -296,14 +295,11 @@ public final class Shims {
     }
 
     private Optional<Map<String, Object>> readJson(Path file) {
-        byte[] bytes;
-        try {
-            bytes = Files.readAllBytes(file);
-        } catch (NoSuchFileException e) {
+        Optional<byte[]> read = dev.taskid.state.DurableFiles.readIfExists(file);
+        if (read.isEmpty()) {
             return Optional.empty();
-        } catch (IOException e) {
-            throw new TaskIdException(ErrorCode.SYSTEM_ERROR, "cannot read " + file + ": " + e.getMessage());
         }
+        byte[] bytes = read.get();
         try {
             return Optional.of(json.readObject(bytes, 0, bytes.length, null));
         } catch (ProtocolException e) {

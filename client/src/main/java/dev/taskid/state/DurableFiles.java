@@ -81,4 +81,19 @@ public final class DurableFiles {
             throw e;
         }
     }
+
+    /**
+     * The bytes of {@code file}, or empty when it does not exist; any other failure to read is
+     * SYSTEM_ERROR (the file may be fine, the disk or its permissions are not).
+     */
+    public static java.util.Optional<byte[]> readIfExists(Path file) {
+        try {
+            return java.util.Optional.of(Files.readAllBytes(file));
+        } catch (java.nio.file.NoSuchFileException e) {
+            return java.util.Optional.empty();
+        } catch (IOException e) {
+            throw new dev.taskid.protocol.TaskIdException(dev.taskid.protocol.ErrorCode.SYSTEM_ERROR,
+                    "cannot read " + file + ": " + e.getMessage(), java.util.Map.of(), e);
+        }
+    }
 }

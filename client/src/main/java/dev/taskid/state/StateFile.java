@@ -74,14 +74,11 @@ public final class StateFile {
 
     /** The stored ledger, or empty when the file does not exist yet. */
     public Optional<Ledger> read() {
-        byte[] bytes;
-        try {
-            bytes = Files.readAllBytes(file);
-        } catch (NoSuchFileException e) {
+        Optional<byte[]> read = DurableFiles.readIfExists(file);
+        if (read.isEmpty()) {
             return Optional.empty();
-        } catch (IOException e) {
-            throw new TaskIdException(ErrorCode.SYSTEM_ERROR, "cannot read " + file + ": " + e.getMessage(), Map.of(), e);
         }
+        byte[] bytes = read.get();
         try {
             return Optional.of(parse(bytes));
         } catch (ProtocolException | IllegalArgumentException | ClassCastException | DateTimeParseException e) {
