@@ -74,6 +74,23 @@ class DaemonLifecycleTest {
     }
 
     @Test
+    void daemonStatusAndStopThroughTheCli() throws Exception {
+        Path state = repo("cli");
+        try (DaemonProcess daemon = DaemonProcess.start(state)) {
+            Result status = taskid(state, "--json", "daemon", "status");
+            assertEquals(0, status.status(), status::toString);
+            assertTrue(status.stdout().contains("\"running\":true,\"pid\":" + daemon.pid()), status.stdout());
+            Result stop = taskid(state, "daemon", "stop");
+            assertEquals(0, stop.status(), stop::toString);
+            assertFalse(daemon.process().isAlive(), "stop returns once the daemon has exited");
+            assertEquals(0, daemon.awaitExit(), "a clean exit: " + daemon.log());
+        }
+        Result down = taskid(state, "daemon", "status");
+        assertEquals(3, down.status(), down::toString);
+        assertTrue(down.stderr().contains("no daemon is serving"), down::toString);
+    }
+
+    @Test
     void anIdempotencyKeyReplaysAcrossARestartAndAcrossTheFallback() throws Exception {
         Path state = repo("keys");
         List<String> first;
