@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # File-lock mode (no daemon) benchmark of the taskid CLI, run the way users run it (./taskid).
 #
-#   scripts/bench-filelock.sh [RUNS] [AGENTS] [CALLS]      defaults: 30 50 20
+#   scripts/bench-filelock.sh [RUNS] [AGENTS] [CALLS] [LOCK_TIMEOUT_MS]   defaults: 30 50 20 (config's: 5000)
 #
 # 1. RUNS sequential `taskid reserve SEC` calls in a fresh repository: median and p90 wall time.
 # 2. AGENTS concurrent shell loops, each making CALLS `taskid reserve SEC` calls (one ID each),
 #    released together: wall time, IDs handed out, duplicates (must be 0), gaps, failed calls
-#    by error code, final counter. Default lock timeout (5 s, as seed 000's).
+#    by error code, final counter. Lock timeout: the default (5 s, as seed 000's) unless given.
 # Each phase runs in its own temporary repository (a directory with .git) where no daemon
 # runs; everything is removed on exit. Every call is bounded by `timeout`. Needs bash,
 # coreutils, flock(1) (only for the start barrier) and what ./taskid needs (JDK 17+, Maven).
@@ -15,6 +15,8 @@ set -euo pipefail
 runs=${1:-30}
 agents=${2:-50}
 calls=${3:-20}
+lock_opts=()
+[[ -n ${4:-} ]] && lock_opts=(--lock-timeout "$4")
 call_timeout=120
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -58,7 +60,7 @@ for ((a = 0; a < agents; a++)); do
     (
         flock -s "$work/barrier" true
         for ((i = 0; i < calls; i++)); do
-            if ! timeout "$call_timeout" "$taskid" reserve SEC >>"$work/out/$a.out" 2>>"$work/out/$a.err"; then
+            if ! timeout "$call_timeout" "$taskid" "${lock_opts[@]}" reserve SEC >>"$work/out/$a.out" 2>>"$work/out/$a.err"; then
                 echo failed >>"$work/out/$a.failed"
             fi
         done
@@ -87,7 +89,7 @@ machine: $(nproc) cores, $(uname -sr), $(java -version 2>&1 | head -1), load ave
 |---|---|
 | one \`taskid reserve SEC\`, median of $runs (ms) | $(ms "$median") |
 | one \`taskid reserve SEC\`, p90 of $runs (ms) | $(ms "$p90") |
-| $agents processes x $calls reservations: wall time (s) | $(awk -v ns=$((t1 - t0)) 'BEGIN { printf "%.1f", ns / 1e9 }') |
+| $agents processes x $calls reservations${4:+ (--lock-timeout $4)}: wall time (s) | $(awk -v ns=$((t1 - t0)) 'BEGIN { printf "%.1f", ns / 1e9 }') |
 | IDs handed out (of $((agents * calls))) | $handed |
 | duplicates | $dups |
 | gaps (highest number - IDs handed out) | $gaps |

@@ -129,6 +129,7 @@ public final class TaskIds implements AutoCloseable {
 
     private Reply fallback(Request request) {
         LockedState state = local();
+        state.warmUp(request);
         Duration timeout = options.lockTimeout().orElse(state.config().lockTimeout());
         long start = System.nanoTime();
         long lastDaemonCheck = start;

@@ -234,7 +234,8 @@ public final class StateFile {
         }
     }
 
-    byte[] encode(Ledger ledger) {
+    /** The bytes {@link #write} stores for {@code ledger}; writes nothing. */
+    public byte[] encode(Ledger ledger) {
         byte[] body = json.write(g -> {
             g.setPrettyPrinter(new DefaultPrettyPrinter());
             g.writeStartObject();

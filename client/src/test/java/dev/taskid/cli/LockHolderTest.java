@@ -99,6 +99,7 @@ class LockHolderTest {
         BufferedReader out = startHolder(repo); // it has read the counter: SEC at 2
         signal("STOP");
         byte[] before = Files.readAllBytes(repo.counters());
+        byte[] auditBefore = Files.readAllBytes(repo.state().resolve("audit.log"));
 
         // Older than the seeds' 5 s stale-lock age by the time the second caller gives up.
         Processes.Result first = repo.taskid("--json", "--lock-timeout", "3000", "reserve", "SEC");
@@ -120,6 +121,8 @@ class LockHolderTest {
         assertTrue(second.stderr().contains("LOCK_TIMEOUT") && second.stderr().contains("pid " + holder.pid()),
                 "the message names the holder: " + second);
         assertArrayEquals(before, Files.readAllBytes(repo.counters()), "nobody wrote behind the holder's back");
+        assertArrayEquals(auditBefore, Files.readAllBytes(repo.state().resolve("audit.log")),
+                "the waiters' warm-up run (before the lock) writes nothing");
 
         signal("CONT");
         try (OutputStream in = holder.getOutputStream()) {
