@@ -644,7 +644,7 @@ final class Cli {
                 .append("  --dir PATH         state directory (default: .taskid at the repository root; env TASKID_DIR)\n")
                 .append("  --json             JSON output, and errors as JSON on stderr\n")
                 .append("  --no-fallback      fail (DAEMON_UNAVAILABLE) instead of using the file lock when no daemon answers\n")
-                .append("  --lock-timeout MS  how long to wait for the state lock (default 5000 or config lockTimeoutMs)\n")
+                .append("  --lock-timeout MS  how long to wait for the state lock (default 30000 or config lockTimeoutMs)\n")
                 .append("  --version, --help\n")
                 .append("\nexit status: 0 ok; 1 validate found IDs not issued, inbox process rejected a task, check found a problem;\n")
                 .append("2 usage or bad request; 3 invalid prefix, count,\n")

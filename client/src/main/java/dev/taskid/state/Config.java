@@ -20,7 +20,7 @@ import java.util.Set;
 /**
  * Settings from {@code .taskid/config.json}; every field is optional.
  *
- * <pre>{"prefixes":["SEC","UX"], "extraPrefixes":["QA"], "maxBatch":1000, "lockTimeoutMs":5000,
+ * <pre>{"prefixes":["SEC","UX"], "extraPrefixes":["QA"], "maxBatch":1000, "lockTimeoutMs":30000,
  *  "allowedUids":[1001], "prefixOptions":{"SEC":{"width":3}, "PROJECT":{"wrap":1000, "bare":true}},
  *  "audit":{"maxBytes":10485760, "keep":5}}</pre>
  */
@@ -32,7 +32,12 @@ public record Config(Set<String> prefixes, int maxBatch, Duration lockTimeout, S
     public static final int DEFAULT_MAX_BATCH = 1000;
     /** Largest batch any config may allow: bounds response lines well below the line limit. */
     public static final int MAX_BATCH_LIMIT = 10_000;
-    public static final Duration DEFAULT_LOCK_TIMEOUT = Duration.ofSeconds(5);
+    /**
+     * Long enough for a crowd: 50 agents starting at once on 2 cores queue ~100 ms each behind
+     * the lock, and a 5 s wait (the seeds') failed 38% of their calls. Waiting longer is safe, the
+     * lock dies with its holder; only a stuck (not dead) holder makes callers wait this long.
+     */
+    public static final Duration DEFAULT_LOCK_TIMEOUT = Duration.ofSeconds(30);
 
     /**
      * Per-prefix options. {@code width}: numbers zero-padded to that many digits (0: as

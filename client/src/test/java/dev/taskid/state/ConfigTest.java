@@ -49,7 +49,7 @@ class ConfigTest {
         assertEquals(List.of("SEC", "PERF", "UX", "TEST", "DEV", "ARCH", "FIN", "DRY", "DOC", "DS", "MKT", "CNT", "INFRA",
                 "OPS"), List.copyOf(d.prefixes()), "the issue's list, in its order");
         assertEquals(1000, d.maxBatch());
-        assertEquals(Duration.ofSeconds(5), d.lockTimeout());
+        assertEquals(Duration.ofSeconds(30), d.lockTimeout());
         assertEquals(Set.of(), d.allowedUids());
         assertEquals(Map.of(), d.prefixOptions());
         assertEquals(new Config.AuditOptions(10L << 20, 5), d.audit());
