@@ -5,15 +5,29 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.taskid.client.TaskIds;
+import dev.taskid.protocol.JsonLines;
+import dev.taskid.state.StateDir;
 import dev.taskid.testing.DaemonProcess;
 import dev.taskid.testing.Processes;
 import dev.taskid.testing.Processes.Result;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -71,6 +85,79 @@ class DaemonLifecycleTest {
         Result after = taskid(state, "--lock-timeout", "200", "reserve", "SEC", "--verbose");
         assertEquals(0, after.status(), "the lock was released: " + after);
         assertTrue(after.stdout().contains("SEC-3") && after.stdout().contains("\"mode\":\"fallback\""), after::toString);
+    }
+
+    /**
+     * SIGTERM while a connection has many reservations in flight: every request the daemon took
+     * is answered (whole lines, in order, no gap), exactly those are durable (the next ID after
+     * the stop follows the last one answered), the exit is 0, and a new daemon has a new epoch.
+     */
+    @Test
+    void sigtermAnswersWhatIsInFlightAndPersistsExactlyThat() throws Exception {
+        Path state = repo("term");
+        int n = 3_000;
+        StringBuilder batch = new StringBuilder();
+        for (int i = 1; i <= n; i++) {
+            batch.append("{\"id\":").append(i).append(",\"op\":\"reserve\",\"prefix\":\"SEC\"}\n");
+        }
+        JsonLines json = new JsonLines();
+        List<Map<String, Object>> answers = new ArrayList<>();
+        String firstEpoch;
+        ExecutorService writer = Executors.newSingleThreadExecutor();
+        try (DaemonProcess daemon = DaemonProcess.start(state);
+             SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            firstEpoch = epoch(daemon);
+            channel.connect(UnixDomainSocketAddress.of(state.resolve("daemon.sock")));
+            BufferedReader in = new BufferedReader(new InputStreamReader(Channels.newInputStream(channel), StandardCharsets.UTF_8));
+            writer.submit(() -> {
+                ByteBuffer b = ByteBuffer.wrap(batch.toString().getBytes(StandardCharsets.UTF_8));
+                while (b.hasRemaining()) {
+                    channel.write(b); // fails once the daemon has closed: the rest was never taken
+                }
+                return null;
+            });
+            String line = in.readLine();
+            daemon.process().destroy(); // SIGTERM with the rest of the batch in flight
+            while (line != null) {
+                byte[] bytes = line.getBytes(StandardCharsets.UTF_8);
+                answers.add(json.readObject(bytes, 0, bytes.length, null)); // a cut-off line fails here
+                line = readOrReset(in);
+            }
+            assertEquals(0, daemon.awaitExit(), daemon.log());
+        } finally {
+            writer.shutdownNow();
+        }
+        assertFalse(answers.isEmpty());
+        for (int i = 0; i < answers.size(); i++) {
+            Map<String, Object> a = answers.get(i);
+            assertEquals(Boolean.TRUE, a.get("ok"), a::toString);
+            assertEquals((long) i + 1, a.get("id"), "in request order: " + a);
+            assertEquals(List.of("SEC-" + (i + 1)), a.get("ids"), "no gap: " + a);
+        }
+        assertFalse(Files.exists(state.resolve("daemon.sock")), "SIGTERM removes the socket");
+        assertEquals(List.of("SEC-" + (answers.size() + 1)), ids(taskid(state, "--lock-timeout", "200", "reserve", "SEC")),
+                "durable = answered (" + answers.size() + " of " + n + "), and the lock is free for the fallback");
+        try (DaemonProcess again = DaemonProcess.start(state)) {
+            assertNotEquals(firstEpoch, epoch(again), "every daemon start has a new epoch");
+        }
+    }
+
+    /**
+     * The next line; a reset counts as the end: closing a connection whose requests it did not
+     * take resets it, after every answer written before has been delivered.
+     */
+    private static String readOrReset(BufferedReader in) throws java.io.IOException {
+        try {
+            return in.readLine();
+        } catch (java.net.SocketException e) {
+            return null;
+        }
+    }
+
+    private static String epoch(DaemonProcess daemon) {
+        try (TaskIds client = TaskIds.open(StateDir.of(daemon.stateDir()), daemon.clientOptions())) {
+            return client.daemon().orElseThrow().epoch();
+        }
     }
 
     @Test

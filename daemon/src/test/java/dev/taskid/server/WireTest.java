@@ -24,6 +24,12 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -141,6 +147,71 @@ class WireTest {
                 c.close();
             }
         }
+    }
+
+    @Test
+    void aFloodOfBadConnectionsDoesNotDisturbAGoodOne() throws Exception {
+        ExecutorService threads = Executors.newFixedThreadPool(3);
+        AtomicBoolean stop = new AtomicBoolean();
+        await().atMost(Duration.ofSeconds(30)).until(() -> openConnections() == 1);
+        try (Client good = new Client()) {
+            // Served before the flood starts: accepted connections are counted in no fixed order.
+            assertEquals(Boolean.TRUE, good.call("{\"op\":\"ping\"}").get("ok"));
+            List<Future<Integer>> floods = new ArrayList<>();
+            for (int kind = 0; kind < 3; kind++) {
+                int k = kind;
+                floods.add(threads.submit(() -> flood(k, stop)));
+            }
+            long last = 0;
+            for (int i = 0; i < 100; i++) {
+                Map<String, Object> r = good.call("{\"id\":" + i + ",\"op\":\"reserve\",\"prefix\":\"PERF\"}");
+                assertEquals(Boolean.TRUE, r.get("ok"), r::toString);
+                assertEquals((long) i, r.get("id"), r::toString);
+                long number = (Long) ((List<?>) r.get("numbers")).get(0);
+                assertEquals(last + 1, number, "served in order, no gap, while the flood runs: " + r);
+                last = number;
+            }
+            stop.set(true);
+            for (Future<Integer> f : floods) {
+                assertTrue(f.get(60, TimeUnit.SECONDS) > 0, "each flood thread made connections");
+            }
+            // Every bad connection is gone again: none is left holding a slot.
+            await().atMost(Duration.ofSeconds(30)).until(() -> openConnections() == 2);
+        } finally {
+            stop.set(true);
+            threads.shutdownNow();
+        }
+    }
+
+    /**
+     * Bad clients one after another until told to stop (bounded): garbage, an oversized line,
+     * or a cut-off request and a close. Returns how many connections it made.
+     */
+    private int flood(int kind, AtomicBoolean stop) throws ProtocolException {
+        int made = 0;
+        String junk = "{".repeat(Protocol.MAX_LINE_BYTES + 100);
+        while (!stop.get() && made < 2_000) {
+            try (Client bad = new Client()) {
+                made++;
+                // BUSY is fair too: flood connections just closed may count against the cap a moment.
+                switch (kind) {
+                    case 0 -> assertTrue(Set.of("BAD_REQUEST", "BUSY").contains(code(bad.call("}{ \u0000 garbage"))));
+                    case 1 -> {
+                        try {
+                            bad.send(junk);
+                        } catch (IOException closedWhileSending) {
+                            // the daemon answers and closes before the rest is sent
+                        }
+                        String line = bad.readLine();
+                        assertTrue(line == null || line.contains("LINE_TOO_LONG") || line.contains("BUSY"), line);
+                    }
+                    default -> bad.send("{\"op\":\"reserve\",\"prefix\":\"PERF\",\"count\":100"); // cut off, gone
+                }
+            } catch (IOException e) {
+                // a bad client's connection closed under it: expected now and then
+            }
+        }
+        return made;
     }
 
     @Test
