@@ -9,6 +9,7 @@ import dev.taskid.state.Config;
 import dev.taskid.state.StateDir;
 import dev.taskid.state.StateLock;
 import dev.taskid.state.StateStore;
+import dev.taskid.testing.Processes;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -29,6 +30,11 @@ import java.util.List;
  */
 public final class LockHolder {
     private LockHolder() {
+    }
+
+    /** The command line of a LockHolder JVM on {@code stateDir}; it prints {@code locked} once it holds the lock. */
+    public static List<String> command(Path stateDir) {
+        return List.of(Processes.java(), "-cp", Processes.testClassPath(), LockHolder.class.getName(), stateDir.toString());
     }
 
     public static void main(String[] args) throws IOException {

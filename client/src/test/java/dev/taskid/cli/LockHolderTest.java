@@ -48,9 +48,7 @@ class LockHolderTest {
 
     /** Starts a {@link LockHolder} JVM on the repository's state and waits until it holds the lock. */
     private BufferedReader startHolder(CliRepo repo) throws Exception {
-        List<String> cmd = List.of(Processes.java(), "-cp", Processes.testClassPath(), LockHolder.class.getName(),
-                repo.state().toString());
-        holder = new ProcessBuilder(cmd).directory(repo.root().toFile())
+        holder = new ProcessBuilder(LockHolder.command(repo.state())).directory(repo.root().toFile())
                 .redirectError(ProcessBuilder.Redirect.INHERIT).start();
         BufferedReader out = new BufferedReader(new InputStreamReader(holder.getInputStream(), StandardCharsets.UTF_8));
         assertEquals("locked", readLine(out));

@@ -1,10 +1,12 @@
 package dev.taskid.daemon;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.taskid.cli.LockHolder;
 import dev.taskid.client.TaskIds;
 import dev.taskid.protocol.JsonLines;
 import dev.taskid.state.StateDir;
@@ -60,6 +62,45 @@ class DaemonLifecycleTest {
             }
             assertEquals(inode, Files.getAttribute(socket, "unix:ino"), "the socket file is the first daemon's still");
             assertTrue(first.answers(), "the first daemon still serves");
+        }
+    }
+
+    /**
+     * A fallback writer holds the lock: a daemon that cannot get it in time exits non-zero
+     * without binding; one that can waits, then reads the counters the writer committed (lock
+     * first, load second), so nothing the writer handed out is handed out again.
+     */
+    @Test
+    void aDaemonWaitsForAFallbackWriterAndLoadsWhatItCommitted() throws Exception {
+        Path state = repo("held");
+        Path socket = state.resolve("daemon.sock");
+        Process holder = new ProcessBuilder(LockHolder.command(state)).directory(state.getParent().toFile())
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        try {
+            BufferedReader out = new BufferedReader(new InputStreamReader(holder.getInputStream(), StandardCharsets.UTF_8));
+            assertEquals("locked", out.readLine()); // bounded: the holder gives up on the lock after 60 s
+
+            Files.writeString(state.resolve("config.json"), "{\"lockTimeoutMs\":300}");
+            try (DaemonProcess early = DaemonProcess.launch(state, Map.of(), List.of())) {
+                assertNotEquals(0, early.awaitExit(), early.log());
+                assertTrue(early.log().contains("LOCK_TIMEOUT") && early.log().contains("pid " + holder.pid()),
+                        "names the holder: " + early.log());
+            }
+            assertFalse(Files.exists(socket), "a daemon without the lock never binds");
+
+            Files.writeString(state.resolve("config.json"), "{\"lockTimeoutMs\":60000}");
+            try (DaemonProcess waiting = DaemonProcess.launch(state, Map.of(), List.of())) {
+                await().atMost(TIMEOUT).until(() -> hasOpen(waiting.pid(), state.resolve("lock"))); // it waits for the lock
+                holder.getOutputStream().write("reserve SEC 2\n".getBytes(StandardCharsets.UTF_8));
+                holder.getOutputStream().close();
+                assertEquals("SEC-1,SEC-2", out.readLine());
+                await().atMost(TIMEOUT).until(() -> !waiting.process().isAlive() || waiting.answers());
+                assertTrue(waiting.answers(), waiting.log());
+                assertEquals(List.of("SEC-3"), ids(taskid(state, "reserve", "SEC")), "the daemon loaded after the lock");
+            }
+        } finally {
+            holder.destroyForcibly();
+            holder.waitFor(60, java.util.concurrent.TimeUnit.SECONDS);
         }
     }
 
@@ -151,6 +192,19 @@ class DaemonLifecycleTest {
             return in.readLine();
         } catch (java.net.SocketException e) {
             return null;
+        }
+    }
+
+    /** Whether process {@code pid} has {@code file} open (Linux /proc). */
+    private static boolean hasOpen(long pid, Path file) throws java.io.IOException {
+        try (var fds = Files.list(Path.of("/proc", String.valueOf(pid), "fd"))) {
+            return fds.anyMatch(fd -> {
+                try {
+                    return Files.readSymbolicLink(fd).equals(file.toAbsolutePath());
+                } catch (java.io.IOException | UnsupportedOperationException e) {
+                    return false; // closed meanwhile
+                }
+            });
         }
     }
 

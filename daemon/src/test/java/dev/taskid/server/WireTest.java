@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.taskid.protocol.JsonLines;
 import dev.taskid.protocol.Protocol;
 import dev.taskid.protocol.ProtocolException;
+import dev.taskid.protocol.Version;
 import dev.taskid.testing.DaemonProcess;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -250,6 +251,9 @@ class WireTest {
             Map<String, Object> hello = c.call("{\"id\":1,\"op\":\"hello\",\"protocol\":1}");
             assertEquals(1L, hello.get("protocol"));
             assertEquals(daemon.pid(), hello.get("pid"));
+            assertEquals(Version.CURRENT, hello.get("version"));
+            assertEquals(daemon.stateDir().toAbsolutePath().toString(), hello.get("stateDir"));
+            assertTrue(((List<?>) hello.get("capabilities")).contains("reserve"), hello::toString);
             assertEquals("daemon", hello.get("mode"));
             assertTrue(String.valueOf(hello.get("epoch")).length() >= 16, hello::toString);
             Map<String, Object> v2 = c.call("{\"id\":2,\"op\":\"hello\",\"protocol\":2}");
