@@ -102,6 +102,50 @@ class AdminDaemonTest {
             Result recover = taskid(repo, "recover", "--yes");
             assertEquals(0, recover.status(), recover::toString);
             assertTrue(recover.stdout().contains("nothing to recover"), "a readable file needs no lock to say so: " + recover);
+
+            Path counters = repo.resolve(".taskid/counters.json");
+            Files.writeString(counters, "garbage"); // damaged behind the running daemon's back
+            Result refused = taskid(repo, "recover", "--yes");
+            assertEquals(4, refused.status(), refused::toString);
+            assertTrue(refused.stderr().contains("pid " + daemon.pid()) && refused.stderr().contains("taskid daemon stop"),
+                    "refused at once, naming the daemon and what to do: " + refused);
+            assertEquals("garbage", Files.readString(counters), "nothing written");
+        }
+    }
+
+    /** Not only reserve: set, archive and restore leave one line each, in the daemon's mode and in the fallback. */
+    @Test
+    void everyStateChangeIsAuditedInBothModes() throws Exception {
+        Path repo = repo();
+        Path state = repo.resolve(".taskid");
+        Files.createDirectories(state);
+        Files.writeString(state.resolve("config.json"),
+                "{\"extraPrefixes\":[\"PROJECT\"],\"prefixOptions\":{\"PROJECT\":{\"wrap\":1000,\"bare\":true}}}");
+        try (DaemonProcess daemon = DaemonProcess.start(state)) {
+            changeState(repo, 30, "--no-fallback");
+            daemon.stop();
+        }
+        changeState(repo, 40); // no daemon now: the file lock
+        List<String> seen = new ArrayList<>();
+        for (Map<String, Object> line : auditLines(state)) {
+            if (!"create".equals(line.get("op"))) {
+                seen.add(line.get("mode") + " " + line.get("op") + " " + line.get("prefix") + " "
+                        + line.getOrDefault("to", line.get("numbers")));
+            }
+        }
+        assertEquals(List.of(
+                "daemon set SEC 30", "daemon reserve PROJECT 2", "daemon archive PROJECT [1]", "daemon restore PROJECT [1]",
+                "fallback set SEC 40", "fallback reserve PROJECT 4", "fallback archive PROJECT [1]",
+                "fallback restore PROJECT [1]"), seen);
+    }
+
+    private static void changeState(Path repo, long sec, String... global) {
+        for (List<String> args : List.of(List.of("set", "SEC", String.valueOf(sec)), List.of("reserve", "PROJECT", "2"),
+                List.of("archive", "PROJECT", "1"), List.of("archive", "PROJECT", "1", "--restore"))) {
+            List<String> words = new ArrayList<>(List.of(global));
+            words.addAll(args);
+            Result r = taskid(repo, words.toArray(String[]::new));
+            assertEquals(0, r.status(), r::toString);
         }
     }
 

@@ -1,7 +1,9 @@
 package dev.taskid.cli.admin;
 
 import dev.taskid.client.TaskIds;
+import dev.taskid.protocol.ErrorCode;
 import dev.taskid.protocol.JsonLines;
+import dev.taskid.protocol.Response;
 import dev.taskid.protocol.TaskIdException;
 import dev.taskid.state.AuditLog;
 import dev.taskid.state.Config;
@@ -13,6 +15,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * {@code taskid recover [--yes] [--json]}: rebuilds an unreadable counters.json from the audit
@@ -50,6 +53,13 @@ public final class RecoverCommand {
                 report(o, first, false, "nothing to recover: " + file.path()
                         + (first.current().exists() ? " is readable" : " does not exist yet (the next reservation creates it)"));
                 return Output.OK;
+            }
+            // A running daemon holds the lock for its whole life: say so now rather than after the lock wait.
+            Optional<Response.Hello> daemon = ids.daemon();
+            if (daemon.isPresent()) {
+                return o.fail(ErrorCode.LOCK_TIMEOUT, "the daemon (pid " + daemon.get().pid() + ") holds the state lock of "
+                        + ids.stateDir().dir() + ": stop it (taskid daemon stop), then run taskid recover again",
+                        Map.of("holderPid", daemon.get().pid()));
             }
             return ids.withStateLocked("recover", store -> {
                 Recovery recovery = new Recovery(ids.stateDir(), store.file(), config, codec);
