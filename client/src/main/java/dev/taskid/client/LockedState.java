@@ -24,6 +24,7 @@ final class LockedState implements AutoCloseable {
     private final Config config;
     private final Allocator allocator;
     private final Clock clock;
+    private boolean warm;
     private final JsonLines json = new JsonLines();
 
     LockedState(StateStore store, Config config, Clock clock) {
@@ -55,9 +56,10 @@ final class LockedState implements AutoCloseable {
      * rename, so it is always one whole version.
      */
     void warmUp(Request request) {
-        if (!(request instanceof Request.Reserve)) {
-            return;
+        if (warm || !(request instanceof Request.Reserve)) {
+            return; // class loading is once per process: a long-lived client (taskid mcp) pays it once
         }
+        warm = true;
         StateFile.Inspection stored = store.file().inspect(store.file().path());
         if (!stored.readable()) {
             return; // first use or unreadable: the locked run reports it
