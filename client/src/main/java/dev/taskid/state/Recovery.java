@@ -107,7 +107,7 @@ public final class Recovery {
         try {
             file.read(); // saves the counters.json.corrupt-<time> copy if none was saved yet
         } catch (TaskIdException expected) {
-            if (!expected.getMessage().contains("a copy was saved as") && !hasCorruptCopy()) {
+            if (!hasCorruptCopy()) { // asked of the directory, not read from a message
                 throw new TaskIdException(ErrorCode.SYSTEM_ERROR, "no copy of the unreadable " + file.path()
                         + " could be saved; not replacing it: " + expected.getMessage());
             }
