@@ -553,14 +553,10 @@ final class Cli {
             }
             return OK;
         }
-        var process = ProcessHandle.of(h.pid());
-        if (process.isEmpty()) {
-            return fail(ErrorCode.SYSTEM_ERROR, "daemon pid " + h.pid() + " is not visible from here; stop it where it runs",
-                    false, Map.of());
-        }
-        process.get().destroy();
+        ProcessHandle process = ids.daemonProcess(h);
+        process.destroy();
         try {
-            process.get().onExit().get(30, TimeUnit.SECONDS);
+            process.onExit().get(30, TimeUnit.SECONDS);
         } catch (Exception e) {
             return fail(ErrorCode.SYSTEM_ERROR, "daemon pid " + h.pid() + " did not exit within 30 s after SIGTERM",
                     true, Map.of());

@@ -36,14 +36,14 @@ public final class DaemonConnection implements AutoCloseable {
     private final ByteBuffer in = ByteBuffer.allocate(64 * 1024);
     private final Response.Hello hello;
 
-    private DaemonConnection(SocketChannel channel, Selector selector, JsonLines json, Duration timeout)
-            throws IOException, ProtocolException {
+    private DaemonConnection(SocketChannel channel, Selector selector, JsonLines json, Duration timeout,
+                             long helloDeadline) throws IOException, ProtocolException {
         this.channel = channel;
         this.selector = selector;
         this.json = json;
         this.timeout = timeout;
         in.flip();
-        Response r = call(new Request.Hello(null, Protocol.VERSION));
+        Response r = call(new Request.Hello(null, Protocol.VERSION), helloDeadline);
         if (r instanceof Response.Failure f) {
             throw new TaskIdException(f.code(), f.message(), f.details(), null);
         }
@@ -61,32 +61,60 @@ public final class DaemonConnection implements AutoCloseable {
     }
 
     /**
-     * Connects if a daemon listens at {@code socket}; empty when there is no socket file or
-     * nobody accepts (a daemon is not running).
+     * Connects if a daemon listens at {@code socket}; empty when there is no socket file, nobody
+     * accepts, or connect and hello together take longer than {@code connectTimeout} (a full
+     * backlog, a socket-activated service that cannot start): then the fallback serves, and the
+     * daemon, if it lives, holds the lock. Before reading any answer, {@code trust} checks the
+     * socket's directory and the uid of the process serving it (FORBIDDEN otherwise).
+     * {@code timeout} bounds each later request.
      */
-    public static Optional<DaemonConnection> tryConnect(Path socket, JsonLines json, Duration timeout) {
+    static Optional<DaemonConnection> tryConnect(Path socket, DaemonTrust trust, JsonLines json,
+                                                 Duration connectTimeout, Duration timeout) {
+        if (!trust.mayConnect(socket)) {
+            return Optional.empty();
+        }
         SocketChannel ch;
         try {
             ch = SocketChannel.open(StandardProtocolFamily.UNIX);
         } catch (IOException | UnsupportedOperationException e) {
             return Optional.empty();
         }
+        Selector selector = null;
         try {
-            ch.connect(UnixDomainSocketAddress.of(socket));
+            long deadline = System.nanoTime() + connectTimeout.toNanos();
             ch.configureBlocking(false);
-            Selector selector = Selector.open();
-            return Optional.of(new DaemonConnection(ch, selector, json, timeout));
+            selector = Selector.open();
+            // Non-blocking: a full backlog fails at once (EAGAIN) instead of blocking for ever.
+            if (!ch.connect(UnixDomainSocketAddress.of(socket))) {
+                awaitConnect(ch, selector, deadline, connectTimeout);
+            }
+            trust.checkPeer(ch, socket);
+            return Optional.of(new DaemonConnection(ch, selector, json, timeout, deadline));
         } catch (IOException e) {
-            closeQuietly(ch);
+            close(ch, selector);
             return Optional.empty();
         } catch (ProtocolException e) {
-            closeQuietly(ch);
+            close(ch, selector);
             throw new TaskIdException(ErrorCode.PROTOCOL_MISMATCH,
                     "the process at " + socket + " does not speak the taskid protocol: " + e.getMessage());
         } catch (RuntimeException e) {
-            closeQuietly(ch);
+            close(ch, selector);
             throw e;
         }
+    }
+
+    private static void awaitConnect(SocketChannel ch, Selector selector, long deadline, Duration connectTimeout)
+            throws IOException {
+        SelectionKey key = ch.register(selector, SelectionKey.OP_CONNECT);
+        while (!ch.finishConnect()) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                throw new IOException("not connected within " + connectTimeout.toMillis() + " ms");
+            }
+            selector.select(Math.max(1, left / 1_000_000));
+            selector.selectedKeys().clear();
+        }
+        key.interestOps(0);
     }
 
     /** What the daemon said about itself when connecting. */
@@ -101,7 +129,10 @@ public final class DaemonConnection implements AutoCloseable {
      *                     or may not have been applied
      */
     public Response call(Request request) throws IOException, ProtocolException {
-        long deadline = System.nanoTime() + timeout.toNanos();
+        return call(request, System.nanoTime() + timeout.toNanos());
+    }
+
+    private Response call(Request request, long deadline) throws IOException, ProtocolException {
         byte[] body = json.encode(request);
         ByteBuffer out = ByteBuffer.allocate(body.length + 1).put(body).put((byte) '\n').flip();
         while (out.hasRemaining()) {
@@ -140,7 +171,7 @@ public final class DaemonConnection implements AutoCloseable {
     private void await(int op, long deadline) throws IOException {
         long left = deadline - System.nanoTime();
         if (left <= 0) {
-            throw new IOException("no answer from the daemon within " + timeout.toMillis() + " ms");
+            throw new IOException("no answer from the daemon in time");
         }
         SelectionKey key = channel.register(selector, op);
         try {
@@ -151,9 +182,12 @@ public final class DaemonConnection implements AutoCloseable {
         }
     }
 
-    private static void closeQuietly(SocketChannel ch) {
+    private static void close(SocketChannel ch, Selector selector) {
         try {
             ch.close();
+            if (selector != null) {
+                selector.close();
+            }
         } catch (IOException ignored) {
             // nothing to do
         }
@@ -161,11 +195,6 @@ public final class DaemonConnection implements AutoCloseable {
 
     @Override
     public void close() {
-        closeQuietly(channel);
-        try {
-            selector.close();
-        } catch (IOException ignored) {
-            // nothing to do
-        }
+        close(channel, selector);
     }
 }

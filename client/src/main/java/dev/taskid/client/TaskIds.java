@@ -38,18 +38,50 @@ public final class TaskIds implements AutoCloseable {
 
     /**
      * {@code fallback}: use the file lock when no daemon answers; {@code daemonTimeout}: how
-     * long to wait for one daemon answer; {@code lockTimeout}: overrides the config's.
+     * long to wait for one daemon answer; {@code lockTimeout}: overrides the config's;
+     * {@code connectTimeout}: how long connecting and hello may take together before the
+     * daemon counts as absent (env {@code TASKID_CONNECT_TIMEOUT_MS}, default 2000): short, so
+     * that a socket nobody serves costs little before the fallback.
      */
     public record Options(boolean fallback, Duration daemonTimeout, Optional<Duration> lockTimeout,
-                          Map<String, String> env) {
+                          Map<String, String> env, Duration connectTimeout) {
+        static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(2);
         public static final Options DEFAULT = new Options(true, Duration.ofSeconds(30), Optional.empty(), System.getenv());
 
+        public Options {
+            if (connectTimeout.isNegative() || connectTimeout.isZero()) {
+                throw new IllegalArgumentException("connectTimeout must be positive");
+            }
+        }
+
+        /** Options with the connect timeout from {@code env}. */
+        public Options(boolean fallback, Duration daemonTimeout, Optional<Duration> lockTimeout, Map<String, String> env) {
+            this(fallback, daemonTimeout, lockTimeout, env, connectTimeout(env));
+        }
+
         public Options withFallback(boolean enabled) {
-            return new Options(enabled, daemonTimeout, lockTimeout, env);
+            return new Options(enabled, daemonTimeout, lockTimeout, env, connectTimeout);
         }
 
         public Options withLockTimeout(Duration timeout) {
-            return new Options(fallback, daemonTimeout, Optional.of(timeout), env);
+            return new Options(fallback, daemonTimeout, Optional.of(timeout), env, connectTimeout);
+        }
+
+        private static Duration connectTimeout(Map<String, String> env) {
+            String ms = env.get("TASKID_CONNECT_TIMEOUT_MS");
+            if (ms == null || ms.isBlank()) {
+                return DEFAULT_CONNECT_TIMEOUT;
+            }
+            try {
+                long value = Long.parseLong(ms.trim());
+                if (value > 0 && value <= 600_000) {
+                    return Duration.ofMillis(value);
+                }
+            } catch (NumberFormatException e) {
+                // reported below
+            }
+            throw new TaskIdException(ErrorCode.CONFIG_INVALID,
+                    "TASKID_CONNECT_TIMEOUT_MS must be a number of milliseconds from 1 to 600000, got \"" + ms + "\"");
         }
     }
 
@@ -58,6 +90,7 @@ public final class TaskIds implements AutoCloseable {
     private final JsonLines json = new JsonLines();
     private final Clock clock = Clock.systemUTC();
     private final Path socket;
+    private final DaemonTrust trust;
     private DaemonConnection connection;
     private LockedState local;
 
@@ -65,6 +98,7 @@ public final class TaskIds implements AutoCloseable {
         this.dir = dir;
         this.options = options;
         this.socket = dir.socket(options.env(), Users.currentUid());
+        this.trust = DaemonTrust.of(dir, socket);
     }
 
     public static TaskIds open(StateDir dir, Options options) {
@@ -83,6 +117,14 @@ public final class TaskIds implements AutoCloseable {
     /** The daemon's hello if one answers now. */
     public Optional<Response.Hello> daemon() {
         return Optional.ofNullable(connect()).map(DaemonConnection::hello);
+    }
+
+    /**
+     * The process of the daemon that said {@code hello}, checked before anyone signals it: it
+     * runs as a user this client trusts and is a taskid daemon (FORBIDDEN otherwise).
+     */
+    public ProcessHandle daemonProcess(Response.Hello hello) {
+        return trust.daemonProcess(hello.pid());
     }
 
     /** Reserves {@code count} IDs; throws {@link TaskIdException} with the failure's code. */
@@ -206,7 +248,8 @@ public final class TaskIds implements AutoCloseable {
 
     private DaemonConnection connect() {
         if (connection == null) {
-            connection = DaemonConnection.tryConnect(socket, json, options.daemonTimeout()).orElse(null);
+            connection = DaemonConnection.tryConnect(socket, trust, json, options.connectTimeout(),
+                    options.daemonTimeout()).orElse(null);
         }
         return connection;
     }

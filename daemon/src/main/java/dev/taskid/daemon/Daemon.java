@@ -12,16 +12,24 @@ import dev.taskid.state.AuditLog;
 import dev.taskid.state.Config;
 import dev.taskid.state.StateDir;
 import dev.taskid.state.StateLock;
+import dev.taskid.state.SocketDir;
 import dev.taskid.state.StateStore;
 import dev.taskid.state.Users;
 import java.io.IOException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.nio.file.attribute.UserPrincipal;
 import java.time.Clock;
+import java.util.HashSet;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.UUID;
 import org.slf4j.Logger;
@@ -83,14 +91,18 @@ public final class Daemon implements AutoCloseable {
             long pid = ProcessHandle.current().pid();
             OptionalInt inherited = SystemdNotifier.listenFd(env, pid);
             if (inherited.isEmpty()) {
-                prepareSocketPath(socket);
+                prepareSocketPath(dir, socket);
             }
             String epoch = UUID.randomUUID().toString();
             StateLoop loop = new StateLoop(loaded.ledger(), new Allocator(config, clock), store, clock,
                     dir.dir().toString(), epoch);
-            Transport transport = Transport.select();
+            Transport transport = Transport.select(System.getProperty("taskid.transport"));
+            if (!transport.tellsPeers()) {
+                throw new TaskIdException(ErrorCode.SYSTEM_ERROR, "the " + transport.name()
+                        + " transport cannot tell who connects (no SO_PEERCRED), so this daemon would serve nobody");
+            }
             SocketServer server = new SocketServer(transport, settings, json, loop,
-                    new PeerCheck(transport, uid, config.allowedUids()));
+                    new PeerCheck(transport, uid, Users.currentUser(), config.allowedUids()));
             loop.start(server::connections);
             if (inherited.isPresent()) {
                 // systemd made, owns and removes the socket; we serve on the descriptor it passed.
@@ -111,7 +123,7 @@ public final class Daemon implements AutoCloseable {
             return new Daemon(store, lock, loop, server, socket, inherited.isEmpty(), systemd);
         } catch (IOException e) {
             release(store, lock);
-            throw new TaskIdException(ErrorCode.SYSTEM_ERROR, "cannot set up the socket: " + e.getMessage(), Map.of(), e);
+            throw new TaskIdException(ErrorCode.SYSTEM_ERROR, "cannot set up the socket: " + describe(e), Map.of(), e);
         } catch (RuntimeException | InterruptedException e) {
             release(store, lock);
             throw e;
@@ -119,17 +131,47 @@ public final class Daemon implements AutoCloseable {
     }
 
     /**
-     * Makes the socket's directory (0700) and removes a socket left by a dead daemon: we hold
-     * the state lock, so no live daemon can own it.
+     * Makes the socket's directory (0700) or checks the one there (ours, 0700 for a runtime
+     * directory, never a symlink: whoever controls it controls what answers at the socket), and
+     * removes a socket left by a dead daemon: we hold the state lock, so no live daemon owns
+     * it. Anything else at the socket path is left alone and named.
      */
-    private static void prepareSocketPath(Path socket) throws IOException {
+    private static void prepareSocketPath(StateDir dir, Path socket) throws IOException {
         Path parent = socket.getParent();
-        if (!Files.isDirectory(parent)) {
-            Files.createDirectories(parent, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        boolean runtimeDir = SocketDir.inRuntimeDir(dir, socket);
+        Set<UserPrincipal> owners = new HashSet<>(Set.of(Users.currentUser()));
+        if (!runtimeDir) {
+            owners.add(Files.getOwner(parent, LinkOption.NOFOLLOW_LINKS)); // the state dir: loaded already
         }
-        if (Files.deleteIfExists(socket)) {
-            log.info("replaced the stale socket {} left by a daemon that did not shut down cleanly", socket);
+        if (!SocketDir.check(parent, runtimeDir, owners)) {
+            try {
+                Files.createDirectories(parent, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            } catch (FileAlreadyExistsException raced) {
+                // made meanwhile: checked below like any other
+            }
+            SocketDir.check(parent, runtimeDir, owners);
         }
+        BasicFileAttributes at;
+        try {
+            at = Files.readAttributes(socket, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        } catch (NoSuchFileException e) {
+            return;
+        }
+        if (!at.isOther() || at.isSymbolicLink()) {
+            String what = at.isDirectory() ? "a directory" : at.isSymbolicLink() ? "a symbolic link" : "a regular file";
+            throw new TaskIdException(ErrorCode.SYSTEM_ERROR, "cannot set up the socket: " + socket + " is " + what
+                    + ", not a socket left by a daemon, so taskid does not remove it; move it away and start again",
+                    Map.of("socket", socket.toString()), null);
+        }
+        Files.delete(socket);
+        log.info("replaced the stale socket {} left by a daemon that did not shut down cleanly", socket);
+    }
+
+    /** An I/O error with its kind: many say only the path ("AccessDeniedException: /x" is clearer). */
+    private static String describe(IOException e) {
+        String kind = e.getClass().getSimpleName().replace("Exception", "").replaceAll("([a-z])([A-Z])", "$1 $2")
+                .toLowerCase(java.util.Locale.ROOT);
+        return e.getMessage() == null ? kind : e.getMessage() + " (" + kind + ")";
     }
 
     private static void release(StateStore store, StateLock.Held lock) {

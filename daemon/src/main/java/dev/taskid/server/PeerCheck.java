@@ -7,13 +7,20 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.AttributeKey;
+import java.io.IOException;
+import java.nio.file.FileSystems;
+import java.nio.file.attribute.UserPrincipal;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Lets in only the daemon's own uid and the configured ones (SO_PEERCRED); anyone else gets
- * one FORBIDDEN line and is closed. Remembers the peer on the channel.
+ * Lets in only the daemon's own uid and the configured ones (SO_PEERCRED); anyone else, and
+ * any peer the transport cannot tell, gets one FORBIDDEN line and is closed (fail closed).
+ * Remembers the peer on the channel.
  */
 @ChannelHandler.Sharable
 public final class PeerCheck extends ChannelInboundHandlerAdapter {
@@ -23,11 +30,30 @@ public final class PeerCheck extends ChannelInboundHandlerAdapter {
     private final Transport transport;
     private final int ownUid;
     private final Set<Integer> allowed;
+    /** The allowed uids as users, for a transport that only tells the peer's user (NIO). */
+    private final Map<UserPrincipal, Integer> allowedUsers;
 
-    public PeerCheck(Transport transport, int ownUid, Set<Integer> allowed) {
+    public PeerCheck(Transport transport, int ownUid, UserPrincipal ownUser, Set<Integer> allowed) {
         this.transport = transport;
         this.ownUid = ownUid;
         this.allowed = Set.copyOf(allowed);
+        Map<UserPrincipal, Integer> users = new HashMap<>();
+        users.put(ownUser, ownUid);
+        for (int uid : allowed) {
+            // A numeric name that no account has is looked up as that uid.
+            user(uid).ifPresent(u -> users.putIfAbsent(u, uid));
+        }
+        this.allowedUsers = Map.copyOf(users);
+    }
+
+    private static Optional<UserPrincipal> user(int uid) {
+        try {
+            return Optional.of(FileSystems.getDefault().getUserPrincipalLookupService()
+                    .lookupPrincipalByName(Integer.toString(uid)));
+        } catch (IOException | UnsupportedOperationException e) {
+            log.warn("allowedUids: uid {} cannot be resolved ({}); the NIO transport will refuse it", uid, e.toString());
+            return Optional.empty();
+        }
     }
 
     /** The peer of a connection, if the transport could tell. */
@@ -37,18 +63,25 @@ public final class PeerCheck extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
-        var peer = transport.peer(ctx.channel());
-        if (peer.isPresent()) {
-            Transport.Peer p = peer.get();
-            ctx.channel().attr(PEER).set(p);
-            if (p.uid() != ownUid && !allowed.contains(p.uid())) {
-                log.warn("refused uid {} (pid {}): not the daemon's uid {} nor in allowedUids", p.uid(), p.pid(), ownUid);
-                Refusals.refuse(ctx.channel(), Response.Failure.of(null, ErrorCode.FORBIDDEN,
-                        "uid " + p.uid() + " may not use this taskid daemon (owner uid " + ownUid
-                                + "; add it to allowedUids in config.json)"));
-                return;
-            }
+        Optional<Transport.Peer> told = transport.peer(ctx.channel());
+        if (told.isEmpty()) {
+            log.warn("refused a connection: the {} transport cannot tell who it is", transport.name());
+            Refusals.refuse(ctx.channel(), Response.Failure.of(null, ErrorCode.FORBIDDEN,
+                    "this taskid daemon cannot tell who you are (no peer credentials on its " + transport.name()
+                            + " transport), so it serves nobody on this connection"));
+            return;
         }
+        Transport.Peer p = told.get();
+        Integer uid = p.uid() >= 0 ? Integer.valueOf(p.uid()) : allowedUsers.get(p.user());
+        if (uid == null || (uid != ownUid && !allowed.contains(uid))) {
+            String who = p.uid() >= 0 ? "uid " + p.uid() : "user " + p.user().getName();
+            log.warn("refused {} (pid {}): not the daemon's uid {} nor in allowedUids", who, p.pid(), ownUid);
+            Refusals.refuse(ctx.channel(), Response.Failure.of(null, ErrorCode.FORBIDDEN,
+                    who + " may not use this taskid daemon (owner uid " + ownUid
+                            + "; add it to allowedUids in config.json)"));
+            return;
+        }
+        ctx.channel().attr(PEER).set(new Transport.Peer(uid, p.pid(), p.user()));
         super.channelActive(ctx);
     }
 }
