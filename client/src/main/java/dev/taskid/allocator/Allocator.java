@@ -25,7 +25,6 @@ import java.util.TreeMap;
  */
 public final class Allocator {
     private static final int MAX_KEY_LENGTH = 200;
-    private static final long MAX_INIT_FILE_BYTES = 16L << 20;
     /** A NUMBER_CONFLICT lists at most this many numbers (and counts them all). */
     private static final int MAX_CONFLICTS_LISTED = 100;
     private static final java.util.regex.Pattern ZERO_ID = java.util.regex.Pattern.compile("([A-Z][A-Z0-9]{0,15})-0{1,15}");
@@ -319,17 +318,6 @@ public final class Allocator {
         List<CharSequence> texts = new ArrayList<>();
         if (r.text() != null) {
             texts.add(r.text());
-        }
-        for (String path : r.paths()) {
-            try {
-                Path p = Path.of(path);
-                if (Files.size(p) > MAX_INIT_FILE_BYTES) {
-                    return Response.Failure.of(r.id(), ErrorCode.BAD_REQUEST, path + " is larger than 16 MiB");
-                }
-                texts.add(new String(Files.readAllBytes(p), StandardCharsets.UTF_8));
-            } catch (IOException | RuntimeException e) {
-                return Response.Failure.of(r.id(), ErrorCode.SYSTEM_ERROR, "cannot read " + path + ": " + e);
-            }
         }
         for (CharSequence text : texts) {
             IdScanner.Found f = scanner.scan(text);

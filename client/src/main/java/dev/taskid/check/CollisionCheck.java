@@ -420,7 +420,7 @@ public final class CollisionCheck {
         if (floors.isEmpty()) {
             return raised;
         }
-        Response r = ids.call(new Request.Init(null, null, List.of(), floors)).response();
+        Response r = ids.call(new Request.Init(null, null, floors)).response();
         if (r instanceof Response.Failure f) {
             throw new TaskIdException(f.code(), f.message(), f.details(), null);
         }

@@ -1,5 +1,6 @@
 package dev.taskid.cli;
 
+import dev.taskid.client.InitFloors;
 import dev.taskid.client.Reply;
 import dev.taskid.client.TaskIds;
 import dev.taskid.protocol.ErrorCode;
@@ -9,6 +10,7 @@ import dev.taskid.protocol.Request;
 import dev.taskid.protocol.Response;
 import dev.taskid.protocol.TaskIdException;
 import dev.taskid.protocol.Version;
+import dev.taskid.state.Config;
 import dev.taskid.state.StateDir;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -329,27 +331,21 @@ final class Cli {
         } else {
             files.forEach(f -> paths.add(cwd.resolve(f)));
         }
-        StringBuilder text = new StringBuilder();
-        for (Path p : paths) {
-            try {
-                text.append(Files.readString(p, StandardCharsets.UTF_8)).append('\n');
-            } catch (NoSuchFileException e) {
-                return fail(ErrorCode.SYSTEM_ERROR, "no such file: " + p, false, Map.of("file", p.toString()));
-            } catch (IOException e) {
-                return fail(ErrorCode.SYSTEM_ERROR, "cannot read " + p + ": " + e.getMessage(), false, Map.of());
-            }
-        }
-        return raise(ids, new Request.Init(null, text.toString(), List.of(), Map.of()),
+        // Scanned here, floors sent: the daemon reads no file a client names, and floors fit a line.
+        InitFloors.Scan scan = InitFloors.scan(paths, Config.load(ids.stateDir().config(), json).prefixes());
+        return raise(ids, new Request.Init(null, null, scan.floors()), scan.found(),
                 paths.size() == 1 ? paths.get(0).getFileName().toString() : paths.size() + " files");
     }
 
-    private int raise(TaskIds ids, Request.Init request, String source) {
+    /** Sends {@code request}; {@code found} IDs were seen by the client's own scan. */
+    private int raise(TaskIds ids, Request.Init request, int found, String source) {
         Reply reply = ids.call(request);
         notice(reply);
         if (reply.response() instanceof Response.Failure f) {
             return fail(f);
         }
-        Response.Initialized r = (Response.Initialized) reply.response();
+        Response.Initialized answer = (Response.Initialized) reply.response();
+        Response.Initialized r = new Response.Initialized(answer.id(), answer.found() + found, answer.before(), answer.after());
         if (jsonErrors) {
             printJson(r);
             return OK;
@@ -406,7 +402,7 @@ final class Cli {
         if (rest.isEmpty()) {
             throw new Args.UsageException("validate takes one or more IDs");
         }
-        Reply reply = ids.call(new Request.Validate(null, rest));
+        Reply reply = TaskIds.validateAll(rest, ids::call);
         if (reply.response() instanceof Response.Failure f) {
             return fail(f);
         }
@@ -503,7 +499,7 @@ final class Cli {
         if (used.isEmpty()) {
             return fail(ErrorCode.SYSTEM_ERROR, "nothing to import: no seed state files found under " + root, false, Map.of());
         }
-        return raise(ids, new Request.Init(null, null, List.of(), floors), String.join(", ", used));
+        return raise(ids, new Request.Init(null, null, floors), 0, String.join(", ", used));
     }
 
     private int archive(List<String> rest, Args args, TaskIds ids) throws Args.UsageException {

@@ -2,6 +2,7 @@ package dev.taskid.client;
 
 import dev.taskid.protocol.ErrorCode;
 import dev.taskid.protocol.JsonLines;
+import dev.taskid.protocol.Protocol;
 import dev.taskid.protocol.ProtocolException;
 import dev.taskid.protocol.Request;
 import dev.taskid.protocol.Response;
@@ -15,9 +16,11 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 
 /**
  * The client library: daemon first, file-lock fallback second, same answers either way.
@@ -33,6 +36,8 @@ import java.util.Optional;
 public final class TaskIds implements AutoCloseable {
     /** IDs per validate request: the protocol's limit. */
     private static final int VALIDATE_CHUNK = 10_000;
+    /** A validate request's line without its IDs: {"op":"validate","ids":[]}, and room to spare. */
+    private static final int VALIDATE_OVERHEAD_BYTES = 64;
     private static final long DAEMON_RECHECK_NANOS = 50_000_000L;
     private static final long MAX_BACKOFF_MILLIS = 20;
 
@@ -201,20 +206,67 @@ public final class TaskIds implements AutoCloseable {
     }
 
     /**
-     * Whether each of {@code ids} was issued, however many (sent in chunks the protocol
-     * accepts); a failure (e.g. STATE_CORRUPT) is thrown as TaskIdException.
+     * Whether each of {@code ids} was issued, however many (sent in requests that fit the
+     * protocol's line); a failure (e.g. STATE_CORRUPT) is thrown as TaskIdException.
      */
     public List<Response.Validation.Check> validateAll(List<String> ids) {
-        List<Response.Validation.Check> out = new java.util.ArrayList<>(ids.size());
-        for (int from = 0; from < ids.size(); from += VALIDATE_CHUNK) {
-            List<String> chunk = ids.subList(from, Math.min(ids.size(), from + VALIDATE_CHUNK));
-            Response r = call(new Request.Validate(null, chunk)).response();
-            if (r instanceof Response.Failure f) {
-                throw new TaskIdException(f.code(), f.message(), f.details(), null);
-            }
-            out.addAll(((Response.Validation) r).results());
+        Response r = validateAll(ids, this::call).response();
+        if (r instanceof Response.Failure f) {
+            throw new TaskIdException(f.code(), f.message(), f.details(), null);
         }
-        return out;
+        return ((Response.Validation) r).results();
+    }
+
+    /**
+     * Validates {@code ids} through {@code call} in as many requests as it takes: at most
+     * 10,000 IDs and {@link Protocol#MAX_LINE_BYTES} encoded per request (a daemon closes the
+     * connection on a longer line). One answer for all, or the first failure. A string too long
+     * to be sent at all is not a task ID and is answered so here.
+     */
+    public static Reply validateAll(List<String> ids, Function<Request, Reply> call) {
+        List<Response.Validation.Check> out = new ArrayList<>(ids.size());
+        Reply last = null;
+        long waited = 0;
+        int from = 0;
+        while (from < ids.size()) {
+            int to = from;
+            long bytes = VALIDATE_OVERHEAD_BYTES;
+            while (to < ids.size() && to - from < VALIDATE_CHUNK) {
+                long cost = encodedBytes(ids.get(to)) + 1;
+                if (bytes + cost > Protocol.MAX_LINE_BYTES) {
+                    break;
+                }
+                bytes += cost;
+                to++;
+            }
+            if (to == from) {
+                out.add(new Response.Validation.Check(ids.get(from), false,
+                        "not a task ID (expected PREFIX-NUMBER, e.g. SEC-20; this is " + encodedBytes(ids.get(from))
+                                + " bytes long)"));
+                from++;
+                continue;
+            }
+            last = call.apply(new Request.Validate(null, ids.subList(from, to)));
+            if (last.response() instanceof Response.Failure) {
+                return last;
+            }
+            waited += last.lockWaitMillis();
+            out.addAll(((Response.Validation) last.response()).results());
+            from = to;
+        }
+        return new Reply(new Response.Validation(null, out), last == null ? Mode.FALLBACK : last.mode(), waited,
+                last == null ? Optional.empty() : last.notice());
+    }
+
+    /** A string's size as a JSON string in the request: quotes, escapes, UTF-8. */
+    private static long encodedBytes(String s) {
+        long n = 2;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            n += c < 0x20 ? 6 : c == '"' || c == '\\' ? 2 : c < 0x80 ? 1 : c < 0x800 ? 2
+                    : Character.isSurrogate(c) ? 2 : 3;
+        }
+        return n;
     }
 
     /**

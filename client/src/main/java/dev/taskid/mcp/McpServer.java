@@ -217,6 +217,12 @@ public final class McpServer {
             return error(id, INVALID_PARAMS, "Invalid params: \"arguments\" must be an object", null);
         }
         Map<String, Object> args = rawArgs == null ? Map.of() : (Map<String, Object>) rawArgs;
+        var wrong = tools.checkArguments(name, args);
+        if (wrong.isPresent()) {
+            // Arguments that break the tool's inputSchema are a protocol error (MCP), not a tool result.
+            return error(id, INVALID_PARAMS, "Invalid params: " + name + ": " + wrong.get().message(),
+                    Json.obj("argument", wrong.get().argument()));
+        }
         Tools.Outcome outcome;
         try {
             outcome = tools.call(name, args, agent);

@@ -1,6 +1,7 @@
 package dev.taskid.mcp;
 
 import dev.taskid.client.Reply;
+import dev.taskid.client.TaskIds;
 import dev.taskid.inbox.Inbox;
 import dev.taskid.inbox.InboxCommand;
 import dev.taskid.protocol.ErrorCode;
@@ -11,7 +12,6 @@ import dev.taskid.protocol.TaskIdException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -75,6 +75,13 @@ final class Tools {
         return definitions.stream().anyMatch(d -> name.equals(d.get("name")));
     }
 
+    /** What is wrong with {@code args} for tool {@code name} (which exists), checked against its inputSchema. */
+    @SuppressWarnings("unchecked")
+    java.util.Optional<ToolArguments.Problem> checkArguments(String name, Map<String, Object> args) {
+        Map<String, Object> d = definitions.stream().filter(t -> name.equals(t.get("name"))).findFirst().orElseThrow();
+        return ToolArguments.check((Map<String, Object>) d.get("inputSchema"), args);
+    }
+
     /** What a tool call produced: the structured result, or a failure. */
     record Outcome(Map<String, Object> result, boolean isError) {
     }
@@ -94,18 +101,16 @@ final class Tools {
                 default:
                     throw new IllegalArgumentException("unknown tool " + name);
             }
-        } catch (BadArgument e) {
-            return error(ErrorCode.BAD_REQUEST, e.getMessage(), false, Map.of());
         } catch (TaskIdException e) {
             return error(e.code(), e.getMessage(), e.code().retryByDefault(), e.details());
         }
     }
 
     private Outcome reserve(Map<String, Object> args, String agent) {
-        String prefix = string(args, "prefix", true);
+        String prefix = string(args, "prefix");
         long count = integer(args, "count", 1);
-        Reply reply = backend.apply(new Request.Reserve(null, prefix, count, string(args, "purpose", false), agent,
-                string(args, "key", false)));
+        Reply reply = backend.apply(new Request.Reserve(null, prefix, count, string(args, "purpose"), agent,
+                string(args, "key")));
         if (reply.response() instanceof Response.Failure f) {
             return error(f);
         }
@@ -125,30 +130,10 @@ final class Tools {
         return new Outcome(m, false);
     }
 
+    @SuppressWarnings("unchecked")
     private Outcome validate(Map<String, Object> args) {
-        Object raw = args.get("ids");
-        List<String> ids = new ArrayList<>();
-        if (raw instanceof String s) {
-            // Lenient: "SEC-1, SEC-2" or "SEC-1 SEC-2".
-            for (String part : s.split("[\\s,]+")) {
-                if (!part.isEmpty()) {
-                    ids.add(part);
-                }
-            }
-        } else if (raw instanceof List<?> list) {
-            for (Object o : list) {
-                if (!(o instanceof String s)) {
-                    throw new BadArgument("\"ids\" must be an array of strings such as \"SEC-20\"");
-                }
-                ids.add(s);
-            }
-        } else {
-            throw new BadArgument("\"ids\" is required: an array of task IDs such as [\"SEC-20\"]");
-        }
-        if (ids.isEmpty()) {
-            throw new BadArgument("\"ids\" must hold at least one task ID");
-        }
-        Reply reply = backend.apply(new Request.Validate(null, ids));
+        List<String> ids = (List<String>) args.get("ids"); // checked against the schema: strings, at least one
+        Reply reply = TaskIds.validateAll(ids, backend);
         if (reply.response() instanceof Response.Failure f) {
             return error(f);
         }
@@ -161,7 +146,7 @@ final class Tools {
     }
 
     private Outcome show(Map<String, Object> args) {
-        Reply reply = backend.apply(new Request.Peek(null, string(args, "prefix", false)));
+        Reply reply = backend.apply(new Request.Peek(null, string(args, "prefix")));
         if (reply.response() instanceof Response.Failure f) {
             return error(f);
         }
@@ -171,11 +156,7 @@ final class Tools {
 
     /** The fields of {@code taskid inbox process --json}; rejected tasks are a result, not a tool error. */
     private Outcome processInbox(Map<String, Object> args) {
-        Object retry = args.get("retry");
-        if (retry != null && !(retry instanceof Boolean)) {
-            throw new BadArgument("\"retry\" must be true or false");
-        }
-        return new Outcome(InboxCommand.fields(inbox.apply(Boolean.TRUE.equals(retry))), false);
+        return new Outcome(InboxCommand.fields(inbox.apply(Boolean.TRUE.equals(args.get("retry")))), false);
     }
 
     // ------------------------------------------------------------------ errors
@@ -233,44 +214,14 @@ final class Tools {
 
     // --------------------------------------------------------------- arguments
 
-    /** A tool argument of the wrong shape. */
-    private static final class BadArgument extends RuntimeException {
-        BadArgument(String message) {
-            super(message);
-        }
-    }
+    // Arguments were checked against the tool's inputSchema (ToolArguments) before the call.
 
-    private static String string(Map<String, Object> args, String name, boolean required) {
-        Object v = args.get(name);
-        if (v == null) {
-            if (required) {
-                throw new BadArgument("\"" + name + "\" is required");
-            }
-            return null;
-        }
-        if (!(v instanceof String s)) {
-            throw new BadArgument("\"" + name + "\" must be a string");
-        }
-        return s;
+    private static String string(Map<String, Object> args, String name) {
+        return (String) args.get(name);
     }
 
     private static long integer(Map<String, Object> args, String name, long absent) {
         Object v = args.get(name);
-        if (v == null) {
-            return absent;
-        }
-        if (v instanceof Long l) {
-            return l;
-        }
-        if (v instanceof Double d && d == Math.rint(d) && Math.abs(d) < 1e15) {
-            return d.longValue(); // 3.0: some clients send integers as floats
-        }
-        if (v instanceof String s && s.trim().matches("-?\\d{1,15}")) {
-            return Long.parseLong(s.trim()); // "3": models sometimes quote numbers
-        }
-        if (v instanceof BigInteger) {
-            throw new TaskIdException(ErrorCode.INVALID_COUNT, "\"" + name + "\" is too large: " + v);
-        }
-        throw new TaskIdException(ErrorCode.INVALID_COUNT, "\"" + name + "\" must be a positive integer, got " + Json.writeString(v));
+        return v == null ? absent : (Long) v;
     }
 }

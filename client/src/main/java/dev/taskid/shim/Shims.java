@@ -274,7 +274,7 @@ public final class Shims {
         if (known.isEmpty()) {
             return 0;
         }
-        Reply reply = ids.call(new Request.Init(null, null, List.of(), known));
+        Reply reply = ids.call(new Request.Init(null, null, known));
         reply.notice().ifPresent(err::println);
         if (reply.response() instanceof Response.Failure f) {
             return fail(f);

@@ -249,18 +249,16 @@ class AllocatorTest {
     void initRaisesToTheHighestIdAndNeverLowers() throws Exception {
         ledger.setCounter("SEC", 25);
         ledger.commit();
-        Path tasks = tmp.resolve("TASKS.md");
-        Files.writeString(tasks, "| UX-4 | a |\n| PERF-2 | b |\n");
         Response.Initialized r = assertInstanceOf(Response.Initialized.class, apply(new Request.Init(null,
-                "| SEC-19 | old |\n| UX-3 |\n| FOO-99 |", List.of(tasks.toString()), Map.of("DOC", 7L, "UX", 1L))));
-        assertEquals(4, r.found(), "FOO is not a prefix");
+                "| SEC-19 | old |\n| UX-3 |\n| FOO-99 |", Map.of("DOC", 7L, "UX", 4L, "PERF", 2L))));
+        assertEquals(2, r.found(), "FOO is not a prefix");
         assertEquals(Map.of("SEC", 25L, "UX", 0L, "PERF", 0L, "DOC", 0L), r.before());
         assertEquals(Map.of("SEC", 25L, "UX", 4L, "PERF", 2L, "DOC", 7L), r.after());
         assertEquals(Map.of("SEC", 25L, "UX", 4L, "PERF", 2L, "DOC", 7L), ledger.counters());
         ledger.commit();
 
         Response.Initialized again = assertInstanceOf(Response.Initialized.class, apply(new Request.Init(null,
-                "| SEC-19 | old |\n| UX-3 |", List.of(tasks.toString()), Map.of())));
+                "| SEC-19 | old |\n| UX-3 |", Map.of())));
         assertEquals(again.before(), again.after(), "idempotent");
         assertFalse(ledger.dirty());
     }
@@ -270,12 +268,10 @@ class AllocatorTest {
         ledger.setCounter("SEC", 5);
         ledger.commit();
         Response.Failure unknown = refused(ErrorCode.INVALID_PREFIX,
-                apply(new Request.Init(RequestId.of(1), "SEC-50", List.of(), Map.of("SEC", 9L, "NOPE", 1L))));
+                apply(new Request.Init(RequestId.of(1), "SEC-50", Map.of("SEC", 9L, "NOPE", 1L))));
         assertEquals(List.of("NOPE"), unknown.details().get("invalid"));
         refused(ErrorCode.COUNTER_OVERFLOW,
-                apply(new Request.Init(RequestId.of(1), "SEC-50", List.of(), Map.of("UX", Protocol.MAX_NUMBER + 1))));
-        refused(ErrorCode.SYSTEM_ERROR, apply(new Request.Init(RequestId.of(1), "SEC-50",
-                List.of(tmp.resolve("missing.md").toString()), Map.of())));
+                apply(new Request.Init(RequestId.of(1), "SEC-50", Map.of("UX", Protocol.MAX_NUMBER + 1))));
         assertEquals(5, ledger.counter("SEC"));
     }
 
@@ -386,7 +382,7 @@ class AllocatorTest {
         reserved("SEC", 3, "k1");
         apply(new Request.SetCounter(null, "UX", 2, true));
         apply(new Request.SetCounter(null, "DOC", 4, false));
-        apply(new Request.Init(null, "PERF-9", List.of(), Map.of()));
+        apply(new Request.Init(null, "PERF-9", Map.of()));
         assertTrue(ledger.dirty());
         ledger.rollback();
 

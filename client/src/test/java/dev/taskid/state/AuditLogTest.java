@@ -153,7 +153,7 @@ class AuditLogTest {
         AuditLog.collect(new Request.Peek(null, null), new Response.Counters(null, new TreeMap<>()), BY, T0, out);
         assertEquals(List.of(), out, "replays, failures, no-op sets and reads write nothing");
 
-        AuditLog.collect(new Request.Init(null, "x", List.of(), Map.of()), new Response.Initialized(null, 2,
+        AuditLog.collect(new Request.Init(null, "x", Map.of()), new Response.Initialized(null, 2,
                 new TreeMap<>(Map.of("SEC", 5L, "UX", 0L)), new TreeMap<>(Map.of("SEC", 5L, "UX", 3L))), BY, T0, out);
         assertEquals(List.of(new AuditLog.Entry(T0, "init", "UX", null, null, 0, 3, null, null, null, BY)), out,
                 "init: only raised counters");

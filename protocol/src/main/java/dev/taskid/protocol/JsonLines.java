@@ -51,7 +51,11 @@ public final class JsonLines {
                 return new Request.SetCounter(id, f.string("prefix", true),
                         f.required("value"), f.bool("force"));
             case "init":
-                return new Request.Init(id, f.string("text", false), f.strings("paths", false), f.floors("counters"));
+                if (obj.containsKey("paths")) {
+                    throw new ProtocolException(ErrorCode.BAD_REQUEST, "\"paths\" is not read any more: the daemon reads "
+                            + "no file a client names; scan the files and send the highest number per prefix as \"counters\"", id);
+                }
+                return new Request.Init(id, f.string("text", false), f.floors("counters"));
             case "archive":
                 return new Request.Archive(id, f.string("prefix", true), f.integers("numbers"), f.bool("restore"));
             case "stats":
@@ -87,9 +91,6 @@ public final class JsonLines {
                 g.writeBooleanField("force", r.force());
             } else if (request instanceof Request.Init r) {
                 optional(g, "text", r.text());
-                if (!r.paths().isEmpty()) {
-                    writeStrings(g, "paths", r.paths());
-                }
                 if (!r.floors().isEmpty()) {
                     writeValue(g, "counters", new TreeMap<>(r.floors()));
                 }
@@ -453,6 +454,9 @@ public final class JsonLines {
         boolean bool(String name) throws ProtocolException {
             Object v = obj.get(name);
             if (v == null) {
+                if (obj.containsKey(name)) {
+                    throw bad("field \"" + name + "\" must be true or false, got null");
+                }
                 return false;
             }
             if (!(v instanceof Boolean b)) {
@@ -461,13 +465,15 @@ public final class JsonLines {
             return b;
         }
 
+        /** Absent: {@code absent}; null or another type: {@code code}, never a guess. */
         long integer(String name, long absent, ErrorCode code) throws ProtocolException {
             Object v = obj.get(name);
-            if (v == null) {
+            if (v == null && !obj.containsKey(name)) {
                 return absent;
             }
             if (!(v instanceof Long l)) {
-                throw new ProtocolException(code, "field \"" + name + "\" must be an integer, got " + v, id);
+                throw new ProtocolException(code, "field \"" + name + "\" must be an integer, got "
+                        + (v instanceof String ? "the string \"" + v + "\"" : v), id);
             }
             return l;
         }
@@ -499,20 +505,15 @@ public final class JsonLines {
         }
 
         long count() throws ProtocolException {
-            Object v = obj.get("count");
-            if (v == null) {
-                return 1;
-            }
-            if (v instanceof Long l) {
-                return l;
-            }
-            throw new ProtocolException(ErrorCode.INVALID_COUNT,
-                    "count must be a positive integer, got " + v, id);
+            return integer("count", 1, ErrorCode.INVALID_COUNT);
         }
 
         List<Object> list(String name) throws ProtocolException {
             Object v = obj.get(name);
             if (v == null) {
+                if (obj.containsKey(name)) {
+                    throw bad("field \"" + name + "\" must be an array, got null");
+                }
                 return List.of();
             }
             if (!(v instanceof List<?> l)) {
@@ -555,6 +556,9 @@ public final class JsonLines {
         Map<String, Object> map(String name) throws ProtocolException {
             Object v = obj.get(name);
             if (v == null) {
+                if (obj.containsKey(name)) {
+                    throw bad("field \"" + name + "\" must be an object, got null");
+                }
                 return Map.of();
             }
             if (!(v instanceof Map<?, ?>)) {

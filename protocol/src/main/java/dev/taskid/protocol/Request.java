@@ -79,13 +79,12 @@ public sealed interface Request {
     }
 
     /**
-     * Raise counters, never lower them: to the highest ID found in {@code text} and in the
-     * files at {@code paths} (read by whoever applies the request), and to at least each
-     * value in {@code floors}.
+     * Raise counters, never lower them: to at least each value in {@code floors} (what the
+     * client scanned in its files) and to the highest ID found in {@code text} (bounded by the
+     * line; kept for older clients). Whoever applies it reads no file a client names.
      */
-    record Init(RequestId id, String text, List<String> paths, Map<String, Long> floors) implements Request {
+    record Init(RequestId id, String text, Map<String, Long> floors) implements Request {
         public Init {
-            paths = paths == null ? List.of() : List.copyOf(paths);
             floors = floors == null ? Map.of() : Map.copyOf(floors);
         }
 

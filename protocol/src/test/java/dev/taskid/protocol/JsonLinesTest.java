@@ -37,8 +37,8 @@ class JsonLinesTest {
                 new Request.Validate(RequestId.of("v"), List.of("SEC-20", "nonsense", "")),
                 new Request.SetCounter(RequestId.of(9), "SEC", 0, true),
                 new Request.SetCounter(null, "SEC", Protocol.MAX_NUMBER, false),
-                new Request.Init(RequestId.of("i"), "| SEC-19 |", List.of("/repo/TASKS.md"), Map.of("SEC", 4L, "UX", 0L)),
-                new Request.Init(null, null, List.of(), Map.of()),
+                new Request.Init(RequestId.of("i"), "| SEC-19 |", Map.of("SEC", 4L, "UX", 0L)),
+                new Request.Init(null, null, Map.of()),
                 new Request.Archive(RequestId.of(3), "PROJECT", List.of(0L, 42L), false),
                 new Request.Stats(RequestId.of(Long.MAX_VALUE)),
                 new Request.Ping(RequestId.of(Long.MIN_VALUE)),
@@ -192,6 +192,12 @@ class JsonLinesTest {
         "{\"op\":\"init\",\"counters\":[1]}", "{\"op\":\"init\",\"text\":[]}",
         "{\"op\":\"archive\",\"prefix\":\"P\",\"numbers\":[1.5]}", "{\"op\":\"archive\",\"prefix\":\"P\",\"restore\":1}",
         "{\"op\":\"hello\",\"protocol\":\"1\"}", "{\"op\":\"hello\",\"protocol\":4294967297}",
+        // null is a wrong type, not "absent" (issue 10: it was read as the default)
+        "{\"op\":\"hello\",\"protocol\":null}", "{\"op\":\"set\",\"prefix\":\"SEC\",\"value\":null}",
+        "{\"op\":\"set\",\"prefix\":\"SEC\",\"value\":3,\"force\":null}",
+        "{\"op\":\"archive\",\"prefix\":\"P\",\"numbers\":null}", "{\"op\":\"archive\",\"prefix\":\"P\",\"restore\":null}",
+        "{\"op\":\"init\",\"counters\":null}", "{\"op\":\"validate\",\"ids\":null}",
+        "{\"op\":\"init\",\"paths\":[\"/dev/zero\"]}",
     })
     void malformedLinesAreBadRequests(String line) {
         ProtocolException e = decodeFails(line);
@@ -213,8 +219,8 @@ class JsonLinesTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"1.5", "3.0", "1e3", "\"3\"", "true", "[3]", "{}", "99999999999999999999",
-        "-99999999999999999999"})
+    @ValueSource(strings = {"1.5", "3.0", "1e3", "\"3\"", "\"2\"", "true", "[3]", "{}", "99999999999999999999",
+        "-99999999999999999999", "null"})
     void countThatIsNotAnIntegerIsAnInvalidCount(String count) {
         ProtocolException e = decodeFails("{\"id\":1,\"op\":\"reserve\",\"prefix\":\"SEC\",\"count\":" + count + "}");
         assertEquals(ErrorCode.INVALID_COUNT, e.code(), count);
@@ -235,7 +241,7 @@ class JsonLinesTest {
     void defaultsAndUnknownFields() {
         assertEquals(new Request.Hello(null, Protocol.VERSION), decode("{\"op\":\"hello\"}"));
         assertEquals(new Request.SetCounter(null, "SEC", 5, false), decode("{\"op\":\"set\",\"prefix\":\"SEC\",\"value\":5}"));
-        assertEquals(new Request.Init(null, null, List.of(), Map.of()), decode("{\"op\":\"init\"}"));
+        assertEquals(new Request.Init(null, null, Map.of()), decode("{\"op\":\"init\"}"));
         // unknown fields are ignored, so newer clients can add optional fields
         assertEquals(new Request.Ping(null), decode("{\"op\":\"ping\",\"future\":{\"a\":[1,2,{\"b\":null}]}}"));
         assertTrue(decode("{\"op\":\"reserve\",\"prefix\":\"SEC\"}").mutates());
