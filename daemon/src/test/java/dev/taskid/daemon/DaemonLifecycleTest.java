@@ -293,6 +293,19 @@ class DaemonLifecycleTest {
         }
     }
 
+    /** Anything but a stale socket at the socket path is named with the reason, and left alone. */
+    @Test
+    void aDirectoryAtTheSocketPathIsNamedAndLeftAlone() throws Exception {
+        Path state = repo("sockdir");
+        Path inner = Files.createDirectories(state.resolve("daemon.sock/keep"));
+        try (DaemonProcess daemon = DaemonProcess.launch(state, Map.of(), List.of())) {
+            assertNotEquals(0, daemon.awaitExit(), daemon.log());
+            assertTrue(daemon.log().contains(state.resolve("daemon.sock") + " is a directory, not a socket")
+                    && daemon.log().contains("move it away"), daemon.log());
+        }
+        assertTrue(Files.isDirectory(inner), "nothing was removed");
+    }
+
     // ----------------------------------------------------------------- helpers
 
     private Path repo(String name) throws Exception {
