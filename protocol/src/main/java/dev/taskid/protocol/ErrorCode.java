@@ -33,7 +33,7 @@ public enum ErrorCode {
     CONFIG_INVALID(false, 5),
     /** The file system refused (read-only, full, permissions); state is unchanged. */
     SYSTEM_ERROR(true, 6),
-    /** The peer's uid may not use this daemon. */
+    /** The peer's uid may not use this daemon; client side: the daemon, its socket or socket directory is not trusted. */
     FORBIDDEN(false, 7),
     /** Too many connections; try again shortly. */
     BUSY(true, 7),

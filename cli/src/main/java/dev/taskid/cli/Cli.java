@@ -1,6 +1,5 @@
 package dev.taskid.cli;
 
-import dev.taskid.client.InitFloors;
 import dev.taskid.client.Reply;
 import dev.taskid.client.TaskIds;
 import dev.taskid.protocol.ErrorCode;

@@ -1,4 +1,4 @@
-package dev.taskid.client;
+package dev.taskid.cli;
 
 import dev.taskid.allocator.IdScanner;
 import dev.taskid.protocol.ErrorCode;
