@@ -27,6 +27,9 @@ import java.util.Set;
 public record Config(Set<String> prefixes, int maxBatch, Duration lockTimeout, Set<Integer> allowedUids,
                      Map<String, PrefixOptions> prefixOptions, AuditOptions audit) {
 
+    /** The key of the shared backend's settings, read by {@link dev.taskid.backend.BackendConfig}, not here. */
+    public static final String BACKEND = "backend";
+
     public static final List<String> DEFAULT_PREFIXES = List.of(
             "SEC", "PERF", "UX", "TEST", "DEV", "ARCH", "FIN", "DRY", "DOC", "DS", "MKT", "CNT", "INFRA", "OPS");
     public static final int DEFAULT_MAX_BATCH = 1000;
