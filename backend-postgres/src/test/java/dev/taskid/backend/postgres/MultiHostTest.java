@@ -80,7 +80,7 @@ class MultiHostTest {
         Path dir = tmp.resolve(name);
         Files.createDirectories(dir);
         Files.writeString(dir.resolve("config.json"), "{\"backend\": {\"url\": \"" + url + "\", \"project\": \"" + PROJECT
-                + "\", \"timeoutMs\": 5000}}");
+                + "\", \"timeoutMs\": 30000}}"); // generous: a shared 2-core machine under load connects slowly
         return dir;
     }
 
@@ -143,6 +143,7 @@ class MultiHostTest {
     private static void assertNoDuplicates(List<Long> numbers) {
         Set<Long> unique = new TreeSet<>(numbers);
         assertEquals(numbers.size(), unique.size(), "an ID was handed out twice");
+        System.out.println("acknowledged " + numbers.size() + " numbers, none twice");
     }
 
     @Test
@@ -168,17 +169,23 @@ class MultiHostTest {
             }
             Outcome o = load(targets, 3, 40, new AtomicBoolean());
             List<Long> numbers = new ArrayList<>(o.numbers());
+            List<Processes.Result> cliResults = new ArrayList<>();
             for (Future<Processes.Result> f : cliRuns) {
                 Processes.Result r = f.get(2, TimeUnit.MINUTES);
-                assertEquals(0, r.status(), r.toString());
-                assertTrue(r.stdout().contains("\"mode\":\"backend\""), r.toString());
-                for (String n : r.stdout().replaceAll(".*\"numbers\":\\[([0-9,]*)].*", "$1").trim().split(",")) {
-                    numbers.add(Long.parseLong(n));
+                cliResults.add(r);
+                if (r.status() == 0) {
+                    for (String n : r.stdout().replaceAll(".*\"numbers\":\\[([0-9,]*)].*", "$1").trim().split(",")) {
+                        numbers.add(Long.parseLong(n));
+                    }
                 }
             }
             clis.shutdown();
-            assertEquals(0, o.failures());
             assertNoDuplicates(numbers);
+            for (Processes.Result r : cliResults) {
+                assertEquals(0, r.status(), r.toString());
+                assertTrue(r.stdout().contains("\"mode\":\"backend\""), r.toString());
+            }
+            assertEquals(0, o.failures());
             long counter = counter(url, "SEC");
             assertEquals(numbers.size(), counter, "IDs are dense: nothing failed, so nothing is skipped");
             assertEquals(new TreeSet<>(numbers).last(), counter);
@@ -224,6 +231,7 @@ class MultiHostTest {
             stop.set(true);
             Outcome o = running.get(2, TimeUnit.MINUTES);
             loader.shutdown();
+            System.out.println("under faults: " + o.failures() + " calls failed (BACKEND_UNAVAILABLE or DAEMON_UNAVAILABLE)");
             assertNoDuplicates(o.numbers());
             long counter = counter(url, "SEC");
             assertTrue(new TreeSet<>(o.numbers()).last() <= counter, "an acknowledged ID is above the durable counter");
