@@ -60,7 +60,9 @@ record PgUrl(String jdbcUrl, Properties properties) {
         p.setProperty("tcpKeepAlive", "true");
         p.setProperty("ApplicationName", role + " " + ProcessHandle.current().pid());
         // A host cut off mid-transaction must not keep its row locks: the server ends the session.
-        p.setProperty("options", "-c idle_in_transaction_session_timeout=" + ms + " -c statement_timeout=" + ms);
+        // Half the timeout, so that a waiting host gets the locks before its own statement times out.
+        p.setProperty("options", "-c idle_in_transaction_session_timeout=" + Math.max(500, ms / 2)
+                + " -c statement_timeout=" + ms);
         return new PgUrl(jdbc, p);
     }
 
