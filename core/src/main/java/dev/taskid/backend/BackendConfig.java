@@ -78,7 +78,7 @@ public record BackendConfig(String url, String project, String projectFrom, bool
         } else if (section.get("project") != null) {
             throw invalid("backend.project must be a non-empty string");
         } else {
-            Optional<String> origin = dev.taskid.check.Git.originUrl(dir.projectRoot());
+            Optional<String> origin = originUrl(dir.projectRoot());
             if (origin.isEmpty()) {
                 throw invalid("a shared backend needs a project key: this repository has no origin remote, so set"
                         + " \"backend\": {\"project\": \"NAME\"} in " + dir.config() + " (the same on every clone) or "
@@ -115,6 +115,30 @@ public record BackendConfig(String url, String project, String projectFrom, bool
         }
         s = s.replaceAll("^/+", "");
         return s.toLowerCase(Locale.ROOT);
+    }
+
+    /**
+     * {@code git config --get remote.origin.url} in {@code root} (git itself, so that includes
+     * and {@code insteadOf} rewrites count); empty without git, a repository or an origin.
+     */
+    private static Optional<String> originUrl(Path root) {
+        try {
+            Process git = new ProcessBuilder("git", "-C", root.toString(), "config", "--get", "remote.origin.url")
+                    .redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                    .start();
+            byte[] out = git.getInputStream().readNBytes(4096); // a URL; bounded
+            if (!git.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
+                git.destroyForcibly();
+                return Optional.empty();
+            }
+            String url = new String(out, java.nio.charset.StandardCharsets.UTF_8).trim();
+            return git.exitValue() == 0 && !url.isEmpty() ? Optional.of(url) : Optional.empty();
+        } catch (IOException e) {
+            return Optional.empty(); // no git
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Optional.empty();
+        }
     }
 
     /** The URL without a password, for messages and doctor. */

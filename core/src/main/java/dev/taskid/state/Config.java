@@ -1,5 +1,6 @@
 package dev.taskid.state;
 
+import dev.taskid.allocator.Rules;
 import dev.taskid.protocol.ErrorCode;
 import dev.taskid.protocol.JsonLines;
 import dev.taskid.protocol.ProtocolException;
@@ -25,9 +26,9 @@ import java.util.Set;
  *  "audit":{"maxBytes":10485760, "keep":5}}</pre>
  */
 public record Config(Set<String> prefixes, int maxBatch, Duration lockTimeout, Set<Integer> allowedUids,
-                     Map<String, PrefixOptions> prefixOptions, AuditOptions audit) {
+                     Map<String, PrefixOptions> prefixOptions, AuditOptions audit) implements Rules {
 
-    /** The key of the shared backend's settings, read by {@link dev.taskid.backend.BackendConfig}, not here. */
+    /** The key of the shared backend's settings, read by BackendConfig (package backend), not here. */
     public static final String BACKEND = "backend";
 
     public static final List<String> DEFAULT_PREFIXES = List.of(
@@ -93,6 +94,7 @@ public record Config(Set<String> prefixes, int maxBatch, Duration lockTimeout, S
                 Set.of(), Map.of());
     }
 
+    @Override
     public boolean isValidPrefix(String prefix) {
         return prefixes.contains(prefix);
     }
@@ -101,6 +103,7 @@ public record Config(Set<String> prefixes, int maxBatch, Duration lockTimeout, S
         return prefixOptions.getOrDefault(prefix, PrefixOptions.DEFAULT);
     }
 
+    @Override
     public String format(String prefix, long number) {
         PrefixOptions o = options(prefix);
         String id = TaskId.format(prefix, number, o.effectiveWidth());
@@ -108,6 +111,7 @@ public record Config(Set<String> prefixes, int maxBatch, Duration lockTimeout, S
     }
 
     /** The wrap of {@code prefix}; 0 when its numbers do not wrap. */
+    @Override
     public int wrap(String prefix) {
         return options(prefix).wrap();
     }

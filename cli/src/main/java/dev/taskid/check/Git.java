@@ -19,23 +19,13 @@ import java.util.concurrent.TimeUnit;
  * The few git commands the check needs, run as child processes (read-only: nothing is checked
  * out or changed). Fails with SYSTEM_ERROR when git is missing or refuses.
  */
-public final class Git {
+final class Git {
     private static final long TIMEOUT_SECONDS = 60;
 
     private final Path dir;
 
     Git(Path dir) {
         this.dir = dir;
-    }
-
-    /** The URL of the {@code origin} remote of the repository {@code dir} is in; empty when there is none. */
-    public static java.util.Optional<String> originUrl(Path dir) {
-        try {
-            String url = new Git(dir).text("config", "--get", "remote.origin.url").trim();
-            return url.isEmpty() ? java.util.Optional.empty() : java.util.Optional.of(url);
-        } catch (TaskIdException e) {
-            return java.util.Optional.empty(); // not a repository, or no origin
-        }
     }
 
     /** True when {@code dir} is inside a git work tree. */
