@@ -125,7 +125,10 @@ class MultiHostTest {
                             try {
                                 numbers.addAll(ids.reserve("SEC", 1 + i % 3, "load").numbers());
                             } catch (TaskIdException e) {
-                                failures.incrementAndGet();
+                                if (e.code() == ErrorCode.DAEMON_UNAVAILABLE) {
+                                    break; // this host's daemon was killed: its callers stop
+                                }
+                                failures.incrementAndGet(); // BACKEND_UNAVAILABLE: outcome unknown to the caller
                             }
                         }
                     }
@@ -231,7 +234,7 @@ class MultiHostTest {
             stop.set(true);
             Outcome o = running.get(2, TimeUnit.MINUTES);
             loader.shutdown();
-            System.out.println("under faults: " + o.failures() + " calls failed (BACKEND_UNAVAILABLE or DAEMON_UNAVAILABLE)");
+            System.out.println("under faults: " + o.failures() + " calls failed with BACKEND_UNAVAILABLE");
             assertNoDuplicates(o.numbers());
             long counter = counter(url, "SEC");
             assertTrue(new TreeSet<>(o.numbers()).last() <= counter, "an acknowledged ID is above the durable counter");
