@@ -15,7 +15,7 @@ cd "$root"
 bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 [[ -x $bin/initdb ]] || { echo "no PostgreSQL binaries: apt-get install postgresql" >&2; exit 1; }
 mvn -B -q -o package -DskipTests -pl cli,daemon,backend-postgres -am >&2
-mvn -B -q -o test-compile -pl daemon -am >&2
+mvn -B -q -o test-compile -pl daemon -am >&2   # DaemonBench (the daemon benchmark's client)
 work=$(mktemp -d)
 chown postgres "$work"
 as_pg() { setpriv --reuid="$(id -u postgres)" --regid="$(id -g postgres)" --clear-groups "$@"; }
@@ -35,7 +35,7 @@ echo "machine: $(nproc) cores, $(uname -r), PostgreSQL $("$bin/postgres" --versi
 echo "### taskid: one daemon on PostgreSQL, $connections connections"
 c0=$(commits)
 TASKID_NO_BUILD=1 java -XX:+UseSerialGC -cp "$root/daemon/target/test-classes:$root/cli/target/taskid-cli.jar" \
-    dev.taskid.daemon.DaemonBench "$root/taskid" "$state" "$seconds" "$connections" 0
+    dev.taskid.daemon.DaemonBench "$root/taskid" "$state" "$seconds" "$connections" 1
 c1=$(commits)
 echo "server commits/s during the taskid run (incl. warm-up): $(( (c1 - c0) / (seconds + 2) ))"
 echo "### pgbench: $connections clients, UPDATE ... SET n = n + 1 ... RETURNING n on one row"
