@@ -21,7 +21,8 @@ chown postgres "$work"
 as_pg() { setpriv --reuid="$(id -u postgres)" --regid="$(id -g postgres)" --clear-groups "$@"; }
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 as_pg "$bin/initdb" -D "$work/db" -U postgres --auth=trust --no-sync >/dev/null
-as_pg "$bin/postgres" -D "$work/db" -p "$port" -c listen_addresses=127.0.0.1 -c unix_socket_directories="$work" \
+# a simple command, not the function: $! is then setpriv, which execs postgres, so the trap stops the server
+setpriv --reuid="$(id -u postgres)" --regid="$(id -g postgres)" --clear-groups "$bin/postgres" -D "$work/db" -p "$port" -c listen_addresses=127.0.0.1 -c unix_socket_directories="$work" \
     -c max_connections=200 >"$work/server.log" 2>&1 &
 pg=$!
 trap 'kill -INT $pg 2>/dev/null; wait $pg 2>/dev/null; rm -rf "$work"' EXIT
