@@ -112,6 +112,8 @@ final class Cli {
                     Set.of(), Set.of("--since")),
             new Command("recover", dev.taskid.cli.admin.RecoverCommand.SYNOPSIS, dev.taskid.cli.admin.RecoverCommand.HELP,
                     Set.of("--yes"), Set.of()),
+            new Command("backend", dev.taskid.cli.admin.BackendCommand.SYNOPSIS, dev.taskid.cli.admin.BackendCommand.HELP,
+                    Set.of(), Set.of()),
             new Command("doctor", dev.taskid.cli.admin.DoctorCommand.SYNOPSIS, dev.taskid.cli.admin.DoctorCommand.HELP,
                     Set.of(), Set.of()),
             new Command("help", "help [COMMAND]", "Show help.", Set.of(), Set.of()));
@@ -216,6 +218,8 @@ final class Cli {
                 return dev.taskid.cli.admin.StatsCommand.run(rest, args.option("--since"), args.flag("--json"), ids, out, err);
             case "recover":
                 return dev.taskid.cli.admin.RecoverCommand.run(rest, args.flag("--yes"), args.flag("--json"), ids, out, err);
+            case "backend":
+                return dev.taskid.cli.admin.BackendCommand.run(rest, args.flag("--json"), ids, out, err);
             case "doctor":
                 return dev.taskid.cli.admin.DoctorCommand.run(rest, args.flag("--json"), ids, out, err);
             default:
@@ -641,7 +645,7 @@ final class Cli {
                 .append("2 usage or bad request; 3 invalid prefix, count,\n")
                 .append("ID or counter value (daemon status: not running); 4 LOCK_TIMEOUT; 5 STATE_CORRUPT or CONFIG_INVALID;\n")
                 .append("6 SYSTEM_ERROR (disk full, read-only, permissions); 7 daemon problems (FORBIDDEN, BUSY,\n")
-                .append("PROTOCOL_MISMATCH, DAEMON_UNAVAILABLE).\n");
+                .append("PROTOCOL_MISMATCH, DAEMON_UNAVAILABLE, BACKEND_UNAVAILABLE).\n");
         return b.toString();
     }
 }

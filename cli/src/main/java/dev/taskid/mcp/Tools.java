@@ -193,6 +193,7 @@ final class Tools {
             case LOCK_TIMEOUT:
             case BUSY:
             case DAEMON_UNAVAILABLE:
+            case BACKEND_UNAVAILABLE:
                 return "Temporary: retry in a few seconds with the same key (the same key never burns new IDs).";
             case SYSTEM_ERROR:
                 return "Nothing was changed. Retry with the same key once the disk problem is fixed; tell a human if it persists.";

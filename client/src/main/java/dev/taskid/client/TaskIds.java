@@ -1,5 +1,8 @@
 package dev.taskid.client;
 
+import dev.taskid.backend.BackendConfig;
+import dev.taskid.backend.Backends;
+import dev.taskid.backend.RemoteBackend;
 import dev.taskid.protocol.ErrorCode;
 import dev.taskid.protocol.JsonLines;
 import dev.taskid.protocol.Protocol;
@@ -98,6 +101,8 @@ public final class TaskIds implements AutoCloseable {
     private final DaemonTrust trust;
     private DaemonConnection connection;
     private LockedState local;
+    /** Empty: the local backend; null: not looked up yet. */
+    private Optional<RemoteState> remote;
 
     private TaskIds(StateDir dir, Options options) {
         this.dir = dir;
@@ -170,6 +175,10 @@ public final class TaskIds implements AutoCloseable {
         if (!options.fallback()) {
             throw new TaskIdException(ErrorCode.DAEMON_UNAVAILABLE,
                     "no daemon is listening at " + socket + " (start one with: taskid daemon)");
+        }
+        Optional<RemoteState> shared = remote();
+        if (shared.isPresent()) {
+            return shared.get().apply(request); // never the local files: other hosts share these counters
         }
         return fallback(request);
     }
@@ -276,6 +285,10 @@ public final class TaskIds implements AutoCloseable {
      * naming it.
      */
     public <T> T withStateLocked(String holderNote, java.util.function.Function<StateStore, T> work) {
+        backend().ifPresent(b -> {
+            throw new TaskIdException(ErrorCode.CONFIG_INVALID, "this repository's counters live in the shared backend "
+                    + b.describe() + ", not in " + dir + ": there is no local state to " + holderNote);
+        });
         LockedState state = local();
         Duration timeout = options.lockTimeout().orElse(state.config().lockTimeout());
         try (StateLock.Held held = state.lock().acquire(timeout, holderNote)) {
@@ -313,6 +326,30 @@ public final class TaskIds implements AutoCloseable {
         }
     }
 
+    /** The configured shared backend, if any (TASKID_BACKEND or config.json "backend"). */
+    public Optional<BackendConfig> backend() {
+        return BackendConfig.load(dir, options.env(), json);
+    }
+
+    /** The shared backend itself, for {@code taskid backend} and doctor; empty when none is configured. */
+    public Optional<RemoteBackend> remoteBackend() {
+        return remote().map(RemoteState::backend);
+    }
+
+    private Optional<RemoteState> remote() {
+        if (remote == null) {
+            Optional<BackendConfig> shared = backend();
+            if (shared.isEmpty()) {
+                remote = Optional.empty();
+            } else {
+                Config config = Config.load(dir.config(), json);
+                remote = Optional.of(new RemoteState(Backends.open(shared.get(), config, clock, "taskid-cli"), config, clock,
+                        shared.get().describe()));
+            }
+        }
+        return remote;
+    }
+
     private LockedState local() {
         if (local == null) {
             Config config = Config.load(dir.config(), json);
@@ -326,6 +363,9 @@ public final class TaskIds implements AutoCloseable {
         disconnect();
         if (local != null) {
             local.close();
+        }
+        if (remote != null) {
+            remote.ifPresent(RemoteState::close);
         }
     }
 }

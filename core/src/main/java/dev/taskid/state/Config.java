@@ -28,6 +28,9 @@ import java.util.Set;
 public record Config(Set<String> prefixes, int maxBatch, Duration lockTimeout, Set<Integer> allowedUids,
                      Map<String, PrefixOptions> prefixOptions, AuditOptions audit) implements Rules {
 
+    /** The key of the shared backend's settings, read by BackendConfig (package backend), not here. */
+    public static final String BACKEND = "backend";
+
     public static final List<String> DEFAULT_PREFIXES = List.of(
             "SEC", "PERF", "UX", "TEST", "DEV", "ARCH", "FIN", "DRY", "DOC", "DS", "MKT", "CNT", "INFRA", "OPS");
     public static final int DEFAULT_MAX_BATCH = 1000;

@@ -31,7 +31,8 @@ class ArchitectureTest {
             "core", Set.of("protocol"),
             "client", Set.of("protocol", "core"),
             "cli", Set.of("protocol", "core", "client"),
-            "daemon", Set.of("protocol", "core"));
+            "daemon", Set.of("protocol", "core"),
+            "backend-postgres", Set.of("protocol", "core"));
     private static final Pattern REFERENCE = Pattern.compile("\\b(dev\\.taskid\\.[a-z][a-z0-9]*(?:\\.[a-z][a-z0-9]*)*)\\.[A-Z]");
     private static final Pattern PACKAGE = Pattern.compile("^package ([a-z0-9.]+);", Pattern.MULTILINE);
 

@@ -138,6 +138,8 @@ public final class Processes {
         // The developer's own settings must not leak into tests.
         pb.environment().remove("TASKID_DIR");
         pb.environment().remove("TASKID_BIN");
+        pb.environment().remove("TASKID_BACKEND");
+        pb.environment().remove("TASKID_BACKEND_PROJECT");
         pb.environment().putAll(env);
         try {
             Process p = pb.start();

@@ -1,6 +1,11 @@
 package dev.taskid.daemon;
 
 import dev.taskid.allocator.Allocator;
+import dev.taskid.backend.BackendConfig;
+import dev.taskid.backend.Backends;
+import dev.taskid.backend.LocalBackend;
+import dev.taskid.backend.RemoteBackend;
+import dev.taskid.backend.StateBackend;
 import dev.taskid.protocol.ErrorCode;
 import dev.taskid.protocol.JsonLines;
 import dev.taskid.protocol.TaskIdException;
@@ -46,6 +51,7 @@ public final class Daemon implements AutoCloseable {
 
     private final StateStore store;
     private final StateLock.Held lock;
+    private final StateBackend backend;
     private final StateLoop loop;
     private final SocketServer server;
     private final Path socket;
@@ -53,10 +59,11 @@ public final class Daemon implements AutoCloseable {
     private final Optional<SystemdNotifier> systemd;
     private boolean closed;
 
-    private Daemon(StateStore store, StateLock.Held lock, StateLoop loop, SocketServer server, Path socket,
+    private Daemon(StateStore store, StateLock.Held lock, StateBackend backend, StateLoop loop, SocketServer server, Path socket,
                    boolean ownsSocket, Optional<SystemdNotifier> systemd) {
         this.store = store;
         this.lock = lock;
+        this.backend = backend;
         this.loop = loop;
         this.server = server;
         this.socket = socket;
@@ -77,15 +84,10 @@ public final class Daemon implements AutoCloseable {
         Config config = Config.load(dir.config(), json);
         StateStore store = StateStore.open(dir, json, clock, config.audit());
         StateLock.Held lock = null;
+        StateBackend backend = null;
         try {
             lock = store.lock().acquire(config.lockTimeout(), "daemon");
-            StateStore.Loaded loaded = store.load(config, AuditLog.Requester.self(AuditLog.DAEMON, -1));
-            loaded.notice().ifPresent(log::info);
-            try {
-                store.file().backup(loaded.ledger()); // the known-good copy `taskid recover` reads
-            } catch (TaskIdException e) {
-                log.warn("no backup made at start: {}", e.getMessage());
-            }
+            backend = backend(dir, env, json, config, clock, store);
             int uid = Users.currentUid();
             Path socket = dir.socket(env, uid);
             long pid = ProcessHandle.current().pid();
@@ -94,8 +96,7 @@ public final class Daemon implements AutoCloseable {
                 prepareSocketPath(dir, socket);
             }
             String epoch = UUID.randomUUID().toString();
-            StateLoop loop = new StateLoop(loaded.ledger(), new Allocator(config, clock), store, clock,
-                    dir.dir().toString(), epoch);
+            StateLoop loop = new StateLoop(backend, new Allocator(config, clock), clock, dir.dir().toString(), epoch);
             Transport transport = Transport.select(System.getProperty("taskid.transport"));
             if (!transport.tellsPeers()) {
                 throw new TaskIdException(ErrorCode.SYSTEM_ERROR, "the " + transport.name()
@@ -120,13 +121,50 @@ public final class Daemon implements AutoCloseable {
                 n.send("READY=1\nSTATUS=serving " + dir + "\nMAINPID=" + pid);
                 n.startWatchdog(env, pid, () -> loop.healthy(TimeUnit.SECONDS.toNanos(10)));
             });
-            return new Daemon(store, lock, loop, server, socket, inherited.isEmpty(), systemd);
+            return new Daemon(store, lock, backend, loop, server, socket, inherited.isEmpty(), systemd);
         } catch (IOException e) {
+            closeQuietly(backend);
             release(store, lock);
             throw new TaskIdException(ErrorCode.SYSTEM_ERROR, "cannot set up the socket: " + describe(e), Map.of(), e);
         } catch (RuntimeException | InterruptedException e) {
+            closeQuietly(backend);
             release(store, lock);
             throw e;
+        }
+    }
+
+    /**
+     * Where the counters live: the configured shared backend (checked now: reachable, schema,
+     * durable commits; a daemon that cannot serve does not start), else this state directory,
+     * loaded into memory. The state lock is held either way: it owns the socket.
+     */
+    private static StateBackend backend(StateDir dir, Map<String, String> env, JsonLines json, Config config, Clock clock,
+                                        StateStore store) {
+        Optional<BackendConfig> shared = BackendConfig.load(dir, env, json);
+        if (shared.isPresent()) {
+            RemoteBackend remote = Backends.open(shared.get(), config, clock, "taskid-daemon");
+            try {
+                remote.end(remote.begin(java.util.List.of()));
+            } catch (RuntimeException e) {
+                remote.close();
+                throw e;
+            }
+            log.info("counters live in {}", shared.get().describe());
+            return remote;
+        }
+        StateStore.Loaded loaded = store.load(config, AuditLog.Requester.self(AuditLog.DAEMON, -1));
+        loaded.notice().ifPresent(log::info);
+        try {
+            store.file().backup(loaded.ledger()); // the known-good copy `taskid recover` reads
+        } catch (TaskIdException e) {
+            log.warn("no backup made at start: {}", e.getMessage());
+        }
+        return new LocalBackend(loaded.ledger(), store);
+    }
+
+    private static void closeQuietly(StateBackend backend) {
+        if (backend != null) {
+            backend.close();
         }
     }
 
@@ -205,6 +243,7 @@ public final class Daemon implements AutoCloseable {
                 log.warn("could not remove {}: {}", socket, e.getMessage());
             }
         }
+        backend.close();
         release(store, lock);
         log.info("stopped");
     }

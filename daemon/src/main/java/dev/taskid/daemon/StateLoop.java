@@ -2,6 +2,7 @@ package dev.taskid.daemon;
 
 import dev.taskid.allocator.Allocator;
 import dev.taskid.allocator.Ledger;
+import dev.taskid.backend.StateBackend;
 import dev.taskid.protocol.ErrorCode;
 import dev.taskid.protocol.Protocol;
 import dev.taskid.protocol.Request;
@@ -15,7 +16,6 @@ import dev.taskid.server.RequestSink;
 import dev.taskid.server.PeerCheck;
 import dev.taskid.server.Transport;
 import dev.taskid.state.AuditLog;
-import dev.taskid.state.StateStore;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.EventLoop;
@@ -35,8 +35,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The one thread that owns the counters. It takes a request, drains whatever else is queued
  * (a batch), applies them in order, saves the state ONCE for the whole batch (group commit:
- * counters.json, then the batch's audit lines in one append and one fsync; see
- * {@link StateStore#commit}), and only then writes the answers. Nothing is acknowledged before it is durable. If saving
+ * locally counters.json, then the batch's audit lines in one append and one fsync; on
+ * PostgreSQL one transaction; see {@link StateBackend}), and only then writes the answers. Nothing is acknowledged before it is durable. If saving
  * fails, the batch is rolled back and its writes are answered SYSTEM_ERROR; the loop goes on.
  *
  * <p>The queue needs no bound of its own: each connection pauses reading at
@@ -51,9 +51,8 @@ final class StateLoop implements RequestSink, AutoCloseable {
     }
 
     private final LinkedBlockingQueue<Work> queue = new LinkedBlockingQueue<>();
-    private final Ledger ledger;
+    private final StateBackend backend;
     private final Allocator allocator;
-    private final StateStore store;
     private final List<AuditLog.Entry> audit = new ArrayList<>();
     private final Clock clock;
     private final DaemonStats stats;
@@ -65,10 +64,9 @@ final class StateLoop implements RequestSink, AutoCloseable {
     private volatile boolean running = true;
     private volatile long heartbeat = System.nanoTime();
 
-    StateLoop(Ledger ledger, Allocator allocator, StateStore store, Clock clock, String stateDir, String epoch) {
-        this.ledger = ledger;
+    StateLoop(StateBackend backend, Allocator allocator, Clock clock, String stateDir, String epoch) {
+        this.backend = backend;
         this.allocator = allocator;
-        this.store = store;
         this.clock = clock;
         this.stats = new DaemonStats(clock.instant());
         this.stateDir = stateDir;
@@ -109,7 +107,6 @@ final class StateLoop implements RequestSink, AutoCloseable {
                 return;
             } catch (RuntimeException e) {
                 log.error("state loop: unexpected failure; answering the batch SYSTEM_ERROR", e);
-                ledger.rollback();
                 audit.clear();
                 answerAll(batch, Response.Failure.of(null, ErrorCode.SYSTEM_ERROR, "internal error: " + e));
             } finally {
@@ -121,9 +118,37 @@ final class StateLoop implements RequestSink, AutoCloseable {
     private void process(List<Work> batch) {
         Response[] answers = new Response[batch.size()];
         audit.clear();
+        List<Request> requests = new ArrayList<>(batch.size());
+        for (Work w : batch) {
+            if (w.inbound().request() != null) {
+                requests.add(w.inbound().request());
+            }
+        }
+        Ledger ledger;
+        try {
+            ledger = backend.begin(requests);
+        } catch (TaskIdException e) {
+            log.error("could not start a batch of {}: {}", batch.size(), e.getMessage());
+            for (int i = 0; i < answers.length; i++) {
+                Inbound in = batch.get(i).inbound();
+                answers[i] = in.request() != null && isState(in.request()) ? e.toFailure(in.request().id()) : answer(in, null);
+            }
+            send(batch, answers);
+            return;
+        }
+        try {
+            apply(batch, answers, ledger);
+        } catch (RuntimeException e) {
+            backend.end(ledger);
+            throw e;
+        }
+        send(batch, answers);
+    }
+
+    private void apply(List<Work> batch, Response[] answers, Ledger ledger) {
         for (int i = 0; i < answers.length; i++) {
             Work w = batch.get(i);
-            answers[i] = answer(w.inbound());
+            answers[i] = answer(w.inbound(), ledger);
             Request r = w.inbound().request();
             if (r != null && r.mutates()) {
                 AuditLog.collect(r, answers[i], requester(w.channel()), clock.instant(), audit);
@@ -133,7 +158,7 @@ final class StateLoop implements RequestSink, AutoCloseable {
         if (ledger.dirty()) {
             long start = System.nanoTime();
             try {
-                store.commit(ledger, audit); // rolls the ledger back if it throws
+                backend.commit(ledger, audit); // rolls the ledger back if it throws
                 stats.persisted(System.nanoTime() - start);
                 stats.audited(audit.size());
             } catch (TaskIdException e) {
@@ -143,10 +168,20 @@ final class StateLoop implements RequestSink, AutoCloseable {
                     Inbound in = batch.get(i).inbound();
                     // Writes fail; reads are answered again from the durable state.
                     answers[i] = in.request() != null && in.request().mutates()
-                            ? e.toFailure(in.request().id()) : answer(in);
+                            ? e.toFailure(in.request().id()) : answer(in, ledger);
                 }
             }
+        } else {
+            backend.end(ledger);
         }
+    }
+
+    /** Whether {@code r} is answered from the counters (so not without the backend). */
+    private static boolean isState(Request r) {
+        return !(r instanceof Request.Hello || r instanceof Request.Ping || r instanceof Request.Stats);
+    }
+
+    private void send(List<Work> batch, Response[] answers) {
         // One task per event loop for the whole batch, rather than a write task and a flush
         // task per answer sent from this thread, each a hand-off between threads and often a
         // wake-up of the event loop (docs/BENCHMARKS.md, Daemon). Still only after the persist.
@@ -194,7 +229,7 @@ final class StateLoop implements RequestSink, AutoCloseable {
     }
 
     /** The answer to one line; null for {@link Inbound#END_OF_INPUT}, which gets none. */
-    private Response answer(Inbound in) {
+    private Response answer(Inbound in, Ledger ledger) {
         if (in.endOfInput()) {
             return null;
         }

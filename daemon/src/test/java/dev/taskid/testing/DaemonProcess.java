@@ -86,6 +86,8 @@ public final class DaemonProcess implements AutoCloseable {
         Path log = stateDir.resolveSibling(stateDir.getFileName() + "-daemon-" + System.nanoTime() + ".log");
         ProcessBuilder pb = new ProcessBuilder(wrapper.apply(command)).redirectErrorStream(true).redirectOutput(log.toFile());
         pb.environment().remove("TASKID_DIR");
+        pb.environment().remove("TASKID_BACKEND");
+        pb.environment().remove("TASKID_BACKEND_PROJECT");
         pb.environment().remove("LISTEN_PID");
         pb.environment().remove("LISTEN_FDS");
         pb.environment().remove("NOTIFY_SOCKET");

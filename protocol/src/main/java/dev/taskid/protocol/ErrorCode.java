@@ -40,7 +40,13 @@ public enum ErrorCode {
     /** Client and daemon speak different major protocol versions. */
     PROTOCOL_MISMATCH(false, 7),
     /** No daemon answered and the fallback was disabled. */
-    DAEMON_UNAVAILABLE(true, 7);
+    DAEMON_UNAVAILABLE(true, 7),
+    /**
+     * The configured shared backend (PostgreSQL) did not answer within its bounded wait, or
+     * lost the connection mid-batch; nothing is answered from local files instead. Retry later;
+     * a reservation whose commit outcome is unknown is found again by retrying with its key.
+     */
+    BACKEND_UNAVAILABLE(true, 7);
 
     private final boolean retryByDefault;
     private final int exitStatus;

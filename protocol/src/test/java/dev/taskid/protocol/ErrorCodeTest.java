@@ -43,6 +43,7 @@ class ErrorCodeTest {
         CONTRACT.put("BUSY", new Contract(true, 7));
         CONTRACT.put("PROTOCOL_MISMATCH", new Contract(false, 7));
         CONTRACT.put("DAEMON_UNAVAILABLE", new Contract(true, 7));
+        CONTRACT.put("BACKEND_UNAVAILABLE", new Contract(true, 7));
     }
 
     @Test

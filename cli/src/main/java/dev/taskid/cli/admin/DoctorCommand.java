@@ -37,7 +37,9 @@ public final class DoctorCommand {
     public static final String HELP =
             "Check this state directory: daemon (pid, version, socket), counters.json and its backup, leftovers, the\n"
                     + "lock holder, config.json, the audit log, file modes, and drift: IDs in TASKS.md above their counter\n"
-                    + "(made without reserving: the next reservations would hand them out again). Exit 1 if anything fails.";
+                    + "(made without reserving: the next reservations would hand them out again). With a shared backend: whether\n"
+                    + "it is reachable, its schema version, synchronous_commit and fsync, and the round-trip time.\n"
+                    + "Exit 1 if anything fails.";
 
     /** How bad a finding is. */
     enum Level {
@@ -70,6 +72,9 @@ public final class DoctorCommand {
 
     private void examine() {
         boolean daemon = daemon();
+        if (backend()) {
+            return; // the local checks below are about files this repository does not use
+        }
         if (!Files.isDirectory(dir.dir())) {
             add("state-dir", Level.INFO, dir.dir() + " does not exist yet: the first reservation creates it");
             return;
@@ -108,6 +113,26 @@ public final class DoctorCommand {
             add("daemon", Level.INFO, "no daemon running: requests are served by the file lock (start one: taskid daemon)");
         }
         return false;
+    }
+
+    /** The shared backend's checks when one is configured; false for the local backend. */
+    private boolean backend() {
+        Optional<dev.taskid.backend.BackendConfig> shared;
+        try {
+            shared = ids.backend();
+            if (shared.isEmpty()) {
+                return false;
+            }
+            for (dev.taskid.backend.RemoteBackend.Check c : ids.remoteBackend().orElseThrow().diagnose()) {
+                add(c.name().replace(' ', '-'), c.ok() ? Level.OK : Level.FAIL, c.detail());
+            }
+        } catch (TaskIdException e) {
+            add("backend", Level.FAIL, e.code() + ": " + e.getMessage());
+            return true;
+        }
+        add("counters", Level.INFO, "counters live in the shared backend; " + dir.counters() + " is not used (taskid"
+                + " backend import raises the shared counters to at least the local ones)");
+        return true;
     }
 
     private void stateDir() {
