@@ -14,18 +14,11 @@ final class Args {
     private final List<String> positionals = new ArrayList<>();
     private final Map<String, String> options = new LinkedHashMap<>();
 
-    /** A word was not understood; the message says which. */
-    static final class UsageException extends Exception {
-        UsageException(String message) {
-            super(message);
-        }
-    }
-
     /**
      * Parses {@code words}. {@code flags} take no value; {@code valued} take the next word
      * (or {@code --name=value}). Anything after {@code --} is positional.
      */
-    static Args parse(List<String> words, Set<String> flags, Set<String> valued) throws UsageException {
+    static Args parse(List<String> words, Set<String> flags, Set<String> valued) {
         Args a = new Args();
         for (int i = 0; i < words.size(); i++) {
             String w = words.get(i);

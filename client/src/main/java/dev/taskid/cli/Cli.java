@@ -118,6 +118,9 @@ final class Cli {
     int run(String[] argv) {
         List<String> words = Arrays.asList(argv);
         Command command = findCommand(words);
+        // Before parsing, so that a line that does not parse is reported as JSON too.
+        int end = words.indexOf("--");
+        jsonErrors = (end < 0 ? words : words.subList(0, end)).contains("--json");
         try {
             Set<String> flags = new java.util.HashSet<>(GLOBAL_FLAGS);
             Set<String> valued = new java.util.HashSet<>(GLOBAL_VALUED);
@@ -126,19 +129,20 @@ final class Cli {
                 valued.addAll(command.valued());
             }
             Args args = Args.parse(words, flags, valued);
-            jsonErrors = args.flag("--json");
             if (args.flag("--version")) {
                 out.println("taskid " + Version.CURRENT);
                 return OK;
             }
+            boolean help = args.flag("--help") || args.flag("-h");
             if (command == null) {
-                if (args.positionals().isEmpty() || args.flag("--help") || args.flag("-h")) {
+                if (help) {
                     out.print(usage());
-                    return args.positionals().isEmpty() && !args.flag("--help") && !args.flag("-h") ? USAGE : OK;
+                    return OK;
                 }
-                throw new Args.UsageException("unknown command \"" + args.positionals().get(0) + "\"");
+                throw new UsageException(args.positionals().isEmpty() ? "no command given"
+                        : "unknown command \"" + args.positionals().get(0) + "\"");
             }
-            if (args.flag("--help") || args.flag("-h")) {
+            if (help) {
                 out.print(help(command));
                 return OK;
             }
@@ -149,16 +153,20 @@ final class Cli {
                 return OK;
             }
             return execute(command, rest, args);
-        } catch (Args.UsageException e) {
+        } catch (UsageException e) {
+            String synopsis = e.synopsis() != null ? e.synopsis() : command == null ? "COMMAND ..." : command.synopsis();
+            if (jsonErrors) {
+                return fail(ErrorCode.BAD_REQUEST, e.getMessage(), false, Map.of("usage", "taskid " + synopsis));
+            }
             err.println("taskid: " + e.getMessage());
-            err.println("usage: taskid " + (command == null ? "COMMAND ..." : command.synopsis()) + "   (taskid --help)");
+            err.println("usage: taskid " + synopsis + "   (taskid --help)");
             return USAGE;
         } catch (TaskIdException e) {
             return fail(e.code(), e.getMessage(), e.code().retryByDefault(), e.details());
         }
     }
 
-    private int execute(Command command, List<String> rest, Args args) throws Args.UsageException {
+    private int execute(Command command, List<String> rest, Args args) {
         StateDir dir = StateDir.locate(cwd, args.option("--dir") != null ? args.option("--dir") : env.get("TASKID_DIR"));
         boolean existed = dir.exists();
         TaskIds.Options options = TaskIds.Options.DEFAULT.withFallback(!args.flag("--no-fallback"));
@@ -175,7 +183,7 @@ final class Cli {
         }
     }
 
-    private int dispatch(Command command, List<String> rest, Args args, TaskIds ids) throws Args.UsageException {
+    private int dispatch(Command command, List<String> rest, Args args, TaskIds ids) {
         switch (command.name()) {
             case "reserve":
                 return reserve(rest, args, ids);
@@ -224,13 +232,13 @@ final class Cli {
 
     // ------------------------------------------------------------------ commands
 
-    private int reserve(List<String> rest, Args args, TaskIds ids) throws Args.UsageException {
+    private int reserve(List<String> rest, Args args, TaskIds ids) {
         if (rest.isEmpty() || rest.size() > 2) {
-            throw new Args.UsageException("reserve takes PREFIX and an optional COUNT");
+            throw new UsageException("reserve takes PREFIX and an optional COUNT");
         }
         String format = args.flag("--verbose") ? "verbose" : args.option("--format") == null ? "seed000" : args.option("--format");
         if (!Set.of("seed000", "seed001", "verbose").contains(format)) {
-            throw new Args.UsageException("--format must be seed000, seed001 or verbose");
+            throw new UsageException("--format must be seed000, seed001 or verbose");
         }
         long count = 1;
         if (rest.size() == 2) {
@@ -366,9 +374,9 @@ final class Cli {
         return OK;
     }
 
-    private int show(List<String> rest, Args args, TaskIds ids) throws Args.UsageException {
+    private int show(List<String> rest, Args args, TaskIds ids) {
         if (rest.size() > 1) {
-            throw new Args.UsageException("show takes at most one PREFIX");
+            throw new UsageException("show takes at most one PREFIX");
         }
         Reply reply = ids.call(new Request.Peek(null, rest.isEmpty() ? null : rest.get(0)));
         notice(reply);
@@ -391,20 +399,16 @@ final class Cli {
         }
         var prefixes = ((Response.Counters) reply.response()).counters().keySet();
         if (args.flag("--json")) {
-            out.println(new String(json.write(g -> {
-                g.writeStartObject();
-                JsonLines.writeValue(g, "prefixes", prefixes);
-                g.writeEndObject();
-            }), StandardCharsets.UTF_8));
+            printFields(Map.of("prefixes", prefixes));
         } else {
             prefixes.forEach(out::println);
         }
         return OK;
     }
 
-    private int validate(List<String> rest, Args args, TaskIds ids) throws Args.UsageException {
+    private int validate(List<String> rest, Args args, TaskIds ids) {
         if (rest.isEmpty()) {
-            throw new Args.UsageException("validate takes one or more IDs");
+            throw new UsageException("validate takes one or more IDs");
         }
         Reply reply = ids.call(new Request.Validate(null, rest));
         if (reply.response() instanceof Response.Failure f) {
@@ -421,9 +425,9 @@ final class Cli {
         return r.allIssued() ? OK : NO;
     }
 
-    private int set(List<String> rest, Args args, TaskIds ids) throws Args.UsageException {
+    private int set(List<String> rest, Args args, TaskIds ids) {
         if (rest.size() != 2) {
-            throw new Args.UsageException("set takes PREFIX and N");
+            throw new UsageException("set takes PREFIX and N");
         }
         long value = parseLong(rest.get(1), "N");
         Reply reply = ids.call(new Request.SetCounter(null, rest.get(0), value, args.flag("--force")));
@@ -445,9 +449,9 @@ final class Cli {
         return OK;
     }
 
-    private int importSeeds(List<String> rest, Args args, TaskIds ids) throws Args.UsageException {
+    private int importSeeds(List<String> rest, Args args, TaskIds ids) {
         if (!rest.isEmpty()) {
-            throw new Args.UsageException("import takes no arguments; name files with --from");
+            throw new UsageException("import takes no arguments; name files with --from");
         }
         Path root = ids.stateDir().projectRoot();
         List<Path> files = new ArrayList<>();
@@ -501,12 +505,18 @@ final class Cli {
             }
         }
         if (used.isEmpty()) {
-            return fail(ErrorCode.SYSTEM_ERROR, "nothing to import: no seed state files found under " + root, false, Map.of());
+            // Not an error of the disk or of the state: there is simply nothing to do (exit 1, like validate's "no").
+            if (args.flag("--json")) {
+                printFields(Map.of("imported", List.of()));
+            }
+            err.println("taskid: nothing to import: none of " + files.stream().map(Path::toString).toList()
+                    + " holds seed counters");
+            return NO;
         }
         return raise(ids, new Request.Init(null, null, List.of(), floors), String.join(", ", used));
     }
 
-    private int archive(List<String> rest, Args args, TaskIds ids) throws Args.UsageException {
+    private int archive(List<String> rest, Args args, TaskIds ids) {
         Reply reply = ids.call(ArchiveCommand.request(rest, args.flag("--restore")));
         notice(reply);
         if (reply.response() instanceof Response.Failure f) {
@@ -520,17 +530,25 @@ final class Cli {
         return OK;
     }
 
-    private int daemon(List<String> rest, Args args, TaskIds ids) throws Args.UsageException {
+    private int daemon(List<String> rest, Args args, TaskIds ids) {
         if (rest.size() != 1 || !Set.of("status", "stop").contains(rest.get(0))) {
-            throw new Args.UsageException("daemon takes status or stop (run the daemon itself with the taskid launcher)");
+            throw new UsageException("daemon takes status or stop (run the daemon itself with the taskid launcher)");
         }
+        boolean status = rest.get(0).equals("status");
         var hello = ids.daemon();
         if (hello.isEmpty()) {
+            if (args.flag("--json")) {
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("running", false);
+                m.put("stateDir", ids.stateDir().dir().toString());
+                m.put("socket", ids.socket().toString());
+                printFields(m);
+            }
             err.println("taskid: no daemon is serving " + ids.stateDir() + " (socket " + ids.socket() + ")");
-            return rest.get(0).equals("status") ? 3 : OK;
+            return status ? 3 : OK;
         }
         Response.Hello h = hello.get();
-        if (rest.get(0).equals("status")) {
+        if (status) {
             if (args.flag("--json")) {
                 Map<String, Object> m = new LinkedHashMap<>();
                 m.put("running", true);
@@ -540,13 +558,7 @@ final class Cli {
                 m.put("stateDir", h.stateDir());
                 m.put("socket", ids.socket().toString());
                 m.put("epoch", h.epoch());
-                out.println(new String(json.write(g -> {
-                    g.writeStartObject();
-                    for (Map.Entry<String, Object> e : m.entrySet()) {
-                        JsonLines.writeValue(g, e.getKey(), e.getValue());
-                    }
-                    g.writeEndObject();
-                }), StandardCharsets.UTF_8));
+                printFields(m);
             } else {
                 out.println("taskid daemon " + h.version() + " running: pid " + h.pid() + ", state " + h.stateDir()
                         + ", socket " + ids.socket() + ", epoch " + h.epoch());
@@ -556,22 +568,30 @@ final class Cli {
         var process = ProcessHandle.of(h.pid());
         if (process.isEmpty()) {
             return fail(ErrorCode.SYSTEM_ERROR, "daemon pid " + h.pid() + " is not visible from here; stop it where it runs",
-                    false, Map.of());
+                    false, Map.of("pid", h.pid()));
         }
         process.get().destroy();
         try {
             process.get().onExit().get(30, TimeUnit.SECONDS);
         } catch (Exception e) {
             return fail(ErrorCode.SYSTEM_ERROR, "daemon pid " + h.pid() + " did not exit within 30 s after SIGTERM",
-                    true, Map.of());
+                    true, Map.of("pid", h.pid()));
         }
-        out.println("stopped taskid daemon pid " + h.pid());
+        if (args.flag("--json")) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("running", false);
+            m.put("stopped", true);
+            m.put("pid", h.pid());
+            printFields(m);
+        } else {
+            out.println("stopped taskid daemon pid " + h.pid());
+        }
         return OK;
     }
 
-    private int systemd(List<String> rest, Args args, TaskIds ids) throws Args.UsageException {
+    private int systemd(List<String> rest, Args args, TaskIds ids) {
         if (rest.size() != 1 || !Set.of("install", "uninstall").contains(rest.get(0))) {
-            throw new Args.UsageException("systemd takes install or uninstall");
+            throw new UsageException("systemd takes install or uninstall");
         }
         SystemdUnits units = new SystemdUnits(out, env);
         Path unitDir = args.option("--unit-dir") == null ? null : cwd.resolve(args.option("--unit-dir"));
@@ -584,6 +604,17 @@ final class Cli {
 
     private void notice(Reply reply) {
         reply.notice().ifPresent(err::println);
+    }
+
+    /** {@code fields} as one JSON object on stdout, in their order. */
+    private void printFields(Map<String, ?> fields) {
+        out.println(new String(json.write(g -> {
+            g.writeStartObject();
+            for (Map.Entry<String, ?> e : fields.entrySet()) {
+                JsonLines.writeValue(g, e.getKey(), e.getValue());
+            }
+            g.writeEndObject();
+        }), StandardCharsets.UTF_8));
     }
 
     private void printJson(Response r) {
@@ -604,11 +635,11 @@ final class Cli {
         return code.exitStatus();
     }
 
-    private static long parseLong(String s, String what) throws Args.UsageException {
+    private static long parseLong(String s, String what) {
         try {
             return Long.parseLong(s);
         } catch (NumberFormatException e) {
-            throw new Args.UsageException(what + " must be an integer, got \"" + s + "\"");
+            throw new UsageException(what + " must be an integer, got \"" + s + "\"");
         }
     }
 
@@ -642,12 +673,12 @@ final class Cli {
         }
         b.append("\nglobal options:\n")
                 .append("  --dir PATH         state directory (default: .taskid at the repository root; env TASKID_DIR)\n")
-                .append("  --json             JSON output, and errors as JSON on stderr\n")
+                .append("  --json             JSON output on every exit path: results on stdout, errors as JSON on stderr\n")
                 .append("  --no-fallback      fail (DAEMON_UNAVAILABLE) instead of using the file lock when no daemon answers\n")
                 .append("  --lock-timeout MS  how long to wait for the state lock (default 30000 or config lockTimeoutMs)\n")
                 .append("  --version, --help\n")
-                .append("\nexit status: 0 ok; 1 validate found IDs not issued, inbox process rejected a task, check found a problem;\n")
-                .append("2 usage or bad request; 3 invalid prefix, count,\n")
+                .append("\nexit status: 0 ok; 1 validate found IDs not issued, inbox process rejected a task, check found a problem,\n")
+                .append("import found nothing to import; 2 usage or bad request; 3 invalid prefix, count,\n")
                 .append("ID or counter value (daemon status: not running); 4 LOCK_TIMEOUT; 5 STATE_CORRUPT or CONFIG_INVALID;\n")
                 .append("6 SYSTEM_ERROR (disk full, read-only, permissions); 7 daemon problems (FORBIDDEN, BUSY,\n")
                 .append("PROTOCOL_MISMATCH, DAEMON_UNAVAILABLE).\n");

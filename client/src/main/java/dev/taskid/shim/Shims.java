@@ -1,6 +1,7 @@
 package dev.taskid.shim;
 
 import dev.taskid.allocator.Wrap;
+import dev.taskid.cli.UsageException;
 import dev.taskid.client.Reply;
 import dev.taskid.client.TaskIds;
 import dev.taskid.protocol.ErrorCode;
@@ -77,7 +78,7 @@ public final class Shims {
             if (rest.size() == 2 && rest.get(0).equals("install") && rest.get(1).equals("opencode")) {
                 String p = prefix == null ? DEFAULT_OPENCODE_PREFIX : prefix;
                 if (!TaskId.isPrefix(p)) {
-                    return usage(err, "--prefix must be an upper-case letter then up to 15 of A-Z, 0-9, got \"" + p + "\"");
+                    return usage("--prefix must be an upper-case letter then up to 15 of A-Z, 0-9, got \"" + p + "\"");
                 }
                 return shims.installOpencode(p);
             }
@@ -85,7 +86,7 @@ public final class Shims {
                     && (rest.size() == 1 || Set.of("claude", "opencode").contains(rest.get(1)))) {
                 return shims.uninstall(rest.size() == 1 ? null : rest.get(1));
             }
-            return usage(err, rest.isEmpty() ? "shim needs install or uninstall" : "cannot understand: shim " + String.join(" ", rest)
+            return usage(rest.isEmpty() ? "shim needs install or uninstall" : "cannot understand: shim " + String.join(" ", rest)
                     + (prefix == null ? "" : " --prefix " + prefix));
         } catch (IOException e) {
             err.println("taskid: " + ErrorCode.SYSTEM_ERROR + ": " + e);
@@ -96,10 +97,9 @@ public final class Shims {
         }
     }
 
-    private static int usage(PrintStream err, String message) {
-        err.println("taskid: " + message);
-        err.println("usage: taskid shim install claude | shim install opencode [--prefix PREFIX] | shim uninstall [claude|opencode]");
-        return 2;
+    private static int usage(String message) {
+        throw new UsageException(message,
+                "shim install claude | shim install opencode [--prefix PREFIX] | shim uninstall [claude|opencode]");
     }
 
     /** The working tree the command runs in: the nearest directory with a {@code .git}. */
