@@ -53,10 +53,10 @@ final class Cli {
     }
 
     /** One command and what it accepts. */
-    private record Command(String name, String synopsis, String help, Set<String> flags, Set<String> valued) {
+    record Command(String name, String synopsis, String help, Set<String> flags, Set<String> valued) {
     }
 
-    private static final List<Command> COMMANDS = List.of(
+    static final List<Command> COMMANDS = List.of(
             new Command("reserve", "reserve PREFIX [COUNT] [--purpose TEXT] [--agent NAME] [--key KEY] [--verbose] [--format seed000|seed001|verbose]",
                     "Reserve COUNT (default 1) consecutive IDs, atomically and durably. Prints {\"ids\":[...],\"reservedAt\":...}.\n"
                             + "--key makes retries safe: the same key and arguments return the same IDs.",
@@ -595,9 +595,13 @@ final class Cli {
         }
         SystemdUnits units = new SystemdUnits(out, env);
         Path unitDir = args.option("--unit-dir") == null ? null : cwd.resolve(args.option("--unit-dir"));
+        boolean system = args.flag("--system");
+        // --system: the system-wide daemon's directory, not this repository's, unless one was named.
+        boolean named = args.option("--dir") != null || (env.get("TASKID_DIR") != null && !env.get("TASKID_DIR").isEmpty());
+        StateDir dir = system && !named ? StateDir.of(SystemdUnits.SYSTEM_STATE) : ids.stateDir();
         return rest.get(0).equals("install")
-                ? units.install(ids.stateDir(), ids.socket(), args.flag("--system"), unitDir)
-                : units.uninstall(ids.stateDir(), args.flag("--system"), unitDir);
+                ? units.install(dir, ids.socket(), system, unitDir)
+                : units.uninstall(dir, system, unitDir);
     }
 
     // ------------------------------------------------------------------ helpers
@@ -664,6 +668,28 @@ final class Cli {
                 + c.help() + "\n";
     }
 
+    /** The global options and what they do: for the help and the manual page. */
+    static final List<String[]> GLOBAL_OPTIONS = List.of(
+            new String[] {"--dir PATH", "state directory (default: .taskid at the repository root; env TASKID_DIR)"},
+            new String[] {"--json", "JSON output on every exit path: results on stdout, errors as JSON on stderr"},
+            new String[] {"--no-fallback", "fail (DAEMON_UNAVAILABLE) instead of using the file lock when no daemon answers"},
+            new String[] {"--lock-timeout MS", "how long to wait for the state lock (default 30000 or config lockTimeoutMs)"},
+            new String[] {"--version", "print the version"},
+            new String[] {"--help", "print this help (taskid COMMAND --help: that command's)"});
+
+    /** The exit statuses (README "Exit status"): for the help and the manual page. */
+    static final List<String[]> EXIT_STATUS = List.of(
+            new String[] {"0", "success"},
+            new String[] {"1", "no, without an error: validate found IDs not issued, inbox process rejected a task, check found"
+                    + " a problem, doctor found a failure, recover showed a plan, log ID found no entry, import found nothing"},
+            new String[] {"2", "usage error or BAD_REQUEST, UNKNOWN_OP, LINE_TOO_LONG"},
+            new String[] {"3", "INVALID_PREFIX, INVALID_COUNT, INVALID_ID, COUNTER_OVERFLOW, COUNTER_DECREASE, KEY_REUSED,"
+                    + " NUMBER_CONFLICT; daemon status: not running"},
+            new String[] {"4", "LOCK_TIMEOUT (retry)"},
+            new String[] {"5", "STATE_CORRUPT (run taskid recover), CONFIG_INVALID"},
+            new String[] {"6", "SYSTEM_ERROR: disk full, read-only, permissions, no Java 17+ (retry when fixed)"},
+            new String[] {"7", "FORBIDDEN, BUSY, PROTOCOL_MISMATCH, DAEMON_UNAVAILABLE"});
+
     static String usage() {
         StringBuilder b = new StringBuilder();
         b.append("taskid ").append(Version.CURRENT).append(": unique task IDs for concurrent agents\n\n");
@@ -671,17 +697,14 @@ final class Cli {
         for (Command c : COMMANDS) {
             b.append("  ").append(c.synopsis()).append('\n');
         }
-        b.append("\nglobal options:\n")
-                .append("  --dir PATH         state directory (default: .taskid at the repository root; env TASKID_DIR)\n")
-                .append("  --json             JSON output on every exit path: results on stdout, errors as JSON on stderr\n")
-                .append("  --no-fallback      fail (DAEMON_UNAVAILABLE) instead of using the file lock when no daemon answers\n")
-                .append("  --lock-timeout MS  how long to wait for the state lock (default 30000 or config lockTimeoutMs)\n")
-                .append("  --version, --help\n")
-                .append("\nexit status: 0 ok; 1 validate found IDs not issued, inbox process rejected a task, check found a problem,\n")
-                .append("import found nothing to import; 2 usage or bad request; 3 invalid prefix, count,\n")
-                .append("ID or counter value (daemon status: not running); 4 LOCK_TIMEOUT; 5 STATE_CORRUPT or CONFIG_INVALID;\n")
-                .append("6 SYSTEM_ERROR (disk full, read-only, permissions); 7 daemon problems (FORBIDDEN, BUSY,\n")
-                .append("PROTOCOL_MISMATCH, DAEMON_UNAVAILABLE).\n");
+        b.append("\nglobal options:\n");
+        for (String[] o : GLOBAL_OPTIONS) {
+            b.append(String.format("  %-18s %s%n", o[0], o[1]));
+        }
+        b.append("\nexit status:\n");
+        for (String[] e : EXIT_STATUS) {
+            b.append("  ").append(e[0]).append("  ").append(e[1]).append('\n');
+        }
         return b.toString();
     }
 }
