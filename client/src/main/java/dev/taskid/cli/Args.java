@@ -45,7 +45,9 @@ final class Args {
                     }
                     a.options.put(name, value);
                 } else {
-                    throw new UsageException("unknown option " + name);
+                    java.util.Set<String> known = new java.util.TreeSet<>(flags);
+                    known.addAll(valued);
+                    throw new UsageException("unknown option " + name + Suggest.hint(name, known));
                 }
             } else {
                 a.positionals.add(w);

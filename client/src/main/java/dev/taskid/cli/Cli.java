@@ -113,6 +113,14 @@ final class Cli {
                     Set.of("--yes"), Set.of()),
             new Command("doctor", dev.taskid.cli.admin.DoctorCommand.SYNOPSIS, dev.taskid.cli.admin.DoctorCommand.HELP,
                     Set.of(), Set.of()),
+            new Command("socket-path", "socket-path [--json]",
+                    "Print the daemon's socket for this state directory, whether or not a daemon runs (for other clients,\n"
+                            + "like gpgconf --list-dirs agent-socket).",
+                    Set.of(), Set.of()),
+            new Command("completion", "completion bash|zsh|fish",
+                    "Print a shell completion script, e.g. `source <(taskid completion bash)` in ~/.bashrc,\n"
+                            + "`taskid completion fish > ~/.config/fish/completions/taskid.fish`.",
+                    Set.of(), Set.of()),
             new Command("help", "help [COMMAND]", "Show help.", Set.of(), Set.of()));
 
     int run(String[] argv) {
@@ -140,13 +148,22 @@ final class Cli {
                     return OK;
                 }
                 throw new UsageException(args.positionals().isEmpty() ? "no command given"
-                        : "unknown command \"" + args.positionals().get(0) + "\"");
+                        : "unknown command \"" + args.positionals().get(0) + "\""
+                                + Suggest.hint(args.positionals().get(0), COMMANDS.stream().map(Command::name).toList()));
             }
             if (help) {
                 out.print(help(command));
                 return OK;
             }
             List<String> rest = args.positionals().subList(1, args.positionals().size());
+            if (command.name().equals("completion")) {
+                // Needs no state directory: it only prints what the command table says.
+                if (rest.size() != 1 || !Completion.SHELLS.contains(rest.get(0))) {
+                    throw new UsageException("completion takes one of " + String.join(", ", Completion.SHELLS));
+                }
+                out.print(Completion.script(rest.get(0), GLOBAL_FLAGS, GLOBAL_VALUED));
+                return OK;
+            }
             if (command.name().equals("help")) {
                 Command about = rest.isEmpty() ? null : byName(rest.get(0));
                 out.print(about == null ? usage() : help(about));
@@ -223,6 +240,16 @@ final class Cli {
                 return dev.taskid.cli.admin.StatsCommand.run(rest, args.option("--since"), args.flag("--json"), ids, out, err);
             case "recover":
                 return dev.taskid.cli.admin.RecoverCommand.run(rest, args.flag("--yes"), args.flag("--json"), ids, out, err);
+            case "socket-path":
+                if (!rest.isEmpty()) {
+                    throw new UsageException("socket-path takes no arguments");
+                }
+                if (args.flag("--json")) {
+                    printFields(Map.of("socket", ids.socket().toString()));
+                } else {
+                    out.println(ids.socket());
+                }
+                return OK;
             case "doctor":
                 return dev.taskid.cli.admin.DoctorCommand.run(rest, args.flag("--json"), ids, out, err);
             default:

@@ -33,7 +33,7 @@ class UnitFilesTest {
                 Duration.ofSeconds(30)).stdout().trim();
         List<String> files = new ArrayList<>();
         for (String suffix : List.of(".socket", ".service")) {
-            String text = Files.readString(UNITS.resolve("taskid@" + suffix)).replace("/usr/local/bin/taskid", launcher.toString());
+            String text = Files.readString(UNITS.resolve("taskid@" + suffix)).replace("/usr/bin/taskid", launcher.toString());
             Path unit = tmp.resolve("taskid@" + instance + suffix);
             Files.writeString(unit, text);
             files.add(unit.toString());
@@ -46,7 +46,7 @@ class UnitFilesTest {
         assumeTrue(Processes.onPath("systemd-analyze").isPresent(), "systemd-analyze is not installed");
         Path unit = tmp.resolve("taskid.service");
         Files.writeString(unit, Files.readString(UNITS.resolve("taskid.service"))
-                .replace("/usr/local/bin/taskid", executable().toString()));
+                .replace("/usr/bin/taskid", executable().toString()));
         verify(false, List.of(unit.toString()));
     }
 
