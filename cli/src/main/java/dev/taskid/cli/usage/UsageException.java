@@ -1,7 +1,7 @@
 package dev.taskid.cli.usage;
 
 /**
- * The command line was not understood. Thrown by any command; the CLI (dev.taskid.cli.Cli)
+ * The command line was not understood. Thrown by any command; the CLI (class Cli)
  * reports it once, as text or (under {@code --json}) as a BAD_REQUEST error line, with exit
  * status 2. A package of its own, so that the commands' packages need not import the CLI's.
  */
