@@ -54,30 +54,33 @@ for j in "${jdks[@]}"; do
 done
 
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
-results=$work/times
-for ((r = 1; r <= rounds; r++)); do
-  for j in "${jdks[@]}"; do
-    for v in "${variants[@]}"; do
-      t0=$(date +%s%N)
-      # shellcheck disable=SC2046
-      "$j/bin/java" "${flags[@]}" $(archive_flags "$j" "$v" use) -cp "$work/bench.jar:$cp" "$v" "${args[@]}" >/dev/null 2>&1
-      t1=$(date +%s%N)
-      echo "$(basename "$j") $v $(( (t1 - t0) / 1000 ))" >> "$results"
-    done
-  done
-done
-echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
-
-python3 - "$results" <<'PY'
-import sys, statistics, collections
-t = collections.defaultdict(list)
-for line in open(sys.argv[1]):
-    jdk, v, us = line.split()
-    t[(jdk, v)].append(int(us) / 1000)
-for jdk in sorted({k[0] for k in t}):
-    base = statistics.median(t[(jdk, "CoreArgs")])
-    print(f"{jdk}  (median of {len(t[(jdk, 'CoreArgs')])} runs, ms; ratio to CoreArgs)")
-    for v in ["Hello", "CoreArgs", "Databind", "Pico"]:
-        m = statistics.median(t[(jdk, v)])
-        print(f"  {v:9} {m:7.1f} ms  {m / base:5.2f}x")
+# Wall time and CPU time (user + sys, from wait4) per run: CPU time is what a busy machine
+# distorts least, wall time is what a user waits.
+python3 - "$rounds" "$work" "$cp" "${jdks[@]}" <<'PY'
+import os, subprocess, sys, time, statistics, collections
+rounds, work, cp, jdks = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4:]
+variants = ["Hello", "CoreArgs", "Databind", "Pico"]
+flags = ["-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xlog:disable", "-Xlog:all=warning:stderr"]
+def archive(jdk, v):
+    a = f"{work}/{os.path.basename(jdk)}-{v}"
+    return [f"-XX:AOTCache={a}.aot"] if os.path.exists(a + ".aot") else ["-Xshare:auto", f"-XX:SharedArchiveFile={a}.jsa"]
+wall, cpu = collections.defaultdict(list), collections.defaultdict(list)
+for r in range(rounds):
+    for jdk in jdks:
+        for v in variants:
+            cmd = [f"{jdk}/bin/java", *flags, *archive(jdk, v), "-cp", f"{work}/bench.jar:{cp}", v,
+                   "--dir", f"{work}/state", "reserve", "SEC", "3"]
+            t0 = time.monotonic()
+            p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            _, status, ru = os.wait4(p.pid, 0)
+            assert status == 0, (cmd, status)
+            wall[(jdk, v)].append((time.monotonic() - t0) * 1000)
+            cpu[(jdk, v)].append((ru.ru_utime + ru.ru_stime) * 1000)
+for jdk in jdks:
+    bw, bc = statistics.median(wall[(jdk, "CoreArgs")]), statistics.median(cpu[(jdk, "CoreArgs")])
+    print(f"{os.path.basename(jdk)}  (medians of {rounds} runs; ratio to CoreArgs)")
+    for v in variants:
+        w, c = statistics.median(wall[(jdk, v)]), statistics.median(cpu[(jdk, v)])
+        print(f"  {v:9} wall {w:7.1f} ms {w / bw:5.2f}x   cpu {c:7.1f} ms {c / bc:5.2f}x")
 PY
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
