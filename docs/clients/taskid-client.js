@@ -13,7 +13,9 @@
 //
 // As a command (prints the reserve response as one JSON line):
 //   node taskid-client.js SEC 3 --key review-42 [--purpose TEXT] [--socket PATH]
-// Exit status: 0 ok, 1 taskid refused (the code and message are on stderr), 2 usage.
+// Exit status: the taskid command's (README "Exit status"): 0 ok, 2 usage or BAD_REQUEST, 3 INVALID_PREFIX and
+// the other refusals of the request, 4 LOCK_TIMEOUT, 5 STATE_CORRUPT, 6 SYSTEM_ERROR, 7 daemon problems; the code
+// and message are on stderr.
 'use strict';
 const crypto = require('crypto');
 const fs = require('fs');
@@ -180,6 +182,10 @@ async function reserve(prefix, count = 1, { purpose, key, socketFile, attempts =
   }
 }
 
+// The taskid command's exit status for each error code; 3 for the other refusals of the request.
+const EXIT_STATUS = { BAD_REQUEST: 2, UNKNOWN_OP: 2, LINE_TOO_LONG: 2, LOCK_TIMEOUT: 4, STATE_CORRUPT: 5,
+  CONFIG_INVALID: 5, SYSTEM_ERROR: 6, FORBIDDEN: 7, BUSY: 7, PROTOCOL_MISMATCH: 7, DAEMON_UNAVAILABLE: 7 };
+
 async function main(argv) {
   const args = [];
   const opts = {};
@@ -199,7 +205,7 @@ async function main(argv) {
   } catch (e) {
     if (!(e instanceof TaskIdError)) throw e;
     process.stderr.write(`${e.code}: ${e.message.slice(e.code.length + 2)}\n`);
-    return 1;
+    return EXIT_STATUS[e.code] || 3;
   }
 }
 

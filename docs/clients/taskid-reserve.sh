@@ -6,9 +6,21 @@
 # usage: taskid-reserve.sh PREFIX [COUNT] [KEY]    prints the reserved IDs, one per line
 #   KEY (optional) makes retries safe: the same KEY, PREFIX and COUNT give the same IDs again.
 # env:   TASKID_SOCKET  the daemon's socket (default: .taskid/daemon.sock at the repository root)
-# exit:  0 ok; 1 refused (CODE: message on stderr); 75 refused but worth retrying with the same
-#        KEY (LOCK_TIMEOUT, BUSY, SYSTEM_ERROR); 2 usage
+# exit:  the taskid command's (README "Exit status"): 0 ok; 2 usage or BAD_REQUEST; 3 INVALID_PREFIX
+#        and the other refusals of the request; 4 LOCK_TIMEOUT; 5 STATE_CORRUPT; 6 SYSTEM_ERROR;
+#        7 daemon problems (CODE: message on stderr). 4, 6 and BUSY: retry with the same KEY.
 set -eu
+
+fail() {  # CODE: exit with the taskid command's status for that error code
+  case $1 in
+    BAD_REQUEST | UNKNOWN_OP | LINE_TOO_LONG) exit 2 ;;
+    LOCK_TIMEOUT) exit 4 ;;
+    STATE_CORRUPT | CONFIG_INVALID) exit 5 ;;
+    SYSTEM_ERROR) exit 6 ;;
+    FORBIDDEN | BUSY | PROTOCOL_MISMATCH | DAEMON_UNAVAILABLE) exit 7 ;;
+    *) exit 3 ;;
+  esac
+}
 
 usage() { echo "usage: taskid-reserve.sh PREFIX [COUNT] [KEY]" >&2; exit 2; }
 [ $# -ge 1 ] && [ $# -le 3 ] || usage
@@ -40,10 +52,10 @@ if [ -S "$sock" ] && answer=$(printf '%s\n' "$request" | socat -t 30 - "UNIX-CON
     reply=$hello                                   # e.g. FORBIDDEN: refused at the door
   elif [ "$(printf '%s' "$hello" | jq -r '.protocol')" != 1 ]; then
     echo "PROTOCOL_MISMATCH: the daemon speaks protocol v$(printf '%s' "$hello" | jq -r '.protocol'), this script v1" >&2
-    exit 1
+    fail PROTOCOL_MISMATCH
   else
     reply=$(printf '%s\n' "$answer" | sed -n 2p)   # empty if the daemon went away mid-call
-    [ -z "$reply" ] || [ "$(printf '%s' "$reply" | jq -r '.id')" = 2 ] || { echo "PROTOCOL_MISMATCH: unexpected answer" >&2; exit 1; }
+    [ -z "$reply" ] || [ "$(printf '%s' "$reply" | jq -r '.id')" = 2 ] || { echo "PROTOCOL_MISMATCH: unexpected answer" >&2; fail PROTOCOL_MISMATCH; }
   fi
 fi
 
@@ -51,11 +63,13 @@ if [ -z "$reply" ]; then
   # No daemon (or it went away: sending again is safe, at worst it leaves a gap).
   errors=$(mktemp)
   trap 'rm -f "$errors"' EXIT
-  if out=$(taskid --json reserve "$prefix" "$count" --verbose --agent shell-example ${key:+--key "$key"} 2>"$errors"); then
+  status=0
+  out=$(taskid --json reserve "$prefix" "$count" --verbose --agent shell-example ${key:+--key "$key"} 2>"$errors") || status=$?
+  if [ "$status" = 0 ]; then
     reply=$(printf '%s' "$out" | jq -c '. + {ok: true}')
   else
     reply=$(grep '^{' "$errors" | tail -n 1)       # errors come as one JSON object on stderr
-    [ -n "$reply" ] || { cat "$errors" >&2; exit 1; }
+    [ -n "$reply" ] || { cat "$errors" >&2; exit "$status"; }
   fi
 fi
 
@@ -63,6 +77,5 @@ if [ "$(printf '%s' "$reply" | jq -r '.ok')" = true ]; then
   printf '%s' "$reply" | jq -r '.ids[]'
 else
   printf '%s' "$reply" | jq -r '"\(.error.code): \(.error.message)"' >&2
-  [ "$(printf '%s' "$reply" | jq -r '.error.retry')" = true ] && exit 75
-  exit 1
+  fail "$(printf '%s' "$reply" | jq -r '.error.code')"
 fi

@@ -13,7 +13,9 @@ As a library:
 As a command (prints the reserve response as one JSON line):
     python3 taskid_client.py SEC 3 --key review-42 [--purpose TEXT] [--socket PATH]
 
-Exit status: 0 ok, 1 taskid refused (the code and message are on stderr), 2 usage.
+Exit status: the taskid command's (README "Exit status"): 0 ok, 2 usage or BAD_REQUEST, 3 INVALID_PREFIX and
+the other refusals of the request, 4 LOCK_TIMEOUT, 5 STATE_CORRUPT, 6 SYSTEM_ERROR, 7 daemon problems; the code and
+message are on stderr.
 """
 import hashlib
 import json
@@ -172,6 +174,12 @@ def reserve(prefix, count=1, purpose=None, key=None, socket_file=None, attempts=
             time.sleep(0.2 * (attempt + 1))
 
 
+# The taskid command's exit status for each error code; 3 for the other refusals of the request.
+EXIT_STATUS = {"BAD_REQUEST": 2, "UNKNOWN_OP": 2, "LINE_TOO_LONG": 2, "LOCK_TIMEOUT": 4, "STATE_CORRUPT": 5,
+               "CONFIG_INVALID": 5, "SYSTEM_ERROR": 6, "FORBIDDEN": 7, "BUSY": 7, "PROTOCOL_MISMATCH": 7,
+               "DAEMON_UNAVAILABLE": 7}
+
+
 def main(argv):
     args, opts = [], {}
     it = iter(argv)
@@ -187,7 +195,7 @@ def main(argv):
         r = reserve(args[0], int(args[1]) if len(args) == 2 else 1, opts.get("purpose"), opts.get("key"), opts.get("socket"))
     except TaskIdError as e:
         print(f"{e.code}: {e.message}", file=sys.stderr)
-        return 1
+        return EXIT_STATUS.get(e.code, 3)
     print(json.dumps(r, separators=(",", ":")))
     return 0
 

@@ -1,5 +1,6 @@
 package dev.taskid.check;
 
+import dev.taskid.cli.usage.UsageException;
 import dev.taskid.client.TaskIds;
 import dev.taskid.protocol.ErrorCode;
 import dev.taskid.protocol.JsonLines;
@@ -41,7 +42,6 @@ public final class CheckCommand {
 
     private static final int OK = 0;
     private static final int FOUND = 1;
-    private static final int USAGE = 2;
 
     private CheckCommand() {
     }
@@ -50,9 +50,8 @@ public final class CheckCommand {
                           TaskIds ids, Path cwd, List<String> taskidCommand, PrintStream out, PrintStream err) {
         if (installHook) {
             if (fix) {
-                err.println("taskid: --install-hook and --fix do not go together: a hook should not change counters");
-                err.println("usage: taskid " + SYNOPSIS);
-                return USAGE;
+                throw new UsageException("--install-hook and --fix do not go together: a hook should not change counters",
+                        SYNOPSIS);
             }
             List<String> command = new ArrayList<>(taskidCommand);
             command.add("check");

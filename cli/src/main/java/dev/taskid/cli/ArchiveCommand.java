@@ -1,5 +1,6 @@
 package dev.taskid.cli;
 
+import dev.taskid.cli.usage.UsageException;
 import dev.taskid.allocator.Wrap;
 import dev.taskid.protocol.Request;
 import dev.taskid.protocol.Response;
@@ -25,9 +26,9 @@ final class ArchiveCommand {
     private ArchiveCommand() {
     }
 
-    static Request.Archive request(List<String> rest, boolean restore) throws Args.UsageException {
+    static Request.Archive request(List<String> rest, boolean restore) {
         if (rest.isEmpty()) {
-            throw new Args.UsageException("archive takes PREFIX and the numbers to archive (none: list the active ones)");
+            throw new UsageException("archive takes PREFIX and the numbers to archive (none: list the active ones)");
         }
         String prefix = rest.get(0);
         Set<Long> numbers = new LinkedHashSet<>();
@@ -39,12 +40,12 @@ final class ArchiveCommand {
             }
         }
         if (restore && numbers.isEmpty()) {
-            throw new Args.UsageException("archive --restore needs the numbers to mark active again");
+            throw new UsageException("archive --restore needs the numbers to mark active again");
         }
         return new Request.Archive(null, prefix, new ArrayList<>(numbers), restore);
     }
 
-    private static void add(Set<Long> numbers, String prefix, String part) throws Args.UsageException {
+    private static void add(Set<Long> numbers, String prefix, String part) {
         Matcher m;
         if (NUMBER.matcher(part).matches()) {
             numbers.add(Long.parseLong(part));
@@ -52,21 +53,21 @@ final class ArchiveCommand {
             long from = Long.parseLong(m.group(1));
             long to = Long.parseLong(m.group(2));
             if (to < from || to - from >= MAX_NUMBERS) {
-                throw new Args.UsageException("range " + part + ": FROM-TO with FROM <= TO and at most " + MAX_NUMBERS + " numbers");
+                throw new UsageException("range " + part + ": FROM-TO with FROM <= TO and at most " + MAX_NUMBERS + " numbers");
             }
             for (long n = from; n <= to; n++) {
                 numbers.add(n);
             }
         } else if ((m = ID.matcher(part)).matches()) {
             if (!m.group(1).equals(prefix)) {
-                throw new Args.UsageException(part + " is not a " + prefix + " number");
+                throw new UsageException(part + " is not a " + prefix + " number");
             }
             numbers.add(Long.parseLong(m.group(2)));
         } else {
-            throw new Args.UsageException("not a number, FROM-TO range or " + prefix + "-NUMBER: \"" + part + "\"");
+            throw new UsageException("not a number, FROM-TO range or " + prefix + "-NUMBER: \"" + part + "\"");
         }
         if (numbers.size() > MAX_NUMBERS) {
-            throw new Args.UsageException("at most " + MAX_NUMBERS + " numbers at once");
+            throw new UsageException("at most " + MAX_NUMBERS + " numbers at once");
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.taskid.cli;
 
+import dev.taskid.cli.usage.UsageException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -14,18 +15,11 @@ final class Args {
     private final List<String> positionals = new ArrayList<>();
     private final Map<String, String> options = new LinkedHashMap<>();
 
-    /** A word was not understood; the message says which. */
-    static final class UsageException extends Exception {
-        UsageException(String message) {
-            super(message);
-        }
-    }
-
     /**
      * Parses {@code words}. {@code flags} take no value; {@code valued} take the next word
      * (or {@code --name=value}). Anything after {@code --} is positional.
      */
-    static Args parse(List<String> words, Set<String> flags, Set<String> valued) throws UsageException {
+    static Args parse(List<String> words, Set<String> flags, Set<String> valued) {
         Args a = new Args();
         for (int i = 0; i < words.size(); i++) {
             String w = words.get(i);
@@ -52,7 +46,9 @@ final class Args {
                     }
                     a.options.put(name, value);
                 } else {
-                    throw new UsageException("unknown option " + name);
+                    java.util.Set<String> known = new java.util.TreeSet<>(flags);
+                    known.addAll(valued);
+                    throw new UsageException("unknown option " + name + Suggest.hint(name, known));
                 }
             } else {
                 a.positionals.add(w);

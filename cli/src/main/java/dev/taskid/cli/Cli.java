@@ -1,5 +1,6 @@
 package dev.taskid.cli;
 
+import dev.taskid.cli.usage.UsageException;
 import dev.taskid.client.Reply;
 import dev.taskid.client.TaskIds;
 import dev.taskid.protocol.ErrorCode;
@@ -54,10 +55,10 @@ final class Cli {
     }
 
     /** One command and what it accepts. */
-    private record Command(String name, String synopsis, String help, Set<String> flags, Set<String> valued) {
+    record Command(String name, String synopsis, String help, Set<String> flags, Set<String> valued) {
     }
 
-    private static final List<Command> COMMANDS = List.of(
+    static final List<Command> COMMANDS = List.of(
             new Command("reserve", "reserve PREFIX [COUNT] [--purpose TEXT] [--agent NAME] [--key KEY] [--verbose] [--format seed000|seed001|verbose]",
                     "Reserve COUNT (default 1) consecutive IDs, atomically and durably. Prints {\"ids\":[...],\"reservedAt\":...}.\n"
                             + "--key makes retries safe: the same key and arguments return the same IDs.",
@@ -116,11 +117,22 @@ final class Cli {
                     Set.of(), Set.of()),
             new Command("doctor", dev.taskid.cli.admin.DoctorCommand.SYNOPSIS, dev.taskid.cli.admin.DoctorCommand.HELP,
                     Set.of(), Set.of()),
+            new Command("socket-path", "socket-path [--json]",
+                    "Print the daemon's socket for this state directory, whether or not a daemon runs (for other clients,\n"
+                            + "like gpgconf --list-dirs agent-socket).",
+                    Set.of(), Set.of()),
+            new Command("completion", "completion bash|zsh|fish",
+                    "Print a shell completion script, e.g. `source <(taskid completion bash)` in ~/.bashrc,\n"
+                            + "`taskid completion fish > ~/.config/fish/completions/taskid.fish`.",
+                    Set.of(), Set.of()),
             new Command("help", "help [COMMAND]", "Show help.", Set.of(), Set.of()));
 
     int run(String[] argv) {
         List<String> words = Arrays.asList(argv);
         Command command = findCommand(words);
+        // Before parsing, so that a line that does not parse is reported as JSON too.
+        int end = words.indexOf("--");
+        jsonErrors = (end < 0 ? words : words.subList(0, end)).contains("--json");
         try {
             Set<String> flags = new java.util.HashSet<>(GLOBAL_FLAGS);
             Set<String> valued = new java.util.HashSet<>(GLOBAL_VALUED);
@@ -129,39 +141,53 @@ final class Cli {
                 valued.addAll(command.valued());
             }
             Args args = Args.parse(words, flags, valued);
-            jsonErrors = args.flag("--json");
             if (args.flag("--version")) {
                 out.println("taskid " + Version.CURRENT);
                 return OK;
             }
+            boolean help = args.flag("--help") || args.flag("-h");
             if (command == null) {
-                if (args.positionals().isEmpty() || args.flag("--help") || args.flag("-h")) {
+                if (help) {
                     out.print(usage());
-                    return args.positionals().isEmpty() && !args.flag("--help") && !args.flag("-h") ? USAGE : OK;
+                    return OK;
                 }
-                throw new Args.UsageException("unknown command \"" + args.positionals().get(0) + "\"");
+                throw new UsageException(args.positionals().isEmpty() ? "no command given"
+                        : "unknown command \"" + args.positionals().get(0) + "\""
+                                + Suggest.hint(args.positionals().get(0), COMMANDS.stream().map(Command::name).toList()));
             }
-            if (args.flag("--help") || args.flag("-h")) {
+            if (help) {
                 out.print(help(command));
                 return OK;
             }
             List<String> rest = args.positionals().subList(1, args.positionals().size());
+            if (command.name().equals("completion")) {
+                // Needs no state directory: it only prints what the command table says.
+                if (rest.size() != 1 || !Completion.SHELLS.contains(rest.get(0))) {
+                    throw new UsageException("completion takes one of " + String.join(", ", Completion.SHELLS));
+                }
+                out.print(Completion.script(rest.get(0), GLOBAL_FLAGS, GLOBAL_VALUED));
+                return OK;
+            }
             if (command.name().equals("help")) {
                 Command about = rest.isEmpty() ? null : byName(rest.get(0));
                 out.print(about == null ? usage() : help(about));
                 return OK;
             }
             return execute(command, rest, args);
-        } catch (Args.UsageException e) {
+        } catch (UsageException e) {
+            String synopsis = e.synopsis() != null ? e.synopsis() : command == null ? "COMMAND ..." : command.synopsis();
+            if (jsonErrors) {
+                return fail(ErrorCode.BAD_REQUEST, e.getMessage(), false, Map.of("usage", "taskid " + synopsis));
+            }
             err.println("taskid: " + e.getMessage());
-            err.println("usage: taskid " + (command == null ? "COMMAND ..." : command.synopsis()) + "   (taskid --help)");
+            err.println("usage: taskid " + synopsis + "   (taskid --help)");
             return USAGE;
         } catch (TaskIdException e) {
             return fail(e.code(), e.getMessage(), e.code().retryByDefault(), e.details());
         }
     }
 
-    private int execute(Command command, List<String> rest, Args args) throws Args.UsageException {
+    private int execute(Command command, List<String> rest, Args args) {
         StateDir dir = StateDir.locate(cwd, args.option("--dir") != null ? args.option("--dir") : env.get("TASKID_DIR"));
         boolean existed = dir.exists();
         TaskIds.Options options = TaskIds.Options.DEFAULT.withFallback(!args.flag("--no-fallback"));
@@ -178,7 +204,7 @@ final class Cli {
         }
     }
 
-    private int dispatch(Command command, List<String> rest, Args args, TaskIds ids) throws Args.UsageException {
+    private int dispatch(Command command, List<String> rest, Args args, TaskIds ids) {
         switch (command.name()) {
             case "reserve":
                 return reserve(rest, args, ids);
@@ -220,6 +246,16 @@ final class Cli {
                 return dev.taskid.cli.admin.RecoverCommand.run(rest, args.flag("--yes"), args.flag("--json"), ids, out, err);
             case "backend":
                 return dev.taskid.cli.admin.BackendCommand.run(rest, args.flag("--json"), ids, out, err);
+            case "socket-path":
+                if (!rest.isEmpty()) {
+                    throw new UsageException("socket-path takes no arguments");
+                }
+                if (args.flag("--json")) {
+                    printFields(Map.of("socket", ids.socket().toString()));
+                } else {
+                    out.println(ids.socket());
+                }
+                return OK;
             case "doctor":
                 return dev.taskid.cli.admin.DoctorCommand.run(rest, args.flag("--json"), ids, out, err);
             default:
@@ -229,13 +265,13 @@ final class Cli {
 
     // ------------------------------------------------------------------ commands
 
-    private int reserve(List<String> rest, Args args, TaskIds ids) throws Args.UsageException {
+    private int reserve(List<String> rest, Args args, TaskIds ids) {
         if (rest.isEmpty() || rest.size() > 2) {
-            throw new Args.UsageException("reserve takes PREFIX and an optional COUNT");
+            throw new UsageException("reserve takes PREFIX and an optional COUNT");
         }
         String format = args.flag("--verbose") ? "verbose" : args.option("--format") == null ? "seed000" : args.option("--format");
         if (!Set.of("seed000", "seed001", "verbose").contains(format)) {
-            throw new Args.UsageException("--format must be seed000, seed001 or verbose");
+            throw new UsageException("--format must be seed000, seed001 or verbose");
         }
         long count = 1;
         if (rest.size() == 2) {
@@ -365,9 +401,9 @@ final class Cli {
         return OK;
     }
 
-    private int show(List<String> rest, Args args, TaskIds ids) throws Args.UsageException {
+    private int show(List<String> rest, Args args, TaskIds ids) {
         if (rest.size() > 1) {
-            throw new Args.UsageException("show takes at most one PREFIX");
+            throw new UsageException("show takes at most one PREFIX");
         }
         Reply reply = ids.call(new Request.Peek(null, rest.isEmpty() ? null : rest.get(0)));
         notice(reply);
@@ -390,20 +426,16 @@ final class Cli {
         }
         var prefixes = ((Response.Counters) reply.response()).counters().keySet();
         if (args.flag("--json")) {
-            out.println(new String(json.write(g -> {
-                g.writeStartObject();
-                JsonLines.writeValue(g, "prefixes", prefixes);
-                g.writeEndObject();
-            }), StandardCharsets.UTF_8));
+            printFields(Map.of("prefixes", prefixes));
         } else {
             prefixes.forEach(out::println);
         }
         return OK;
     }
 
-    private int validate(List<String> rest, Args args, TaskIds ids) throws Args.UsageException {
+    private int validate(List<String> rest, Args args, TaskIds ids) {
         if (rest.isEmpty()) {
-            throw new Args.UsageException("validate takes one or more IDs");
+            throw new UsageException("validate takes one or more IDs");
         }
         Reply reply = TaskIds.validateAll(rest, ids::call);
         if (reply.response() instanceof Response.Failure f) {
@@ -420,9 +452,9 @@ final class Cli {
         return r.allIssued() ? OK : NO;
     }
 
-    private int set(List<String> rest, Args args, TaskIds ids) throws Args.UsageException {
+    private int set(List<String> rest, Args args, TaskIds ids) {
         if (rest.size() != 2) {
-            throw new Args.UsageException("set takes PREFIX and N");
+            throw new UsageException("set takes PREFIX and N");
         }
         long value = parseLong(rest.get(1), "N");
         Reply reply = ids.call(new Request.SetCounter(null, rest.get(0), value, args.flag("--force")));
@@ -444,9 +476,9 @@ final class Cli {
         return OK;
     }
 
-    private int importSeeds(List<String> rest, Args args, TaskIds ids) throws Args.UsageException {
+    private int importSeeds(List<String> rest, Args args, TaskIds ids) {
         if (!rest.isEmpty()) {
-            throw new Args.UsageException("import takes no arguments; name files with --from");
+            throw new UsageException("import takes no arguments; name files with --from");
         }
         Path root = ids.stateDir().projectRoot();
         List<Path> files = new ArrayList<>();
@@ -500,12 +532,18 @@ final class Cli {
             }
         }
         if (used.isEmpty()) {
-            return fail(ErrorCode.SYSTEM_ERROR, "nothing to import: no seed state files found under " + root, false, Map.of());
+            // Not an error of the disk or of the state: there is simply nothing to do (exit 1, like validate's "no").
+            if (args.flag("--json")) {
+                printFields(Map.of("imported", List.of()));
+            }
+            err.println("taskid: nothing to import: none of " + files.stream().map(Path::toString).toList()
+                    + " holds seed counters");
+            return NO;
         }
         return raise(ids, new Request.Init(null, null, floors), 0, String.join(", ", used));
     }
 
-    private int archive(List<String> rest, Args args, TaskIds ids) throws Args.UsageException {
+    private int archive(List<String> rest, Args args, TaskIds ids) {
         Reply reply = ids.call(ArchiveCommand.request(rest, args.flag("--restore")));
         notice(reply);
         if (reply.response() instanceof Response.Failure f) {
@@ -519,17 +557,25 @@ final class Cli {
         return OK;
     }
 
-    private int daemon(List<String> rest, Args args, TaskIds ids) throws Args.UsageException {
+    private int daemon(List<String> rest, Args args, TaskIds ids) {
         if (rest.size() != 1 || !Set.of("status", "stop").contains(rest.get(0))) {
-            throw new Args.UsageException("daemon takes status or stop (run the daemon itself with the taskid launcher)");
+            throw new UsageException("daemon takes status or stop (run the daemon itself with the taskid launcher)");
         }
+        boolean status = rest.get(0).equals("status");
         var hello = ids.daemon();
         if (hello.isEmpty()) {
+            if (args.flag("--json")) {
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("running", false);
+                m.put("stateDir", ids.stateDir().dir().toString());
+                m.put("socket", ids.socket().toString());
+                printFields(m);
+            }
             err.println("taskid: no daemon is serving " + ids.stateDir() + " (socket " + ids.socket() + ")");
-            return rest.get(0).equals("status") ? 3 : OK;
+            return status ? 3 : OK;
         }
         Response.Hello h = hello.get();
-        if (rest.get(0).equals("status")) {
+        if (status) {
             if (args.flag("--json")) {
                 Map<String, Object> m = new LinkedHashMap<>();
                 m.put("running", true);
@@ -539,13 +585,7 @@ final class Cli {
                 m.put("stateDir", h.stateDir());
                 m.put("socket", ids.socket().toString());
                 m.put("epoch", h.epoch());
-                out.println(new String(json.write(g -> {
-                    g.writeStartObject();
-                    for (Map.Entry<String, Object> e : m.entrySet()) {
-                        JsonLines.writeValue(g, e.getKey(), e.getValue());
-                    }
-                    g.writeEndObject();
-                }), StandardCharsets.UTF_8));
+                printFields(m);
             } else {
                 out.println("taskid daemon " + h.version() + " running: pid " + h.pid() + ", state " + h.stateDir()
                         + ", socket " + ids.socket() + ", epoch " + h.epoch());
@@ -558,27 +598,50 @@ final class Cli {
             process.onExit().get(30, TimeUnit.SECONDS);
         } catch (Exception e) {
             return fail(ErrorCode.SYSTEM_ERROR, "daemon pid " + h.pid() + " did not exit within 30 s after SIGTERM",
-                    true, Map.of());
+                    true, Map.of("pid", h.pid()));
         }
-        out.println("stopped taskid daemon pid " + h.pid());
+        if (args.flag("--json")) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("running", false);
+            m.put("stopped", true);
+            m.put("pid", h.pid());
+            printFields(m);
+        } else {
+            out.println("stopped taskid daemon pid " + h.pid());
+        }
         return OK;
     }
 
-    private int systemd(List<String> rest, Args args, TaskIds ids) throws Args.UsageException {
+    private int systemd(List<String> rest, Args args, TaskIds ids) {
         if (rest.size() != 1 || !Set.of("install", "uninstall").contains(rest.get(0))) {
-            throw new Args.UsageException("systemd takes install or uninstall");
+            throw new UsageException("systemd takes install or uninstall");
         }
         SystemdUnits units = new SystemdUnits(out, env);
         Path unitDir = args.option("--unit-dir") == null ? null : cwd.resolve(args.option("--unit-dir"));
+        boolean system = args.flag("--system");
+        // --system: the system-wide daemon's directory, not this repository's, unless one was named.
+        boolean named = args.option("--dir") != null || (env.get("TASKID_DIR") != null && !env.get("TASKID_DIR").isEmpty());
+        StateDir dir = system && !named ? StateDir.of(SystemdUnits.SYSTEM_STATE) : ids.stateDir();
         return rest.get(0).equals("install")
-                ? units.install(ids.stateDir(), ids.socket(), args.flag("--system"), unitDir)
-                : units.uninstall(ids.stateDir(), args.flag("--system"), unitDir);
+                ? units.install(dir, ids.socket(), system, unitDir)
+                : units.uninstall(dir, system, unitDir);
     }
 
     // ------------------------------------------------------------------ helpers
 
     private void notice(Reply reply) {
         reply.notice().ifPresent(err::println);
+    }
+
+    /** {@code fields} as one JSON object on stdout, in their order. */
+    private void printFields(Map<String, ?> fields) {
+        out.println(new String(json.write(g -> {
+            g.writeStartObject();
+            for (Map.Entry<String, ?> e : fields.entrySet()) {
+                JsonLines.writeValue(g, e.getKey(), e.getValue());
+            }
+            g.writeEndObject();
+        }), StandardCharsets.UTF_8));
     }
 
     private void printJson(Response r) {
@@ -599,11 +662,11 @@ final class Cli {
         return code.exitStatus();
     }
 
-    private static long parseLong(String s, String what) throws Args.UsageException {
+    private static long parseLong(String s, String what) {
         try {
             return Long.parseLong(s);
         } catch (NumberFormatException e) {
-            throw new Args.UsageException(what + " must be an integer, got \"" + s + "\"");
+            throw new UsageException(what + " must be an integer, got \"" + s + "\"");
         }
     }
 
@@ -628,6 +691,28 @@ final class Cli {
                 + c.help() + "\n";
     }
 
+    /** The global options and what they do: for the help and the manual page. */
+    static final List<String[]> GLOBAL_OPTIONS = List.of(
+            new String[] {"--dir PATH", "state directory (default: .taskid at the repository root; env TASKID_DIR)"},
+            new String[] {"--json", "JSON output on every exit path: results on stdout, errors as JSON on stderr"},
+            new String[] {"--no-fallback", "fail (DAEMON_UNAVAILABLE) instead of using the file lock when no daemon answers"},
+            new String[] {"--lock-timeout MS", "how long to wait for the state lock (default 30000 or config lockTimeoutMs)"},
+            new String[] {"--version", "print the version"},
+            new String[] {"--help", "print this help (taskid COMMAND --help: that command's)"});
+
+    /** The exit statuses (README "Exit status"): for the help and the manual page. */
+    static final List<String[]> EXIT_STATUS = List.of(
+            new String[] {"0", "success"},
+            new String[] {"1", "no, without an error: validate found IDs not issued, inbox process rejected a task, check found"
+                    + " a problem, doctor found a failure, recover showed a plan, log ID found no entry, import found nothing"},
+            new String[] {"2", "usage error or BAD_REQUEST, UNKNOWN_OP, LINE_TOO_LONG"},
+            new String[] {"3", "INVALID_PREFIX, INVALID_COUNT, INVALID_ID, COUNTER_OVERFLOW, COUNTER_DECREASE, KEY_REUSED,"
+                    + " NUMBER_CONFLICT; daemon status: not running"},
+            new String[] {"4", "LOCK_TIMEOUT (retry)"},
+            new String[] {"5", "STATE_CORRUPT (run taskid recover), CONFIG_INVALID"},
+            new String[] {"6", "SYSTEM_ERROR: disk full, read-only, permissions, no Java 17+ (retry when fixed)"},
+            new String[] {"7", "FORBIDDEN, BUSY, PROTOCOL_MISMATCH, DAEMON_UNAVAILABLE, BACKEND_UNAVAILABLE (the shared backend: retry)"});
+
     static String usage() {
         StringBuilder b = new StringBuilder();
         b.append("taskid ").append(Version.CURRENT).append(": unique task IDs for concurrent agents\n\n");
@@ -635,17 +720,14 @@ final class Cli {
         for (Command c : COMMANDS) {
             b.append("  ").append(c.synopsis()).append('\n');
         }
-        b.append("\nglobal options:\n")
-                .append("  --dir PATH         state directory (default: .taskid at the repository root; env TASKID_DIR)\n")
-                .append("  --json             JSON output, and errors as JSON on stderr\n")
-                .append("  --no-fallback      fail (DAEMON_UNAVAILABLE) instead of using the file lock when no daemon answers\n")
-                .append("  --lock-timeout MS  how long to wait for the state lock (default 30000 or config lockTimeoutMs)\n")
-                .append("  --version, --help\n")
-                .append("\nexit status: 0 ok; 1 validate found IDs not issued, inbox process rejected a task, check found a problem;\n")
-                .append("2 usage or bad request; 3 invalid prefix, count,\n")
-                .append("ID or counter value (daemon status: not running); 4 LOCK_TIMEOUT; 5 STATE_CORRUPT or CONFIG_INVALID;\n")
-                .append("6 SYSTEM_ERROR (disk full, read-only, permissions); 7 daemon problems (FORBIDDEN, BUSY,\n")
-                .append("PROTOCOL_MISMATCH, DAEMON_UNAVAILABLE, BACKEND_UNAVAILABLE).\n");
+        b.append("\nglobal options:\n");
+        for (String[] o : GLOBAL_OPTIONS) {
+            b.append(String.format("  %-18s %s%n", o[0], o[1]));
+        }
+        b.append("\nexit status:\n");
+        for (String[] e : EXIT_STATUS) {
+            b.append("  ").append(e[0]).append("  ").append(e[1]).append('\n');
+        }
         return b.toString();
     }
 }

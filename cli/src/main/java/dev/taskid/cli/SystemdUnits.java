@@ -18,7 +18,10 @@ import java.util.Map;
  * ExecStart pointing at this installation's launcher, and prints the systemctl commands.
  */
 final class SystemdUnits {
-    private static final String PLACEHOLDER = "/usr/local/bin/taskid";
+    /** ExecStart's path in the shipped units: where the Debian package installs the launcher. */
+    private static final String PLACEHOLDER = "/usr/bin/taskid";
+    /** The system-wide daemon's state, as the shipped taskid.service says (StateDirectory=taskid). */
+    static final Path SYSTEM_STATE = Path.of("/var/lib/taskid");
 
     private final PrintStream out;
     private final Map<String, String> env;
@@ -28,21 +31,21 @@ final class SystemdUnits {
         this.env = env;
     }
 
-    /** Per-repository user units (template + drop-ins when this repo needs them), or the system unit. */
+    /**
+     * Per-repository user units (templates + drop-ins when this repository needs them), or the
+     * system unit for {@code dir} ({@link #SYSTEM_STATE} unless the caller chose another).
+     */
     int install(StateDir dir, Path socket, boolean system, Path unitDirOverride) {
         String launcher = launcher();
         List<Path> written = new ArrayList<>();
         if (system) {
             Path unitDir = unitDirOverride != null ? unitDirOverride : Path.of("/etc/systemd/system");
-            String unit = resource("taskid.service").replace(PLACEHOLDER, launcher)
-                    .replace("--dir /var/lib/taskid", "--dir " + dir.dir());
-            if (!dir.dir().equals(Path.of("/var/lib/taskid"))) {
-                unit = unit.replace("StateDirectory=taskid\nStateDirectoryMode=0700\n", "ReadWritePaths=" + dir.dir() + "\n");
-            }
-            written.add(write(unitDir.resolve("taskid.service"), unit));
+            written.add(write(unitDir.resolve("taskid.service"), systemUnit(dir.dir(), launcher)));
             report(written);
             out.println("then: systemctl daemon-reload && systemctl enable --now taskid.service");
             out.println("clients: taskid --dir " + dir.dir() + " reserve SEC   (or TASKID_DIR=" + dir.dir() + ")");
+            out.println("other users: list their uids in " + dir.config() + " \"allowedUids\" (the directory is"
+                    + " 0711: they reach the socket, not the files)");
             return Cli.OK;
         }
         Path unitDir = unitDirOverride != null ? unitDirOverride : userUnitDir();
@@ -65,20 +68,48 @@ final class SystemdUnits {
         return Cli.OK;
     }
 
+    /**
+     * The system unit for state in {@code dir}: in {@link #SYSTEM_STATE} systemd creates the
+     * directory (StateDirectory=, 0711 so that allowed users reach the socket without reading
+     * the files); elsewhere it is made writable, and a home directory is made visible.
+     */
+    static String systemUnit(Path dir, String launcher) {
+        String unit = resource("taskid.service").replace(PLACEHOLDER, launcher);
+        if (dir.equals(SYSTEM_STATE)) {
+            return unit;
+        }
+        unit = unit.replace("StateDirectory=taskid\nStateDirectoryMode=0711\n", "ReadWritePaths=" + dir + "\n")
+                .replace(" (created by StateDirectory=, 0711:\n# allowed users reach the socket inside, not the files).", ".")
+                .replace(SYSTEM_STATE.toString(), dir.toString());
+        if (dir.startsWith("/home") || dir.startsWith("/root") || dir.startsWith("/run/user")) {
+            // ProtectHome=yes would hide the state directory itself; read-only keeps the rest safe.
+            unit = unit.replace("ProtectHome=yes\n", "ProtectHome=read-only\n");
+        }
+        return unit;
+    }
+
     int uninstall(StateDir dir, boolean system, Path unitDirOverride) {
         List<Path> removed = new ArrayList<>();
         Path unitDir;
         if (system) {
             unitDir = unitDirOverride != null ? unitDirOverride : Path.of("/etc/systemd/system");
-            removed.addAll(delete(unitDir.resolve("taskid.service")));
             out.println("first: systemctl disable --now taskid.service");
+            removed.addAll(delete(unitDir.resolve("taskid.service")));
         } else {
             unitDir = unitDirOverride != null ? unitDirOverride : userUnitDir();
             String instance = escapePath(dir.projectRoot());
             out.println("first: systemctl --user disable --now taskid@" + instance + ".socket taskid@" + instance + ".service");
             removed.addAll(delete(unitDir.resolve("taskid@" + instance + ".service.d/dir.conf")));
             removed.addAll(delete(unitDir.resolve("taskid@" + instance + ".socket.d/listen.conf")));
-            // The templates serve every repository; remove them only when asked for all.
+            // The templates serve every repository: they go with the last one that uses them.
+            List<String> others = otherInstances(unitDir, instance);
+            if (others.isEmpty()) {
+                removed.addAll(delete(unitDir.resolve("taskid@.socket")));
+                removed.addAll(delete(unitDir.resolve("taskid@.service")));
+            } else if (Files.exists(unitDir.resolve("taskid@.socket"))) {
+                out.println("kept " + unitDir.resolve("taskid@.socket") + " and taskid@.service: still used by "
+                        + String.join(", ", others));
+            }
         }
         for (Path p : removed) {
             out.println("removed " + p);
@@ -87,6 +118,41 @@ final class SystemdUnits {
             out.println("nothing to remove in " + unitDir);
         }
         return Cli.OK;
+    }
+
+    /**
+     * Instances of the templates other than {@code instance} that this unit directory still
+     * knows: enabled ones (symlinks in *.wants/) and ones with drop-ins.
+     */
+    private static List<String> otherInstances(Path unitDir, String instance) {
+        java.util.TreeSet<String> found = new java.util.TreeSet<>();
+        try (var entries = Files.list(unitDir)) {
+            for (Path e : (Iterable<Path>) entries::iterator) {
+                String name = e.getFileName().toString();
+                if (name.endsWith(".wants") && Files.isDirectory(e)) {
+                    try (var wants = Files.list(e)) {
+                        wants.map(w -> w.getFileName().toString()).forEach(found::add);
+                    }
+                } else {
+                    found.add(name);
+                }
+            }
+        } catch (java.nio.file.NoSuchFileException e) {
+            return List.of();
+        } catch (IOException e) {
+            throw new TaskIdException(ErrorCode.SYSTEM_ERROR, "cannot list " + unitDir + ": " + e.getMessage());
+        }
+        List<String> others = new ArrayList<>();
+        for (String name : found) {
+            String unit = name.endsWith(".d") ? name.substring(0, name.length() - 2) : name;
+            if (unit.startsWith("taskid@") && !unit.startsWith("taskid@.") && !unit.startsWith("taskid@" + instance + ".")) {
+                String other = unit.substring("taskid@".length(), unit.lastIndexOf('.'));
+                if (!others.contains(other)) {
+                    others.add(other);
+                }
+            }
+        }
+        return others;
     }
 
     /** systemd-escape --path: strip slashes at the ends, '/' to '-', other specials to \xNN. */

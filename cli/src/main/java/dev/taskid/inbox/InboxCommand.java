@@ -1,5 +1,6 @@
 package dev.taskid.inbox;
 
+import dev.taskid.cli.usage.UsageException;
 import dev.taskid.client.TaskIds;
 import dev.taskid.protocol.ErrorCode;
 import dev.taskid.protocol.JsonLines;
@@ -38,7 +39,6 @@ public final class InboxCommand {
 
     private static final int OK = 0;
     private static final int REJECTED = 1;
-    private static final int USAGE = 2;
 
     private InboxCommand() {
     }
@@ -50,7 +50,7 @@ public final class InboxCommand {
     public static int run(List<String> rest, boolean json, boolean retry, String lockTimeout, TaskIds ids, Path cwd,
                           InputStream stdin, PrintStream out, PrintStream err) {
         if (rest.isEmpty() || !List.of("submit", "process").contains(rest.get(0))) {
-            return usage(err, "inbox takes submit or process");
+            return usage("inbox takes submit or process");
         }
         Duration timeout = lockTimeout != null ? Duration.ofMillis(Long.parseLong(lockTimeout))
                 : Config.load(ids.stateDir().config(), new JsonLines()).lockTimeout();
@@ -64,7 +64,7 @@ public final class InboxCommand {
                               PrintStream out, PrintStream err) {
         JsonLines codec = new JsonLines();
         if (rest.size() > 2 || retry) {
-            return usage(err, "inbox submit takes at most one FILE (default: stdin)");
+            return usage("inbox submit takes at most one FILE (default: stdin)");
         }
         byte[] input;
         String from = rest.size() == 2 && !rest.get(1).equals("-") ? rest.get(1) : null;
@@ -98,7 +98,7 @@ public final class InboxCommand {
     private static int process(Inbox inbox, List<String> rest, boolean json, boolean retry, PrintStream out, PrintStream err) {
         JsonLines codec = new JsonLines();
         if (rest.size() > 1) {
-            return usage(err, "inbox process takes no arguments");
+            return usage("inbox process takes no arguments");
         }
         Inbox.Processed p = inbox.process(retry);
         if (json) {
@@ -190,10 +190,8 @@ public final class InboxCommand {
         return new TaskIdException(ErrorCode.BAD_REQUEST, message + "; nothing was queued");
     }
 
-    private static int usage(PrintStream err, String message) {
-        err.println("taskid: " + message);
-        err.println("usage: taskid " + SYNOPSIS + "   (taskid inbox --help)");
-        return USAGE;
+    private static int usage(String message) {
+        throw new UsageException(message, SYNOPSIS);
     }
 
     private static String firstLine(String s) {

@@ -74,9 +74,8 @@ public final class McpServer {
      */
     public static int serve(TaskIds ids, List<String> args, InputStream in, PrintStream out, PrintStream err) {
         if (!args.isEmpty()) {
-            err.println("taskid: mcp takes no arguments (global options such as --dir go before it)");
-            err.println("usage: taskid [--dir PATH] mcp");
-            return 2;
+            throw new dev.taskid.cli.usage.UsageException("mcp takes no arguments (global options such as --dir go before it)",
+                    "[--dir PATH] mcp");
         }
         PrintStream previous = System.out;
         System.setOut(err);
@@ -209,8 +208,8 @@ public final class McpServer {
             return error(id, INVALID_PARAMS, "Invalid params: tools/call needs \"name\"", null);
         }
         if (!tools.exists(name)) {
-            return error(id, INVALID_PARAMS, "Unknown tool: " + name + " (known: " + Tools.RESERVE + ", "
-                    + Tools.VALIDATE + ", " + Tools.SHOW + ")", null);
+            return error(id, INVALID_PARAMS, "Unknown tool: " + name + " (known: " + String.join(", ", tools.names()) + ")",
+                    null);
         }
         Object rawArgs = params.get("arguments");
         if (rawArgs != null && !(rawArgs instanceof Map<?, ?>)) {

@@ -72,7 +72,12 @@ final class Tools {
     }
 
     boolean exists(String name) {
-        return definitions.stream().anyMatch(d -> name.equals(d.get("name")));
+        return names().contains(name);
+    }
+
+    /** The tools' names, in the order of the tool table (tools.json). */
+    List<String> names() {
+        return definitions.stream().map(d -> String.valueOf(d.get("name"))).toList();
     }
 
     /** What is wrong with {@code args} for tool {@code name} (which exists), checked against its inputSchema. */

@@ -112,11 +112,10 @@ function askDaemon(sock, request) {
   });
 }
 
-// The taskid command: TASKID_BIN, else the one that installed this script, else taskid on PATH.
+// The taskid command, found at run time (the script is committed and shared): TASKID_BIN, else taskid on PATH.
 function taskidCommands() {
   const candidates = [];
   if (process.env.TASKID_BIN) candidates.push([process.env.TASKID_BIN]);
-  if (TASKID_INSTALLED && isFile(TASKID_INSTALLED[0])) candidates.push(TASKID_INSTALLED);
   candidates.push(['taskid']);
   return candidates;
 }

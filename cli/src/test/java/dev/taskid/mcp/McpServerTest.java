@@ -313,6 +313,8 @@ class McpServerTest {
             assertEquals((long) codes[i], error.get("code"), error::toString);
         }
         assertTrue(map(r.get(0)).containsKey("id") && map(r.get(0)).get("id") == null, "parse errors answer id null");
+        assertEquals("Unknown tool: rm_rf (known: reserve_task_ids, validate_task_ids, show_counters, process_inbox)",
+                map(map(r.get(2)).get("error")).get("message"), "every tool of the table is named");
         assertEquals(Map.of(), result(r.get(codes.length)), "ping answers {}");
     }
 

@@ -274,7 +274,10 @@ public final class Allocator {
         if (bad != null) {
             return bad;
         }
-        if (r.value() < 0 || r.value() > Protocol.MAX_NUMBER) {
+        if (r.value() < 0) {
+            return Response.Failure.of(r.id(), ErrorCode.BAD_REQUEST, "a counter is 0 or more, got " + r.value());
+        }
+        if (r.value() > Protocol.MAX_NUMBER) {
             return Response.Failure.of(r.id(), ErrorCode.COUNTER_OVERFLOW,
                     "a counter is a number from 0 to " + Protocol.MAX_NUMBER + ", got " + r.value());
         }

@@ -127,6 +127,10 @@ public record Config(Set<String> prefixes, int maxBatch, Duration lockTimeout, S
             bytes = Files.readAllBytes(file);
         } catch (NoSuchFileException e) {
             return defaults();
+        } catch (java.nio.file.AccessDeniedException e) {
+            // (its message is only the path) A system-wide daemon's clients reach its socket, not its files.
+            throw new TaskIdException(ErrorCode.SYSTEM_ERROR, "cannot read " + file + ": permission denied (uid "
+                    + Users.currentUid() + "; with no daemon answering, this needs the state directory's files)");
         } catch (IOException e) {
             throw new TaskIdException(ErrorCode.SYSTEM_ERROR, "cannot read " + file + ": " + e.getMessage());
         }

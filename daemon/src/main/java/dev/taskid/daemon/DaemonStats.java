@@ -98,6 +98,7 @@ final class DaemonStats {
         m.put("batches", batches);
         m.put("meanBatchSize", batches == 0 ? 0.0 : (double) batchedRequests / batches);
         m.put("maxBatchSize", maxBatch);
+        m.put("percentileWindow", LATENCY_WINDOW); // the P50/P99 figures cover at most this many recent batches/persists
         int nb = (int) Math.min(batches, LATENCY_WINDOW);
         int[] sizes = Arrays.copyOf(batchSizes, nb);
         Arrays.sort(sizes);

@@ -94,10 +94,10 @@ class ClientExamplesTest {
         assertEquals(true, again.get("replayed"));
 
         Result reused = run(repo, python, script, "PERF", "1", "--key", "py-1");
-        assertEquals(1, reused.status(), reused::toString);
+        assertEquals(3, reused.status(), "the taskid command's status for KEY_REUSED: " + reused);
         assertTrue(reused.stderr().startsWith("KEY_REUSED: "), reused::toString);
         Result bad = run(repo, python, script, "FOO");
-        assertEquals(1, bad.status());
+        assertEquals(3, bad.status());
         assertTrue(bad.stderr().startsWith("INVALID_PREFIX: Invalid prefix \"FOO\". Valid: SEC"), bad::toString);
         assertEquals(2, run(repo, python, script).status(), "usage");
 
@@ -131,10 +131,10 @@ class ClientExamplesTest {
         assertFalse(r.containsKey("mode"), "answered by the daemon itself");
         assertEquals(r.get("ids"), ok(run(repo, node, script, "ARCH", "2", "--key", "node-1")).get("ids"));
         Result reused = run(repo, node, script, "ARCH", "5", "--key", "node-1");
-        assertEquals(1, reused.status());
+        assertEquals(3, reused.status(), "the taskid command's status for KEY_REUSED");
         assertTrue(reused.stderr().startsWith("KEY_REUSED: "), reused::toString);
         Result bad = run(repo, node, script, "FOO");
-        assertEquals(1, bad.status());
+        assertEquals(3, bad.status());
         assertTrue(bad.stderr().startsWith("INVALID_PREFIX: Invalid prefix \"FOO\""), bad::toString);
 
         // As a library: requests pipelined on one connection come back in order.
@@ -164,7 +164,7 @@ class ClientExamplesTest {
         assertEquals("DRY-1\nDRY-2\n", r.stdout());
         assertEquals("DRY-1\nDRY-2\n", run(repo, "sh", script, "DRY", "2", "sh-1").stdout(), "same key: same IDs");
         Result bad = run(repo, "sh", script, "FOO");
-        assertEquals(1, bad.status(), bad::toString);
+        assertEquals(3, bad.status(), "INVALID_PREFIX: the taskid command's status (README \"Exit status\"): " + bad);
         assertTrue(bad.stderr().startsWith("INVALID_PREFIX: Invalid prefix \"FOO\""), bad::toString);
         assertEquals(2, run(repo, "sh", script, "DRY", "many").status());
     }

@@ -42,10 +42,16 @@ class DistributionTest {
 
     @Test
     void unpackedTarballReserves() throws Exception {
-        for (String entry : List.of("bin/taskid", "lib/taskid-cli.jar", "lib/taskid-daemon.jar",
-                "systemd/taskid@.socket", "systemd/taskid@.service", "systemd/taskid.service", "README.md")) {
+        for (String entry : List.of("bin/taskid", "lib/taskid-cli.jar", "lib/taskid-daemon.jar", "README.md", "LICENSE",
+                "docs/taskid.1")) {
             assertTrue(Files.exists(home.resolve(entry)), "tarball lacks " + entry);
         }
+        // Every local link of the README it ships (docs/CLIENTS.md, PROTOCOL.md, ...) resolves in it.
+        Matcher link = Pattern.compile("\\]\\(((?!https?:|#)[^)#]+)").matcher(Files.readString(home.resolve("README.md")));
+        while (link.find()) {
+            assertTrue(Files.exists(home.resolve(link.group(1))), "README.md links " + link.group(1) + ", not in the tarball");
+        }
+        assertFalse(Files.exists(home.resolve("systemd")), "no loose units naming a path this copy is not at");
         Path work = Files.createDirectories(tmp.resolve("work"));
         Processes.Result r = taskid(work, Map.of(), "--dir", work.resolve(".taskid").toString(), "reserve", "SEC");
         assertEquals(0, r.status(), r.stderr());
@@ -100,6 +106,21 @@ class DistributionTest {
         assertEquals(0, uninstall.status(), uninstall.stderr());
         assertTrue(uninstall.stdout().contains("systemctl --user disable --now taskid@" + instance + ".socket"), uninstall.stdout());
         assertFalse(Files.exists(unitDir.resolve("taskid@" + instance + ".service.d")));
+    }
+
+    /** The launcher refuses a Java older than 17 with a clear message and exit 6, before running anything. */
+    @Test
+    void launcherRefusesJavaOlderThan17() throws Exception {
+        Path old = Files.createDirectories(tmp.resolve("jdk11/bin"));
+        Files.writeString(old.resolve("java"), "#!/bin/sh\necho ran >&2\nexit 0\n");
+        assertTrue(old.resolve("java").toFile().setExecutable(true));
+        Files.writeString(old.getParent().resolve("release"), "JAVA_VERSION=\"11.0.22\"\n");
+        Processes.Result r = Processes.run(List.of(home.resolve("bin/taskid").toString(), "reserve", "SEC"), tmp,
+                Map.of("JAVA_HOME", old.getParent().toString()), Duration.ofSeconds(60));
+        assertEquals(6, r.status(), r.toString());
+        assertEquals("", r.stdout());
+        assertTrue(r.stderr().contains("needs Java 17 or newer") && r.stderr().contains("11.0.22")
+                && !r.stderr().contains("ran"), r.toString());
     }
 
     private static String value(String unit, String key) {

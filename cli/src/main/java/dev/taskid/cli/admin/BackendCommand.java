@@ -3,6 +3,7 @@ package dev.taskid.cli.admin;
 import dev.taskid.backend.BackendConfig;
 import dev.taskid.backend.RemoteBackend;
 import dev.taskid.client.TaskIds;
+import dev.taskid.cli.usage.UsageException;
 import dev.taskid.protocol.ErrorCode;
 import dev.taskid.protocol.JsonLines;
 import dev.taskid.protocol.Request;
@@ -37,7 +38,7 @@ public final class BackendCommand {
     public static int run(List<String> rest, boolean json, TaskIds ids, PrintStream out, PrintStream err) {
         Output o = new Output(out, err, json);
         if (rest.size() != 1 || !List.of("init", "import", "show").contains(rest.get(0))) {
-            return o.usage("backend takes one of init, import, show", SYNOPSIS);
+            throw new UsageException("backend takes one of init, import, show", SYNOPSIS);
         }
         Optional<BackendConfig> shared = ids.backend();
         if (shared.isEmpty()) {

@@ -1,5 +1,6 @@
 package dev.taskid.cli.admin;
 
+import dev.taskid.cli.usage.UsageException;
 import dev.taskid.allocator.IdScanner;
 import dev.taskid.client.TaskIds;
 import dev.taskid.protocol.JsonLines;
@@ -63,7 +64,7 @@ public final class DoctorCommand {
     public static int run(List<String> rest, boolean json, TaskIds ids, PrintStream out, PrintStream err) {
         Output o = new Output(out, err, json);
         if (!rest.isEmpty()) {
-            return o.usage("doctor takes no arguments", SYNOPSIS);
+            throw new UsageException("doctor takes no arguments", SYNOPSIS);
         }
         DoctorCommand doctor = new DoctorCommand(ids);
         doctor.examine();

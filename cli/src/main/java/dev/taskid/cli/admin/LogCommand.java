@@ -1,13 +1,17 @@
 package dev.taskid.cli.admin;
 
+import dev.taskid.cli.usage.UsageException;
+import dev.taskid.protocol.ErrorCode;
 import dev.taskid.protocol.TaskId;
 import dev.taskid.state.AuditLog;
+import dev.taskid.state.Config;
 import dev.taskid.state.StateDir;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Predicate;
 
 /**
@@ -42,7 +46,7 @@ public final class LogCommand {
             query = query(rest);
             since = sinceText == null ? Instant.MIN : Output.since(sinceText, Instant.now());
         } catch (IllegalArgumentException e) {
-            return o.usage(e.getMessage(), SYNOPSIS);
+            throw new UsageException(e.getMessage(), SYNOPSIS);
         }
         List<AuditLog.Entry> reserved = new ArrayList<>();
         List<AuditLog.Entry> passed = new ArrayList<>();
@@ -78,6 +82,14 @@ public final class LogCommand {
         }
         for (AuditLog.Entry e : shown) {
             out.println(json ? new String(e.toJson(o.codec), StandardCharsets.UTF_8) : text(e));
+        }
+        if (query != null && reserved.isEmpty() && passed.isEmpty()) {
+            // Like `show FOO`: a prefix that is not configured (and has no history) is a mistake, not an empty log.
+            Config config = Config.load(dir.config(), o.codec);
+            if (!config.isValidPrefix(query.prefix())) {
+                return o.fail(ErrorCode.INVALID_PREFIX, "Invalid prefix \"" + query.prefix() + "\". Valid: "
+                        + String.join(", ", config.prefixes()), Map.of("valid", List.copyOf(config.prefixes())));
+            }
         }
         if (query != null && query.forNumber()) {
             String what = query.prefix() + " " + query.number();

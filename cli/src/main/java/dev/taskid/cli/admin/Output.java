@@ -19,7 +19,6 @@ import java.util.regex.Pattern;
 final class Output {
     static final int OK = 0;
     static final int NO = 1;
-    static final int USAGE = 2;
 
     final PrintStream out;
     final PrintStream err;
@@ -52,12 +51,6 @@ final class Output {
             err.println("taskid: " + code + ": " + message);
         }
         return code.exitStatus();
-    }
-
-    int usage(String message, String synopsis) {
-        err.println("taskid: " + message);
-        err.println("usage: taskid " + synopsis + "   (taskid --help)");
-        return USAGE;
     }
 
     // ------------------------------------------------------------------ shared parsing and figures

@@ -1,5 +1,6 @@
 package dev.taskid.cli.admin;
 
+import dev.taskid.cli.usage.UsageException;
 import dev.taskid.client.TaskIds;
 import dev.taskid.protocol.ErrorCode;
 import dev.taskid.protocol.JsonLines;
@@ -40,7 +41,7 @@ public final class RecoverCommand {
     public static int run(List<String> rest, boolean yes, boolean json, TaskIds ids, PrintStream out, PrintStream err) {
         Output o = new Output(out, err, json);
         if (!rest.isEmpty()) {
-            return o.usage("recover takes no arguments", SYNOPSIS);
+            throw new UsageException("recover takes no arguments", SYNOPSIS);
         }
         JsonLines codec = new JsonLines();
         Config config = Config.load(ids.stateDir().config(), codec);

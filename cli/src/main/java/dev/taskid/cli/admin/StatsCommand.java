@@ -1,8 +1,8 @@
 package dev.taskid.cli.admin;
 
+import dev.taskid.cli.usage.UsageException;
 import dev.taskid.client.Reply;
 import dev.taskid.client.TaskIds;
-import dev.taskid.protocol.ErrorCode;
 import dev.taskid.protocol.JsonLines;
 import dev.taskid.protocol.Request;
 import dev.taskid.protocol.Response;
@@ -39,13 +39,13 @@ public final class StatsCommand {
                           PrintStream err) {
         Output o = new Output(out, err, json);
         if (!rest.isEmpty()) {
-            return o.usage("stats takes no arguments", SYNOPSIS);
+            throw new UsageException("stats takes no arguments", SYNOPSIS);
         }
         Instant since;
         try {
             since = sinceText == null ? Instant.MIN : Output.since(sinceText, Instant.now());
         } catch (IllegalArgumentException e) {
-            return o.usage(e.getMessage(), SYNOPSIS);
+            throw new UsageException(e.getMessage(), SYNOPSIS);
         }
         Map<String, Object> daemon = null;
         try {
@@ -71,12 +71,10 @@ public final class StatsCommand {
             o.object(m);
             return Output.OK;
         }
-        if (daemon != null) {
-            printDaemon(out, daemon);
-        } else {
+        if (daemon == null) {
             out.println("no daemon is running: requests are served by the file lock (figures from the audit log)");
         }
-        printAudit(out, audit, sinceText);
+        text(daemon, audit, sinceText).forEach(out::println);
         return Output.OK;
     }
 
@@ -138,55 +136,127 @@ public final class StatsCommand {
         return m;
     }
 
-    private static void printDaemon(PrintStream out, Map<String, Object> s) {
-        long up = num(s.get("uptimeSeconds"));
-        out.printf("daemon pid %s, up %dh %02dm %02ds, epoch %s%n", s.get("pid"), up / 3600, up / 60 % 60, up % 60,
-                s.get("epoch"));
-        out.println("  requests:     " + s.get("requests"));
-        out.println("  IDs allocated " + s.get("idsAllocated"));
-        out.printf("  batches:      %s (size mean %.2f, p50 %s, p99 %s, max %s) %s%n", s.get("batches"),
-                ((Number) s.getOrDefault("meanBatchSize", 0.0)).doubleValue(), s.get("batchSizeP50"),
-                s.get("batchSizeP99"), s.get("maxBatchSize"), orEmpty(s.get("batchSizeHistogram")));
-        out.printf("  persists:     %s, failed %s, latency p50 %s ms, p99 %s ms %s%n", s.get("persists"),
-                s.get("persistFailures"), s.get("persistMillisP50"), s.get("persistMillisP99"),
-                orEmpty(s.get("persistMillisHistogram")));
-        out.println("  errors:       " + s.get("errors"));
-        if (s.containsKey("wraps") || s.containsKey("numberConflicts")) {
-            out.println("  wraps:        " + orZero(s.get("wraps")) + ", number conflicts " + orZero(s.get("numberConflicts")));
+    /** Percentiles cover at most this many recent batches/persists when the daemon does not say (older daemons). */
+    private static final long DEFAULT_PERCENTILE_WINDOW = 4096;
+
+    /**
+     * The figures for people: aligned {@code key: value} lines in human units, and every key
+     * says the window its figure covers (since the daemon started, its last N batches, or the
+     * audit log's span).
+     */
+    static List<String> text(Map<String, Object> daemon, Map<String, Object> audit, String since) {
+        List<String[]> rows = new ArrayList<>();
+        if (daemon != null) {
+            daemonRows(daemon, rows);
         }
-        out.println("  connections:  " + s.get("connectionsOpen") + " open, " + s.get("connectionsTotal") + " total");
+        auditRows(audit, since, rows);
+        int width = rows.stream().mapToInt(r -> r[0].length()).max().orElse(0) + 1;
+        List<String> lines = new ArrayList<>();
+        for (String[] r : rows) {
+            lines.add(String.format("%-" + width + "s %s", r[0] + ":", r[1]));
+        }
+        return lines;
+    }
+
+    private static void daemonRows(Map<String, Object> s, List<String[]> rows) {
+        long up = num(s.get("uptimeSeconds"));
+        long batches = num(s.get("batches"));
+        long persists = num(s.get("persists"));
+        long window = s.containsKey("percentileWindow") ? num(s.get("percentileWindow")) : DEFAULT_PERCENTILE_WINDOW;
+        rows.add(row("daemon", "pid " + s.get("pid") + ", up " + duration(up) + ", epoch " + s.get("epoch")));
+        rows.add(row("requests since start", counts(s.get("requests"))));
+        rows.add(row("IDs allocated since start", Long.toString(num(s.get("idsAllocated")))));
+        rows.add(row("batches since start", batches + (batches == 0 ? ""
+                : String.format(" (mean size %.1f, max %d)", dbl(s.get("meanBatchSize")), num(s.get("maxBatchSize"))))));
+        rows.add(row("batch sizes since start", histogram(s.get("batchSizeHistogram"), "")));
+        rows.add(row("batch size, last " + Math.min(batches, window) + " batches",
+                "p50 " + num(s.get("batchSizeP50")) + ", p99 " + num(s.get("batchSizeP99"))));
+        rows.add(row("persists since start", persists + ", " + num(s.get("persistFailures")) + " failed"));
+        rows.add(row("persist time, last " + Math.min(persists, window) + " persists",
+                "p50 " + millis(dbl(s.get("persistMillisP50"))) + ", p99 " + millis(dbl(s.get("persistMillisP99")))));
+        rows.add(row("persist times since start", histogram(s.get("persistMillisHistogram"), " ms")));
+        rows.add(row("errors since start", counts(s.get("errors"))));
+        if (s.containsKey("wraps") || s.containsKey("numberConflicts")) {
+            rows.add(row("wraps since start", num(s.get("wraps")) + ", number conflicts " + num(s.get("numberConflicts"))));
+        }
+        rows.add(row("connections", num(s.get("connectionsOpen")) + " open, " + num(s.get("connectionsTotal"))
+                + " since start"));
     }
 
     @SuppressWarnings("unchecked")
-    private static void printAudit(PrintStream out, Map<String, Object> a, String since) {
-        out.println("audit log" + (since == null ? "" : " since " + since) + ": " + a.get("lines") + " changes in "
-                + a.get("files") + " file(s), " + a.get("bytes") + " bytes"
-                + (a.get("first") == null ? "" : ", " + a.get("first") + " .. " + a.get("last")));
-        out.println("  changes:      " + a.get("changesByOp"));
-        out.println("  reservations: " + a.get("reservationsByMode") + ", IDs " + a.get("idsByMode"));
-        out.println("  by agent:     " + a.get("reservationsByAgent"));
+    private static void auditRows(Map<String, Object> a, String since, List<String[]> rows) {
+        String window = since == null ? "in the audit log" : "since " + since;
+        rows.add(row("audit log", a.get("lines") + " changes in " + a.get("files") + " file(s), " + bytes(num(a.get("bytes")))
+                + (a.get("first") == null ? "" : ", " + a.get("first") + " .. " + a.get("last"))));
+        rows.add(row("changes " + window, counts(a.get("changesByOp"))));
+        rows.add(row("reservations " + window, counts(a.get("reservationsByMode"))));
+        rows.add(row("IDs reserved " + window, counts(a.get("idsByMode"))));
+        rows.add(row("reservations by agent " + window, counts(a.get("reservationsByAgent"))));
         Map<String, Object> lock = (Map<String, Object>) a.get("fallbackLockWaitMs");
-        out.println("  file-lock waits: " + lock.get("samples") + " samples, p50 " + lock.get("p50") + " ms, p99 "
-                + lock.get("p99") + " ms, max " + lock.get("max") + " ms");
+        rows.add(row("file-lock waits " + window, num(lock.get("samples")) + " samples, p50 " + millis(num(lock.get("p50")))
+                + ", p99 " + millis(num(lock.get("p99"))) + ", max " + millis(num(lock.get("max")))));
         if (a.containsKey("unreadableLines")) {
-            out.println("  unreadable lines: " + a.get("unreadableLines"));
+            rows.add(row("unreadable audit lines", Long.toString(num(a.get("unreadableLines")))));
         }
+    }
+
+    private static String[] row(String key, String value) {
+        return new String[] {key, value};
+    }
+
+    /** {@code {create=2, reserve=6}} as {@code create 2, reserve 6}; empty as "none". */
+    private static String counts(Object o) {
+        if (!(o instanceof Map<?, ?> m) || m.isEmpty()) {
+            return "none";
+        }
+        StringBuilder b = new StringBuilder();
+        m.forEach((k, v) -> b.append(b.length() == 0 ? "" : ", ").append(k).append(' ').append(v));
+        return b.toString();
+    }
+
+    /** A histogram {@code {"<=0.5":3, ">1000":1}} as {@code ≤0.5 ms: 3, >1000 ms: 1}. */
+    private static String histogram(Object o, String unit) {
+        if (!(o instanceof Map<?, ?> m) || m.isEmpty()) {
+            return "none";
+        }
+        StringBuilder b = new StringBuilder();
+        m.forEach((k, v) -> b.append(b.length() == 0 ? "" : ", ").append(String.valueOf(k).replace("<=", "≤"))
+                .append(unit).append(": ").append(v));
+        return b.toString();
+    }
+
+    static String millis(double ms) {
+        if (ms >= 1000) {
+            return String.format("%.2f s", ms / 1000);
+        }
+        if (ms >= 100 || ms == Math.rint(ms)) {
+            return String.format("%.0f ms", ms);
+        }
+        return String.format(ms >= 10 ? "%.1f ms" : "%.2f ms", ms);
+    }
+
+    static String bytes(long n) {
+        if (n < 1024) {
+            return n + " B";
+        }
+        return n < 1024 * 1024 ? String.format("%.1f KiB", n / 1024.0) : String.format("%.1f MiB", n / (1024.0 * 1024));
+    }
+
+    private static String duration(long seconds) {
+        if (seconds < 60) {
+            return seconds + "s";
+        }
+        if (seconds < 3600) {
+            return String.format("%dm %02ds", seconds / 60, seconds % 60);
+        }
+        return String.format("%dh %02dm %02ds", seconds / 3600, seconds / 60 % 60, seconds % 60);
     }
 
     private static long num(Object o) {
         return o instanceof Number n ? n.longValue() : 0;
     }
 
-    private static Object orZero(Object o) {
-        return o == null ? 0 : o;
-    }
-
-    private static String orEmpty(Object o) {
-        return o == null ? "" : o.toString();
-    }
-
-    /** Exposed for the error path of callers that need a code. */
-    static ErrorCode unavailable() {
-        return ErrorCode.DAEMON_UNAVAILABLE;
+    private static double dbl(Object o) {
+        return o instanceof Number n ? n.doubleValue() : 0;
     }
 }
