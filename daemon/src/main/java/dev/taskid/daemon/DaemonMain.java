@@ -2,6 +2,7 @@ package dev.taskid.daemon;
 
 import ch.qos.logback.classic.LoggerContext;
 import dev.taskid.protocol.TaskIdException;
+import dev.taskid.server.Fatal;
 import dev.taskid.server.SocketServer;
 import dev.taskid.state.StateDir;
 import java.nio.file.Path;
@@ -36,6 +37,13 @@ public final class DaemonMain {
                 System.exit(2);
             }
         }
+        // A thread the daemon needs that dies of an Error must not leave a process holding the lock.
+        Thread.setDefaultUncaughtExceptionHandler((thread, e) -> {
+            if (e instanceof Error) {
+                Fatal.halt(thread.getName(), e);
+            }
+            log.error("uncaught on {}", thread.getName(), e);
+        });
         StateDir dir = StateDir.locate(Path.of("").toAbsolutePath(), dirOption);
         SocketServer.Settings settings = new SocketServer.Settings(
                 Integer.getInteger("taskid.maxConnections", 1024),

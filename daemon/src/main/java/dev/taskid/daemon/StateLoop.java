@@ -9,6 +9,7 @@ import dev.taskid.protocol.Response;
 import dev.taskid.protocol.TaskIdException;
 import dev.taskid.protocol.Version;
 import dev.taskid.server.Connections;
+import dev.taskid.server.Fatal;
 import dev.taskid.server.Inbound;
 import dev.taskid.server.Refusals;
 import dev.taskid.server.RequestSink;
@@ -93,6 +94,14 @@ final class StateLoop implements RequestSink, AutoCloseable {
     }
 
     private void run() {
+        try {
+            serve();
+        } catch (Error e) {
+            Fatal.halt(thread.getName(), e); // holding the lock while serving nobody is worse than exiting
+        }
+    }
+
+    private void serve() {
         List<Work> batch = new ArrayList<>();
         while (running || !queue.isEmpty()) {
             heartbeat = System.nanoTime();

@@ -37,6 +37,9 @@ public final class RequestHandler extends SimpleChannelInboundHandler<Inbound> {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof Error) {
+            Fatal.halt(Thread.currentThread().getName(), cause); // an event loop out of memory serves nobody well
+        }
         if (cause instanceof TooLongFrameException) {
             ctx.channel().config().setAutoRead(false);
             Connections.queued(ctx.channel());
