@@ -91,7 +91,7 @@ public final class Daemon implements AutoCloseable {
             Transport transport = Transport.select();
             SocketServer server = new SocketServer(transport, settings, json, loop,
                     new PeerCheck(transport, uid, config.allowedUids()));
-            loop.start(server::connections);
+            loop.start(server.stateLoop(), server::connections);
             if (inherited.isPresent()) {
                 // systemd made, owns and removes the socket; we serve on the descriptor it passed.
                 server.adopt(inherited.getAsInt());

@@ -14,7 +14,7 @@ import org.slf4j.LoggerFactory;
 /**
  * {@code taskid daemon [--dir PATH]}: runs in the foreground until SIGTERM or SIGINT, then
  * shuts down cleanly and exits 0. Tuning (system properties): taskid.maxConnections (1024),
- * taskid.idleSeconds (300), taskid.ioThreads (2).
+ * taskid.idleSeconds (300), taskid.maxInFlight (8192).
  */
 public final class DaemonMain {
     private static final Logger log = LoggerFactory.getLogger(DaemonMain.class);
@@ -48,7 +48,7 @@ public final class DaemonMain {
         SocketServer.Settings settings = new SocketServer.Settings(
                 Integer.getInteger("taskid.maxConnections", 1024),
                 Duration.ofSeconds(Long.getLong("taskid.idleSeconds", 300)),
-                Integer.getInteger("taskid.ioThreads", 2));
+                Integer.getInteger("taskid.maxInFlight", 8192));
         Daemon daemon;
         try {
             daemon = Daemon.start(dir, settings, System.getenv());

@@ -11,60 +11,86 @@ import dev.taskid.protocol.Version;
 import dev.taskid.server.Connections;
 import dev.taskid.server.Fatal;
 import dev.taskid.server.Inbound;
-import dev.taskid.server.Refusals;
-import dev.taskid.server.RequestSink;
 import dev.taskid.server.PeerCheck;
+import dev.taskid.server.Refusals;
+import dev.taskid.server.RequestDecoder;
+import dev.taskid.server.RequestSink;
 import dev.taskid.server.Transport;
 import dev.taskid.state.AuditLog;
 import dev.taskid.state.StateStore;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.EventLoop;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The one thread that owns the counters. It takes a request, drains whatever else is queued
- * (a batch), applies them in order, saves the state ONCE for the whole batch (group commit:
- * counters.json, then the batch's audit lines in one append and one fsync; see
- * {@link StateStore#commit}), and only then writes the answers. Nothing is acknowledged before it is durable. If saving
- * fails, the batch is rolled back and its writes are answered SYSTEM_ERROR; the loop goes on.
- *
- * <p>The queue needs no bound of its own: each connection pauses reading at
- * {@code Connections.PAUSE_AT} unanswered requests and connections are capped.
+ * The counters' owner, on ONE Netty event loop: the loop every connection is served on. A
+ * decoded request is applied in memory at once, on that loop, and its answer held in the open
+ * batch. After the loop's round of I/O the batch is sealed and its whole state is handed to
+ * the persist thread (counters.json, then the batch's audit lines; see
+ * {@link StateStore#persist}), while the loop goes on applying the next batch in memory. A
+ * batch's answers are written only when the persist containing it has completed, so nothing
+ * is acknowledged before it is durable; each persist writes the whole state (so batch k+1's
+ * file includes k's changes) and only one runs at a time (renames stay in order). A failed
+ * persist rolls the ledger back to the last durable state: that batch and the one applied
+ * after it answer their writes with the error (their reads again from the durable state) and
+ * the daemon goes on. Everything here runs on the loop except {@link #persist} and
+ * {@link #close}.
  */
 final class StateLoop implements RequestSink, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(StateLoop.class);
-    static final int MAX_BATCH = 4096;
     static final List<String> CAPABILITIES = List.of("reserve", "peek", "validate", "set", "init", "archive", "stats", "ping", "keys");
 
-    private record Work(Channel channel, Inbound inbound) {
+    /** Requests applied in memory, in order, with their answers and audit lines. */
+    private static final class Batch {
+        final List<Channel> channels = new ArrayList<>();
+        final List<Inbound> inbounds = new ArrayList<>();
+        final List<Response> answers = new ArrayList<>();
+        final List<AuditLog.Entry> audit = new ArrayList<>();
+        /** The ledger's {@link Ledger#changes} when the persist began: what it makes durable. */
+        int changes;
+
+        int size() {
+            return inbounds.size();
+        }
     }
 
-    private final LinkedBlockingQueue<Work> queue = new LinkedBlockingQueue<>();
     private final Ledger ledger;
     private final Allocator allocator;
     private final StateStore store;
-    private final List<AuditLog.Entry> audit = new ArrayList<>();
     private final Clock clock;
     private final DaemonStats stats;
     private final String stateDir;
     private final String epoch;
     private final long pid = ProcessHandle.current().pid();
-    private final Thread thread;
-    private volatile Supplier<Connections> connections = () -> null;
-    private volatile boolean running = true;
+    private final ExecutorService persister = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "taskid-persist");
+        t.setDaemon(true);
+        return t;
+    });
+    private final CountDownLatch drained = new CountDownLatch(1);
+    private EventLoop loop;
+    private Supplier<Connections> connections = () -> null;
+    private Batch open = new Batch();
+    /** The batch whose persist runs; null when none does. */
+    private Batch persisting;
+    private boolean sealScheduled;
+    private boolean closing;
     private volatile long heartbeat = System.nanoTime();
+    private volatile long persistStarted;
 
     StateLoop(Ledger ledger, Allocator allocator, StateStore store, Clock clock, String stateDir, String epoch) {
         this.ledger = ledger;
@@ -74,125 +100,160 @@ final class StateLoop implements RequestSink, AutoCloseable {
         this.stats = new DaemonStats(clock.instant());
         this.stateDir = stateDir;
         this.epoch = epoch;
-        this.thread = new Thread(this::run, "taskid-state");
     }
 
-    void start(Supplier<Connections> connections) {
+    /** Serves on {@code loop}, the event loop of every connection. */
+    void start(EventLoop loop, Supplier<Connections> connections) {
+        this.loop = loop;
         this.connections = connections;
-        thread.start();
+        loop.scheduleAtFixedRate(() -> heartbeat = System.nanoTime(), 1, 1, TimeUnit.SECONDS);
     }
 
+    /** On the loop: applies the request in memory; its answer waits for the persist of its batch. */
     @Override
     public void submit(Channel channel, Inbound inbound) {
         // Once closing, new work is left unanswered (and unapplied): its connection is closed
-        // at shutdown and the client retries elsewhere. Queuing it would let busy clients keep
-        // the drain below going past close()'s wait, and the lock could then be released
-        // while this thread still writes.
-        if (running) {
-            queue.add(new Work(channel, inbound));
+        // at shutdown and the client retries elsewhere; busy clients cannot keep the drain
+        // going past close()'s wait.
+        if (closing) {
+            return;
         }
-    }
-
-    private void run() {
+        Request r = inbound.request();
+        int mark = ledger.changes();
+        Response answer;
         try {
-            serve();
+            answer = answer(inbound);
+        } catch (RuntimeException e) {
+            log.error("unexpected failure applying a request; answering it SYSTEM_ERROR", e);
+            ledger.rollbackTo(mark);
+            answer = Response.Failure.of(r == null ? null : r.id(), ErrorCode.SYSTEM_ERROR, "internal error: " + e);
+        }
+        if (r != null && r.mutates()) {
+            AuditLog.collect(r, answer, requester(channel), clock.instant(), open.audit);
+        }
+        open.channels.add(channel);
+        open.inbounds.add(inbound);
+        open.answers.add(answer);
+        if (!sealScheduled) {
+            sealScheduled = true;
+            loop.execute(() -> guarded(this::seal)); // runs after this round of reads: the batch
+        }
+    }
+
+    private static void guarded(Runnable task) {
+        try {
+            task.run();
         } catch (Error e) {
-            Fatal.halt(thread.getName(), e); // holding the lock while serving nobody is worse than exiting
+            Fatal.halt(Thread.currentThread().getName(), e);
         }
     }
 
-    private void serve() {
-        List<Work> batch = new ArrayList<>();
-        while (running || !queue.isEmpty()) {
-            heartbeat = System.nanoTime();
-            try {
-                Work first = queue.poll(100, TimeUnit.MILLISECONDS);
-                if (first == null) {
-                    continue;
+    private void seal() {
+        sealScheduled = false;
+        if (persisting == null) {
+            next();
+        } // else: the open batch goes on growing until that persist completes
+    }
+
+    /** Persists the open batch, or answers it at once when it changed nothing and no persist runs. */
+    private void next() {
+        if (open.size() == 0) {
+            checkDrained();
+            return;
+        }
+        Batch b = open;
+        open = new Batch();
+        stats.batch(b.size());
+        if (!ledger.dirty()) {
+            answer(b);
+            checkDrained();
+            return;
+        }
+        b.changes = ledger.changes();
+        byte[] counters = store.file().encode(ledger);
+        persisting = b;
+        persistStarted = System.nanoTime();
+        persister.execute(() -> persist(b, counters));
+    }
+
+    /** On the persist thread: the durable step; the outcome goes back to the loop. */
+    private void persist(Batch b, byte[] counters) {
+        long start = System.nanoTime();
+        TaskIdException failure = null;
+        try {
+            store.persist(counters, b.audit);
+        } catch (TaskIdException e) {
+            failure = e;
+        } catch (RuntimeException e) {
+            failure = new TaskIdException(ErrorCode.SYSTEM_ERROR, "could not persist: " + e, Map.of(), e);
+        } catch (Error e) {
+            Fatal.halt(Thread.currentThread().getName(), e);
+        }
+        long nanos = System.nanoTime() - start;
+        TaskIdException outcome = failure;
+        loop.execute(() -> guarded(() -> persisted(b, nanos, outcome)));
+    }
+
+    private void persisted(Batch b, long nanos, TaskIdException failure) {
+        persisting = null;
+        persistStarted = 0;
+        if (failure == null) {
+            ledger.commitOldest(b.changes);
+            stats.persisted(nanos);
+            stats.audited(b.audit.size());
+        } else {
+            stats.persistFailed();
+            log.error("could not persist a batch of {} (nor the {} applied after it): {}", b.size(), open.size(),
+                    failure.getMessage());
+            ledger.rollback(); // both batches: back to the last durable state
+            fail(b, failure);
+            fail(open, failure);
+        }
+        answer(b);
+        next();
+    }
+
+    /** After a failed persist: writes fail, reads are answered again from the durable state. */
+    private void fail(Batch b, TaskIdException e) {
+        b.audit.clear();
+        for (int i = 0; i < b.size(); i++) {
+            Inbound in = b.inbounds.get(i);
+            Request r = in.request();
+            b.answers.set(i, r != null && r.mutates() ? e.toFailure(r.id()) : answer(in));
+        }
+    }
+
+    /**
+     * Writes a batch's answers in order, closes where asked, flushes each channel once, and
+     * tells each channel's decoder when its answers are written (flow control counts an
+     * answer when it has left, not when it was made).
+     */
+    private void answer(Batch b) {
+        Map<Channel, ChannelFuture> last = new IdentityHashMap<>();
+        Map<Channel, int[]> counts = new IdentityHashMap<>();
+        for (int i = 0; i < b.size(); i++) {
+            Channel ch = b.channels.get(i);
+            Inbound in = b.inbounds.get(i);
+            ChannelFuture f;
+            if (in.endOfInput()) {
+                f = ch.write(Unpooled.EMPTY_BUFFER);
+                f.addListener(ChannelFutureListener.CLOSE);
+            } else {
+                Response answer = b.answers.get(i);
+                stats.answered(in.request() == null ? "invalid" : in.request().op(), answer);
+                f = ch.write(answer);
+                if (in.closeAfter()) {
+                    Refusals.end(ch); // LINE_TOO_LONG: the client must be able to read it
                 }
-                batch.add(first);
-                queue.drainTo(batch, MAX_BATCH - 1);
-                process(batch);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            } catch (RuntimeException e) {
-                log.error("state loop: unexpected failure; answering the batch SYSTEM_ERROR", e);
-                ledger.rollback();
-                audit.clear();
-                answerAll(batch, Response.Failure.of(null, ErrorCode.SYSTEM_ERROR, "internal error: " + e));
-            } finally {
-                batch.clear();
             }
+            last.put(ch, f);
+            counts.computeIfAbsent(ch, c -> new int[1])[0]++;
         }
-    }
-
-    private void process(List<Work> batch) {
-        Response[] answers = new Response[batch.size()];
-        audit.clear();
-        for (int i = 0; i < answers.length; i++) {
-            Work w = batch.get(i);
-            answers[i] = answer(w.inbound());
-            Request r = w.inbound().request();
-            if (r != null && r.mutates()) {
-                AuditLog.collect(r, answers[i], requester(w.channel()), clock.instant(), audit);
-            }
-        }
-        stats.batch(batch.size());
-        if (ledger.dirty()) {
-            long start = System.nanoTime();
-            try {
-                store.commit(ledger, audit); // rolls the ledger back if it throws
-                stats.persisted(System.nanoTime() - start);
-                stats.audited(audit.size());
-            } catch (TaskIdException e) {
-                stats.persistFailed();
-                log.error("could not persist a batch of {}: {}", batch.size(), e.getMessage());
-                for (int i = 0; i < answers.length; i++) {
-                    Inbound in = batch.get(i).inbound();
-                    // Writes fail; reads are answered again from the durable state.
-                    answers[i] = in.request() != null && in.request().mutates()
-                            ? e.toFailure(in.request().id()) : answer(in);
-                }
-            }
-        }
-        // One task per event loop for the whole batch, rather than a write task and a flush
-        // task per answer sent from this thread, each a hand-off between threads and often a
-        // wake-up of the event loop (docs/BENCHMARKS.md, Daemon). Still only after the persist.
-        Map<EventLoop, List<Outgoing>> byLoop = new IdentityHashMap<>();
-        for (int i = 0; i < answers.length; i++) {
-            Work w = batch.get(i);
-            Inbound in = w.inbound();
-            if (!in.endOfInput()) {
-                stats.answered(in.request() == null ? "invalid" : in.request().op(), answers[i]);
-            }
-            byLoop.computeIfAbsent(w.channel().eventLoop(), l -> new ArrayList<>())
-                    .add(new Outgoing(w.channel(), answers[i], in.endOfInput(), in.closeAfter()));
-            Connections.answered(w.channel());
-        }
-        byLoop.forEach((loop, out) -> loop.execute(() -> send(out)));
-    }
-
-    private record Outgoing(Channel channel, Response answer, boolean endOfInput, boolean closeAfter) {
-    }
-
-    /** On the channels' event loop: writes the answers in order, closes where asked, flushes each channel once. */
-    private static void send(List<Outgoing> out) {
-        Set<Channel> touched = new LinkedHashSet<>();
-        for (Outgoing o : out) {
-            if (o.answer() != null) {
-                o.channel().write(o.answer());
-            }
-            touched.add(o.channel());
-            if (o.endOfInput()) {
-                o.channel().writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
-            } else if (o.closeAfter()) {
-                Refusals.end(o.channel()); // LINE_TOO_LONG: the client must be able to read it
-            }
-        }
-        for (Channel c : touched) {
-            c.flush();
-        }
+        last.forEach((ch, f) -> {
+            ch.flush();
+            int n = counts.get(ch)[0];
+            f.addListener(done -> RequestDecoder.written(ch, n));
+        });
     }
 
     /** Who sent a request, for the audit log: the peer's credentials when the transport tells them. */
@@ -229,31 +290,39 @@ final class StateLoop implements RequestSink, AutoCloseable {
         return allocator.apply(ledger, r);
     }
 
-    private static void answerAll(List<Work> batch, Response.Failure failure) {
-        for (Work w : batch) {
-            Request r = w.inbound().request();
-            if (w.inbound().endOfInput()) {
-                w.channel().writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
-            } else {
-                w.channel().writeAndFlush(failure.withId(r == null ? null : r.id()));
-            }
-            Connections.answered(w.channel());
+    private void checkDrained() {
+        if (closing && persisting == null && open.size() == 0) {
+            drained.countDown();
         }
     }
 
-    /** True while the state thread goes round its loop (it wakes at least every 100 ms). */
+    /** True while the loop runs its tasks and no persist has been stuck for {@code withinNanos}. */
     boolean healthy(long withinNanos) {
-        return thread.isAlive() && System.nanoTime() - heartbeat < withinNanos;
+        long now = System.nanoTime();
+        long started = persistStarted;
+        return now - heartbeat < withinNanos && (started == 0 || now - started < withinNanos);
     }
 
-    /** Stops taking new work once the queue is empty: what was queued is saved and answered. */
+    /** Stops taking new work; what was applied is saved and answered first (bounded wait). */
     @Override
     public void close() {
-        running = false;
+        if (loop == null) {
+            return;
+        }
+        loop.execute(() -> guarded(() -> {
+            closing = true;
+            if (persisting == null) {
+                next();
+            }
+            checkDrained();
+        }));
         try {
-            thread.join(TimeUnit.SECONDS.toMillis(30));
+            if (!drained.await(30, TimeUnit.SECONDS)) {
+                log.warn("shutdown: the last batch was not saved and answered within 30 s");
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        persister.shutdown();
     }
 }
