@@ -1,11 +1,14 @@
 package dev.taskid.server;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.taskid.client.TaskIds;
+import dev.taskid.protocol.Request;
+import dev.taskid.protocol.Response;
 import dev.taskid.state.StateDir;
 import dev.taskid.testing.DaemonProcess;
 import java.io.IOException;
@@ -29,6 +32,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -41,6 +45,16 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Timeout(240)
 class NonReadingClientsTest {
+    /** The flooders' connections: left open (never read) until the test ends. */
+    private final List<SocketChannel> openUntilTheEnd = new ArrayList<>();
+
+    @AfterEach
+    void closeFlooders() throws IOException {
+        for (SocketChannel c : openUntilTheEnd) {
+            c.close();
+        }
+    }
+
     private static final List<String> LAUNCHER_HEAP = List.of("-XX:+UseSerialGC", "-Xms8m", "-Xmx64m");
     private static final byte[] PEEK = "{\"op\":\"peek\"}\n".getBytes(StandardCharsets.US_ASCII);
     /** A good call slower than this counts as unserved. */
@@ -76,7 +90,9 @@ class NonReadingClientsTest {
     void fiftyClientsPipeliningMegabytesNeverReadAndAGoodClientStaysServedInBoundedMemory(@TempDir Path tmp)
             throws Exception {
         Path state = repo(tmp);
-        try (DaemonProcess daemon = DaemonProcess.start(state, Map.of(), LAUNCHER_HEAP)) {
+        List<String> jvm = new ArrayList<>(LAUNCHER_HEAP);
+        jvm.add("-Dtaskid.idleSeconds=15"); // longer than SERVED_WITHIN: the good client is never idle that long
+        try (DaemonProcess daemon = DaemonProcess.start(state, Map.of(), jvm)) {
             Run run = flood(daemon, 50, 4L << 20, Duration.ofSeconds(20));
             System.out.println("50 non-reading clients: " + run);
             assertTrue(daemon.process().isAlive(), "the daemon died:\n" + daemon.log());
@@ -85,6 +101,12 @@ class NonReadingClientsTest {
             assertTrue(run.maxRssKiB < RSS_CAP_KIB, "RSS " + run.maxRssKiB + " KiB over the cap; " + run);
             assertFalse(daemon.log().contains("OutOfMemoryError"), daemon.log());
             assertTrue(daemon.answers());
+            // Still open and never read: the flooders are idle (nothing read from them, nothing
+            // written to them) and closed after the idle timeout, freeing their slots.
+            try (TaskIds ids = TaskIds.open(StateDir.of(state), daemon.clientOptions())) {
+                await().atMost(Duration.ofSeconds(90)).until(() -> ((Number) ((Response.Stats) ids.call(
+                        new Request.Stats(null)).response()).values().get("connectionsOpen")).intValue() <= 1);
+            }
             assertEquals(0, daemon.stop(), daemon.log());
         }
     }
@@ -106,7 +128,7 @@ class NonReadingClientsTest {
      * at a time and reads each answer. Stops early when the daemon exits or a good call is
      * not answered within {@link #SERVED_WITHIN}.
      */
-    private static Run flood(DaemonProcess daemon, int flooders, long bytesEach, Duration duration) throws Exception {
+    private Run flood(DaemonProcess daemon, int flooders, long bytesEach, Duration duration) throws Exception {
         Path socket = daemon.stateDir().resolve("daemon.sock");
         AtomicBoolean stop = new AtomicBoolean();
         ExecutorService pool = Executors.newSingleThreadExecutor();
@@ -143,15 +165,14 @@ class NonReadingClientsTest {
             }
             stop.set(true);
             long flooded = sent.get(30, TimeUnit.SECONDS);
+
             long[] sorted = micros.stream().mapToLong(Long::longValue).sorted().toArray();
             return new Run(sorted.length, unserved, pct(sorted, 0.5), pct(sorted, 0.99),
                     sorted.length == 0 ? 0 : sorted[sorted.length - 1], flooded, maxRss);
         } finally {
             stop.set(true);
             pool.shutdownNow();
-            for (SocketChannel c : open) {
-                c.close();
-            }
+            openUntilTheEnd.addAll(open);
         }
     }
 
