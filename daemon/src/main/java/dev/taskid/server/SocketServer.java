@@ -15,8 +15,8 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The Unix socket server. One thread accepts; every connection is served on ONE event loop,
- * the state loop, which also applies the requests (see {@code StateLoop}): no request
+ * The Unix socket server. ONE event loop, the state loop, accepts and serves every
+ * connection and also applies the requests (see {@code StateLoop}): no request
  * crosses a thread. Per connection, one handler per job: connection cap → peer check → idle
  * timeout → framing, decoding and flow control → the state, and response encoding on the
  * way out.
@@ -34,7 +34,6 @@ public final class SocketServer implements AutoCloseable {
     static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(32 * 1024, 64 * 1024);
 
     private final Transport transport;
-    private final EventLoopGroup boss;
     private final EventLoopGroup workers;
     private final Backlog backlog;
     private final Connections connections;
@@ -43,7 +42,6 @@ public final class SocketServer implements AutoCloseable {
 
     public SocketServer(Transport transport, Settings settings, JsonLines json, RequestSink sink, PeerCheck peerCheck) {
         this.transport = transport;
-        this.boss = transport.newGroup(1);
         this.workers = transport.newGroup(1);
         this.connections = new Connections(settings.maxConnections());
         this.backlog = new Backlog(settings.maxInFlight());
@@ -52,7 +50,9 @@ public final class SocketServer implements AutoCloseable {
         RequestHandler handler = new RequestHandler(sink);
         long idleMillis = settings.idleTimeout().toMillis();
         this.bootstrap = new ServerBootstrap()
-                .group(boss, workers)
+                // Accepting on the same loop bounds the accept rate by what the loop serves: a
+                // flood of connections cannot pile up accepted descriptors ahead of it.
+                .group(workers)
                 // A client may send its requests, shut down its side, and still read the answers.
                 .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
@@ -98,9 +98,9 @@ public final class SocketServer implements AutoCloseable {
         server = bootstrap.clone().channelFactory(() -> transport.adopt(fd)).register().sync().channel();
     }
 
-    /** The I/O threads, for other channels the daemon needs (systemd notifications). */
+    /** The event loop group (one thread), for other channels the daemon needs (systemd notifications). */
     public EventLoopGroup eventLoops() {
-        return boss;
+        return workers;
     }
 
     /** Stops accepting new connections; open ones keep being served. */
@@ -116,6 +116,5 @@ public final class SocketServer implements AutoCloseable {
         stopAccepting();
         connections.closeAll(TimeUnit.SECONDS.toMillis(5));
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
-        boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
     }
 }
