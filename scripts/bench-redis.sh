@@ -35,7 +35,7 @@ if ! command -v redis-server >/dev/null; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q redis-server >&2 \
         || { apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q redis-server >&2; }
 fi
-mvn -B -q -o package -DskipTests -pl protocol,client,daemon -am >&2
+mvn -B -q -o package -DskipTests -pl cli,daemon -am >&2
 work=$root/daemon/target/bench-redis
 rm -rf "$work"
 mkdir -p "$work"
@@ -78,7 +78,7 @@ if [[ -n $before ]]; then
     mkdir -p "$work/dist/bin" "$work/dist/lib"
     cp "$root/taskid" "$work/dist/bin/taskid"
     cp "$before" "$work/dist/lib/taskid-daemon.jar"
-    cp "$root/client/target/taskid-cli.jar" "$work/dist/lib/"
+    cp "$root/cli/target/taskid-cli.jar" "$work/dist/lib/"
     start_taskid taskid-before "$work/dist/bin/taskid"
     targets=(taskid-before "${targets[@]}")
 fi
