@@ -15,7 +15,7 @@ connections=${2:-1,8,64}
 runs=${3:-31}
 root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 cd "$root"
-mvn -B -q -o package -DskipTests -pl protocol,client,daemon -am >&2
+mvn -B -q -o package -DskipTests -pl cli,daemon -am >&2
 work=$root/daemon/target/bench-daemon
 rm -rf "$work"
 mkdir -p "$work"

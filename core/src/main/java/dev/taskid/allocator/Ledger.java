@@ -157,6 +157,28 @@ public final class Ledger {
         return !undo.isEmpty();
     }
 
+    /** How many changes since the last commit: a mark for {@link #commitOldest} and {@link #rollbackTo}. */
+    public int changes() {
+        return undo.size();
+    }
+
+    /**
+     * The oldest {@code count} changes are durable (a persist that began when {@link #changes}
+     * was {@code count} completed); changes made since stay undoable.
+     */
+    public void commitOldest(int count) {
+        for (int i = 0; i < count; i++) {
+            undo.removeLast();
+        }
+    }
+
+    /** Undoes the changes made after {@link #changes} returned {@code mark}. */
+    public void rollbackTo(int mark) {
+        while (undo.size() > mark) {
+            undo.pop().run();
+        }
+    }
+
     /** The current values are durable: forget how to undo them. */
     public void commit() {
         undo.clear();

@@ -20,6 +20,16 @@ public final class LocalBackend implements StateBackend {
         this.store = store;
     }
 
+    /** The one in-memory ledger: the daemon applies requests to it as they arrive. */
+    public Ledger ledger() {
+        return ledger;
+    }
+
+    /** The store this backend commits to; the daemon persists through it from its own thread. */
+    public StateStore store() {
+        return store;
+    }
+
     @Override
     public Ledger begin(List<Request> requests) {
         return ledger;

@@ -211,7 +211,12 @@ public final class StateFile {
 
     /** Writes the ledger durably; on failure the old file is intact and SYSTEM_ERROR is thrown. */
     public void write(Ledger ledger) {
-        save(tmp, file, ledger);
+        write(encode(ledger));
+    }
+
+    /** {@link #write(Ledger)} of bytes {@link #encode} made earlier (possibly on another thread). */
+    public void write(byte[] encoded) {
+        save(tmp, file, encoded);
     }
 
     /**
@@ -219,11 +224,10 @@ public final class StateFile {
      * daemon makes one at each start, from the counters it loaded). Durable like {@link #write}.
      */
     public void backup(Ledger ledger) {
-        save(previous.resolveSibling(previous.getFileName() + ".tmp"), previous, ledger);
+        save(previous.resolveSibling(previous.getFileName() + ".tmp"), previous, encode(ledger));
     }
 
-    private void save(Path via, Path target, Ledger ledger) {
-        byte[] bytes = encode(ledger);
+    private void save(Path via, Path target, byte[] bytes) {
         try {
             DurableFiles.write(via, target, bytes);
         } catch (IOException e) {

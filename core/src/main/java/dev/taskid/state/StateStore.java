@@ -113,6 +113,18 @@ public final class StateStore implements AutoCloseable {
     }
 
     /**
+     * The durable step of {@link #commit} for counters encoded earlier ({@link StateFile#encode})
+     * and their audit lines, in the same order; it touches no ledger, so it may run on another
+     * thread than the one changing the ledger (the daemon's persist thread). Throws
+     * SYSTEM_ERROR; after an audit.log failure counters.json may hold the batch, which is
+     * safe as {@link #commit} explains (nothing of it was acknowledged).
+     */
+    public void persist(byte[] counters, List<AuditLog.Entry> entries) {
+        file.write(counters);
+        audit.append(entries);
+    }
+
+    /**
      * Reads the counters; the caller holds the lock. On first use (no counters.json) creates
      * the file, durably, from the highest IDs in the project's TASKS.md, so new IDs never
      * collide with tasks that already exist.

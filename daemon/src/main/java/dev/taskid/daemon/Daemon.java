@@ -104,7 +104,7 @@ public final class Daemon implements AutoCloseable {
             }
             SocketServer server = new SocketServer(transport, settings, json, loop,
                     new PeerCheck(transport, uid, Users.currentUser(), config.allowedUids()));
-            loop.start(server::connections);
+            loop.start(server.stateLoop(), server::connections);
             if (inherited.isPresent()) {
                 // systemd made, owns and removes the socket; we serve on the descriptor it passed.
                 server.adopt(inherited.getAsInt());

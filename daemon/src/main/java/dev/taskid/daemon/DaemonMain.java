@@ -2,6 +2,7 @@ package dev.taskid.daemon;
 
 import ch.qos.logback.classic.LoggerContext;
 import dev.taskid.protocol.TaskIdException;
+import dev.taskid.server.Fatal;
 import dev.taskid.server.SocketServer;
 import dev.taskid.state.StateDir;
 import java.nio.file.Path;
@@ -13,7 +14,7 @@ import org.slf4j.LoggerFactory;
 /**
  * {@code taskid daemon [--dir PATH]}: runs in the foreground until SIGTERM or SIGINT, then
  * shuts down cleanly and exits 0. Tuning (system properties): taskid.maxConnections (1024),
- * taskid.idleSeconds (300), taskid.ioThreads (2).
+ * taskid.idleSeconds (300), taskid.maxInFlight (8192).
  */
 public final class DaemonMain {
     private static final Logger log = LoggerFactory.getLogger(DaemonMain.class);
@@ -36,11 +37,18 @@ public final class DaemonMain {
                 System.exit(2);
             }
         }
+        // A thread the daemon needs that dies of an Error must not leave a process holding the lock.
+        Thread.setDefaultUncaughtExceptionHandler((thread, e) -> {
+            if (e instanceof Error) {
+                Fatal.halt(thread.getName(), e);
+            }
+            log.error("uncaught on {}", thread.getName(), e);
+        });
         StateDir dir = StateDir.locate(Path.of("").toAbsolutePath(), dirOption);
         SocketServer.Settings settings = new SocketServer.Settings(
                 Integer.getInteger("taskid.maxConnections", 1024),
                 Duration.ofSeconds(Long.getLong("taskid.idleSeconds", 300)),
-                Integer.getInteger("taskid.ioThreads", 2));
+                Integer.getInteger("taskid.maxInFlight", 8192));
         Daemon daemon;
         try {
             daemon = Daemon.start(dir, settings, System.getenv());

@@ -11,7 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeMap;
 
-/** What the daemon has done since it started. Touched only by the state thread. */
+/** What the daemon has done since it started. Touched only on the state loop. */
 final class DaemonStats {
     /** Persist latencies are kept for the most recent persists only. */
     private static final int LATENCY_WINDOW = 4096;

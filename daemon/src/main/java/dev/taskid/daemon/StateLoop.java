@@ -2,6 +2,7 @@ package dev.taskid.daemon;
 
 import dev.taskid.allocator.Allocator;
 import dev.taskid.allocator.Ledger;
+import dev.taskid.backend.LocalBackend;
 import dev.taskid.backend.StateBackend;
 import dev.taskid.protocol.ErrorCode;
 import dev.taskid.protocol.Protocol;
@@ -10,215 +11,361 @@ import dev.taskid.protocol.Response;
 import dev.taskid.protocol.TaskIdException;
 import dev.taskid.protocol.Version;
 import dev.taskid.server.Connections;
+import dev.taskid.server.Fatal;
 import dev.taskid.server.Inbound;
-import dev.taskid.server.Refusals;
-import dev.taskid.server.RequestSink;
 import dev.taskid.server.PeerCheck;
+import dev.taskid.server.Refusals;
+import dev.taskid.server.RequestDecoder;
+import dev.taskid.server.RequestSink;
 import dev.taskid.server.Transport;
 import dev.taskid.state.AuditLog;
+import dev.taskid.state.StateStore;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.EventLoop;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The one thread that owns the counters. It takes a request, drains whatever else is queued
- * (a batch), applies them in order, saves the state ONCE for the whole batch (group commit:
- * locally counters.json, then the batch's audit lines in one append and one fsync; on
- * PostgreSQL one transaction; see {@link StateBackend}), and only then writes the answers. Nothing is acknowledged before it is durable. If saving
- * fails, the batch is rolled back and its writes are answered SYSTEM_ERROR; the loop goes on.
+ * The counters' owner, on ONE Netty event loop: the loop every connection is served on. A
+ * decoded request is applied in memory at once, on that loop, and its answer held in the open
+ * batch. After the loop's round of I/O the batch is sealed and its whole state is handed to
+ * the persist thread (counters.json, then the batch's audit lines; see
+ * {@link StateStore#persist}), while the loop goes on applying the next batch in memory. A
+ * batch's answers are written only when the persist containing it has completed, so nothing
+ * is acknowledged before it is durable; each persist writes the whole state (so batch k+1's
+ * file includes k's changes) and only one runs at a time (renames stay in order). A failed
+ * persist rolls the ledger back to the last durable state: that batch and the one applied
+ * after it answer their writes with the error (their reads again from the durable state) and
+ * the daemon goes on. Everything here runs on the loop except {@link #persist},
+ * {@link #persistShared} and {@link #close}.
  *
- * <p>The queue needs no bound of its own: each connection pauses reading at
- * {@code Connections.PAUSE_AT} unanswered requests and connections are capped.
+ * <p>With a shared backend (PostgreSQL) memory is not the truth between batches: another host
+ * may have moved the counters. The loop then applies nothing itself; it answers what needs no
+ * counters (hello, ping, stats, bad lines) in place and hands the sealed batch to the persist
+ * thread, which runs it as one transaction ({@link StateBackend#begin}, the allocator on the
+ * ledger read there, {@link StateBackend#commit}); the answers come back to the loop after
+ * COMMIT. Batches still run one at a time and overlap the next batch's reading.
  */
 final class StateLoop implements RequestSink, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(StateLoop.class);
-    static final int MAX_BATCH = 4096;
     static final List<String> CAPABILITIES = List.of("reserve", "peek", "validate", "set", "init", "archive", "stats", "ping", "keys");
+    /** On a shared backend wrapped prefixes, and so archive, are refused. */
+    static final List<String> SHARED_CAPABILITIES = List.of("reserve", "peek", "validate", "set", "init", "stats", "ping", "keys");
 
-    private record Work(Channel channel, Inbound inbound) {
+    /** Requests applied in memory, in order, with their answers and audit lines. */
+    private static final class Batch {
+        final List<Channel> channels = new ArrayList<>();
+        final List<Inbound> inbounds = new ArrayList<>();
+        final List<Response> answers = new ArrayList<>();
+        final List<AuditLog.Entry> audit = new ArrayList<>();
+        /** The ledger's {@link Ledger#changes} when the persist began: what it makes durable. */
+        int changes;
+
+        int size() {
+            return inbounds.size();
+        }
     }
 
-    private final LinkedBlockingQueue<Work> queue = new LinkedBlockingQueue<>();
-    private final StateBackend backend;
+    /** The one in-memory ledger and its store for the local backend; null for a shared one. */
+    private final Ledger ledger;
+    private final StateStore store;
+    /** The shared backend; null for the local one. */
+    private final StateBackend shared;
     private final Allocator allocator;
-    private final List<AuditLog.Entry> audit = new ArrayList<>();
     private final Clock clock;
     private final DaemonStats stats;
     private final String stateDir;
     private final String epoch;
     private final long pid = ProcessHandle.current().pid();
-    private final Thread thread;
-    private volatile Supplier<Connections> connections = () -> null;
-    private volatile boolean running = true;
+    private final ExecutorService persister = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "taskid-persist");
+        t.setDaemon(true);
+        return t;
+    });
+    private final CountDownLatch drained = new CountDownLatch(1);
+    private EventLoop loop;
+    private Supplier<Connections> connections = () -> null;
+    private Batch open = new Batch();
+    /** The batch whose persist runs; null when none does. */
+    private Batch persisting;
+    private boolean sealScheduled;
+    private boolean closing;
     private volatile long heartbeat = System.nanoTime();
+    private volatile long persistStarted;
 
     StateLoop(StateBackend backend, Allocator allocator, Clock clock, String stateDir, String epoch) {
-        this.backend = backend;
+        if (backend instanceof LocalBackend local) {
+            this.ledger = local.ledger();
+            this.store = local.store();
+            this.shared = null;
+        } else {
+            this.ledger = null;
+            this.store = null;
+            this.shared = backend;
+        }
         this.allocator = allocator;
         this.clock = clock;
         this.stats = new DaemonStats(clock.instant());
         this.stateDir = stateDir;
         this.epoch = epoch;
-        this.thread = new Thread(this::run, "taskid-state");
     }
 
-    void start(Supplier<Connections> connections) {
+    /** Serves on {@code loop}, the event loop of every connection. */
+    void start(EventLoop loop, Supplier<Connections> connections) {
+        this.loop = loop;
         this.connections = connections;
-        thread.start();
+        loop.scheduleAtFixedRate(() -> heartbeat = System.nanoTime(), 1, 1, TimeUnit.SECONDS);
     }
 
+    /** On the loop: applies the request in memory; its answer waits for the persist of its batch. */
     @Override
     public void submit(Channel channel, Inbound inbound) {
         // Once closing, new work is left unanswered (and unapplied): its connection is closed
-        // at shutdown and the client retries elsewhere. Queuing it would let busy clients keep
-        // the drain below going past close()'s wait, and the lock could then be released
-        // while this thread still writes.
-        if (running) {
-            queue.add(new Work(channel, inbound));
-        }
-    }
-
-    private void run() {
-        List<Work> batch = new ArrayList<>();
-        while (running || !queue.isEmpty()) {
-            heartbeat = System.nanoTime();
-            try {
-                Work first = queue.poll(100, TimeUnit.MILLISECONDS);
-                if (first == null) {
-                    continue;
-                }
-                batch.add(first);
-                queue.drainTo(batch, MAX_BATCH - 1);
-                process(batch);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            } catch (RuntimeException e) {
-                log.error("state loop: unexpected failure; answering the batch SYSTEM_ERROR", e);
-                audit.clear();
-                answerAll(batch, Response.Failure.of(null, ErrorCode.SYSTEM_ERROR, "internal error: " + e));
-            } finally {
-                batch.clear();
-            }
-        }
-    }
-
-    private void process(List<Work> batch) {
-        Response[] answers = new Response[batch.size()];
-        audit.clear();
-        List<Request> requests = new ArrayList<>(batch.size());
-        for (Work w : batch) {
-            if (w.inbound().request() != null) {
-                requests.add(w.inbound().request());
-            }
-        }
-        Ledger ledger;
-        try {
-            ledger = backend.begin(requests);
-        } catch (TaskIdException e) {
-            log.error("could not start a batch of {}: {}", batch.size(), e.getMessage());
-            for (int i = 0; i < answers.length; i++) {
-                Inbound in = batch.get(i).inbound();
-                answers[i] = in.request() != null && isState(in.request()) ? e.toFailure(in.request().id()) : answer(in, null);
-            }
-            send(batch, answers);
+        // at shutdown and the client retries elsewhere; busy clients cannot keep the drain
+        // going past close()'s wait.
+        if (closing) {
             return;
         }
-        try {
-            apply(batch, answers, ledger);
-        } catch (RuntimeException e) {
-            backend.end(ledger);
-            throw e;
-        }
-        send(batch, answers);
-    }
-
-    private void apply(List<Work> batch, Response[] answers, Ledger ledger) {
-        for (int i = 0; i < answers.length; i++) {
-            Work w = batch.get(i);
-            answers[i] = answer(w.inbound(), ledger);
-            Request r = w.inbound().request();
+        Request r = inbound.request();
+        Response answer;
+        if (shared != null) {
+            answer = needsCounters(inbound) ? null : answer(inbound, null); // null: the transaction answers it
+        } else {
+            int mark = ledger.changes();
+            try {
+                answer = answer(inbound, ledger);
+            } catch (RuntimeException e) {
+                log.error("unexpected failure applying a request; answering it SYSTEM_ERROR", e);
+                ledger.rollbackTo(mark);
+                answer = Response.Failure.of(r == null ? null : r.id(), ErrorCode.SYSTEM_ERROR, "internal error: " + e);
+            }
             if (r != null && r.mutates()) {
-                AuditLog.collect(r, answers[i], requester(w.channel()), clock.instant(), audit);
+                AuditLog.collect(r, answer, requester(channel), clock.instant(), open.audit);
             }
         }
-        stats.batch(batch.size());
-        if (ledger.dirty()) {
-            long start = System.nanoTime();
+        open.channels.add(channel);
+        open.inbounds.add(inbound);
+        open.answers.add(answer);
+        if (!sealScheduled) {
+            sealScheduled = true;
+            loop.execute(() -> guarded(this::seal)); // runs after this round of reads: the batch
+        }
+    }
+
+    private static void guarded(Runnable task) {
+        try {
+            task.run();
+        } catch (Error e) {
+            Fatal.halt(Thread.currentThread().getName(), e);
+        }
+    }
+
+    private void seal() {
+        sealScheduled = false;
+        if (persisting == null) {
+            next();
+        } // else: the open batch goes on growing until that persist completes
+    }
+
+    /** Persists the open batch, or answers it at once when it changed nothing and no persist runs. */
+    private void next() {
+        if (open.size() == 0) {
+            checkDrained();
+            return;
+        }
+        Batch b = open;
+        open = new Batch();
+        stats.batch(b.size());
+        if (shared != null) {
+            if (!b.answers.contains(null)) {
+                answer(b); // nothing in it needs the counters
+                checkDrained();
+                return;
+            }
+            persisting = b;
+            persistStarted = System.nanoTime();
+            persister.execute(() -> persistShared(b));
+            return;
+        }
+        if (!ledger.dirty()) {
+            answer(b);
+            checkDrained();
+            return;
+        }
+        b.changes = ledger.changes();
+        byte[] counters = store.file().encode(ledger);
+        persisting = b;
+        persistStarted = System.nanoTime();
+        persister.execute(() -> persist(b, counters));
+    }
+
+    /** On the persist thread: the durable step; the outcome goes back to the loop. */
+    private void persist(Batch b, byte[] counters) {
+        long start = System.nanoTime();
+        TaskIdException failure = null;
+        try {
+            store.persist(counters, b.audit);
+        } catch (TaskIdException e) {
+            failure = e;
+        } catch (RuntimeException e) {
+            failure = new TaskIdException(ErrorCode.SYSTEM_ERROR, "could not persist: " + e, Map.of(), e);
+        } catch (Error e) {
+            Fatal.halt(Thread.currentThread().getName(), e);
+        }
+        long nanos = System.nanoTime() - start;
+        TaskIdException outcome = failure;
+        loop.execute(() -> guarded(() -> persisted(b, nanos, outcome)));
+    }
+
+    /**
+     * On the persist thread, shared backend: the batch as one transaction. Its state requests are
+     * answered from the ledger the backend read; when the transaction fails they are answered
+     * with the error, and the next batch reads the counters again (nothing is kept in memory).
+     */
+    private void persistShared(Batch b) {
+        long start = System.nanoTime();
+        List<Request> requests = new ArrayList<>();
+        for (int i = 0; i < b.size(); i++) {
+            if (b.answers.get(i) == null) {
+                requests.add(b.inbounds.get(i).request());
+            }
+        }
+        TaskIdException failure = null;
+        try {
+            Ledger read = shared.begin(requests);
             try {
-                backend.commit(ledger, audit); // rolls the ledger back if it throws
-                stats.persisted(System.nanoTime() - start);
-                stats.audited(audit.size());
-            } catch (TaskIdException e) {
-                stats.persistFailed();
-                log.error("could not persist a batch of {}: {}", batch.size(), e.getMessage());
-                for (int i = 0; i < answers.length; i++) {
-                    Inbound in = batch.get(i).inbound();
-                    // Writes fail; reads are answered again from the durable state.
-                    answers[i] = in.request() != null && in.request().mutates()
-                            ? e.toFailure(in.request().id()) : answer(in, ledger);
+                for (int i = 0; i < b.size(); i++) {
+                    if (b.answers.get(i) == null) {
+                        Inbound in = b.inbounds.get(i);
+                        Response answer = allocator.apply(read, in.request());
+                        b.answers.set(i, answer);
+                        if (in.request().mutates()) {
+                            AuditLog.collect(in.request(), answer, requester(b.channels.get(i)), clock.instant(), b.audit);
+                        }
+                    }
+                }
+            } catch (RuntimeException e) {
+                shared.end(read);
+                throw e;
+            }
+            if (read.dirty()) {
+                shared.commit(read, b.audit); // answers only after COMMIT returned
+            } else {
+                shared.end(read);
+            }
+        } catch (TaskIdException e) {
+            failure = e;
+        } catch (RuntimeException e) {
+            failure = new TaskIdException(ErrorCode.SYSTEM_ERROR, "could not run the batch: " + e, Map.of(), e);
+        } catch (Error e) {
+            Fatal.halt(Thread.currentThread().getName(), e);
+        }
+        if (failure != null) {
+            for (int i = 0; i < b.size(); i++) {
+                Inbound in = b.inbounds.get(i);
+                if (needsCounters(in)) {
+                    b.answers.set(i, failure.toFailure(in.request().id()));
                 }
             }
+        }
+        long nanos = System.nanoTime() - start;
+        boolean wrote = failure == null && !b.audit.isEmpty();
+        TaskIdException outcome = failure;
+        loop.execute(() -> guarded(() -> {
+            persisting = null;
+            persistStarted = 0;
+            if (outcome != null) {
+                stats.persistFailed();
+                log.error("a batch of {} failed on the shared backend: {}", b.size(), outcome.getMessage());
+            } else if (wrote) {
+                stats.persisted(nanos);
+                stats.audited(b.audit.size());
+            }
+            answer(b);
+            next();
+        }));
+    }
+
+    /** Whether {@code in} is answered from the counters (a state request), not by the loop alone. */
+    private static boolean needsCounters(Inbound in) {
+        Request r = in.request();
+        return !in.endOfInput() && in.failure() == null && r != null
+                && !(r instanceof Request.Hello || r instanceof Request.Ping || r instanceof Request.Stats);
+    }
+
+    private void persisted(Batch b, long nanos, TaskIdException failure) {
+        persisting = null;
+        persistStarted = 0;
+        if (failure == null) {
+            ledger.commitOldest(b.changes);
+            stats.persisted(nanos);
+            stats.audited(b.audit.size());
         } else {
-            backend.end(ledger);
+            stats.persistFailed();
+            log.error("could not persist a batch of {} (nor the {} applied after it): {}", b.size(), open.size(),
+                    failure.getMessage());
+            ledger.rollback(); // both batches: back to the last durable state
+            fail(b, failure);
+            fail(open, failure);
+        }
+        answer(b);
+        next();
+    }
+
+    /** After a failed persist: writes fail, reads are answered again from the durable state. */
+    private void fail(Batch b, TaskIdException e) {
+        b.audit.clear();
+        for (int i = 0; i < b.size(); i++) {
+            Inbound in = b.inbounds.get(i);
+            Request r = in.request();
+            b.answers.set(i, r != null && r.mutates() ? e.toFailure(r.id()) : answer(in, ledger));
         }
     }
 
-    /** Whether {@code r} is answered from the counters (so not without the backend). */
-    private static boolean isState(Request r) {
-        return !(r instanceof Request.Hello || r instanceof Request.Ping || r instanceof Request.Stats);
-    }
-
-    private void send(List<Work> batch, Response[] answers) {
-        // One task per event loop for the whole batch, rather than a write task and a flush
-        // task per answer sent from this thread, each a hand-off between threads and often a
-        // wake-up of the event loop (docs/BENCHMARKS.md, Daemon). Still only after the persist.
-        Map<EventLoop, List<Outgoing>> byLoop = new IdentityHashMap<>();
-        for (int i = 0; i < answers.length; i++) {
-            Work w = batch.get(i);
-            Inbound in = w.inbound();
-            if (!in.endOfInput()) {
-                stats.answered(in.request() == null ? "invalid" : in.request().op(), answers[i]);
+    /**
+     * Writes a batch's answers in order, closes where asked, flushes each channel once, and
+     * tells each channel's decoder when its answers are written (flow control counts an
+     * answer when it has left, not when it was made).
+     */
+    private void answer(Batch b) {
+        Map<Channel, ChannelFuture> last = new IdentityHashMap<>();
+        Map<Channel, int[]> counts = new IdentityHashMap<>();
+        for (int i = 0; i < b.size(); i++) {
+            Channel ch = b.channels.get(i);
+            Inbound in = b.inbounds.get(i);
+            ChannelFuture f;
+            if (in.endOfInput()) {
+                f = ch.write(Unpooled.EMPTY_BUFFER);
+                f.addListener(ChannelFutureListener.CLOSE);
+            } else {
+                Response answer = b.answers.get(i);
+                stats.answered(in.request() == null ? "invalid" : in.request().op(), answer);
+                f = ch.write(answer);
+                if (in.closeAfter()) {
+                    Refusals.end(ch); // LINE_TOO_LONG: the client must be able to read it
+                }
             }
-            byLoop.computeIfAbsent(w.channel().eventLoop(), l -> new ArrayList<>())
-                    .add(new Outgoing(w.channel(), answers[i], in.endOfInput(), in.closeAfter()));
-            Connections.answered(w.channel());
+            last.put(ch, f);
+            counts.computeIfAbsent(ch, c -> new int[1])[0]++;
         }
-        byLoop.forEach((loop, out) -> loop.execute(() -> send(out)));
-    }
-
-    private record Outgoing(Channel channel, Response answer, boolean endOfInput, boolean closeAfter) {
-    }
-
-    /** On the channels' event loop: writes the answers in order, closes where asked, flushes each channel once. */
-    private static void send(List<Outgoing> out) {
-        Set<Channel> touched = new LinkedHashSet<>();
-        for (Outgoing o : out) {
-            if (o.answer() != null) {
-                o.channel().write(o.answer());
-            }
-            touched.add(o.channel());
-            if (o.endOfInput()) {
-                o.channel().writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
-            } else if (o.closeAfter()) {
-                Refusals.end(o.channel()); // LINE_TOO_LONG: the client must be able to read it
-            }
-        }
-        for (Channel c : touched) {
-            c.flush();
-        }
+        last.forEach((ch, f) -> {
+            ch.flush();
+            int n = counts.get(ch)[0];
+            f.addListener(done -> RequestDecoder.written(ch, n));
+        });
     }
 
     /** Who sent a request, for the audit log: the peer's credentials when the transport tells them. */
@@ -228,7 +375,7 @@ final class StateLoop implements RequestSink, AutoCloseable {
                 : new AuditLog.Requester(peer.pid(), peer.uid(), AuditLog.DAEMON, -1);
     }
 
-    /** The answer to one line; null for {@link Inbound#END_OF_INPUT}, which gets none. */
+    /** The answer to one line from {@code ledger}; null for {@link Inbound#END_OF_INPUT}, which gets none. */
     private Response answer(Inbound in, Ledger ledger) {
         if (in.endOfInput()) {
             return null;
@@ -244,7 +391,8 @@ final class StateLoop implements RequestSink, AutoCloseable {
                                 + ": use a client of the daemon's version or restart the daemon with the client's",
                         Map.of("daemon", Protocol.VERSION, "client", h.protocol()));
             }
-            return new Response.Hello(r.id(), Protocol.VERSION, Version.CURRENT, CAPABILITIES, pid, stateDir, epoch, "daemon");
+            return new Response.Hello(r.id(), Protocol.VERSION, Version.CURRENT,
+                    shared == null ? CAPABILITIES : SHARED_CAPABILITIES, pid, stateDir, epoch, "daemon");
         }
         if (r instanceof Request.Ping) {
             return new Response.Pong(r.id());
@@ -255,31 +403,39 @@ final class StateLoop implements RequestSink, AutoCloseable {
         return allocator.apply(ledger, r);
     }
 
-    private static void answerAll(List<Work> batch, Response.Failure failure) {
-        for (Work w : batch) {
-            Request r = w.inbound().request();
-            if (w.inbound().endOfInput()) {
-                w.channel().writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
-            } else {
-                w.channel().writeAndFlush(failure.withId(r == null ? null : r.id()));
-            }
-            Connections.answered(w.channel());
+    private void checkDrained() {
+        if (closing && persisting == null && open.size() == 0) {
+            drained.countDown();
         }
     }
 
-    /** True while the state thread goes round its loop (it wakes at least every 100 ms). */
+    /** True while the loop runs its tasks and no persist has been stuck for {@code withinNanos}. */
     boolean healthy(long withinNanos) {
-        return thread.isAlive() && System.nanoTime() - heartbeat < withinNanos;
+        long now = System.nanoTime();
+        long started = persistStarted;
+        return now - heartbeat < withinNanos && (started == 0 || now - started < withinNanos);
     }
 
-    /** Stops taking new work once the queue is empty: what was queued is saved and answered. */
+    /** Stops taking new work; what was applied is saved and answered first (bounded wait). */
     @Override
     public void close() {
-        running = false;
+        if (loop == null) {
+            return;
+        }
+        loop.execute(() -> guarded(() -> {
+            closing = true;
+            if (persisting == null) {
+                next();
+            }
+            checkDrained();
+        }));
         try {
-            thread.join(TimeUnit.SECONDS.toMillis(30));
+            if (!drained.await(30, TimeUnit.SECONDS)) {
+                log.warn("shutdown: the last batch was not saved and answered within 30 s");
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        persister.shutdown();
     }
 }

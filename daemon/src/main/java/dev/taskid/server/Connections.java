@@ -7,7 +7,6 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.util.AttributeKey;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -16,16 +15,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Counts connections, refuses those over the cap with one BUSY line, and keeps each
- * connection's unanswered requests bounded: a client that pipelines faster than it reads
- * stops being read until it catches up.
+ * Counts connections and refuses those over the cap with one BUSY line. (Each connection's
+ * unanswered requests are bounded by its {@link RequestDecoder}.)
  */
 @ChannelHandler.Sharable
 public final class Connections extends ChannelInboundHandlerAdapter {
-    /** Unanswered requests of one connection at which reading pauses, and resumes. */
-    static final int PAUSE_AT = 256;
-    static final int RESUME_AT = 64;
-    private static final AttributeKey<AtomicInteger> IN_FLIGHT = AttributeKey.valueOf("taskid.inFlight");
 
     private final int max;
     private final Set<Channel> channels = ConcurrentHashMap.newKeySet();
@@ -48,7 +42,6 @@ public final class Connections extends ChannelInboundHandlerAdapter {
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
         total.incrementAndGet();
         channels.add(ctx.channel());
-        ctx.channel().attr(IN_FLIGHT).set(new AtomicInteger());
         if (open.incrementAndGet() > max) {
             Refusals.refuse(ctx.channel(), Response.Failure.of(null, ErrorCode.BUSY,
                     "too many connections (" + max + "); retry shortly"));
@@ -66,7 +59,7 @@ public final class Connections extends ChannelInboundHandlerAdapter {
 
     /**
      * Closes every connection after what was already written to it. A close asked for from
-     * outside the event loop is queued behind the writes the state thread queued before it,
+     * outside the event loop is queued behind the writes the state loop made before it,
      * so answers go out first; shutting the event loops down instead would close the
      * channels before running those writes, and a client whose reservation was saved but
      * never answered retries and burns a number.
@@ -78,22 +71,6 @@ public final class Connections extends ChannelInboundHandlerAdapter {
         }
         for (ChannelFuture f : closing) {
             f.awaitUninterruptibly(timeoutMillis);
-        }
-    }
-
-    /** A request of {@code channel} was queued. */
-    static void queued(Channel channel) {
-        AtomicInteger n = channel.attr(IN_FLIGHT).get();
-        if (n != null && n.incrementAndGet() >= PAUSE_AT) {
-            channel.config().setAutoRead(false);
-        }
-    }
-
-    /** A request of {@code channel} was answered. */
-    public static void answered(Channel channel) {
-        AtomicInteger n = channel.attr(IN_FLIGHT).get();
-        if (n != null && n.decrementAndGet() == RESUME_AT && channel.isActive()) {
-            channel.config().setAutoRead(true);
         }
     }
 }

@@ -5,7 +5,7 @@ import dev.taskid.protocol.Response;
 
 /**
  * One line from a client: the request it decoded to, or the failure to answer instead.
- * Failures travel the same queue as requests so that answers keep the order of the lines.
+ * Failures take the same path as requests so that answers keep the order of the lines.
  * {@code closeAfter}: close the connection once this is answered.
  */
 public record Inbound(Request request, Response.Failure failure, boolean closeAfter) {

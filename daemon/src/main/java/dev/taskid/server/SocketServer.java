@@ -1,51 +1,61 @@
 package dev.taskid.server;
 
 import dev.taskid.protocol.JsonLines;
-import dev.taskid.protocol.Protocol;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
+import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
-import io.netty.handler.codec.LineBasedFrameDecoder;
+import io.netty.channel.WriteBufferWaterMark;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The Unix socket server. Per connection, one handler per job:
- * connection cap → peer check → line framing → decoding → hand-off to the state thread, and
- * response encoding on the way out.
+ * The Unix socket server. ONE event loop, the state loop, accepts and serves every
+ * connection and also applies the requests (see {@code StateLoop}): no request
+ * crosses a thread. Per connection, one handler per job: connection cap → peer check → idle
+ * timeout → framing, decoding and flow control → the state, and response encoding on the
+ * way out.
  */
 public final class SocketServer implements AutoCloseable {
 
-    /** Limits: connections at once, idle time before a connection is closed, I/O threads. */
-    public record Settings(int maxConnections, Duration idleTimeout, int ioThreads) {
+    /**
+     * Limits: connections at once, idle time (in either direction) before a connection is
+     * closed, requests in flight over all connections before new ones are answered BUSY.
+     */
+    public record Settings(int maxConnections, Duration idleTimeout, int maxInFlight) {
     }
 
+    /** A connection's outbound bytes above which it stops being read, and below which it is read again. */
+    static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(32 * 1024, 64 * 1024);
+
     private final Transport transport;
-    private final EventLoopGroup boss;
     private final EventLoopGroup workers;
+    private final Backlog backlog;
     private final Connections connections;
     private final ServerBootstrap bootstrap;
     private Channel server;
 
     public SocketServer(Transport transport, Settings settings, JsonLines json, RequestSink sink, PeerCheck peerCheck) {
         this.transport = transport;
-        this.boss = transport.newGroup(1);
-        this.workers = transport.newGroup(settings.ioThreads());
+        this.workers = transport.newGroup(1);
         this.connections = new Connections(settings.maxConnections());
-        RequestDecoder decoder = new RequestDecoder(json);
+        this.backlog = new Backlog(settings.maxInFlight());
         ResponseEncoder encoder = new ResponseEncoder(json);
         Refusals refusals = new Refusals();
         RequestHandler handler = new RequestHandler(sink);
         long idleMillis = settings.idleTimeout().toMillis();
         this.bootstrap = new ServerBootstrap()
-                .group(boss, workers)
+                // Accepting on the same loop bounds the accept rate by what the loop serves: a
+                // flood of connections cannot pile up accepted descriptors ahead of it.
+                .group(workers)
                 // A client may send its requests, shut down its side, and still read the answers.
                 .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
                 .childHandler(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
@@ -54,9 +64,8 @@ public final class SocketServer implements AutoCloseable {
                         p.addLast("refusals", refusals);
                         p.addLast("connections", connections);
                         p.addLast("peer", peerCheck);
-                        p.addLast("idle", new IdleStateHandler(idleMillis, 0, 0, TimeUnit.MILLISECONDS));
-                        p.addLast("framer", new LineBasedFrameDecoder(Protocol.MAX_LINE_BYTES, true, true));
-                        p.addLast("decoder", decoder);
+                        p.addLast("idle", new IdleStateHandler(idleMillis, idleMillis, 0, TimeUnit.MILLISECONDS));
+                        p.addLast("decoder", new RequestDecoder(json, backlog));
                         p.addLast("handler", handler);
                     }
                 });
@@ -70,6 +79,15 @@ public final class SocketServer implements AutoCloseable {
         return connections;
     }
 
+    public Backlog backlog() {
+        return backlog;
+    }
+
+    /** The one event loop every connection is served on: the state's thread. */
+    public EventLoop stateLoop() {
+        return workers.next();
+    }
+
     /** Starts listening at {@code socket} (which must not exist: bind would unlink it). */
     public void bind(Path socket) throws InterruptedException {
         server = bootstrap.clone().channel(transport.serverChannel()).bind(transport.address(socket)).sync().channel();
@@ -80,9 +98,9 @@ public final class SocketServer implements AutoCloseable {
         server = bootstrap.clone().channelFactory(() -> transport.adopt(fd)).register().sync().channel();
     }
 
-    /** The I/O threads, for other channels the daemon needs (systemd notifications). */
+    /** The event loop group (one thread), for other channels the daemon needs (systemd notifications). */
     public EventLoopGroup eventLoops() {
-        return boss;
+        return workers;
     }
 
     /** Stops accepting new connections; open ones keep being served. */
@@ -98,6 +116,5 @@ public final class SocketServer implements AutoCloseable {
         stopAccepting();
         connections.closeAll(TimeUnit.SECONDS.toMillis(5));
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
-        boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
     }
 }

@@ -118,7 +118,7 @@ public final class DaemonBench {
         clientCpu = ProcessHandle.current().info().totalCpuDuration().orElseThrow().toNanos() - clientCpu;
         Map<String, Object> after = stats(state, options);
         long[] all = Arrays.stream(latencies).flatMapToLong(Arrays::stream).sorted().toArray();
-        long[] mem = memory(pid);
+        long[] mem = dev.taskid.testing.DaemonProcess.memoryKiB(pid);
         return new Phase(n, all.length, elapsed, all,
                 delta(before, after, "persists"), delta(before, after, "batches"),
                 requests(after) - requests(before), number(after, "persistMillisP50"), mem[0], mem[1],
@@ -210,20 +210,6 @@ public final class DaemonBench {
             }
         }
         return n;
-    }
-
-    /** VmRSS and VmHWM of {@code pid}, in KiB. */
-    private static long[] memory(long pid) throws IOException {
-        long rss = 0;
-        long hwm = 0;
-        for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
-            if (line.startsWith("VmRSS:")) {
-                rss = Long.parseLong(line.replaceAll("\\D", ""));
-            } else if (line.startsWith("VmHWM:")) {
-                hwm = Long.parseLong(line.replaceAll("\\D", ""));
-            }
-        }
-        return new long[] {rss, hwm};
     }
 
     /** {@code ./taskid reserve SEC}, one JVM per call: through the daemon and in file-lock mode, interleaved. */

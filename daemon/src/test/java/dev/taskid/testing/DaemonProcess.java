@@ -140,6 +140,20 @@ public final class DaemonProcess implements AutoCloseable {
         }
     }
 
+    /** VmRSS and VmHWM (peak) of process {@code pid}, in KiB. */
+    public static long[] memoryKiB(long pid) throws IOException {
+        long rss = 0;
+        long hwm = 0;
+        for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+            if (line.startsWith("VmRSS:")) {
+                rss = Long.parseLong(line.replaceAll("\\D", ""));
+            } else if (line.startsWith("VmHWM:")) {
+                hwm = Long.parseLong(line.replaceAll("\\D", ""));
+            }
+        }
+        return new long[] {rss, hwm};
+    }
+
     /** SIGTERM, then waits for the exit; returns the exit status. */
     public int stop() {
         process.destroy();
