@@ -136,7 +136,9 @@ public final class StateFile {
         List<Ledger.KeyRecord> keys = new ArrayList<>();
         if (obj.get("keys") instanceof List<?> list) {
             for (Object o : list) {
-                Map<?, ?> k = (Map<?, ?>) o;
+                if (!(o instanceof Map<?, ?> k)) {
+                    throw new IllegalArgumentException("a key record is not an object: " + o);
+                }
                 keys.add(new Ledger.KeyRecord(text(k.get("key"), "key"), text(k.get("prefix"), "key prefix"),
                         number(k.get("count"), "count"), number(k.get("first"), "first"),
                         Instant.parse(text(k.get("at"), "key time"))));

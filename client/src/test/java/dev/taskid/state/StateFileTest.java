@@ -150,6 +150,10 @@ class StateFileTest {
         "{\"version\":2,\"counters\":{\"P\":5},\"active\":{\"P\":{\"five\":5}}}",
         "{\"version\":2,\"counters\":{\"P\":5},\"active\":{\"P\":{\"5\":-5}}}",
         "{\"version\":2,\"counters\":{\"P\":5},\"active\":{\"p\":{\"5\":5}}}",
+        "{\"version\":1,\"counters\":{},\"keys\":[null]}",
+        "{\"version\":1,\"counters\":{\"SEC\":100,\"SEC\":3}}",
+        "{\"version\":1,\"counters\":{\"SEC\":100},\"counters\":{\"SEC\":3}}",
+        "{\"version\":2,\"counters\":{\"P\":5},\"active\":{\"P\":{\"5\":5,\"5\":0}}}",
     })
     void aCorruptFileIsStateCorruptUntouchedAndCopied(String content) throws Exception {
         byte[] bytes = content.getBytes(UTF_8);
