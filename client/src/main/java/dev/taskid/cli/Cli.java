@@ -407,6 +407,7 @@ final class Cli {
             throw new Args.UsageException("validate takes one or more IDs");
         }
         Reply reply = ids.call(new Request.Validate(null, rest));
+        notice(reply); // e.g. answered from a rewound counters.json, raised to what was issued
         if (reply.response() instanceof Response.Failure f) {
             return fail(f);
         }

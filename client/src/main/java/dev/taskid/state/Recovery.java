@@ -17,7 +17,8 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
- * Rebuilds counters.json when it is unreadable ({@code taskid recover}). Every source of what
+ * Rebuilds counters.json when it is unreadable or rewound (below what the audit log says was
+ * issued; see {@link HighWater}) ({@code taskid recover}). Every source of what
  * was handed out is read, and each counter becomes the HIGHEST any of them knows, so no number
  * that might have been handed out can be handed out again:
  * <ul>
@@ -38,13 +39,15 @@ public final class Recovery {
     }
 
     /**
-     * What recover would do. {@code needed} false when counters.json is readable (then
-     * {@code rows} compares it with the other sources, for information).
+     * What recover would do. {@code needed} false when counters.json is readable and not
+     * rewound (then {@code rows} compares it with the other sources, for information).
+     * {@code rewound}: the prefixes of a readable counters.json below what was issued.
      */
     public record Plan(boolean needed, StateFile.Inspection current, StateFile.Inspection backup, int auditLines,
-                       int auditUnreadable, Path tasks, boolean tasksRead, List<Row> rows) {
+                       int auditUnreadable, Path tasks, boolean tasksRead, List<Row> rows, List<HighWater.Rewound> rewound) {
         public Plan {
             rows = List.copyOf(rows);
+            rewound = List.copyOf(rewound);
         }
     }
 
@@ -77,42 +80,47 @@ public final class Recovery {
             }
         }
         Map<String, Long> fromBackup = backup.readable() ? backup.ledger().counters() : Map.of();
-        TreeSet<String> prefixes = new TreeSet<>(audit.highest().keySet());
+        HighWater highWater = new HighWater(dir.dir(), json);
+        Map<String, Long> fromLog = new TreeMap<>(audit.highest());
+        // the marks also remember rotated files since removed
+        highWater.marks(false).forEach((p, v) -> fromLog.merge(p, v, Math::max));
+        List<HighWater.Rewound> rewound = current.readable() ? highWater.rewound(current.ledger(), false) : List.of();
+        Map<String, Long> now = current.readable() ? current.ledger().counters() : Map.of();
+        TreeSet<String> prefixes = new TreeSet<>(fromLog.keySet());
+        prefixes.addAll(now.keySet());
         prefixes.addAll(inTasks.keySet());
         prefixes.addAll(fromBackup.keySet());
         List<Row> rows = new ArrayList<>();
         for (String p : prefixes) {
-            long a = audit.highest().getOrDefault(p, NONE);
+            long a = fromLog.getOrDefault(p, NONE);
             long t = inTasks.getOrDefault(p, NONE);
             long b = fromBackup.getOrDefault(p, NONE);
-            rows.add(new Row(p, a, t, b, Math.max(0, Math.max(a, Math.max(t, b)))));
+            long c = now.getOrDefault(p, 0L);
+            rows.add(new Row(p, a, t, b, Math.max(c, Math.max(a, Math.max(t, b)))));
         }
-        return new Plan(current.exists() && !current.readable(), current, backup, audit.lines(), audit.unreadable(),
-                tasks, tasksRead, rows);
+        boolean needed = current.exists() && !current.readable() || !rewound.isEmpty();
+        return new Plan(needed, current, backup, audit.lines(), audit.unreadable(), tasks, tasksRead, rows, rewound);
     }
 
     /**
      * Writes the plan's counters; the caller holds the state lock. Refuses unless counters.json
-     * is still unreadable and a copy of it exists, so nothing readable is ever replaced and the
-     * unreadable bytes are never lost. Returns the audit lines it appended.
+     * is still unreadable and a copy of it exists (so the unreadable bytes are never lost), or
+     * still readable and rewound (then each counter is raised, never lowered, and its keys and
+     * active numbers are kept). Returns the audit lines it appended.
      */
     public List<AuditLog.Entry> apply(Plan plan, StateStore store, AuditLog.Requester by, Instant now) {
         if (!plan.needed()) {
             throw new TaskIdException(ErrorCode.BAD_REQUEST, file.path() + " is readable: nothing to recover");
         }
         StateFile.Inspection again = file.inspect(file.path());
-        if (again.readable() || !again.exists()) {
+        boolean rewound = again.readable() && !new HighWater(dir.dir(), json).rewound(again.ledger(), true).isEmpty();
+        if (!again.exists() || again.readable() != rewound || rewound != !plan.rewound().isEmpty()) {
             throw new TaskIdException(ErrorCode.BAD_REQUEST, file.path() + " changed since the plan was made; run recover again");
         }
-        try {
-            file.read(); // saves the counters.json.corrupt-<time> copy if none was saved yet
-        } catch (TaskIdException expected) {
-            if (!hasCorruptCopy()) { // asked of the directory, not read from a message
-                throw new TaskIdException(ErrorCode.SYSTEM_ERROR, "no copy of the unreadable " + file.path()
-                        + " could be saved; not replacing it: " + expected.getMessage());
-            }
+        if (!rewound) {
+            keepUnreadable();
         }
-        Ledger base = plan.backup().readable() ? plan.backup().ledger() : null;
+        Ledger base = rewound ? again.ledger() : plan.backup().readable() ? plan.backup().ledger() : null;
         Map<String, Long> counters = new TreeMap<>();
         plan.rows().forEach(r -> counters.put(r.prefix(), r.result()));
         Ledger ledger = base == null ? new Ledger(counters, List.of())
@@ -121,12 +129,25 @@ public final class Recovery {
         ledger.commit();
         List<AuditLog.Entry> lines = new ArrayList<>();
         for (Row r : plan.rows()) {
-            lines.add(new AuditLog.Entry(now, "recover", r.prefix(), null, null, r.backup(), r.result(),
+            long from = rewound ? again.ledger().counter(r.prefix()) : r.backup();
+            lines.add(new AuditLog.Entry(now, "recover", r.prefix(), null, null, from, r.result(),
                     "rebuilt from audit " + show(r.audit()) + ", TASKS.md " + show(r.tasks()) + ", backup " + show(r.backup()),
                     null, null, by));
         }
         store.audit().append(lines);
         return lines;
+    }
+
+    /** Makes sure a copy of the unreadable counters.json exists before it is replaced. */
+    private void keepUnreadable() {
+        try {
+            file.read(); // saves the counters.json.corrupt-<time> copy if none was saved yet
+        } catch (TaskIdException expected) {
+            if (!hasCorruptCopy()) { // asked of the directory, not read from a message
+                throw new TaskIdException(ErrorCode.SYSTEM_ERROR, "no copy of the unreadable " + file.path()
+                        + " could be saved; not replacing it: " + expected.getMessage());
+            }
+        }
     }
 
     private boolean hasCorruptCopy() {

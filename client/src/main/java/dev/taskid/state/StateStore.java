@@ -55,6 +55,7 @@ public final class StateStore implements AutoCloseable {
             throw new TaskIdException(ErrorCode.SYSTEM_ERROR,
                     "cannot create state directory " + dir.dir() + ": " + e.getMessage(), Map.of(), e);
         }
+        OwnDirectory.check(dir.dir(), Users.currentUid());
         return new StateStore(dir, new StateLock(dir.lock(), clock), new StateFile(dir.counters(), json, clock),
                 new AuditLog(dir.dir(), json, auditOptions), json, clock);
     }
@@ -121,11 +122,37 @@ public final class StateStore implements AutoCloseable {
         return load(config, AuditLog.Requester.self(AuditLog.FALLBACK, -1));
     }
 
-    /** {@link #load(Config)}; {@code by} is named in the audit lines of a first-use creation. */
+    /**
+     * {@link #load(Config)}; {@code by} is named in the audit lines of a first-use creation. A
+     * counters.json below what the audit log says was issued ({@link HighWater}) is
+     * STATE_CORRUPT: it was rewound and would hand those numbers out again.
+     */
     public Loaded load(Config config, AuditLog.Requester by) {
+        return load(config, by, false);
+    }
+
+    /**
+     * {@link #load(Config, AuditLog.Requester)}; with {@code readOnly} (validate, peek) a rewound
+     * file is not refused but read as raised to what was issued, with a warning as notice: such a
+     * ledger answers questions and is never written.
+     */
+    public Loaded load(Config config, AuditLog.Requester by, boolean readOnly) {
+        DurableFiles.removeDeadLeftovers(dir.dir());
         Optional<Ledger> stored = file.read();
         if (stored.isPresent()) {
-            return new Loaded(stored.get(), Optional.empty());
+            List<HighWater.Rewound> rewound = new HighWater(dir.dir(), json).rewound(stored.get(), true);
+            if (rewound.isEmpty()) {
+                return new Loaded(stored.get(), Optional.empty());
+            }
+            TaskIdException corrupt = HighWater.corrupt(file.path(), rewound);
+            if (!readOnly) {
+                throw corrupt;
+            }
+            Map<String, Long> raised = new java.util.TreeMap<>(stored.get().counters());
+            rewound.forEach(r -> raised.put(r.prefix(), r.highest()));
+            return new Loaded(new Ledger(raised, stored.get().keys(), stored.get().activeNumbers()),
+                    Optional.of("taskid: warning: STATE_CORRUPT: " + corrupt.getMessage()
+                            + " Answered as if raised to the highest issued."));
         }
         // A missing file is not always a first use: it may have been deleted. Start from the
         // highest of everything that knows what was handed out, like recover does.
