@@ -344,7 +344,10 @@ final class Cli {
     }
 
     private int raise(TaskIds ids, Request.Init request, String source) {
-        Reply reply = ids.call(request);
+        return raised(ids.call(request), source);
+    }
+
+    private int raised(Reply reply, String source) {
         notice(reply);
         if (reply.response() instanceof Response.Failure f) {
             return fail(f);
@@ -459,6 +462,7 @@ final class Cli {
             files.add(root.resolve(".opencode/specs/state.json"));
         }
         Map<String, Long> floors = new TreeMap<>();
+        Map<String, java.util.Set<Long>> seedActive = new TreeMap<>();
         List<String> used = new ArrayList<>();
         for (Path file : files) {
             byte[] bytes;
@@ -495,6 +499,7 @@ final class Cli {
                 // next_project_number = the next number to hand out; with wrap, read in the first cycle
                 int wrap = dev.taskid.state.Config.load(ids.stateDir().config(), json).wrap(prefix);
                 floors.merge(prefix, dev.taskid.allocator.Wrap.floorForNext(next, wrap), Math::max);
+                activeProjects(obj.get("active_projects")).ifPresent(a -> seedActive.put(prefix, a));
                 used.add(file.toString());
             } else {
                 return fail(ErrorCode.STATE_CORRUPT, file + " has neither \"counters\" nor \"next_project_number\"",
@@ -504,7 +509,66 @@ final class Cli {
         if (used.isEmpty()) {
             return fail(ErrorCode.SYSTEM_ERROR, "nothing to import: no seed state files found under " + root, false, Map.of());
         }
-        return raise(ids, new Request.Init(null, null, List.of(), floors), String.join(", ", used));
+        Reply reply = ids.call(new Request.Init(null, null, List.of(), floors));
+        if (reply.response() instanceof Response.Initialized r) {
+            for (Map.Entry<String, java.util.Set<Long>> e : seedActive.entrySet()) {
+                int archived = archiveInactive(ids, r, e.getKey(), e.getValue());
+                if (archived < 0) {
+                    return -archived;
+                }
+            }
+        }
+        return raised(reply, String.join(", ", used));
+    }
+
+    /** The numbers of seed 001's {@code active_projects} (numbers, or objects with one), if it can be read. */
+    private static java.util.Optional<java.util.Set<Long>> activeProjects(Object value) {
+        if (!(value instanceof List<?> list)) {
+            return java.util.Optional.empty();
+        }
+        java.util.Set<Long> out = new java.util.TreeSet<>();
+        for (Object o : list) {
+            Object n = o instanceof Map<?, ?> m ? (m.containsKey("number") ? m.get("number") : m.get("project_number")) : o;
+            if (n instanceof Long l) {
+                out.add(l);
+            } else if (n instanceof String t && t.matches("\\d{1,15}")) {
+                out.add(Long.parseLong(t));
+            } else {
+                return java.util.Optional.empty(); // unknown shape: every imported number stays active
+            }
+        }
+        return java.util.Optional.of(out);
+    }
+
+    /**
+     * After an import raised a wrapped prefix from 0: init marked every number of the seed's
+     * positions active (nobody knew which were in use); the seed's {@code active_projects}
+     * does, so the others are archived. Only from 0: a prefix taskid already handed numbers of
+     * keeps them all active (its own holders are not in the seed's list). Returns the count, or
+     * a negative exit status.
+     */
+    private int archiveInactive(TaskIds ids, Response.Initialized r, String prefix, java.util.Set<Long> active) {
+        long before = r.before().getOrDefault(prefix, 0L);
+        long after = r.after().getOrDefault(prefix, 0L);
+        int wrap = dev.taskid.state.Config.load(ids.stateDir().config(), json).wrap(prefix);
+        if (wrap == 0 || before != 0 || after <= before) {
+            return 0;
+        }
+        java.util.Set<Long> done = new java.util.TreeSet<>();
+        for (long position = Math.max(1, after - wrap + 1); position <= after; position++) {
+            long number = dev.taskid.allocator.Wrap.number(position, wrap);
+            if (!active.contains(number)) {
+                done.add(number);
+            }
+        }
+        if (done.isEmpty()) {
+            return 0;
+        }
+        Reply archived = ids.call(new Request.Archive(null, prefix, List.copyOf(done), false));
+        if (archived.response() instanceof Response.Failure f) {
+            return -fail(f);
+        }
+        return done.size();
     }
 
     private int archive(List<String> rest, Args args, TaskIds ids) throws Args.UsageException {

@@ -142,7 +142,7 @@ public final class StateStore implements AutoCloseable {
         if (stored.isPresent()) {
             List<HighWater.Rewound> rewound = new HighWater(dir.dir(), json).rewound(stored.get(), true);
             if (rewound.isEmpty()) {
-                return new Loaded(stored.get(), Optional.empty());
+                return new Loaded(stored.get(), carryOver(stored.get(), config, by));
             }
             TaskIdException corrupt = HighWater.corrupt(file.path(), rewound);
             if (!readOnly) {
@@ -195,6 +195,34 @@ public final class StateStore implements AutoCloseable {
             notice += " (audit.log: " + e.getMessage() + ")";
         }
         return new Loaded(ledger, Optional.of(notice));
+    }
+
+    /**
+     * A prefix configured to wrap whose counter moved while its active numbers were not tracked
+     * (wrap enabled on a prefix that had handed out numbers, or handed out without wrap since):
+     * every number it handed out is marked active (see {@link dev.taskid.allocator.Wrap#carryOver}),
+     * durably and audited before anything is reserved, so wrapping never hands one out again.
+     */
+    private Optional<String> carryOver(Ledger ledger, Config config, AuditLog.Requester by) {
+        List<AuditLog.Entry> lines = new ArrayList<>();
+        java.time.Instant now = clock.instant();
+        for (String prefix : config.prefixes()) {
+            int wrap = config.wrap(prefix);
+            long counter = ledger.counter(prefix);
+            if (wrap > 0 && counter > 0 && !ledger.activeNumbers().containsKey(prefix)) {
+                int marked = dev.taskid.allocator.Wrap.carryOver(ledger, prefix, 0, counter, wrap);
+                lines.add(new AuditLog.Entry(now, "wrap", prefix, null, null, counter, counter,
+                        "wrap " + wrap + " enabled at counter " + counter + ": the " + marked
+                                + " numbers handed out so far are marked active; archive those no longer in use",
+                        null, null, by));
+            }
+        }
+        if (lines.isEmpty()) {
+            return Optional.empty();
+        }
+        commit(ledger, lines);
+        return Optional.of("taskid: " + lines.stream().map(l -> l.prefix() + ": " + l.purpose())
+                .collect(Collectors.joining("; ")));
     }
 
     private static String summary(Map<String, Long> highest) {
