@@ -110,7 +110,7 @@ final class Cli {
             new Command("stats", dev.taskid.cli.admin.StatsCommand.SYNOPSIS, dev.taskid.cli.admin.StatsCommand.HELP,
                     Set.of(), Set.of("--since")),
             new Command("recover", dev.taskid.cli.admin.RecoverCommand.SYNOPSIS, dev.taskid.cli.admin.RecoverCommand.HELP,
-                    Set.of("--yes"), Set.of()),
+                    Set.of("--yes", "--all-active"), Set.of()),
             new Command("doctor", dev.taskid.cli.admin.DoctorCommand.SYNOPSIS, dev.taskid.cli.admin.DoctorCommand.HELP,
                     Set.of(), Set.of()),
             new Command("help", "help [COMMAND]", "Show help.", Set.of(), Set.of()));
@@ -214,7 +214,8 @@ final class Cli {
             case "stats":
                 return dev.taskid.cli.admin.StatsCommand.run(rest, args.option("--since"), args.flag("--json"), ids, out, err);
             case "recover":
-                return dev.taskid.cli.admin.RecoverCommand.run(rest, args.flag("--yes"), args.flag("--json"), ids, out, err);
+                return dev.taskid.cli.admin.RecoverCommand.run(rest, args.flag("--yes"), args.flag("--all-active"),
+                        args.flag("--json"), ids, out, err);
             case "doctor":
                 return dev.taskid.cli.admin.DoctorCommand.run(rest, args.flag("--json"), ids, out, err);
             default:

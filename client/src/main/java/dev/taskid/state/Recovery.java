@@ -98,7 +98,9 @@ public final class Recovery {
             long c = now.getOrDefault(p, 0L);
             rows.add(new Row(p, a, t, b, Math.max(c, Math.max(a, Math.max(t, b)))));
         }
-        boolean needed = current.exists() && !current.readable() || !rewound.isEmpty();
+        // missing after taskid used the directory: the next load would rebuild it, or refuse (ActiveReplay)
+        boolean needed = current.exists() && !current.readable() || !rewound.isEmpty()
+                || !current.exists() && (audit.lines() > 0 || backup.readable());
         return new Plan(needed, current, backup, audit.lines(), audit.unreadable(), tasks, tasksRead, rows, rewound);
     }
 
@@ -109,22 +111,29 @@ public final class Recovery {
      * active numbers are kept). Returns the audit lines it appended.
      */
     public List<AuditLog.Entry> apply(Plan plan, StateStore store, AuditLog.Requester by, Instant now) {
+        return apply(plan, store, by, now, false);
+    }
+
+    /** {@link #apply(Plan, StateStore, AuditLog.Requester, Instant)}; see {@link #activeNumbers} for {@code allActive}. */
+    public List<AuditLog.Entry> apply(Plan plan, StateStore store, AuditLog.Requester by, Instant now, boolean allActive) {
         if (!plan.needed()) {
             throw new TaskIdException(ErrorCode.BAD_REQUEST, file.path() + " is readable: nothing to recover");
         }
         StateFile.Inspection again = file.inspect(file.path());
         boolean rewound = again.readable() && !new HighWater(dir.dir(), json).rewound(again.ledger(), true).isEmpty();
-        if (!again.exists() || again.readable() != rewound || rewound != !plan.rewound().isEmpty()) {
+        boolean missing = !again.exists();
+        if (missing != !plan.current().exists()
+                || !missing && (again.readable() != rewound || rewound != !plan.rewound().isEmpty())) {
             throw new TaskIdException(ErrorCode.BAD_REQUEST, file.path() + " changed since the plan was made; run recover again");
         }
-        if (!rewound) {
+        if (!missing && !rewound) {
             keepUnreadable();
         }
         Ledger base = rewound ? again.ledger() : plan.backup().readable() ? plan.backup().ledger() : null;
         Map<String, Long> counters = new TreeMap<>();
         plan.rows().forEach(r -> counters.put(r.prefix(), r.result()));
-        Ledger ledger = base == null ? new Ledger(counters, List.of())
-                : new Ledger(counters, base.keys(), base.activeNumbers());
+        Map<String, Map<Long, Long>> active = activeNumbers(plan, allActive); // before writing: may refuse
+        Ledger ledger = new Ledger(counters, base == null ? List.of() : base.keys(), active);
         file.write(ledger);
         ledger.commit();
         List<AuditLog.Entry> lines = new ArrayList<>();
@@ -136,6 +145,24 @@ public final class Recovery {
         }
         store.audit().append(lines);
         return lines;
+    }
+
+    /**
+     * The active numbers of the plan's wrapped prefixes: replayed from the audit log for those
+     * with a history there or in the backup ({@link ActiveReplay}; STATE_CORRUPT when the log
+     * cannot tell, unless {@code allActive}), every number handed out for the others (they come
+     * from TASKS.md only: nobody knows which are in use) and for all with {@code allActive}.
+     */
+    public Map<String, Map<Long, Long>> activeNumbers(Plan plan, boolean allActive) {
+        Map<String, Long> replayed = new TreeMap<>();
+        Map<String, Long> carried = new TreeMap<>();
+        for (Row r : plan.rows()) {
+            (allActive || r.audit() == NONE && r.backup() == NONE ? carried : replayed).put(r.prefix(), r.result());
+        }
+        ActiveReplay replay = new ActiveReplay(config);
+        Map<String, Map<Long, Long>> out = new TreeMap<>(replay.rebuild(dir.dir(), json, replayed));
+        out.putAll(replay.allActive(carried));
+        return out;
     }
 
     /** Makes sure a copy of the unreadable counters.json exists before it is replaced. */

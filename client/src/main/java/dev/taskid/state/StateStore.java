@@ -159,9 +159,9 @@ public final class StateStore implements AutoCloseable {
         Recovery.Plan plan = new Recovery(dir, file, config, json).plan();
         Map<String, Long> counters = new java.util.TreeMap<>();
         plan.rows().forEach(r -> counters.put(r.prefix(), r.result()));
-        Ledger ledger = plan.backup().readable()
-                ? new Ledger(counters, plan.backup().ledger().keys(), plan.backup().ledger().activeNumbers())
-                : new Ledger(counters, List.of());
+        // Active numbers of wrapped prefixes from the audit log (the backup may be older); refused when it cannot tell.
+        Map<String, Map<Long, Long>> active = new Recovery(dir, file, config, json).activeNumbers(plan, false);
+        Ledger ledger = new Ledger(counters, plan.backup().readable() ? plan.backup().ledger().keys() : List.of(), active);
         List<String> sources = new ArrayList<>();
         if (plan.tasksRead()) {
             sources.add(plan.tasks().toString());
@@ -211,7 +211,9 @@ public final class StateStore implements AutoCloseable {
             long counter = ledger.counter(prefix);
             if (wrap > 0 && counter > 0 && !ledger.activeNumbers().containsKey(prefix)) {
                 int marked = dev.taskid.allocator.Wrap.carryOver(ledger, prefix, 0, counter, wrap);
-                lines.add(new AuditLog.Entry(now, "wrap", prefix, null, null, counter, counter,
+                // the numbers are in the line, so a rebuild from the log knows them (ActiveReplay)
+                lines.add(new AuditLog.Entry(now, "wrap", prefix, null, List.copyOf(ledger.active(prefix).keySet()),
+                        counter, counter,
                         "wrap " + wrap + " enabled at counter " + counter + ": the " + marked
                                 + " numbers handed out so far are marked active; archive those no longer in use",
                         null, null, by));

@@ -27,18 +27,21 @@ import java.util.Optional;
  * lock, 6 SYSTEM_ERROR).
  */
 public final class RecoverCommand {
-    public static final String SYNOPSIS = "recover [--yes] [--json]";
+    public static final String SYNOPSIS = "recover [--yes] [--all-active] [--json]";
     public static final String HELP =
             "After STATE_CORRUPT: rebuild .taskid/counters.json from the highest of the audit log, the IDs in TASKS.md and\n"
                     + "counters.json.prev (the version before the last write), so no counter goes below any of them. Shows the\n"
                     + "plan and writes nothing without --yes (exit 1). The unreadable file is kept as counters.json.corrupt-<time>;\n"
                     + "a readable one that was rewound (below what the audit log says was issued) has its counters raised.\n"
+                    + "Active numbers of wrapped prefixes are replayed from the audit log; when it cannot tell (rotated away, torn\n"
+                    + "lines) recover refuses, and --all-active marks every number those prefixes handed out active instead.\n"
                     + "Needs the state lock: no daemon can run on an unreadable file, and no other writer runs meanwhile.";
 
     private RecoverCommand() {
     }
 
-    public static int run(List<String> rest, boolean yes, boolean json, TaskIds ids, PrintStream out, PrintStream err) {
+    public static int run(List<String> rest, boolean yes, boolean allActive, boolean json, TaskIds ids, PrintStream out,
+                          PrintStream err) {
         Output o = new Output(out, err, json);
         if (!rest.isEmpty()) {
             return o.usage("recover takes no arguments", SYNOPSIS);
@@ -70,7 +73,7 @@ public final class RecoverCommand {
                     return Output.NO;
                 }
                 List<AuditLog.Entry> lines = recovery.apply(plan, store, AuditLog.Requester.self(AuditLog.FALLBACK, -1),
-                        Instant.now());
+                        Instant.now(), allActive);
                 report(o, plan, true, "recovered " + store.file().path() + " (" + lines.size() + " counters); "
                         + (plan.rewound().isEmpty() ? "the unreadable version is kept as counters.json.corrupt-*"
                         : "rewound counters raised to the highest issued, none lowered"));
