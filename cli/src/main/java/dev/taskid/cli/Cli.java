@@ -112,7 +112,7 @@ final class Cli {
             new Command("stats", dev.taskid.cli.admin.StatsCommand.SYNOPSIS, dev.taskid.cli.admin.StatsCommand.HELP,
                     Set.of(), Set.of("--since")),
             new Command("recover", dev.taskid.cli.admin.RecoverCommand.SYNOPSIS, dev.taskid.cli.admin.RecoverCommand.HELP,
-                    Set.of("--yes"), Set.of()),
+                    Set.of("--yes", "--all-active"), Set.of()),
             new Command("backend", dev.taskid.cli.admin.BackendCommand.SYNOPSIS, dev.taskid.cli.admin.BackendCommand.HELP,
                     Set.of(), Set.of()),
             new Command("doctor", dev.taskid.cli.admin.DoctorCommand.SYNOPSIS, dev.taskid.cli.admin.DoctorCommand.HELP,
@@ -243,7 +243,8 @@ final class Cli {
             case "stats":
                 return dev.taskid.cli.admin.StatsCommand.run(rest, args.option("--since"), args.flag("--json"), ids, out, err);
             case "recover":
-                return dev.taskid.cli.admin.RecoverCommand.run(rest, args.flag("--yes"), args.flag("--json"), ids, out, err);
+                return dev.taskid.cli.admin.RecoverCommand.run(rest, args.flag("--yes"), args.flag("--all-active"),
+                        args.flag("--json"), ids, out, err);
             case "backend":
                 return dev.taskid.cli.admin.BackendCommand.run(rest, args.flag("--json"), ids, out, err);
             case "socket-path":
@@ -378,7 +379,10 @@ final class Cli {
 
     /** Sends {@code request}; {@code found} IDs were seen by the client's own scan. */
     private int raise(TaskIds ids, Request.Init request, int found, String source) {
-        Reply reply = ids.call(request);
+        return raised(ids.call(request), found, source);
+    }
+
+    private int raised(Reply reply, int found, String source) {
         notice(reply);
         if (reply.response() instanceof Response.Failure f) {
             return fail(f);
@@ -438,6 +442,7 @@ final class Cli {
             throw new UsageException("validate takes one or more IDs");
         }
         Reply reply = TaskIds.validateAll(rest, ids::call);
+        notice(reply); // e.g. answered from a rewound counters.json, raised to what was issued
         if (reply.response() instanceof Response.Failure f) {
             return fail(f);
         }
@@ -489,6 +494,7 @@ final class Cli {
             files.add(root.resolve(".opencode/specs/state.json"));
         }
         Map<String, Long> floors = new TreeMap<>();
+        Map<String, java.util.Set<Long>> seedActive = new TreeMap<>();
         List<String> used = new ArrayList<>();
         for (Path file : files) {
             byte[] bytes;
@@ -525,6 +531,7 @@ final class Cli {
                 // next_project_number = the next number to hand out; with wrap, read in the first cycle
                 int wrap = dev.taskid.state.Config.load(ids.stateDir().config(), json).wrap(prefix);
                 floors.merge(prefix, dev.taskid.allocator.Wrap.floorForNext(next, wrap), Math::max);
+                activeProjects(obj.get("active_projects")).ifPresent(a -> seedActive.put(prefix, a));
                 used.add(file.toString());
             } else {
                 return fail(ErrorCode.STATE_CORRUPT, file + " has neither \"counters\" nor \"next_project_number\"",
@@ -540,7 +547,66 @@ final class Cli {
                     + " holds seed counters");
             return NO;
         }
-        return raise(ids, new Request.Init(null, null, floors), 0, String.join(", ", used));
+        Reply reply = ids.call(new Request.Init(null, null, floors));
+        if (reply.response() instanceof Response.Initialized r) {
+            for (Map.Entry<String, java.util.Set<Long>> e : seedActive.entrySet()) {
+                int archived = archiveInactive(ids, r, e.getKey(), e.getValue());
+                if (archived < 0) {
+                    return -archived;
+                }
+            }
+        }
+        return raised(reply, 0, String.join(", ", used));
+    }
+
+    /** The numbers of seed 001's {@code active_projects} (numbers, or objects with one), if it can be read. */
+    private static java.util.Optional<java.util.Set<Long>> activeProjects(Object value) {
+        if (!(value instanceof List<?> list)) {
+            return java.util.Optional.empty();
+        }
+        java.util.Set<Long> out = new java.util.TreeSet<>();
+        for (Object o : list) {
+            Object n = o instanceof Map<?, ?> m ? (m.containsKey("number") ? m.get("number") : m.get("project_number")) : o;
+            if (n instanceof Long l) {
+                out.add(l);
+            } else if (n instanceof String t && t.matches("\\d{1,15}")) {
+                out.add(Long.parseLong(t));
+            } else {
+                return java.util.Optional.empty(); // unknown shape: every imported number stays active
+            }
+        }
+        return java.util.Optional.of(out);
+    }
+
+    /**
+     * After an import raised a wrapped prefix from 0: init marked every number of the seed's
+     * positions active (nobody knew which were in use); the seed's {@code active_projects}
+     * does, so the others are archived. Only from 0: a prefix taskid already handed numbers of
+     * keeps them all active (its own holders are not in the seed's list). Returns the count, or
+     * a negative exit status.
+     */
+    private int archiveInactive(TaskIds ids, Response.Initialized r, String prefix, java.util.Set<Long> active) {
+        long before = r.before().getOrDefault(prefix, 0L);
+        long after = r.after().getOrDefault(prefix, 0L);
+        int wrap = dev.taskid.state.Config.load(ids.stateDir().config(), json).wrap(prefix);
+        if (wrap == 0 || before != 0 || after <= before) {
+            return 0;
+        }
+        java.util.Set<Long> done = new java.util.TreeSet<>();
+        for (long position = Math.max(1, after - wrap + 1); position <= after; position++) {
+            long number = dev.taskid.allocator.Wrap.number(position, wrap);
+            if (!active.contains(number)) {
+                done.add(number);
+            }
+        }
+        if (done.isEmpty()) {
+            return 0;
+        }
+        Reply archived = ids.call(new Request.Archive(null, prefix, List.copyOf(done), false));
+        if (archived.response() instanceof Response.Failure f) {
+            return -fail(f);
+        }
+        return done.size();
     }
 
     private int archive(List<String> rest, Args args, TaskIds ids) {

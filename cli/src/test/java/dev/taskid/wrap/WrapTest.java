@@ -106,7 +106,7 @@ class WrapTest {
     @Test
     void positionsGrowWhileNumbersWrap() throws Exception {
         Allocator a = allocator();
-        Ledger l = new Ledger(Map.of("PROJECT", 997L), List.of());
+        Ledger l = new Ledger(Map.of("PROJECT", 997L), List.of(), Map.of("PROJECT", Map.of())); // tracked, none active
         Response.Reserved r = reserved(a, l, "PROJECT", 4);
         assertEquals(List.of(998L, 999L, 0L, 1L), r.numbers());
         assertEquals(List.of("998", "999", "000", "001"), r.ids());
@@ -179,6 +179,21 @@ class WrapTest {
     }
 
     @Test
+    void anUntrackedCounterIsNeverWrappedBlindlyAndRaisingCarriesTheSkippedNumbersOver() throws Exception {
+        Allocator a = allocator();
+        Ledger untracked = new Ledger(Map.of("DEV", 15L), List.of()); // handed out 1..15 before wrap 10
+        Response.Failure f = assertInstanceOf(Response.Failure.class, reserve(a, untracked, "DEV", 1));
+        assertEquals(ErrorCode.CONFIG_INVALID, f.code());
+        assertTrue(f.message().contains("DEV") && f.message().contains("15"), f.message());
+
+        Ledger l = new Ledger();
+        assertInstanceOf(Response.CounterSet.class, a.apply(l, new Request.SetCounter(null, "DEV", 15, false)));
+        assertEquals(10, l.active("DEV").size(), "every number of positions 6..15 is active");
+        Response.Failure conflict = assertInstanceOf(Response.Failure.class, reserve(a, l, "DEV", 1)); // position 16: 6
+        assertEquals(ErrorCode.NUMBER_CONFLICT, conflict.code());
+    }
+
+    @Test
     void restoreMarksNumbersActive() throws Exception {
         Allocator a = allocator();
         Ledger l = new Ledger(Map.of("DEV", 5L), List.of());
@@ -193,7 +208,7 @@ class WrapTest {
     @Test
     void keyReplaysTheSameNumbersUnlessReissued() throws Exception {
         Allocator a = allocator();
-        Ledger l = new Ledger(Map.of("DEV", 8L), List.of());
+        Ledger l = new Ledger(Map.of("DEV", 8L), List.of(), Map.of("DEV", Map.of())); // tracked, none active
         Request.Reserve keyed = new Request.Reserve(null, "DEV", 3, null, null, "k1");
         Response.Reserved first = assertInstanceOf(Response.Reserved.class, a.apply(l, keyed));
         assertEquals(List.of(9L, 0L, 1L), first.numbers());
@@ -211,7 +226,7 @@ class WrapTest {
     @Test
     void validateKnowsWrappedNumbers() throws Exception {
         Allocator a = allocator();
-        Ledger l = new Ledger(Map.of("DEV", 8L), List.of());
+        Ledger l = new Ledger(Map.of("DEV", 8L), List.of(), Map.of("DEV", Map.of())); // tracked, none active
         Response.Validation v = (Response.Validation) a.apply(l, new Request.Validate(null,
                 List.of("DEV-5", "DEV-9", "DEV-000", "DEV-10")));
         assertEquals(List.of(true, false, false, false), v.results().stream().map(Response.Validation.Check::issued).toList());
@@ -250,7 +265,7 @@ class WrapTest {
         byte[] durable = Files.readAllBytes(file.path());
         archive(a, l, "DEV", 1L, 2L);
         reserved(a, l, "DEV", 2);
-        Files.createDirectory(tmp.resolve("counters.json.tmp")); // the write's temp file cannot be opened
+        Files.createDirectories(dev.taskid.state.DurableFiles.tmpFor(file.path()).resolve("x")); // the temp file cannot be made
         TaskIdException e = assertThrows(TaskIdException.class, () -> file.write(l));
         assertEquals(ErrorCode.SYSTEM_ERROR, e.code());
         l.rollback();
@@ -275,6 +290,10 @@ class WrapTest {
         assertTrue(Files.readString(path).contains("\"version\" : 1"), "no active numbers: still version 1");
 
         Allocator a = allocator();
+        // what loading does for DEV (wrap 10 now): 1..7 were handed out before the active set knew them
+        Wrap.carryOver(old, "DEV", 0, 7, 10);
+        assertEquals(7, old.active("DEV").size());
+        archive(a, old, "DEV", 1L, 2L, 3L, 4L, 5L, 6L, 7L); // their holders say they are done
         reserved(a, old, "DEV", 4); // 8, 9, 0, 1
         archive(a, old, "DEV", 9L);
         file.write(old);

@@ -91,7 +91,7 @@ final class LockedState implements AutoCloseable {
                     "lockWaitMs", waitedMillis)), Mode.FALLBACK, waitedMillis, java.util.Optional.empty());
         }
         AuditLog.Requester me = AuditLog.Requester.self(AuditLog.FALLBACK, waitedMillis);
-        StateStore.Loaded loaded = store.load(config, me);
+        StateStore.Loaded loaded = store.load(config, me, !request.mutates());
         Response response = allocator.apply(loaded.ledger(), request);
         if (loaded.ledger().dirty()) {
             List<AuditLog.Entry> entries = new java.util.ArrayList<>(1);

@@ -93,6 +93,13 @@ public final class Allocator {
             }
         }
         long previous = ledger.counter(r.prefix());
+        if (wrap > 0 && previous > 0 && !ledger.activeNumbers().containsKey(r.prefix())) {
+            // Loading carries the history over (StateStore.load); a ledger that skipped that must not guess.
+            return Response.Failure.of(r.id(), ErrorCode.CONFIG_INVALID,
+                    r.prefix() + " wraps at " + wrap + " but its counter is at " + previous + " and which of the numbers "
+                            + "handed out so far are still in use is unknown: wrapping now would hand them out again",
+                    Map.of("prefix", r.prefix(), "counter", previous, "wrap", wrap));
+        }
         if (r.count() > Protocol.MAX_NUMBER - previous) {
             return Response.Failure.of(r.id(), ErrorCode.COUNTER_OVERFLOW,
                     r.prefix() + " is at " + previous + "; " + r.count() + " more would pass the largest number "
@@ -111,6 +118,8 @@ public final class Allocator {
             for (long position = previous + 1; position <= previous + r.count(); position++) {
                 ledger.activate(r.prefix(), Wrap.number(position, wrap), position);
             }
+        } else {
+            ledger.untrack(r.prefix()); // handed out without wrap: the active set no longer knows them all
         }
         if (r.key() != null) {
             ledger.putKey(new Ledger.KeyRecord(r.key(), r.prefix(), r.count(), previous + 1, now));
@@ -290,6 +299,7 @@ public final class Allocator {
         }
         if (r.value() != previous) {
             ledger.setCounter(r.prefix(), r.value());
+            raisedWrapped(ledger, r.prefix(), previous, r.value());
         }
         return new Response.CounterSet(r.id(), r.prefix(), previous, r.value());
     }
@@ -329,10 +339,23 @@ public final class Allocator {
             before.put(e.getKey(), current);
             if (e.getValue() > current) {
                 ledger.setCounter(e.getKey(), e.getValue());
+                raisedWrapped(ledger, e.getKey(), current, e.getValue());
             }
             after.put(e.getKey(), Math.max(current, e.getValue()));
         }
         return new Response.Initialized(r.id(), found, before, after);
+    }
+
+    /**
+     * A wrapped counter raised from {@code from} to {@code to} without a reservation (set, init,
+     * an import): the numbers of the skipped positions were handed out by someone, so they are
+     * active until archived, never handed out again behind their holders' backs.
+     */
+    private void raisedWrapped(Ledger ledger, String prefix, long from, long to) {
+        int wrap = config.wrap(prefix);
+        if (wrap > 0 && to > from) {
+            Wrap.carryOver(ledger, prefix, from, to, wrap);
+        }
     }
 
     private Response archive(Ledger ledger, Request.Archive r) {

@@ -106,6 +106,25 @@ public final class Ledger {
         });
     }
 
+    /** Tracks the active numbers of {@code prefix} from now on (none active yet). */
+    public void track(String prefix) {
+        if (!active.containsKey(prefix)) {
+            active.put(prefix, new TreeMap<>());
+            undo.push(() -> active.remove(prefix));
+        }
+    }
+
+    /**
+     * Stops tracking {@code prefix}: its numbers are handed out without wrap from now on, so
+     * the active set would no longer know them all. Enabling wrap again carries them over.
+     */
+    public void untrack(String prefix) {
+        TreeMap<Long, Long> old = active.remove(prefix);
+        if (old != null) {
+            undo.push(() -> active.put(prefix, old));
+        }
+    }
+
     /** Marks {@code number} done; returns whether it was active. */
     public boolean deactivate(String prefix, long number) {
         TreeMap<Long, Long> m = active.get(prefix);

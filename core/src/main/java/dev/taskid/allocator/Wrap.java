@@ -17,6 +17,28 @@ public final class Wrap {
     private Wrap() {
     }
 
+    /**
+     * Marks active every number handed out at positions {@code from+1..to} that is not active
+     * already: the history of numbers the active set does not know (handed out before wrap was
+     * enabled, or skipped by a raised counter: an import, {@code set}, {@code init}). Which of
+     * them are still in use nobody knows, so all are, until archived; since the last {@code wrap}
+     * positions cover every number, at most {@code wrap} are marked. Returns how many.
+     */
+    public static int carryOver(Ledger ledger, String prefix, long from, long to, int wrap) {
+        int marked = 0;
+        for (long position = Math.max(from + 1, to - wrap + 1); position <= to; position++) {
+            long number = number(position, wrap);
+            if (!ledger.active(prefix).containsKey(number)) {
+                ledger.activate(prefix, number, position);
+                marked++;
+            }
+        }
+        if (to > 0 && !ledger.activeNumbers().containsKey(prefix)) {
+            ledger.track(prefix);
+        }
+        return marked;
+    }
+
     /** The number handed out at {@code position}. */
     public static long number(long position, int wrap) {
         return wrap > 0 ? position % wrap : position;

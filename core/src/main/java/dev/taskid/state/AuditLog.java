@@ -49,6 +49,8 @@ public final class AuditLog {
     public static final String FILE = "audit.log";
     public static final String DAEMON = "daemon";
     public static final String FALLBACK = "fallback";
+    /** Longest line {@link #readFrom} parses; audit lines are a few hundred bytes. */
+    private static final int MAX_LINE_BYTES = 1 << 20;
 
     private final Path file;
     private final Path dir;
@@ -226,7 +228,7 @@ public final class AuditLog {
                 newEntry = true;
             }
             try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
-                    StandardOpenOption.WRITE)) {
+                    StandardOpenOption.WRITE, java.nio.file.LinkOption.NOFOLLOW_LINKS)) { // a link is refused
                 long size = ch.size();
                 long at = size;
                 try {
@@ -253,7 +255,7 @@ public final class AuditLog {
             }
         } catch (IOException e) {
             throw new TaskIdException(ErrorCode.SYSTEM_ERROR,
-                    "could not append to " + file + " (" + describe(e) + "); nothing was acknowledged. "
+                    "could not append to " + file + " (" + DurableFiles.explain(file, e) + "); nothing was acknowledged. "
                             + "Fix the disk (space, read-only mount, permissions) and retry.",
                     Map.of("file", file.toString()), e);
         }
@@ -304,14 +306,6 @@ public final class AuditLog {
         } catch (NoSuchFileException e) {
             return -1;
         }
-    }
-
-    private static String describe(IOException e) {
-        String m = e.getMessage();
-        if (e instanceof java.nio.file.FileSystemException fse && fse.getReason() != null) {
-            m = fse.getReason();
-        }
-        return e.getClass().getSimpleName() + (m == null ? "" : ": " + m);
     }
 
     // ------------------------------------------------------------------ reading
@@ -386,6 +380,50 @@ public final class AuditLog {
             }
         }
         return unreadable;
+    }
+
+    /**
+     * Reads the whole lines of {@code file} from byte {@code offset} on, handing each readable
+     * one to {@code sink}, and returns the offset after the last whole line (a torn last line,
+     * cut short by a crash, is left for the next read). Returns {@code offset} when the file is
+     * missing.
+     */
+    static long readFrom(Path file, long offset, JsonLines json, Consumer<Entry> sink) {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            ByteBuffer buf = ByteBuffer.allocate(1 << 16);
+            ByteArrayOutputStream line = new ByteArrayOutputStream(256);
+            long pos = offset;
+            long end = offset;
+            int n;
+            while ((n = ch.read(buf, pos)) > 0) {
+                for (int i = 0; i < n; i++) {
+                    byte b = buf.get(i);
+                    if (b != '\n') {
+                        if (line.size() <= MAX_LINE_BYTES) { // a longer line is no audit line: skipped, memory bounded
+                            line.write(b);
+                        }
+                        continue;
+                    }
+                    end = pos + i + 1;
+                    if (line.size() > 0) {
+                        byte[] bytes = line.toByteArray();
+                        try {
+                            sink.accept(Entry.of(json.readObject(bytes, 0, bytes.length, null)));
+                        } catch (ProtocolException | IllegalArgumentException | DateTimeParseException e) {
+                            // a torn or foreign line: skipped, as by every reader of the log
+                        }
+                        line.reset();
+                    }
+                }
+                pos += n;
+                buf.clear();
+            }
+            return end;
+        } catch (NoSuchFileException e) {
+            return offset;
+        } catch (IOException e) {
+            throw new TaskIdException(ErrorCode.SYSTEM_ERROR, "cannot read " + file + ": " + e.getMessage(), Map.of(), e);
+        }
     }
 
     /** Highest counter ("to") per prefix in the whole log, and the last one. */

@@ -147,7 +147,26 @@ public record Config(Set<String> prefixes, int maxBatch, Duration lockTimeout, S
         return new TaskIdException(ErrorCode.CONFIG_INVALID, file + " is invalid: " + why);
     }
 
+    /** The keys of config.json, of each {@code prefixOptions} entry and of {@code audit}: any other is a typo. */
+    static final List<String> KEYS = List.of("prefixes", "extraPrefixes", "maxBatch", "lockTimeoutMs", "allowedUids",
+            "prefixOptions", "audit");
+    static final List<String> PREFIX_OPTION_KEYS = List.of("width", "wrap", "bare");
+    static final List<String> AUDIT_KEYS = List.of("maxBytes", "keep");
+
+    /** CONFIG_INVALID for a key nobody reads (a typo would otherwise be ignored silently). */
+    private static void knownKeys(Map<?, ?> obj, List<String> known, String where) {
+        for (Object key : obj.keySet()) {
+            String k = String.valueOf(key);
+            if (!known.contains(k)) {
+                throw new TaskIdException(ErrorCode.CONFIG_INVALID, "unknown key \"" + where + k + "\""
+                        + Spelling.nearest(k, known).map(n -> "; did you mean \"" + where + n + "\"?").orElse("")
+                        + " (known: " + String.join(", ", known) + ")");
+            }
+        }
+    }
+
     static Config parse(Map<String, Object> obj) {
+        knownKeys(obj, KEYS, "");
         Config d = defaults();
         Set<String> prefixes = new LinkedHashSet<>(obj.containsKey("prefixes")
                 ? prefixList(obj.get("prefixes")) : d.prefixes());
@@ -188,6 +207,7 @@ public record Config(Set<String> prefixes, int maxBatch, Duration lockTimeout, S
                 }
                 @SuppressWarnings("unchecked")
                 Map<String, Object> o = (Map<String, Object>) e.getValue();
+                knownKeys(o, PREFIX_OPTION_KEYS, "prefixOptions." + prefix + ".");
                 Object bare = o.getOrDefault("bare", Boolean.FALSE);
                 if (!(bare instanceof Boolean)) {
                     throw new TaskIdException(ErrorCode.CONFIG_INVALID, "prefixOptions." + prefix + ".bare must be true or false");
@@ -207,6 +227,7 @@ public record Config(Set<String> prefixes, int maxBatch, Duration lockTimeout, S
             }
             @SuppressWarnings("unchecked")
             Map<String, Object> a = (Map<String, Object>) obj.get("audit");
+            knownKeys(a, AUDIT_KEYS, "audit.");
             audit = new AuditOptions(number(a, "maxBytes", AuditOptions.DEFAULT.maxBytes(), AuditOptions.MIN_BYTES,
                     AuditOptions.MAX_BYTES), (int) number(a, "keep", AuditOptions.DEFAULT.keep(), 1, AuditOptions.MAX_KEEP));
         }

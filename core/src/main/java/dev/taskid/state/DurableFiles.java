@@ -1,14 +1,24 @@
 package dev.taskid.state;
 
+import dev.taskid.protocol.ErrorCode;
+import dev.taskid.protocol.TaskIdException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -18,11 +28,61 @@ import java.util.Set;
  * old file is intact unless the rename (and so the new content) is on disk.
  *
  * <p>The caller serializes writers (a lock); this class only makes each write atomic and
- * durable. An existing target keeps its permissions; a symbolic link is followed, so the file
- * it points at is replaced and the link stays.
+ * durable. Each process writes its own temporary file ({@link #tmpFor}), created new
+ * (O_CREAT|O_EXCL, which never follows a symbolic link), so a process that stalls or dies
+ * mid-write never leaves a file another process then renames, and a link planted at the
+ * temporary name is refused rather than written through. {@link #replace} (files of the
+ * project, not of the state) keeps an existing target's permissions and follows a link at
+ * the target, so the file it points at is replaced and the link stays.
  */
 public final class DurableFiles {
+    private static final long PID = ProcessHandle.current().pid();
+    private static final String TMP = ".tmp";
+
     private DurableFiles() {
+    }
+
+    /**
+     * The failure of the last step: the rename happened, so the file holds the new content,
+     * but the directory could not be synced, so after a power loss it may hold the old one.
+     */
+    public static final class NotDurable extends IOException {
+        NotDurable(Path target, IOException cause) {
+            super("renamed into " + target + ", but the directory could not be synced: " + cause.getMessage(), cause);
+        }
+    }
+
+    /** This process's temporary file for {@code target}: {@code <name>.<pid>.tmp}. */
+    public static Path tmpFor(Path target) {
+        return target.resolveSibling(target.getFileName() + "." + PID + TMP);
+    }
+
+    /**
+     * Removes temporary files of {@code dir} left by processes that no longer run (a crash
+     * mid-write); the caller holds the state lock. Those of live processes are left alone,
+     * and a failure to remove one is ignored: nothing ever renames a leftover.
+     */
+    public static void removeDeadLeftovers(Path dir) {
+        try (DirectoryStream<Path> s = Files.newDirectoryStream(dir, "*" + TMP)) {
+            for (Path p : s) {
+                String name = p.getFileName().toString();
+                String[] parts = name.substring(0, name.length() - TMP.length()).split("\\.");
+                long pid = parsePid(parts[parts.length - 1]);
+                if (pid > 0 && pid != PID && ProcessHandle.of(pid).isEmpty()) {
+                    Files.deleteIfExists(p); // unlinks a symbolic link itself, never its target
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // only tidying
+        }
+    }
+
+    private static long parsePid(String s) {
+        try {
+            return s.chars().allMatch(Character::isDigit) && !s.isEmpty() ? Long.parseLong(s) : -1;
+        } catch (NumberFormatException e) {
+            return -1;
+        }
     }
 
     /**
@@ -34,8 +94,7 @@ public final class DurableFiles {
         if (Files.isSymbolicLink(target)) {
             target = target.toRealPath();
         }
-        Path dir = target.getParent();
-        Path tmp = dir.resolve("." + target.getFileName() + ".taskid-tmp");
+        Path tmp = tmpFor(target.resolveSibling("." + target.getFileName()));
         Set<PosixFilePermission> permissions = null;
         if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
             try {
@@ -44,24 +103,30 @@ public final class DurableFiles {
                 permissions = null;
             }
         }
+        // Set at creation, so the new file is never more open than the old.
+        write(tmp, target, bytes, permissions == null ? new FileAttribute<?>[0]
+                : new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(permissions)});
         if (permissions != null) {
-            // Set before the content is written, so the new file is never more open than the old.
-            Files.deleteIfExists(tmp);
-            Files.createFile(tmp);
-            Files.setPosixFilePermissions(tmp, permissions);
+            Files.setPosixFilePermissions(target, permissions); // the umask may have narrowed them
         }
-        write(tmp, target, bytes);
     }
 
     /**
      * The four steps: write {@code tmp}, fsync it, rename it over {@code target}, fsync the
-     * directory. Returns only when the new content is durable. On failure {@code tmp} is
-     * removed (best effort), {@code target} is unchanged and the exception is rethrown.
+     * directory. Returns only when the new content is durable. On failure before the rename
+     * {@code tmp} is removed (best effort), {@code target} is unchanged and the exception is
+     * rethrown; a failure of the last step is {@link NotDurable}.
      */
     public static void write(Path tmp, Path target, byte[] bytes) throws IOException {
+        write(tmp, target, bytes, new FileAttribute<?>[0]);
+    }
+
+    private static void write(Path tmp, Path target, byte[] bytes, FileAttribute<?>[] attributes) throws IOException {
         try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                    StandardOpenOption.TRUNCATE_EXISTING)) {
+            Files.deleteIfExists(tmp); // our own leftover (a reused pid): a link is removed, not followed
+            Set<OpenOption> options = Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
+                    LinkOption.NOFOLLOW_LINKS);
+            try (FileChannel ch = FileChannel.open(tmp, options, attributes)) {
                 ByteBuffer buf = ByteBuffer.wrap(bytes);
                 while (buf.hasRemaining()) {
                     ch.write(buf);
@@ -69,31 +134,63 @@ public final class DurableFiles {
                 ch.force(true);
             }
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            try (FileChannel d = FileChannel.open(target.getParent(), StandardOpenOption.READ)) {
-                d.force(true);
-            }
         } catch (IOException | RuntimeException e) {
             try {
                 Files.deleteIfExists(tmp);
             } catch (IOException ignored) {
-                // the next write truncates it
+                // left for removeDeadLeftovers once this process is gone
             }
             throw e;
+        }
+        try (FileChannel d = FileChannel.open(target.getParent(), StandardOpenOption.READ)) {
+            d.force(true);
+        } catch (IOException e) {
+            throw new NotDurable(target, e);
         }
     }
 
     /**
      * The bytes of {@code file}, or empty when it does not exist; any other failure to read is
-     * SYSTEM_ERROR (the file may be fine, the disk or its permissions are not).
+     * SYSTEM_ERROR (the file may be fine, the disk or its permissions are not). State files
+     * pass {@link LinkOption#NOFOLLOW_LINKS}: a symbolic link is then refused, not followed.
      */
-    public static java.util.Optional<byte[]> readIfExists(Path file) {
-        try {
-            return java.util.Optional.of(Files.readAllBytes(file));
-        } catch (java.nio.file.NoSuchFileException e) {
-            return java.util.Optional.empty();
+    public static Optional<byte[]> readIfExists(Path file, LinkOption... options) {
+        Set<OpenOption> open = new java.util.HashSet<>(java.util.List.of(options));
+        open.add(StandardOpenOption.READ);
+        try (FileChannel ch = FileChannel.open(file, open)) {
+            long size = ch.size();
+            if (size > MAX_READ_BYTES) {
+                throw new TaskIdException(ErrorCode.SYSTEM_ERROR, "cannot read " + file + ": " + size
+                        + " bytes, more than taskid reads (" + MAX_READ_BYTES + ")", Map.of("file", file.toString()), null);
+            }
+            ByteBuffer buf = ByteBuffer.allocate((int) size);
+            while (buf.hasRemaining() && ch.read(buf) >= 0) {
+                // fill
+            }
+            return Optional.of(java.util.Arrays.copyOf(buf.array(), buf.position()));
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
         } catch (IOException e) {
-            throw new dev.taskid.protocol.TaskIdException(dev.taskid.protocol.ErrorCode.SYSTEM_ERROR,
-                    "cannot read " + file + ": " + e.getMessage(), java.util.Map.of(), e);
+            throw new TaskIdException(ErrorCode.SYSTEM_ERROR, "cannot read " + file + ": " + explain(file, e), Map.of(), e);
         }
+    }
+
+    /** Bounds what one read allocates: counters with 10,000 keys and 10,000 active numbers per prefix fit easily. */
+    static final long MAX_READ_BYTES = 256L << 20;
+
+    /**
+     * Why {@code e} happened, in words: a symbolic link where taskid never follows one
+     * (ELOOP with O_NOFOLLOW) says so, otherwise the system's reason.
+     */
+    public static String explain(Path path, IOException e) {
+        if (Files.isSymbolicLink(path)) {
+            return path + " is a symbolic link; taskid never follows links in its state directory"
+                    + " (remove it, or replace it with the file itself)";
+        }
+        String m = e.getMessage();
+        if (e instanceof FileSystemException fse && fse.getReason() != null) {
+            m = fse.getReason();
+        }
+        return e.getClass().getSimpleName() + (m == null ? "" : ": " + m);
     }
 }

@@ -36,7 +36,7 @@ import java.util.TreeMap;
  * files (no active numbers) still load; version 2 makes a taskid that does not know active
  * numbers refuse the file instead of silently dropping them on its next write.
  *
- * <p>Writes are durable before they return: write {@code counters.json.tmp}, fsync it, rename
+ * <p>Writes are durable before they return: write {@code counters.json.<pid>.tmp}, fsync it, rename
  * it over {@code counters.json}, fsync the directory. A file that cannot be read back is
  * never overwritten: it is reported as STATE_CORRUPT and a copy is kept beside it.
  */
@@ -48,7 +48,6 @@ public final class StateFile {
             DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
 
     private final Path file;
-    private final Path tmp;
     private final Path previous;
     private final Path dir;
     private final JsonLines json;
@@ -56,7 +55,6 @@ public final class StateFile {
 
     public StateFile(Path file, JsonLines json, Clock clock) {
         this.file = file;
-        this.tmp = file.resolveSibling(file.getFileName() + ".tmp");
         this.previous = file.resolveSibling(file.getFileName() + ".prev");
         this.dir = file.toAbsolutePath().getParent();
         this.json = json;
@@ -74,7 +72,7 @@ public final class StateFile {
 
     /** The stored ledger, or empty when the file does not exist yet. */
     public Optional<Ledger> read() {
-        Optional<byte[]> read = DurableFiles.readIfExists(file);
+        Optional<byte[]> read = DurableFiles.readIfExists(file, java.nio.file.LinkOption.NOFOLLOW_LINKS);
         if (read.isEmpty()) {
             return Optional.empty();
         }
@@ -136,7 +134,9 @@ public final class StateFile {
         List<Ledger.KeyRecord> keys = new ArrayList<>();
         if (obj.get("keys") instanceof List<?> list) {
             for (Object o : list) {
-                Map<?, ?> k = (Map<?, ?>) o;
+                if (!(o instanceof Map<?, ?> k)) {
+                    throw new IllegalArgumentException("a key record is not an object: " + o);
+                }
                 keys.add(new Ledger.KeyRecord(text(k.get("key"), "key"), text(k.get("prefix"), "key prefix"),
                         number(k.get("count"), "count"), number(k.get("first"), "first"),
                         Instant.parse(text(k.get("at"), "key time"))));
@@ -216,7 +216,7 @@ public final class StateFile {
 
     /** {@link #write(Ledger)} of bytes {@link #encode} made earlier (possibly on another thread). */
     public void write(byte[] encoded) {
-        save(tmp, file, encoded);
+        save(file, encoded);
     }
 
     /**
@@ -224,15 +224,25 @@ public final class StateFile {
      * daemon makes one at each start, from the counters it loaded). Durable like {@link #write}.
      */
     public void backup(Ledger ledger) {
-        save(previous.resolveSibling(previous.getFileName() + ".tmp"), previous, encode(ledger));
+        save(previous, encode(ledger));
     }
 
-    private void save(Path via, Path target, byte[] bytes) {
+    private void save(Path target, byte[] bytes) {
         try {
-            DurableFiles.write(via, target, bytes);
+            DurableFiles.write(DurableFiles.tmpFor(target), target, bytes);
+        } catch (DurableFiles.NotDurable e) {
+            // The rename happened: the file holds the new values until a power loss, perhaps after.
+            throw new TaskIdException(ErrorCode.SYSTEM_ERROR,
+                    "could not make the new " + target + " durable (" + DurableFiles.explain(target.getParent(), e)
+                            + "): the file was replaced, but its directory could not be synced, so a power loss may "
+                            + "bring the old version back. Nothing was acknowledged: the numbers of this request were not "
+                            + "handed out, and may be skipped, but are never handed out twice. "
+                            + "Fix the disk (read-only mount, I/O errors) and retry.",
+                    Map.of("file", target.toString()), e);
         } catch (IOException e) {
             throw new TaskIdException(ErrorCode.SYSTEM_ERROR,
-                    "could not save " + target + " (" + describe(e) + "); nothing was allocated, the file is unchanged. "
+                    "could not save " + target + " (" + DurableFiles.explain(DurableFiles.tmpFor(target), e)
+                            + "); nothing was allocated, the file is unchanged. "
                             + "Fix the disk (space, read-only mount, permissions) and retry.",
                     Map.of("file", target.toString()), e);
         }
@@ -272,11 +282,4 @@ public final class StateFile {
         g.writeEndArray();
     }
 
-    private static String describe(IOException e) {
-        String m = e.getMessage();
-        if (e instanceof java.nio.file.FileSystemException fse && fse.getReason() != null) {
-            m = fse.getReason();
-        }
-        return e.getClass().getSimpleName() + (m == null ? "" : ": " + m);
-    }
 }

@@ -43,10 +43,11 @@ public final class StateLock implements AutoCloseable {
         this.path = path;
         this.clock = clock;
         try {
+            // Never through a symbolic link: a planted one would make us create or lock its target.
             this.channel = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.READ,
-                    StandardOpenOption.WRITE);
+                    StandardOpenOption.WRITE, java.nio.file.LinkOption.NOFOLLOW_LINKS);
         } catch (IOException e) {
-            throw new TaskIdException(ErrorCode.SYSTEM_ERROR, "cannot open lock file " + path + ": " + e.getMessage(),
+            throw new TaskIdException(ErrorCode.SYSTEM_ERROR, "cannot open lock file " + path + ": " + DurableFiles.explain(path, e),
                     Map.of(), e);
         }
     }

@@ -55,6 +55,7 @@ public final class StateStore implements AutoCloseable {
             throw new TaskIdException(ErrorCode.SYSTEM_ERROR,
                     "cannot create state directory " + dir.dir() + ": " + e.getMessage(), Map.of(), e);
         }
+        OwnDirectory.check(dir.dir(), Users.currentUid());
         return new StateStore(dir, new StateLock(dir.lock(), clock), new StateFile(dir.counters(), json, clock),
                 new AuditLog(dir.dir(), json, auditOptions), json, clock);
     }
@@ -133,20 +134,46 @@ public final class StateStore implements AutoCloseable {
         return load(config, AuditLog.Requester.self(AuditLog.FALLBACK, -1));
     }
 
-    /** {@link #load(Config)}; {@code by} is named in the audit lines of a first-use creation. */
+    /**
+     * {@link #load(Config)}; {@code by} is named in the audit lines of a first-use creation. A
+     * counters.json below what the audit log says was issued ({@link HighWater}) is
+     * STATE_CORRUPT: it was rewound and would hand those numbers out again.
+     */
     public Loaded load(Config config, AuditLog.Requester by) {
+        return load(config, by, false);
+    }
+
+    /**
+     * {@link #load(Config, AuditLog.Requester)}; with {@code readOnly} (validate, peek) a rewound
+     * file is not refused but read as raised to what was issued, with a warning as notice: such a
+     * ledger answers questions and is never written.
+     */
+    public Loaded load(Config config, AuditLog.Requester by, boolean readOnly) {
+        DurableFiles.removeDeadLeftovers(dir.dir());
         Optional<Ledger> stored = file.read();
         if (stored.isPresent()) {
-            return new Loaded(stored.get(), Optional.empty());
+            List<HighWater.Rewound> rewound = new HighWater(dir.dir(), json).rewound(stored.get(), true);
+            if (rewound.isEmpty()) {
+                return new Loaded(stored.get(), carryOver(stored.get(), config, by));
+            }
+            TaskIdException corrupt = HighWater.corrupt(file.path(), rewound);
+            if (!readOnly) {
+                throw corrupt;
+            }
+            Map<String, Long> raised = new java.util.TreeMap<>(stored.get().counters());
+            rewound.forEach(r -> raised.put(r.prefix(), r.highest()));
+            return new Loaded(new Ledger(raised, stored.get().keys(), stored.get().activeNumbers()),
+                    Optional.of("taskid: warning: STATE_CORRUPT: " + corrupt.getMessage()
+                            + " Answered as if raised to the highest issued."));
         }
         // A missing file is not always a first use: it may have been deleted. Start from the
         // highest of everything that knows what was handed out, like recover does.
         Recovery.Plan plan = new Recovery(dir, file, config, json).plan();
         Map<String, Long> counters = new java.util.TreeMap<>();
         plan.rows().forEach(r -> counters.put(r.prefix(), r.result()));
-        Ledger ledger = plan.backup().readable()
-                ? new Ledger(counters, plan.backup().ledger().keys(), plan.backup().ledger().activeNumbers())
-                : new Ledger(counters, List.of());
+        // Active numbers of wrapped prefixes from the audit log (the backup may be older); refused when it cannot tell.
+        Map<String, Map<Long, Long>> active = new Recovery(dir, file, config, json).activeNumbers(plan, false);
+        Ledger ledger = new Ledger(counters, plan.backup().readable() ? plan.backup().ledger().keys() : List.of(), active);
         List<String> sources = new ArrayList<>();
         if (plan.tasksRead()) {
             sources.add(plan.tasks().toString());
@@ -180,6 +207,36 @@ public final class StateStore implements AutoCloseable {
             notice += " (audit.log: " + e.getMessage() + ")";
         }
         return new Loaded(ledger, Optional.of(notice));
+    }
+
+    /**
+     * A prefix configured to wrap whose counter moved while its active numbers were not tracked
+     * (wrap enabled on a prefix that had handed out numbers, or handed out without wrap since):
+     * every number it handed out is marked active (see {@link dev.taskid.allocator.Wrap#carryOver}),
+     * durably and audited before anything is reserved, so wrapping never hands one out again.
+     */
+    private Optional<String> carryOver(Ledger ledger, Config config, AuditLog.Requester by) {
+        List<AuditLog.Entry> lines = new ArrayList<>();
+        java.time.Instant now = clock.instant();
+        for (String prefix : config.prefixes()) {
+            int wrap = config.wrap(prefix);
+            long counter = ledger.counter(prefix);
+            if (wrap > 0 && counter > 0 && !ledger.activeNumbers().containsKey(prefix)) {
+                int marked = dev.taskid.allocator.Wrap.carryOver(ledger, prefix, 0, counter, wrap);
+                // the numbers are in the line, so a rebuild from the log knows them (ActiveReplay)
+                lines.add(new AuditLog.Entry(now, "wrap", prefix, null, List.copyOf(ledger.active(prefix).keySet()),
+                        counter, counter,
+                        "wrap " + wrap + " enabled at counter " + counter + ": the " + marked
+                                + " numbers handed out so far are marked active; archive those no longer in use",
+                        null, null, by));
+            }
+        }
+        if (lines.isEmpty()) {
+            return Optional.empty();
+        }
+        commit(ledger, lines);
+        return Optional.of("taskid: " + lines.stream().map(l -> l.prefix() + ": " + l.purpose())
+                .collect(Collectors.joining("; ")));
     }
 
     private static String summary(Map<String, Long> highest) {

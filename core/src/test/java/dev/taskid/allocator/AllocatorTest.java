@@ -241,7 +241,7 @@ class AllocatorTest {
     @Test
     void setOutsideTheNumberRangeIsRefused() {
         refused(ErrorCode.COUNTER_OVERFLOW, apply(new Request.SetCounter(RequestId.of(1), "SEC", Protocol.MAX_NUMBER + 1, true)));
-        refused(ErrorCode.COUNTER_OVERFLOW, apply(new Request.SetCounter(RequestId.of(1), "SEC", -1, true)));
+        refused(ErrorCode.BAD_REQUEST, apply(new Request.SetCounter(RequestId.of(1), "SEC", -1, true))); // not a number range: a usage error
         assertInstanceOf(Response.CounterSet.class, apply(new Request.SetCounter(null, "SEC", Protocol.MAX_NUMBER, false)));
     }
 

@@ -57,7 +57,6 @@ class ConfigTest {
         assertEquals(0, d.wrap("SEC"));
         assertEquals(d, Config.load(tmp.resolve("missing.json"), json), "no file: defaults");
         assertEquals(d, load("{}"), "empty object: defaults");
-        assertEquals(d, load("{\"someFutureOption\":true}"), "unknown fields are ignored");
     }
 
     @Test
@@ -134,6 +133,11 @@ class ConfigTest {
         {"audit":{"maxBytes":1023}}                | maxBytes must be an integer from 1024 to 1073741824
         {"audit":{"keep":0}}                       | keep must be an integer from 1 to 100
         {"audit":{"keep":101}}                     | keep must be an integer from 1 to 100
+        {"extraPrefix":["QA"]}                     | unknown key "extraPrefix"; did you mean "extraPrefixes"?
+        {"lockTimeout":5000}                       | unknown key "lockTimeout"; did you mean "lockTimeoutMs"?
+        {"colour":"red"}                           | unknown key "colour" (known: prefixes, extraPrefixes
+        {"prefixOptions":{"SEC":{"widht":3}}}      | unknown key "prefixOptions.SEC.widht"; did you mean "prefixOptions.SEC.width"?
+        {"audit":{"maxByte":2048}}                 | unknown key "audit.maxByte"; did you mean "audit.maxBytes"?
         """)
     void invalidValuesAreConfigInvalidWithAClearMessage(String text, String expected) throws Exception {
         TaskIdException e = invalid(text);

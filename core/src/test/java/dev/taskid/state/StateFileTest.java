@@ -101,12 +101,31 @@ class StateFileTest {
     @Test
     void aLeftoverTempFileIsIgnoredAndReplaced() throws Exception {
         file().write(new Ledger(Map.of("SEC", 19L), List.of()));
-        Path leftover = tmp.resolve("counters.json.tmp");
+        Path leftover = DurableFiles.tmpFor(file().path()); // ours: a process that had our pid before
         Files.writeString(leftover, "{\"version\":1,\"counters\":{\"SEC\":999}} and a torn tail");
         assertEquals(Map.of("SEC", 19L), file().read().orElseThrow().counters(), "a crash's .tmp is not the state");
         file().write(new Ledger(Map.of("SEC", 20L), List.of()));
         assertEquals(Map.of("SEC", 20L), file().read().orElseThrow().counters());
         assertFalse(Files.exists(leftover), "the next write consumed it");
+    }
+
+    @Test
+    void eachProcessWritesItsOwnTempFileAndOnlyDeadOnesAreRemoved() throws Exception {
+        Process gone = new ProcessBuilder("true").start();
+        gone.waitFor();
+        Path dead = tmp.resolve("counters.json." + gone.pid() + ".tmp");
+        Path live = tmp.resolve("counters.json." + ProcessHandle.current().parent().orElseThrow().pid() + ".tmp");
+        Path foreign = tmp.resolve("notes.tmp");
+        for (Path p : List.of(dead, live, foreign)) {
+            Files.writeString(p, "{\"version\":1,\"counters\":{\"SEC\":999}}");
+        }
+        file().write(new Ledger(Map.of("SEC", 20L), List.of()));
+        assertTrue(DurableFiles.tmpFor(file().path()).getFileName().toString()
+                .equals("counters.json." + ProcessHandle.current().pid() + ".tmp"));
+        DurableFiles.removeDeadLeftovers(tmp);
+        assertFalse(Files.exists(dead), "a dead process's leftover is removed");
+        assertTrue(Files.exists(live) && Files.exists(foreign), "a live writer's file, and what is not ours, stay");
+        assertEquals(Map.of("SEC", 20L), file().read().orElseThrow().counters());
     }
 
     @Test
@@ -150,6 +169,10 @@ class StateFileTest {
         "{\"version\":2,\"counters\":{\"P\":5},\"active\":{\"P\":{\"five\":5}}}",
         "{\"version\":2,\"counters\":{\"P\":5},\"active\":{\"P\":{\"5\":-5}}}",
         "{\"version\":2,\"counters\":{\"P\":5},\"active\":{\"p\":{\"5\":5}}}",
+        "{\"version\":1,\"counters\":{},\"keys\":[null]}",
+        "{\"version\":1,\"counters\":{\"SEC\":100,\"SEC\":3}}",
+        "{\"version\":1,\"counters\":{\"SEC\":100},\"counters\":{\"SEC\":3}}",
+        "{\"version\":2,\"counters\":{\"P\":5},\"active\":{\"P\":{\"5\":5,\"5\":0}}}",
     })
     void aCorruptFileIsStateCorruptUntouchedAndCopied(String content) throws Exception {
         byte[] bytes = content.getBytes(UTF_8);

@@ -160,7 +160,7 @@ class StateStoreTest {
         Ledger ledger = store.load(Config.defaults()).ledger();
         byte[] durable = Files.readAllBytes(counters());
         ledger.setCounter("SEC", 9);
-        Files.createDirectory(project.resolve(".taskid/counters.json.tmp")); // the temp file cannot be written
+        Files.createDirectories(DurableFiles.tmpFor(counters()).resolve("x")); // the temp file cannot be written
         assertEquals(ErrorCode.SYSTEM_ERROR, assertThrows(TaskIdException.class, () -> store.commit(ledger, List.of())).code());
         assertEquals(0, ledger.counter("SEC"));
         assertArrayEquals(durable, Files.readAllBytes(counters()));

@@ -23,7 +23,10 @@ public final class JsonLines {
     private static final java.time.format.DateTimeFormatter TIMESTAMP =
             java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(java.time.ZoneOffset.UTC);
 
-    private final JsonFactory factory = new JsonFactory();
+    // A duplicate key is refused, never "last one wins": {"SEC":100,"SEC":3} in a state file
+    // would otherwise silently rewind a counter.
+    private final JsonFactory factory = JsonFactory.builder()
+            .enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
 
     // ---------------------------------------------------------------- requests
 

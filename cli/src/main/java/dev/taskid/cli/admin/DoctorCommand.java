@@ -10,6 +10,7 @@ import dev.taskid.protocol.TaskIdException;
 import dev.taskid.state.AuditLog;
 import dev.taskid.state.Config;
 import dev.taskid.state.StateDir;
+import dev.taskid.state.HighWater;
 import dev.taskid.state.StateFile;
 import dev.taskid.state.Users;
 import java.io.IOException;
@@ -170,7 +171,12 @@ public final class DoctorCommand {
         if (!current.exists()) {
             add("counters", Level.INFO, dir.counters() + " does not exist yet: the first reservation creates it");
         } else if (readable) {
-            add("counters", Level.OK, dir.counters() + ": " + current.ledger().counters().size() + " prefixes");
+            List<HighWater.Rewound> rewound = new HighWater(dir.dir(), codec).rewound(current.ledger(), false);
+            if (rewound.isEmpty()) {
+                add("counters", Level.OK, dir.counters() + ": " + current.ledger().counters().size() + " prefixes");
+            } else {
+                add("counters", Level.FAIL, "STATE_CORRUPT: " + HighWater.corrupt(dir.counters(), rewound).getMessage());
+            }
             mode("counters", dir.counters(), Set.of(PosixFilePermission.GROUP_WRITE, PosixFilePermission.OTHERS_WRITE));
         } else {
             add("counters", Level.FAIL, "STATE_CORRUPT: " + dir.counters() + " is unreadable (" + current.problem()
@@ -209,9 +215,15 @@ public final class DoctorCommand {
             add("lock", Level.WARN, "held by " + holder.get() + ": a reservation in progress, or a stuck process "
                     + "(a lock dies with its holder and is never broken by age; others wait, then LOCK_TIMEOUT)");
         }
-        Path tmp = dir.counters().resolveSibling(dir.counters().getFileName() + ".tmp");
-        if (holder.isEmpty() && Files.exists(tmp)) {
-            add("leftovers", Level.INFO, tmp + " is left from an interrupted write; harmless, the next write replaces it");
+        List<Path> tmps = new ArrayList<>();
+        try (DirectoryStream<Path> s = Files.newDirectoryStream(dir.dir(), "*.tmp")) {
+            s.forEach(tmps::add);
+        } catch (IOException e) {
+            // listed again by the state-dir check
+        }
+        if (holder.isEmpty() && !tmps.isEmpty()) {
+            add("leftovers", Level.INFO, tmps.get(0) + (tmps.size() > 1 ? " and " + (tmps.size() - 1) + " more" : "")
+                    + " left from an interrupted write; harmless, the next writer removes those of processes that ended");
         }
     }
 

@@ -28,17 +28,21 @@ import java.util.Optional;
  * lock, 6 SYSTEM_ERROR).
  */
 public final class RecoverCommand {
-    public static final String SYNOPSIS = "recover [--yes] [--json]";
+    public static final String SYNOPSIS = "recover [--yes] [--all-active] [--json]";
     public static final String HELP =
             "After STATE_CORRUPT: rebuild .taskid/counters.json from the highest of the audit log, the IDs in TASKS.md and\n"
                     + "counters.json.prev (the version before the last write), so no counter goes below any of them. Shows the\n"
-                    + "plan and writes nothing without --yes (exit 1). The unreadable file is kept as counters.json.corrupt-<time>.\n"
+                    + "plan and writes nothing without --yes (exit 1). The unreadable file is kept as counters.json.corrupt-<time>;\n"
+                    + "a readable one that was rewound (below what the audit log says was issued) has its counters raised.\n"
+                    + "Active numbers of wrapped prefixes are replayed from the audit log; when it cannot tell (rotated away, torn\n"
+                    + "lines) recover refuses, and --all-active marks every number those prefixes handed out active instead.\n"
                     + "Needs the state lock: no daemon can run on an unreadable file, and no other writer runs meanwhile.";
 
     private RecoverCommand() {
     }
 
-    public static int run(List<String> rest, boolean yes, boolean json, TaskIds ids, PrintStream out, PrintStream err) {
+    public static int run(List<String> rest, boolean yes, boolean allActive, boolean json, TaskIds ids, PrintStream out,
+                          PrintStream err) {
         Output o = new Output(out, err, json);
         if (!rest.isEmpty()) {
             throw new UsageException("recover takes no arguments", SYNOPSIS);
@@ -70,9 +74,10 @@ public final class RecoverCommand {
                     return Output.NO;
                 }
                 List<AuditLog.Entry> lines = recovery.apply(plan, store, AuditLog.Requester.self(AuditLog.FALLBACK, -1),
-                        Instant.now());
+                        Instant.now(), allActive);
                 report(o, plan, true, "recovered " + store.file().path() + " (" + lines.size() + " counters); "
-                        + "the unreadable version is kept as counters.json.corrupt-*");
+                        + (plan.rewound().isEmpty() ? "the unreadable version is kept as counters.json.corrupt-*"
+                        : "rewound counters raised to the highest issued, none lowered"));
                 return Output.OK;
             });
         } catch (TaskIdException e) {
@@ -95,7 +100,7 @@ public final class RecoverCommand {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("needed", plan.needed());
             m.put("written", written);
-            m.put("current", describe(plan.current()));
+            m.put("current", describe(plan));
             m.put("backup", describe(plan.backup()));
             m.put("auditLines", plan.auditLines());
             m.put("auditUnreadableLines", plan.auditUnreadable());
@@ -106,7 +111,7 @@ public final class RecoverCommand {
             return;
         }
         PrintStream out = o.out;
-        out.println("counters.json:      " + describe(plan.current()));
+        out.println("counters.json:      " + describe(plan));
         out.println("counters.json.prev: " + describe(plan.backup()));
         out.println("audit log:          " + plan.auditLines() + " lines"
                 + (plan.auditUnreadable() > 0 ? ", " + plan.auditUnreadable() + " unreadable (skipped)" : ""));
@@ -125,6 +130,12 @@ public final class RecoverCommand {
 
     private static String describe(StateFile.Inspection i) {
         return !i.exists() ? "missing" : i.readable() ? "readable" : "UNREADABLE (" + i.problem() + ")";
+    }
+
+    private static String describe(Recovery.Plan plan) {
+        return plan.rewound().isEmpty() ? describe(plan.current())
+                : "REWOUND (below what was issued: " + plan.rewound().stream()
+                        .map(r -> r.prefix() + " " + r.counter() + " < " + r.highest()).collect(java.util.stream.Collectors.joining(", ")) + ")";
     }
 
     private static Object orNull(long v) {
