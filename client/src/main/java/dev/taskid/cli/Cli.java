@@ -648,7 +648,7 @@ final class Cli {
                 .append("  --version, --help\n")
                 .append("\nexit status: 0 ok; 1 validate found IDs not issued, inbox process rejected a task, check found a problem;\n")
                 .append("2 usage or bad request; 3 invalid prefix, count,\n")
-                .append("ID or counter value (daemon status: not running); 4 LOCK_TIMEOUT; 5 STATE_CORRUPT or CONFIG_INVALID;\n")
+                .append("ID or counter value (daemon status: not running); 4 LOCK_TIMEOUT; 5 STATE_CORRUPT, STATE_MOVED or CONFIG_INVALID;\n")
                 .append("6 SYSTEM_ERROR (disk full, read-only, permissions); 7 daemon problems (FORBIDDEN, BUSY,\n")
                 .append("PROTOCOL_MISMATCH, DAEMON_UNAVAILABLE).\n");
         return b.toString();

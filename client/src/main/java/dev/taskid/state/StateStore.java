@@ -28,6 +28,8 @@ public final class StateStore implements AutoCloseable {
     private final AuditLog audit;
     private final JsonLines json;
     private final Clock clock;
+    private final LegacyState legacy;
+    private volatile Runnable onMoved = () -> { };
 
     /** Counters as loaded, and what was done to create them if they were missing. */
     public record Loaded(Ledger ledger, Optional<String> notice) {
@@ -40,6 +42,7 @@ public final class StateStore implements AutoCloseable {
         this.lock = lock;
         this.file = file;
         this.audit = audit;
+        this.legacy = new LegacyState(dir, file, clock);
     }
 
     /** Opens (creating if needed) the state directory and its lock file; default audit log bounds. */
@@ -76,6 +79,30 @@ public final class StateStore implements AutoCloseable {
     }
 
     /**
+     * {@code action} runs (once per occurrence, on the writing thread, before STATE_MOVED is
+     * thrown) when a commit finds the state directory removed or replaced: the daemon stops
+     * serving then, since its memory no longer matches any file.
+     */
+    public void onStateMoved(Runnable action) {
+        this.onMoved = action;
+    }
+
+    /**
+     * STATE_MOVED unless the lock file this store holds is still the one in the state
+     * directory (see {@link StateLock#verify()}); checked before every write. Cheap: two stats.
+     */
+    public void verifyInPlace() {
+        try {
+            lock.verify();
+        } catch (TaskIdException e) {
+            if (e.code() == ErrorCode.STATE_MOVED) {
+                onMoved.run();
+            }
+            throw e;
+        }
+    }
+
+    /**
      * Makes the ledger's changes durable, with their audit lines; the caller holds the lock and
      * answers only after this returns. One step, in this order: counters.json (write, fsync,
      * rename, fsync the directory), then all of {@code entries} in one append and one fsync of
@@ -93,6 +120,7 @@ public final class StateStore implements AutoCloseable {
      */
     public void commit(Ledger ledger, List<AuditLog.Entry> entries) {
         try {
+            verifyInPlace();
             file.write(ledger);
         } catch (RuntimeException e) {
             ledger.rollback();
@@ -123,9 +151,10 @@ public final class StateStore implements AutoCloseable {
 
     /** {@link #load(Config)}; {@code by} is named in the audit lines of a first-use creation. */
     public Loaded load(Config config, AuditLog.Requester by) {
+        Optional<String> moved = legacy.migrate();
         Optional<Ledger> stored = file.read();
         if (stored.isPresent()) {
-            return new Loaded(stored.get(), Optional.empty());
+            return new Loaded(stored.get(), moved);
         }
         // A missing file is not always a first use: it may have been deleted. Start from the
         // highest of everything that knows what was handed out, like recover does.
@@ -167,7 +196,7 @@ public final class StateStore implements AutoCloseable {
             // Creating hands out nothing: a missing line here cannot hide an acknowledged ID.
             notice += " (audit.log: " + e.getMessage() + ")";
         }
-        return new Loaded(ledger, Optional.of(notice));
+        return new Loaded(ledger, Optional.of(moved.map(m -> m + "\n").orElse("") + notice));
     }
 
     private static String summary(Map<String, Long> highest) {
