@@ -240,11 +240,21 @@ final class StateLoop implements RequestSink, AutoCloseable {
     /** Stops taking new work once the queue is empty: what was queued is saved and answered. */
     @Override
     public void close() {
+        close(java.time.Duration.ofSeconds(30));
+    }
+
+    /** {@link #close()}, waiting at most {@code wait} for the thread; see {@link #stopped()}. */
+    void close(java.time.Duration wait) {
         running = false;
         try {
-            thread.join(TimeUnit.SECONDS.toMillis(30));
+            thread.join(wait.toMillis());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /** Whether the state thread has ended: only then may the lock be released. */
+    boolean stopped() {
+        return !thread.isAlive();
     }
 }

@@ -196,7 +196,8 @@ class DaemonLifecycleTest {
     }
 
     /** Whether process {@code pid} has {@code file} open (Linux /proc). */
-    private static boolean hasOpen(long pid, Path file) throws java.io.IOException {
+    /** Whether process {@code pid} has {@code file} open (Linux /proc). */
+    static boolean hasOpen(long pid, Path file) throws java.io.IOException {
         try (var fds = Files.list(Path.of("/proc", String.valueOf(pid), "fd"))) {
             return fds.anyMatch(fd -> {
                 try {
