@@ -37,11 +37,24 @@ public final class StateDir {
         this.guessed = guessed;
     }
 
-    /** A state directory given explicitly, config included. Its parent counts as the project root. */
+    /**
+     * A state directory given explicitly, config included; its parent counts as the project
+     * root. A repository's own state directory ({@code <root>/.git/taskid}, what the shims and
+     * the systemd units pass) means that repository, config in the worktree.
+     */
     public static StateDir of(Path dir) {
         Path abs = dir.toAbsolutePath().normalize();
         Path parent = abs.getParent() == null ? abs : abs.getParent();
+        if (named(abs, IN_GIT) && named(parent, ".git") && parent.getParent() != null
+                && Files.isRegularFile(parent.resolve("HEAD"))) {
+            Path root = parent.getParent();
+            return new StateDir(abs, root.resolve(NAME), root, false);
+        }
         return new StateDir(abs, abs, parent, false);
+    }
+
+    private static boolean named(Path p, String name) {
+        return p.getFileName() != null && p.getFileName().toString().equals(name);
     }
 
     /**
@@ -76,7 +89,7 @@ public final class StateDir {
 
     /** A linked worktree's common dir is named .git and sits in the main worktree's root. */
     private static boolean isMainGitDir(Path common) {
-        return common.getFileName() != null && common.getFileName().toString().equals(".git");
+        return named(common, ".git");
     }
 
     private static Path mainRoot(Path worktree, Path common) {
