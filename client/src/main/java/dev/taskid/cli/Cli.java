@@ -641,7 +641,7 @@ final class Cli {
             b.append("  ").append(c.synopsis()).append('\n');
         }
         b.append("\nglobal options:\n")
-                .append("  --dir PATH         state directory (default: .taskid at the repository root; env TASKID_DIR)\n")
+                .append("  --dir PATH         state directory (default: .git/taskid in a git repository, else .taskid; env TASKID_DIR)\n")
                 .append("  --json             JSON output, and errors as JSON on stderr\n")
                 .append("  --no-fallback      fail (DAEMON_UNAVAILABLE) instead of using the file lock when no daemon answers\n")
                 .append("  --lock-timeout MS  how long to wait for the state lock (default 30000 or config lockTimeoutMs)\n")
