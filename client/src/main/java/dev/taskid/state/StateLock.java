@@ -356,6 +356,16 @@ public final class StateLock implements AutoCloseable {
                 + (note.isEmpty() ? "" : " (the lock file's note, \"" + note + "\", is from an earlier holder)");
     }
 
+    /**
+     * The holder's pid when the kernel lists it and its own note says it is a {@code role}
+     * ("daemon"): a note alone may be an earlier holder's.
+     */
+    public OptionalLong holderAs(String role) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("^pid ([0-9]+) \\(" + java.util.regex.Pattern.quote(role)
+                + "\\) ").matcher(holder());
+        return m.find() ? OptionalLong.of(Long.parseLong(m.group(1))) : OptionalLong.empty();
+    }
+
     /** What the last holder wrote about itself, or "" if nothing. */
     private String note() {
         try {

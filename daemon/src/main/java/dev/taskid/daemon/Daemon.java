@@ -1,7 +1,6 @@
 package dev.taskid.daemon;
 
 import dev.taskid.allocator.Allocator;
-import dev.taskid.client.DaemonConnection;
 import dev.taskid.protocol.ErrorCode;
 import dev.taskid.protocol.JsonLines;
 import dev.taskid.protocol.TaskIdException;
@@ -23,6 +22,7 @@ import java.time.Clock;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.OptionalLong;
 import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -124,7 +124,7 @@ public final class Daemon implements AutoCloseable {
         ScheduledExecutorService watch = null;
         Failure failure = new Failure(ending);
         try {
-            lock = acquire(store, dir, env, json, options.lockTimeout().orElse(config.lockTimeout()));
+            lock = acquire(store, dir, options.lockTimeout().orElse(config.lockTimeout()));
             store.onStateMoved(() -> failure.fail(ErrorCode.STATE_MOVED, "the state directory " + dir
                     + " was removed or replaced: this daemon's memory matches no file there any more"));
             StateStore.Loaded loaded = store.load(config, AuditLog.Requester.self(AuditLog.DAEMON, -1));
@@ -199,21 +199,16 @@ public final class Daemon implements AutoCloseable {
      * Takes the state lock. When a daemon already serves this state directory, refuses at once
      * naming it, rather than waiting out the lock timeout for a lock it holds for its life.
      */
-    private static StateLock.Held acquire(StateStore store, StateDir dir, Map<String, String> env, JsonLines json,
-                                          Duration timeout) {
+    private static StateLock.Held acquire(StateStore store, StateDir dir, Duration timeout) {
         Optional<StateLock.Held> free = store.lock().tryAcquire("daemon");
         if (free.isPresent()) {
             return free.get();
         }
-        Path socket = dir.socket(env, Users.currentUid());
-        Optional<DaemonConnection> running = DaemonConnection.tryConnect(socket, json, Duration.ofSeconds(5));
+        OptionalLong running = store.lock().holderAs("daemon");
         if (running.isPresent()) {
-            long pid;
-            try (DaemonConnection c = running.get()) {
-                pid = c.hello().pid();
-            }
-            throw new TaskIdException(ErrorCode.LOCK_TIMEOUT, "a taskid daemon (pid " + pid + ") already serves " + dir
-                    + " on " + socket + ": use it, or stop it first (taskid daemon stop)", Map.of("holderPid", pid), null);
+            throw new TaskIdException(ErrorCode.LOCK_TIMEOUT, "a taskid daemon (pid " + running.getAsLong()
+                    + ") already serves " + dir + ": use it, or stop it first (taskid daemon stop)",
+                    Map.of("holderPid", running.getAsLong()), null);
         }
         return store.lock().acquire(timeout, "daemon"); // a fallback writer: it is done soon
     }
