@@ -14,7 +14,7 @@ runs=${1:-30}
 callers=${2:-50}
 per=${3:-20}
 root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
-jar=$root/client/target/taskid-cli.jar
+jar=$root/cli/target/taskid-cli.jar
 if [[ ! -f $jar || ! -f $root/daemon/target/taskid-daemon.jar ]]; then
     (cd "$root" && mvn -B -q -o package -DskipTests)
 fi

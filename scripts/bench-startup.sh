@@ -14,7 +14,7 @@ runs=${1:-40}
 jdk25=${2:-${JAVA25_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}}
 root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 launcher=$root/taskid
-jar=$root/client/target/taskid-cli.jar
+jar=$root/cli/target/taskid-cli.jar
 if [[ -n ${JAVA17_HOME-} ]]; then jdk17=$JAVA17_HOME; else jdk17=$(dirname "$(dirname "$(readlink -f "$(command -v java)")")"); fi
 
 work=$(mktemp -d)
@@ -26,7 +26,7 @@ JAVA_HOME=$jdk17 "$launcher" --dir "$state" reserve SEC >/dev/null
 
 flags=(-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xlog:disable -Xlog:all=warning:stderr)
 jsa=
-for f in "$root"/client/target/cds/*"${jdk17//\//_}.jsa"; do [[ -f $f ]] && jsa=$f; done
+for f in "$root"/cli/target/cds/*"${jdk17//\//_}.jsa"; do [[ -f $f ]] && jsa=$f; done
 
 names=() cmds=()
 add() { names+=("$1"); shift; cmds+=("$(printf '%q ' "$@")"); }

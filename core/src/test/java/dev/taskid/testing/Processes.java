@@ -43,15 +43,19 @@ public final class Processes {
         return Path.of(System.getProperty("java.home"), "bin", "java").toString();
     }
 
-    /** The CLI's own class path (client, protocol, jackson-core), found from the classes themselves. */
+    /**
+     * The CLI's own class path (cli, client, core, protocol, jackson-core), found from the classes
+     * themselves. By name: these helpers live below the CLI module, which tests load them from.
+     */
     public static String cliClassPath() {
         Set<String> parts = new LinkedHashSet<>();
-        for (Class<?> c : List.of(dev.taskid.cli.Main.class, dev.taskid.protocol.JsonLines.class,
-                com.fasterxml.jackson.core.JsonFactory.class)) {
+        for (String name : List.of("dev.taskid.cli.Main", "dev.taskid.client.TaskIds", "dev.taskid.state.StateStore",
+                "dev.taskid.protocol.JsonLines", "com.fasterxml.jackson.core.JsonFactory")) {
             try {
+                Class<?> c = Class.forName(name, false, Processes.class.getClassLoader());
                 parts.add(Path.of(c.getProtectionDomain().getCodeSource().getLocation().toURI()).toString());
-            } catch (URISyntaxException e) {
-                throw new IllegalStateException(e);
+            } catch (ClassNotFoundException | URISyntaxException e) {
+                throw new IllegalStateException("the CLI's classes are not on this test's class path: " + name, e);
             }
         }
         return String.join(java.io.File.pathSeparator, parts);

@@ -5,7 +5,6 @@ import dev.taskid.protocol.Protocol;
 import dev.taskid.protocol.Request;
 import dev.taskid.protocol.Response;
 import dev.taskid.protocol.TaskId;
-import dev.taskid.state.Config;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -30,18 +29,14 @@ public final class Allocator {
     private static final int MAX_CONFLICTS_LISTED = 100;
     private static final java.util.regex.Pattern ZERO_ID = java.util.regex.Pattern.compile("([A-Z][A-Z0-9]{0,15})-0{1,15}");
 
-    private final Config config;
+    private final Rules config;
     private final Clock clock;
     private final IdScanner scanner;
 
-    public Allocator(Config config, Clock clock) {
+    public Allocator(Rules config, Clock clock) {
         this.config = config;
         this.clock = clock;
         this.scanner = new IdScanner(config.prefixes());
-    }
-
-    public Config config() {
-        return config;
     }
 
     /** Applies a state request (reserve, peek, validate, set, init, archive). */

@@ -30,7 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@code taskid mcp} driven by a real MCP client that nobody here wrote: the official TypeScript
  * SDK ({@code @modelcontextprotocol/sdk}), installed from the npm registry into
- * {@code client/target/npm} on first run. Skipped, saying why, when node/npm are missing or the
+ * {@code cli/target/npm} on first run. Skipped, saying why, when node/npm are missing or the
  * registry cannot be reached.
  */
 class McpSdkClientTest {

@@ -1,5 +1,6 @@
 package dev.taskid.state;
 
+import dev.taskid.allocator.Rules;
 import dev.taskid.protocol.ErrorCode;
 import dev.taskid.protocol.JsonLines;
 import dev.taskid.protocol.ProtocolException;
@@ -25,7 +26,7 @@ import java.util.Set;
  *  "audit":{"maxBytes":10485760, "keep":5}}</pre>
  */
 public record Config(Set<String> prefixes, int maxBatch, Duration lockTimeout, Set<Integer> allowedUids,
-                     Map<String, PrefixOptions> prefixOptions, AuditOptions audit) {
+                     Map<String, PrefixOptions> prefixOptions, AuditOptions audit) implements Rules {
 
     public static final List<String> DEFAULT_PREFIXES = List.of(
             "SEC", "PERF", "UX", "TEST", "DEV", "ARCH", "FIN", "DRY", "DOC", "DS", "MKT", "CNT", "INFRA", "OPS");
@@ -90,6 +91,7 @@ public record Config(Set<String> prefixes, int maxBatch, Duration lockTimeout, S
                 Set.of(), Map.of());
     }
 
+    @Override
     public boolean isValidPrefix(String prefix) {
         return prefixes.contains(prefix);
     }
@@ -98,6 +100,7 @@ public record Config(Set<String> prefixes, int maxBatch, Duration lockTimeout, S
         return prefixOptions.getOrDefault(prefix, PrefixOptions.DEFAULT);
     }
 
+    @Override
     public String format(String prefix, long number) {
         PrefixOptions o = options(prefix);
         String id = TaskId.format(prefix, number, o.effectiveWidth());
@@ -105,6 +108,7 @@ public record Config(Set<String> prefixes, int maxBatch, Duration lockTimeout, S
     }
 
     /** The wrap of {@code prefix}; 0 when its numbers do not wrap. */
+    @Override
     public int wrap(String prefix) {
         return options(prefix).wrap();
     }

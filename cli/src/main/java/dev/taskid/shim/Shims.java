@@ -370,7 +370,7 @@ public final class Shims {
         if (!Files.isRegularFile(code) || !code.toString().endsWith(".jar")) {
             return null;
         }
-        // <root>/client/target/taskid-cli.jar -> <root>/taskid
+        // <root>/cli/target/taskid-cli.jar -> <root>/taskid
         Path sourceRoot = code.getParent() == null || code.getParent().getParent() == null ? null
                 : code.getParent().getParent().getParent();
         if (sourceRoot != null && Files.isExecutable(sourceRoot.resolve("taskid")) && Files.isRegularFile(sourceRoot.resolve("taskid"))) {

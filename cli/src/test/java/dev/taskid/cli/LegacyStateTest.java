@@ -1,10 +1,11 @@
-package dev.taskid.state;
+package dev.taskid.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.taskid.protocol.JsonLines;
+import dev.taskid.state.StateFile;
 import dev.taskid.testing.Processes;
 import dev.taskid.testing.Processes.Result;
 import java.nio.file.Files;
