@@ -6,7 +6,7 @@
 # 1. RUNS sequential `taskid reserve SEC` calls in a fresh repository: median and p90 wall time.
 # 2. AGENTS concurrent shell loops, each making CALLS `taskid reserve SEC` calls (one ID each),
 #    released together: wall time, IDs handed out, duplicates (must be 0), gaps, failed calls
-#    by error code, final counter. Lock timeout: the default (5 s, as seed 000's) unless given.
+#    by error code, lock waits (p50/p99/max, from --verbose's lockWaitMs), final counter. Lock timeout: the default (5 s, as seed 000's) unless given.
 # Each phase runs in its own temporary repository (a directory with .git) where no daemon
 # runs; everything is removed on exit. Every call is bounded by `timeout`. Needs bash,
 # coreutils, flock(1) (only for the start barrier) and what ./taskid needs (JDK 17+, Maven).
@@ -60,7 +60,7 @@ for ((a = 0; a < agents; a++)); do
     (
         flock -s "$work/barrier" true
         for ((i = 0; i < calls; i++)); do
-            if ! timeout "$call_timeout" "$taskid" "${lock_opts[@]}" reserve SEC >>"$work/out/$a.out" 2>>"$work/out/$a.err"; then
+            if ! timeout "$call_timeout" "$taskid" "${lock_opts[@]}" reserve SEC --verbose >>"$work/out/$a.out" 2>>"$work/out/$a.err"; then
                 echo failed >>"$work/out/$a.failed"
             fi
         done
@@ -79,6 +79,11 @@ dups=$(sort "$work/ids" | uniq -d | wc -l)
 failed=$(cat /dev/null "$work"/out/*.failed | wc -l)
 codes=$(cat /dev/null "$work"/out/*.err | { grep -o 'taskid: [A-Z_]*:' || true; } | sort | uniq -c | awk '{ printf "%s %s ", $3, $1 }')
 highest=$(sed 's/SEC-//' "$work/ids" | sort -n | tail -1)
+# --verbose: how long each successful call waited for the state lock
+cat /dev/null "$work"/out/*.out | { grep -o '"lockWaitMs":[0-9]*' || true; } | cut -d: -f2 >"$work/waits"
+wait_p50=$(pct 50 <"$work/waits")
+wait_p99=$(pct 99 <"$work/waits")
+wait_max=$(sort -n "$work/waits" | tail -1)
 counter=$("$taskid" show SEC | awk '{ print $2 }')
 gaps=$(( ${highest:-0} - handed ))
 
@@ -94,6 +99,8 @@ machine: $(nproc) cores, $(uname -sr), $(java -version 2>&1 | head -1), load ave
 | duplicates | $dups |
 | gaps (highest number - IDs handed out) | $gaps |
 | failed calls | $failed ${codes:+($codes)} |
+| lock wait of the calls that got it, p50 / p99 / max (ms) | $wait_p50 / $wait_p99 / $wait_max |
+| lock hand-overs per second (IDs handed out / wall time) | $(awk -v n="$handed" -v ns=$((t1 - t0)) 'BEGIN { printf "%.1f", n / (ns / 1e9) }') |
 | final counter | $counter |
 REPORT
 [[ $single_counter -eq $((runs + 1)) ]] || echo "warning: sequential phase counter $single_counter, expected $((runs + 1))" >&2

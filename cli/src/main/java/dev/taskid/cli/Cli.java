@@ -759,7 +759,7 @@ final class Cli {
 
     /** The global options and what they do: for the help and the manual page. */
     static final List<String[]> GLOBAL_OPTIONS = List.of(
-            new String[] {"--dir PATH", "state directory (default: .taskid at the repository root; env TASKID_DIR)"},
+            new String[] {"--dir PATH", "state directory (default: .git/taskid in a git repository, else .taskid; env TASKID_DIR)"},
             new String[] {"--json", "JSON output on every exit path: results on stdout, errors as JSON on stderr"},
             new String[] {"--no-fallback", "fail (DAEMON_UNAVAILABLE) instead of using the file lock when no daemon answers"},
             new String[] {"--lock-timeout MS", "how long to wait for the state lock (default 30000 or config lockTimeoutMs)"},
@@ -775,7 +775,7 @@ final class Cli {
             new String[] {"3", "INVALID_PREFIX, INVALID_COUNT, INVALID_ID, COUNTER_OVERFLOW, COUNTER_DECREASE, KEY_REUSED,"
                     + " NUMBER_CONFLICT; daemon status: not running"},
             new String[] {"4", "LOCK_TIMEOUT (retry)"},
-            new String[] {"5", "STATE_CORRUPT (run taskid recover), CONFIG_INVALID"},
+            new String[] {"5", "STATE_CORRUPT (run taskid recover), STATE_MOVED, CONFIG_INVALID"},
             new String[] {"6", "SYSTEM_ERROR: disk full, read-only, permissions, no Java 17+ (retry when fixed)"},
             new String[] {"7", "FORBIDDEN, BUSY, PROTOCOL_MISMATCH, DAEMON_UNAVAILABLE, BACKEND_UNAVAILABLE (the shared backend: retry)"});
 

@@ -53,8 +53,8 @@ final class SystemdUnits {
         written.add(write(unitDir.resolve("taskid@.service"), resource("taskid@.service").replace(PLACEHOLDER, launcher)));
         Path root = dir.projectRoot();
         String instance = escapePath(root);
-        // The templates assume <root>/.taskid and a socket inside it; say otherwise in drop-ins.
-        if (!dir.dir().equals(root.resolve(StateDir.NAME))) {
+        // The templates assume <root>/.git/taskid and a socket inside it; say otherwise in drop-ins.
+        if (!dir.dir().equals(root.resolve(".git").resolve(StateDir.IN_GIT))) {
             written.add(write(unitDir.resolve("taskid@" + instance + ".service.d/dir.conf"),
                     "[Service]\nExecStart=\nExecStart=" + launcher + " daemon --dir " + dir.dir() + "\n"
                             + "ReadWritePaths=" + dir.dir() + "\n"));

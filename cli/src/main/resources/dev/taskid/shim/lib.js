@@ -19,29 +19,37 @@ function isFile(p) {
   try { return fs.statSync(p).isFile(); } catch (e) { return false; }
 }
 
-// A linked worktree's .git file points at <main>/.git/worktrees/<name>, whose commondir leads to <main>/.git.
-function mainWorktreeRoot(worktree, gitFile) {
+// The git common dir, read as git does: a .git directory holding HEAD; or a .git file
+// "gitdir: <path>" whose commondir file (a linked worktree) leads to the main .git; a gitdir
+// without one (a submodule) is its own. null: not a repository git would use.
+function commonDir(worktree, git) {
   try {
-    const content = fs.readFileSync(gitFile, 'utf8').trim();
-    if (!content.startsWith('gitdir:')) return null;
-    const gitDir = path.resolve(worktree, content.slice('gitdir:'.length).trim());
+    let gitDir = git;
+    if (!isDir(git)) {
+      const content = fs.readFileSync(git, 'utf8').trim();
+      if (!content.startsWith('gitdir:')) return null;
+      gitDir = path.resolve(worktree, content.slice('gitdir:'.length).trim());
+    }
     const commonFile = path.join(gitDir, 'commondir');
-    if (!isFile(commonFile)) return null;
-    return path.dirname(path.resolve(gitDir, fs.readFileSync(commonFile, 'utf8').trim()));
+    if (isFile(commonFile)) return path.resolve(gitDir, fs.readFileSync(commonFile, 'utf8').trim());
+    return isFile(path.join(gitDir, 'HEAD')) ? gitDir : null;
   } catch (e) {
     return null;
   }
 }
 
-// The state directory, found like taskid finds it (StateDir.locate): TASKID_DIR, else .taskid at
-// the root of the repository (the main worktree's root, so all worktrees share one allocator).
+// The state directory, found like taskid finds it (StateDir.locate): TASKID_DIR, else in a git
+// repository <git-common-dir>/taskid (git clean never reaches it; all worktrees share it), else
+// an existing .taskid walking up, else .taskid in the checkout.
 function stateDir() {
   const override = process.env.TASKID_DIR;
   if (override) return path.resolve(process.cwd(), override);
   for (let dir = CHECKOUT_ROOT; ; dir = path.dirname(dir)) {
     const git = path.join(dir, '.git');
-    if (isDir(git)) return path.join(dir, '.taskid');
-    if (isFile(git)) return path.join(mainWorktreeRoot(dir, git) || dir, '.taskid');
+    if (isDir(git) || isFile(git)) {
+      const common = commonDir(dir, git);
+      return common ? path.join(common, 'taskid') : path.join(dir, '.taskid');
+    }
     if (isDir(path.join(dir, '.taskid'))) return path.join(dir, '.taskid');
     if (path.dirname(dir) === dir) return path.join(CHECKOUT_ROOT, '.taskid');
   }

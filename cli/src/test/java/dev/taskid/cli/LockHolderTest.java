@@ -137,4 +137,27 @@ class LockHolderTest {
         assertTrue(ids.stream().noneMatch(all::contains));
         assertEquals(6L, repo.counter("SEC"));
     }
+
+    /**
+     * The note in the lock file is only who wrote last: here it names a pid that is gone
+     * (as an operator saw, five waiters told a dead pid held it). LOCK_TIMEOUT names the
+     * process the kernel says holds the lock.
+     */
+    @Test
+    void lockTimeoutNamesTheProcessTheKernelSaysHoldsTheLock() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isReadable(Path.of("/proc/locks")), "skipped: no /proc/locks");
+        CliRepo repo = CliRepo.in(tmp);
+        assertEquals(0, repo.taskid("reserve", "SEC").status());
+        startHolder(repo);
+        // What a holder that wrote no note (or a note from an earlier holder) leaves behind.
+        Files.writeString(repo.state().resolve("lock"), "pid 999999999 (long gone) since 2026-01-01T00:00:00Z\n");
+
+        Processes.Result r = repo.taskid("--json", "--lock-timeout", "300", "reserve", "SEC");
+        assertEquals(ErrorCode.LOCK_TIMEOUT.exitStatus(), r.status(), r.toString());
+        @SuppressWarnings("unchecked")
+        Map<String, Object> details = (Map<String, Object>) CliRepo.error(r).get("details");
+        String named = (String) details.get("holder");
+        assertTrue(named.startsWith("pid " + holder.pid() + " "), "the real holder: " + named);
+        assertTrue(named.contains("earlier holder"), "and the note for what it is: " + named);
+    }
 }

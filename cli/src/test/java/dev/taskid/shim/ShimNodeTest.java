@@ -213,14 +213,14 @@ class ShimNodeTest {
         install(wt);
         assertTrue(Files.exists(wt.resolve(Shims.RESERVE_SCRIPT)), "the scripts go into the worktree's checkout");
         Path socket = StateDir.locate(wt, null).socket(Map.of(), Users.currentUid());
-        assertEquals(main.resolve(".taskid/daemon.sock"), socket);
+        assertEquals(main.resolve(".git/taskid/daemon.sock"), socket);
         try (FakeDaemon daemon = new FakeDaemon(socket, Map.of("OPS", 4L), false)) {
             Processes.Result r = node(wt, noJvm, "reserve-task-ids.js", "OPS");
             assertEquals(List.of("OPS-5"), ids(r), "found the main worktree's daemon, as taskid does");
         }
         Processes.Result r = node(wt, cli, "reserve-task-ids.js", "OPS");
         assertEquals(List.of("OPS-1"), ids(r), "no daemon: the main worktree's state, through the CLI");
-        assertTrue(Files.readString(main.resolve(".taskid/counters.json")).replace(" ", "").contains("\"OPS\":1"));
+        assertTrue(Files.readString(main.resolve(".git/taskid/counters.json")).replace(" ", "").contains("\"OPS\":1"));
         assertFalse(Files.exists(wt.resolve(".taskid")));
     }
 

@@ -41,8 +41,7 @@ public final class TaskIds implements AutoCloseable {
     private static final int VALIDATE_CHUNK = 10_000;
     /** A validate request's line without its IDs: {"op":"validate","ids":[]}, and room to spare. */
     private static final int VALIDATE_OVERHEAD_BYTES = 64;
-    private static final long DAEMON_RECHECK_NANOS = 50_000_000L;
-    private static final long MAX_BACKOFF_MILLIS = 20;
+    private static final Duration DAEMON_RECHECK = Duration.ofMillis(50);
 
     /**
      * {@code fallback}: use the file lock when no daemon answers; {@code daemonTimeout}: how
@@ -187,30 +186,15 @@ public final class TaskIds implements AutoCloseable {
         LockedState state = local();
         state.warmUp(request);
         Duration timeout = options.lockTimeout().orElse(state.config().lockTimeout());
-        long start = System.nanoTime();
-        long lastDaemonCheck = start;
-        long backoff = 1;
-        while (true) {
-            long waited = (System.nanoTime() - start) / 1_000_000;
-            Optional<StateLock.Held> held = state.lock().tryAcquire("fallback");
-            if (held.isPresent()) {
-                try (StateLock.Held h = held.get()) {
-                    return state.apply(request, waited);
-                }
-            }
-            long now = System.nanoTime();
-            if (now - lastDaemonCheck >= DAEMON_RECHECK_NANOS) {
-                // A daemon holds the lock for its life; once it is up, go to it.
-                lastDaemonCheck = now;
-                if (connect() != null) {
-                    return call(request);
-                }
-            }
-            if (now - start >= timeout.toNanos()) {
-                throw state.lock().timeout(timeout);
-            }
-            StateLock.pause(backoff);
-            backoff = Math.min(MAX_BACKOFF_MILLIS, backoff * 2);
+        // Waits in the kernel's queue; a daemon holds the lock for its life, so while waiting,
+        // look for one coming up and go to it.
+        Optional<StateLock.Held> held = state.lock().acquire(timeout, "fallback", DAEMON_RECHECK,
+                () -> connect() != null);
+        if (held.isEmpty()) {
+            return call(request);
+        }
+        try (StateLock.Held h = held.get()) {
+            return state.apply(request, h.waitedMillis());
         }
     }
 

@@ -28,6 +28,8 @@ public final class StateStore implements AutoCloseable {
     private final AuditLog audit;
     private final JsonLines json;
     private final Clock clock;
+    private final LegacyState legacy;
+    private volatile Runnable onMoved = () -> { };
 
     /** Counters as loaded, and what was done to create them if they were missing. */
     public record Loaded(Ledger ledger, Optional<String> notice) {
@@ -40,6 +42,7 @@ public final class StateStore implements AutoCloseable {
         this.lock = lock;
         this.file = file;
         this.audit = audit;
+        this.legacy = new LegacyState(dir, file, clock);
     }
 
     /** Opens (creating if needed) the state directory and its lock file; default audit log bounds. */
@@ -77,6 +80,30 @@ public final class StateStore implements AutoCloseable {
     }
 
     /**
+     * {@code action} runs (once per occurrence, on the writing thread, before STATE_MOVED is
+     * thrown) when a commit finds the state directory removed or replaced: the daemon stops
+     * serving then, since its memory no longer matches any file.
+     */
+    public void onStateMoved(Runnable action) {
+        this.onMoved = action;
+    }
+
+    /**
+     * STATE_MOVED unless the lock file this store holds is still the one in the state
+     * directory (see {@link StateLock#verify()}); checked before every write. Cheap: two stats.
+     */
+    public void verifyInPlace() {
+        try {
+            lock.verify();
+        } catch (TaskIdException e) {
+            if (e.code() == ErrorCode.STATE_MOVED) {
+                onMoved.run();
+            }
+            throw e;
+        }
+    }
+
+    /**
      * Makes the ledger's changes durable, with their audit lines; the caller holds the lock and
      * answers only after this returns. One step, in this order: counters.json (write, fsync,
      * rename, fsync the directory), then all of {@code entries} in one append and one fsync of
@@ -94,6 +121,7 @@ public final class StateStore implements AutoCloseable {
      */
     public void commit(Ledger ledger, List<AuditLog.Entry> entries) {
         try {
+            verifyInPlace();
             file.write(ledger);
         } catch (RuntimeException e) {
             ledger.rollback();
@@ -149,12 +177,13 @@ public final class StateStore implements AutoCloseable {
      * ledger answers questions and is never written.
      */
     public Loaded load(Config config, AuditLog.Requester by, boolean readOnly) {
+        Optional<String> moved = legacy.migrate();
         DurableFiles.removeDeadLeftovers(dir.dir());
         Optional<Ledger> stored = file.read();
         if (stored.isPresent()) {
             List<HighWater.Rewound> rewound = new HighWater(dir.dir(), json).rewound(stored.get(), true);
             if (rewound.isEmpty()) {
-                return new Loaded(stored.get(), carryOver(stored.get(), config, by));
+                return new Loaded(stored.get(), joined(moved, carryOver(stored.get(), config, by)));
             }
             TaskIdException corrupt = HighWater.corrupt(file.path(), rewound);
             if (!readOnly) {
@@ -163,8 +192,8 @@ public final class StateStore implements AutoCloseable {
             Map<String, Long> raised = new java.util.TreeMap<>(stored.get().counters());
             rewound.forEach(r -> raised.put(r.prefix(), r.highest()));
             return new Loaded(new Ledger(raised, stored.get().keys(), stored.get().activeNumbers()),
-                    Optional.of("taskid: warning: STATE_CORRUPT: " + corrupt.getMessage()
-                            + " Answered as if raised to the highest issued."));
+                    joined(moved, Optional.of("taskid: warning: STATE_CORRUPT: " + corrupt.getMessage()
+                            + " Answered as if raised to the highest issued.")));
         }
         // A missing file is not always a first use: it may have been deleted. Start from the
         // highest of everything that knows what was handed out, like recover does.
@@ -206,7 +235,7 @@ public final class StateStore implements AutoCloseable {
             // Creating hands out nothing: a missing line here cannot hide an acknowledged ID.
             notice += " (audit.log: " + e.getMessage() + ")";
         }
-        return new Loaded(ledger, Optional.of(notice));
+        return new Loaded(ledger, Optional.of(moved.map(m -> m + "\n").orElse("") + notice));
     }
 
     /**
@@ -237,6 +266,14 @@ public final class StateStore implements AutoCloseable {
         commit(ledger, lines);
         return Optional.of("taskid: " + lines.stream().map(l -> l.prefix() + ": " + l.purpose())
                 .collect(Collectors.joining("; ")));
+    }
+
+    /** Both notices, one per line, or whichever there is. */
+    private static Optional<String> joined(Optional<String> first, Optional<String> second) {
+        if (first.isEmpty()) {
+            return second;
+        }
+        return Optional.of(second.map(n -> first.get() + "\n" + n).orElse(first.get()));
     }
 
     private static String summary(Map<String, Long> highest) {

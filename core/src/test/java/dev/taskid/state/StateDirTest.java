@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import dev.taskid.testing.Processes;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.time.Duration;
@@ -70,8 +71,10 @@ class StateDirTest {
         Path sub = Files.createDirectories(linked.resolve("src"));
 
         StateDir d = StateDir.locate(sub, null);
-        assertEquals(main.resolve(".taskid"), d.dir());
+        assertEquals(main.resolve(".git/taskid"), d.dir(), "in the common dir, which git clean never touches");
         assertEquals(main, d.projectRoot());
+        assertEquals(main.resolve(".taskid/config.json"), d.config(), "the config stays committable in the worktree");
+        assertEquals(Optional.of(main.resolve(".taskid")), d.legacy());
         assertEquals(StateDir.locate(main, null).dir(), d.dir(), "one allocator for every worktree");
     }
 
@@ -82,7 +85,8 @@ class StateDirTest {
         Files.writeString(gitdir.resolve("commondir"), "../..\n");
         Path wt = Files.createDirectories(root().resolve("wt"));
         Files.writeString(wt.resolve(".git"), "gitdir: ../main/.git/worktrees/wt\n");
-        assertEquals(main.resolve(".taskid"), StateDir.locate(wt, null).dir());
+        assertEquals(main.resolve(".git/taskid"), StateDir.locate(wt, null).dir());
+        assertEquals(main, StateDir.locate(wt, null).projectRoot());
     }
 
     @Test
@@ -95,6 +99,30 @@ class StateDirTest {
         Path broken = Files.createDirectories(root().resolve("broken"));
         Files.writeString(broken.resolve(".git"), "not a gitdir line");
         assertEquals(broken.resolve(".taskid"), StateDir.locate(broken, null).dir());
+    }
+
+    @Test
+    void inAGitRepositoryTheStateLivesInTheGitDirAndTheConfigInTheWorktree() throws Exception {
+        Path repo = root().resolve("repo");
+        Files.createDirectories(repo.resolve(".git"));
+        Files.writeString(repo.resolve(".git/HEAD"), "ref: refs/heads/main\n");
+        StateDir d = StateDir.locate(Files.createDirectories(repo.resolve("src")), null);
+        assertEquals(repo.resolve(".git/taskid"), d.dir());
+        assertEquals(repo.resolve(".git/taskid/counters.json"), d.counters());
+        assertEquals(repo.resolve(".git/taskid/lock"), d.lock());
+        assertEquals(repo.resolve(".taskid/config.json"), d.config());
+        assertEquals(repo, d.projectRoot());
+        assertEquals(Optional.of(repo.resolve(".taskid")), d.legacy());
+        assertEquals(Optional.empty(), StateDir.locate(repo, "elsewhere").legacy(), "--dir: one directory for all");
+
+        Path sub = Files.createDirectories(root().resolve("repo/mods/sub"));
+        Files.createDirectories(repo.resolve(".git/modules/sub"));
+        Files.writeString(repo.resolve(".git/modules/sub/HEAD"), "ref: refs/heads/main\n");
+        Files.writeString(sub.resolve(".git"), "gitdir: ../../.git/modules/sub\n");
+        StateDir s = StateDir.locate(sub, null);
+        assertEquals(repo.resolve(".git/modules/sub/taskid"), s.dir(), "a submodule: its own gitdir");
+        assertEquals(sub, s.projectRoot());
+        assertEquals(sub.resolve(".taskid/config.json"), s.config());
     }
 
     @Test

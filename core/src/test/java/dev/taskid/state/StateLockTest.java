@@ -98,8 +98,9 @@ class StateLockTest {
     void holderInfoIsReadableAndReplacedByEachHolder() {
         assertEquals("", lock.holder(), "never held: unknown");
         lock.acquire(Duration.ofSeconds(5), "a much longer note than the next one").close();
-        lock.acquire(Duration.ofSeconds(5), "short").close();
-        assertEquals(PID + " (short) since 2026-11-25T10:00:00Z", lock.holder(), "no tail of the longer note left");
+        try (StateLock.Held held = lock.acquire(Duration.ofSeconds(5), "short")) {
+            assertEquals(PID + " (short) since 2026-11-25T10:00:00Z", lock.holder(), "no tail of the longer note left");
+        }
     }
 
     @Test

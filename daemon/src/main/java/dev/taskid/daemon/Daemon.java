@@ -16,8 +16,8 @@ import dev.taskid.server.Transport;
 import dev.taskid.state.AuditLog;
 import dev.taskid.state.Config;
 import dev.taskid.state.StateDir;
-import dev.taskid.state.StateLock;
 import dev.taskid.state.SocketDir;
+import dev.taskid.state.StateLock;
 import dev.taskid.state.StateStore;
 import dev.taskid.state.Users;
 import java.io.IOException;
@@ -30,12 +30,18 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.UserPrincipal;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.OptionalLong;
 import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntConsumer;
 import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -48,6 +54,21 @@ import org.slf4j.LoggerFactory;
  */
 public final class Daemon implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Daemon.class);
+    /**
+     * {@code lockTimeout} overrides the config's; {@code stopWait} bounds how long a stop
+     * waits for the state thread before halting; {@code watchEvery}: how often the daemon
+     * looks whether its state directory is still the one it locked.
+     */
+    public record Options(Optional<Duration> lockTimeout, Duration stopWait, Duration watchEvery) {
+    }
+
+    /**
+     * How the process ends when the daemon cannot go on: {@code exit} starts an orderly exit
+     * with a status (queued work answered, then the shutdown); {@code halt} ends the process
+     * at once without releasing anything (the kernel drops the lock when it is gone).
+     */
+    public record Ending(IntConsumer exit, IntConsumer halt) {
+    }
 
     private final StateStore store;
     private final StateLock.Held lock;
@@ -57,10 +78,14 @@ public final class Daemon implements AutoCloseable {
     private final Path socket;
     private final boolean ownsSocket;
     private final Optional<SystemdNotifier> systemd;
+    private final Failure failure;
+    private final ScheduledExecutorService watch;
+    private final Duration stopWait;
     private boolean closed;
 
     private Daemon(StateStore store, StateLock.Held lock, StateBackend backend, StateLoop loop, SocketServer server, Path socket,
-                   boolean ownsSocket, Optional<SystemdNotifier> systemd) {
+                   boolean ownsSocket, Optional<SystemdNotifier> systemd, Failure failure,
+                   ScheduledExecutorService watch, Duration stopWait) {
         this.store = store;
         this.lock = lock;
         this.backend = backend;
@@ -69,6 +94,31 @@ public final class Daemon implements AutoCloseable {
         this.socket = socket;
         this.ownsSocket = ownsSocket;
         this.systemd = systemd;
+        this.failure = failure;
+        this.watch = watch;
+        this.stopWait = stopWait;
+    }
+
+    /** The first fatal condition's exit status; the orderly exit it started uses it. */
+    private static final class Failure {
+        private final AtomicInteger status = new AtomicInteger();
+        private final Ending ending;
+
+        Failure(Ending ending) {
+            this.ending = ending;
+        }
+
+        void fail(ErrorCode code, String why) {
+            if (status.compareAndSet(0, code.exitStatus())) {
+                log.error("{}: {}; answering what is queued, then exiting", code, why);
+                ending.exit().accept(code.exitStatus());
+            }
+        }
+    }
+
+    /** 0 after a requested stop, else the status of what made the daemon stop by itself. */
+    public int exitStatus() {
+        return failure.status.get();
     }
 
     /**
@@ -77,16 +127,22 @@ public final class Daemon implements AutoCloseable {
      * @throws TaskIdException LOCK_TIMEOUT when another daemon or a fallback writer holds the
      *                         lock for longer than the lock timeout; STATE_CORRUPT, SYSTEM_ERROR
      */
-    public static Daemon start(StateDir dir, SocketServer.Settings settings, Map<String, String> env)
+    /** Starts a daemon for {@code dir}; {@code ending} says how the process ends when it cannot go on. */
+    public static Daemon start(StateDir dir, SocketServer.Settings settings, Map<String, String> env,
+                               Options options, Ending ending)
             throws InterruptedException {
         JsonLines json = new JsonLines();
         Clock clock = Clock.systemUTC();
         Config config = Config.load(dir.config(), json);
         StateStore store = StateStore.open(dir, json, clock, config.audit());
         StateLock.Held lock = null;
+        ScheduledExecutorService watch = null;
         StateBackend backend = null;
+        Failure failure = new Failure(ending);
         try {
-            lock = store.lock().acquire(config.lockTimeout(), "daemon");
+            lock = acquire(store, dir, options.lockTimeout().orElse(config.lockTimeout()));
+            store.onStateMoved(() -> failure.fail(ErrorCode.STATE_MOVED, "the state directory " + dir
+                    + " was removed or replaced: this daemon's memory matches no file there any more"));
             backend = backend(dir, env, json, config, clock, store);
             int uid = Users.currentUid();
             Path socket = dir.socket(env, uid);
@@ -121,16 +177,55 @@ public final class Daemon implements AutoCloseable {
                 n.send("READY=1\nSTATUS=serving " + dir + "\nMAINPID=" + pid);
                 n.startWatchdog(env, pid, () -> loop.healthy(TimeUnit.SECONDS.toNanos(10)));
             });
-            return new Daemon(store, lock, backend, loop, server, socket, inherited.isEmpty(), systemd);
+            // Also without requests: a daemon whose state directory is gone must not linger
+            // (daemon status would call it not running while it holds memory nobody can see).
+            watch = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "taskid-state-watch");
+                t.setDaemon(true);
+                return t;
+            });
+            watch.scheduleWithFixedDelay(() -> {
+                try {
+                    store.verifyInPlace();
+                } catch (RuntimeException e) {
+                    // STATE_MOVED has started the exit; anything else is retried next time
+                }
+            }, options.watchEvery().toMillis(), options.watchEvery().toMillis(), TimeUnit.MILLISECONDS);
+            return new Daemon(store, lock, backend, loop, server, socket, inherited.isEmpty(), systemd, failure, watch,
+                    options.stopWait());
         } catch (IOException e) {
+            if (watch != null) {
+                watch.shutdownNow();
+            }
             closeQuietly(backend);
             release(store, lock);
             throw new TaskIdException(ErrorCode.SYSTEM_ERROR, "cannot set up the socket: " + describe(e), Map.of(), e);
         } catch (RuntimeException | InterruptedException e) {
+            if (watch != null) {
+                watch.shutdownNow();
+            }
             closeQuietly(backend);
             release(store, lock);
             throw e;
         }
+    }
+
+    /**
+     * Takes the state lock. When a daemon already serves this state directory, refuses at once
+     * naming it, rather than waiting out the lock timeout for a lock it holds for its life.
+     */
+    private static StateLock.Held acquire(StateStore store, StateDir dir, Duration timeout) {
+        Optional<StateLock.Held> free = store.lock().tryAcquire("daemon");
+        if (free.isPresent()) {
+            return free.get();
+        }
+        OptionalLong running = store.lock().holderAs("daemon");
+        if (running.isPresent()) {
+            throw new TaskIdException(ErrorCode.LOCK_TIMEOUT, "a taskid daemon (pid " + running.getAsLong()
+                    + ") already serves " + dir + ": use it, or stop it first (taskid daemon stop)",
+                    Map.of("holderPid", running.getAsLong()), null);
+        }
+        return store.lock().acquire(timeout, "daemon"); // a fallback writer: it is done soon
     }
 
     /**
@@ -233,7 +328,17 @@ public final class Daemon implements AutoCloseable {
         log.info("shutting down: no new connections; finishing queued requests");
         systemd.ifPresent(n -> n.send("STOPPING=1"));
         server.stopAccepting();
-        loop.close();
+        watch.shutdownNow();
+        loop.close(stopWait);
+        if (!loop.stopped()) {
+            // A persist may still be under way (a stalled disk): releasing the lock now would let
+            // a fallback writer in beside it, and its rename could land over the other's file.
+            // Keep the lock: end the process here and let the kernel drop it.
+            log.error("the state thread did not finish within {} s: halting without releasing the state lock",
+                    stopWait.toSeconds());
+            failure.ending.halt().accept(ErrorCode.SYSTEM_ERROR.exitStatus());
+            return;
+        }
         systemd.ifPresent(SystemdNotifier::close);
         server.close();
         if (ownsSocket) {

@@ -419,6 +419,11 @@ final class StateLoop implements RequestSink, AutoCloseable {
     /** Stops taking new work; what was applied is saved and answered first (bounded wait). */
     @Override
     public void close() {
+        close(java.time.Duration.ofSeconds(30));
+    }
+
+    /** {@link #close()}, waiting at most {@code wait} for the last batch; see {@link #stopped()}. */
+    void close(java.time.Duration wait) {
         if (loop == null) {
             return;
         }
@@ -430,12 +435,20 @@ final class StateLoop implements RequestSink, AutoCloseable {
             checkDrained();
         }));
         try {
-            if (!drained.await(30, TimeUnit.SECONDS)) {
-                log.warn("shutdown: the last batch was not saved and answered within 30 s");
+            if (!drained.await(wait.toMillis(), TimeUnit.MILLISECONDS)) {
+                log.warn("shutdown: the last batch was not saved and answered within {} ms", wait.toMillis());
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
         persister.shutdown();
+    }
+
+    /**
+     * Whether everything applied was saved and answered and no persist runs: only then may the
+     * lock be released (a persist still under way could rename its file over a fallback writer's).
+     */
+    boolean stopped() {
+        return loop == null || drained.getCount() == 0;
     }
 }

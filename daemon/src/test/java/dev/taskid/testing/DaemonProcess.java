@@ -58,7 +58,24 @@ public final class DaemonProcess implements AutoCloseable {
      */
     public static DaemonProcess start(Path stateDir, Map<String, String> env, List<String> jvmOptions,
                                       UnaryOperator<List<String>> wrapper) {
-        DaemonProcess d = launch(stateDir, env, jvmOptions, wrapper);
+        return awaitUp(launch(stateDir, env, jvmOptions, wrapper));
+    }
+
+    /**
+     * Starts a daemon the way {@code taskid daemon} does in a repository: no {@code --dir},
+     * working directory {@code cwd}, so it finds its state as users' CLIs do.
+     */
+    public static DaemonProcess startIn(Path cwd, List<String> jvmOptions) {
+        StateDir dir = StateDir.locate(cwd, null);
+        return awaitUp(launch(dir.dir(), Map.of(), jvmOptions, c -> c, List.of(), cwd));
+    }
+
+    /** Starts a daemon with extra daemon arguments (e.g. --lock-timeout) and returns at once. */
+    public static DaemonProcess launch(Path stateDir, List<String> daemonArgs) {
+        return launch(stateDir, Map.of(), List.of(), UnaryOperator.identity(), daemonArgs, null);
+    }
+
+    private static DaemonProcess awaitUp(DaemonProcess d) {
         try {
             await().atMost(START_TIMEOUT).pollInterval(Duration.ofMillis(20))
                     .until(() -> !d.process.isAlive() || d.answers());
@@ -79,12 +96,25 @@ public final class DaemonProcess implements AutoCloseable {
 
     private static DaemonProcess launch(Path stateDir, Map<String, String> env, List<String> jvmOptions,
                                         UnaryOperator<List<String>> wrapper) {
+        return launch(stateDir, env, jvmOptions, wrapper, List.of(), null);
+    }
+
+    /** {@code cwd} null: run with {@code --dir stateDir}; else in {@code cwd} without it. */
+    private static DaemonProcess launch(Path stateDir, Map<String, String> env, List<String> jvmOptions,
+                                        UnaryOperator<List<String>> wrapper, List<String> daemonArgs, Path cwd) {
         List<String> command = new ArrayList<>(List.of(Processes.java(), "--enable-native-access=ALL-UNNAMED"));
         command.addAll(jvmOptions);
-        command.addAll(List.of("-cp", Processes.testClassPath(), "dev.taskid.daemon.DaemonMain",
-                "--dir", stateDir.toString()));
-        Path log = stateDir.resolveSibling(stateDir.getFileName() + "-daemon-" + System.nanoTime() + ".log");
+        command.addAll(List.of("-cp", Processes.testClassPath(), "dev.taskid.daemon.DaemonMain"));
+        if (cwd == null) {
+            command.addAll(List.of("--dir", stateDir.toString()));
+        }
+        command.addAll(daemonArgs);
+        Path logDir = cwd == null ? stateDir.getParent() : cwd.getParent();
+        Path log = logDir.resolve(stateDir.getFileName() + "-daemon-" + System.nanoTime() + ".log");
         ProcessBuilder pb = new ProcessBuilder(wrapper.apply(command)).redirectErrorStream(true).redirectOutput(log.toFile());
+        if (cwd != null) {
+            pb.directory(cwd.toFile());
+        }
         pb.environment().remove("TASKID_DIR");
         pb.environment().remove("TASKID_BACKEND");
         pb.environment().remove("TASKID_BACKEND_PROJECT");

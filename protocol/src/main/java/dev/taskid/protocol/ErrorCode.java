@@ -29,6 +29,11 @@ public enum ErrorCode {
     LOCK_TIMEOUT(true, 4),
     /** counters.json is unreadable; it is kept untouched and nothing is allocated. */
     STATE_CORRUPT(false, 5),
+    /**
+     * The state directory was removed or replaced while a writer used it (its lock file is no
+     * longer the one at the path): nothing was written; a daemon that sees it exits.
+     */
+    STATE_MOVED(false, 5),
     /** config.json is unreadable or holds invalid values. */
     CONFIG_INVALID(false, 5),
     /** The file system refused (read-only, full, permissions); state is unchanged. */

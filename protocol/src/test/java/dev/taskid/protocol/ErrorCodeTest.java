@@ -37,6 +37,7 @@ class ErrorCodeTest {
         CONTRACT.put("NUMBER_CONFLICT", new Contract(false, 3));
         CONTRACT.put("LOCK_TIMEOUT", new Contract(true, 4));
         CONTRACT.put("STATE_CORRUPT", new Contract(false, 5));
+        CONTRACT.put("STATE_MOVED", new Contract(false, 5));
         CONTRACT.put("CONFIG_INVALID", new Contract(false, 5));
         CONTRACT.put("SYSTEM_ERROR", new Contract(true, 6));
         CONTRACT.put("FORBIDDEN", new Contract(false, 7));

@@ -27,6 +27,7 @@ class UnitFilesTest {
     void perRepositoryUserUnitsVerify() throws Exception {
         assumeTrue(Processes.onPath("systemd-analyze").isPresent(), "systemd-analyze is not installed");
         Path repo = Files.createDirectories(tmp.resolve("repo/.taskid"));
+        Files.createDirectories(tmp.resolve("repo/.git/taskid"));
         Path launcher = executable();
         // Units are verified as instances: the template's %I must expand to a real path.
         String instance = Processes.run(List.of("systemd-escape", "--path", repo.getParent().toString()), tmp, Map.of(),

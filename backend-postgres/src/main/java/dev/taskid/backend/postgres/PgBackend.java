@@ -10,7 +10,6 @@ import dev.taskid.protocol.TaskId;
 import dev.taskid.protocol.TaskIdException;
 import dev.taskid.state.AuditLog;
 import dev.taskid.state.Config;
-import dev.taskid.state.StateLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -108,7 +107,7 @@ final class PgBackend implements RemoteBackend {
                 if (System.nanoTime() + backoff * 1_000_000 >= deadline) {
                     throw unavailable("could not read the counters", e);
                 }
-                StateLock.pause(backoff);
+                pause(backoff);
                 backoff = Math.min(MAX_BACKOFF_MILLIS, backoff * 2);
             }
         }
@@ -399,6 +398,16 @@ final class PgBackend implements RemoteBackend {
             c.close();
         } catch (SQLException e) {
             // already gone
+        }
+    }
+
+    /** The backoff between two connection attempts; an interrupt ends the wait as BACKEND_UNAVAILABLE. */
+    private static void pause(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new TaskIdException(ErrorCode.BACKEND_UNAVAILABLE, "interrupted while waiting for the shared backend");
         }
     }
 
