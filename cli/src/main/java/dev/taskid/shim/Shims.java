@@ -180,9 +180,26 @@ public final class Shims {
                 err.println("taskid: warning: " + state + " has no next_project_number; nothing imported from it");
             }
         }
+        boolean fresh = seed.isPresent() && counter(prefix) == 0;
         int status = importFloors(floors, state);
         if (status != 0) {
             return status;
+        }
+        if (fresh && seed.isPresent() && seed.get().get("next_project_number") instanceof Long) {
+            // Raising a wrapped counter marks every number it passes active (taskid cannot know
+            // which are done); the seed's list does, so the numbers it does not hold are archived.
+            // Only for a prefix taskid had not handed numbers of: its own holders are not in that list.
+            Reply listed = ids.call(new Request.Archive(null, prefix, List.of(), false));
+            if (listed.response() instanceof Response.Archived now) {
+                List<Long> held = active;
+                List<Long> done = now.active().stream().filter(n -> !held.contains(n)).toList();
+                if (!done.isEmpty()) {
+                    Reply archived = ids.call(new Request.Archive(null, prefix, done, false));
+                    if (archived.response() instanceof Response.Failure f) {
+                        return fail(f);
+                    }
+                }
+            }
         }
         if (!active.isEmpty()) {
             // Numbers the seed's projects still use: the cycle must not hand them out again.
@@ -352,6 +369,12 @@ public final class Shims {
     // ----------------------------------------------------------------- helpers
 
     /** Raises counters to at least {@code floors} (never lowers); unknown prefixes are reported and skipped. */
+    /** {@code prefix}'s counter now (0 when it has none yet, or the state cannot tell). */
+    private long counter(String prefix) {
+        Reply r = ids.call(new Request.Peek(null, prefix));
+        return r.response() instanceof Response.Counters c ? c.counters().getOrDefault(prefix, 0L) : 0L;
+    }
+
     private int importFloors(Map<String, Long> floors, Path source) {
         // Always ask once: on first use this creates the state (from TASKS.md) now, so that the
         // scripts' first call prints nothing but the seed's output.

@@ -15,7 +15,17 @@ async function main() {
       return;
     }
   }
-  const r = await call({ op: 'init', paths: files }, ['init'].concat(files));
+  // The daemon reads no file a client names: send the text (the line limit is 64 KiB); a
+  // bigger TASKS.md goes through the taskid command, which scans it and sends the numbers.
+  const cliArgs = ['init'].concat(files);
+  const tasks = files.map((f) => fs.readFileSync(f, 'utf8')).join('\n');
+  let r;
+  if (Buffer.byteLength(tasks, 'utf8') < 60000) {
+    r = await call({ op: 'init', text: tasks }, cliArgs);
+  } else {
+    r = runTaskid(stateDir(), cliArgs);
+    for (const n of r.notices || []) process.stderr.write(n + '\n');
+  }
   if (r.kind !== 'ok') {
     fail(r.error);
     return;

@@ -85,7 +85,7 @@ class DiskFaultCliTest {
 
     @Test
     void fullDiskIsASystemErrorKeepsTheOldFileAndContinuesWithoutAGapOnceFreed() throws Exception {
-        privately("mount -t tmpfs -o size=64k tmpfs \"$S\" || exit 90\n"
+        privately("mount -t tmpfs -o size=64k,mode=0700 tmpfs \"$S\" || exit 90\n"
                 + "step first \"$T\" reserve SEC 3\n"
                 + "cp \"$S/counters.json\" \"$O/before.json\"\n"
                 + "head -c 1048576 /dev/zero >\"$S/filler\" 2>/dev/null\n"
