@@ -1,11 +1,3 @@
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonToken;
-import java.io.ByteArrayOutputStream;
-import java.nio.file.Path;
-import java.util.HashMap;
-import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
@@ -35,33 +27,6 @@ public final class Pico {
         ParseResult sub = parsed.subcommand();
         String prefix = sub.matchedPositionalValue(0, "SEC");
         long count = sub.matchedPositionalValue(1, 1L);
-        JsonFactory f = new JsonFactory();
-        Map<String, Long> counters = new HashMap<>();
-        try (JsonParser p = f.createParser(Work.config(Path.of(dir)))) {
-            while (p.nextToken() != null) {
-                // walked, as in CoreArgs
-            }
-        }
-        try (JsonParser p = f.createParser(Work.counters(Path.of(dir)))) {
-            p.nextToken();
-            while (p.nextToken() == JsonToken.FIELD_NAME) {
-                String name = p.currentName();
-                p.nextToken();
-                counters.put(name, p.getLongValue());
-            }
-        }
-        long next = counters.getOrDefault(prefix, 0L) + 1;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        try (JsonGenerator g = f.createGenerator(out)) {
-            g.writeStartObject();
-            g.writeArrayFieldStart("ids");
-            for (long n = next; n < next + count; n++) {
-                g.writeString(prefix + "-" + n);
-            }
-            g.writeEndArray();
-            g.writeBooleanField("json", json);
-            g.writeEndObject();
-        }
-        System.out.println(out);
+        Work.streaming(dir, prefix, count, json);
     }
 }
