@@ -149,6 +149,7 @@ public final class StateStore implements AutoCloseable {
      * safe as {@link #commit} explains (nothing of it was acknowledged).
      */
     public void persist(byte[] counters, List<AuditLog.Entry> entries) {
+        verifyInPlace(); // the daemon's every persist, like commit: never write into a replaced directory
         file.write(counters);
         audit.append(entries);
     }

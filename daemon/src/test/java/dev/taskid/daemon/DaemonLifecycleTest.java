@@ -11,6 +11,7 @@ import dev.taskid.client.TaskIds;
 import dev.taskid.protocol.JsonLines;
 import dev.taskid.state.StateDir;
 import dev.taskid.testing.DaemonProcess;
+import dev.taskid.testing.FsyncShim;
 import dev.taskid.testing.Processes;
 import dev.taskid.testing.Processes.Result;
 import java.io.BufferedReader;
@@ -123,36 +124,28 @@ class DaemonLifecycleTest {
     @Test
     void aStopWithAPersistStillRunningHaltsWithoutReleasingTheLock() throws Exception {
         Path state = repo("stalled");
-        try (DaemonProcess daemon = DaemonProcess.start(state, Map.of(), List.of("-Dtaskid.stopWaitSeconds=1"))) {
+        // A disk that stops answering: the fsync shim holds the counters' temp file's fsync
+        // while the trigger exists.
+        FsyncShim shim = FsyncShim.compile(Files.createDirectories(tmp.resolve("shim")));
+        Path trigger = tmp.resolve("stall");
+        try (DaemonProcess daemon = DaemonProcess.start(state, shim.stall("counters\\.json\\..*tmp$", trigger),
+                List.of("-Dtaskid.stopWaitSeconds=1"))) {
             assertEquals(List.of("SEC-1"), ids(taskid(state, "reserve", "SEC")));
-            Path fifo = state.resolve("counters.json.tmp");
-            assertEquals(0, Processes.run(List.of("mkfifo", fifo.toString()), tmp, Map.of(), TIMEOUT).status());
+            Files.writeString(trigger, "stall");
             java.util.concurrent.CompletableFuture<Result> stalled = java.util.concurrent.CompletableFuture.supplyAsync(
                     () -> taskid(state, "--no-fallback", "reserve", "SEC"));
-            await().atMost(TIMEOUT).until(() -> blockedOpeningAFifo(daemon.pid()));
+            await().atMost(TIMEOUT).until(() -> shim.calls().stream().anyMatch(c -> c.endsWith(" stalled")));
 
             int status = daemon.stop();
             assertEquals(6, status, daemon.log());
             assertTrue(daemon.log().contains("halting without releasing the state lock"), daemon.log());
             assertFalse(daemon.log().contains("stopped"), "no orderly release after the halt: " + daemon.log());
             assertNotEquals(0, stalled.join().status(), "the stalled reservation was never acknowledged");
-            Files.delete(fifo);
+        } finally {
+            Files.deleteIfExists(trigger);
         }
         assertEquals(List.of("SEC-2"), ids(taskid(state, "--lock-timeout", "200", "reserve", "SEC")),
                 "the lock died with the process; nothing acknowledged is handed out again");
-    }
-
-    /** Whether a thread of {@code pid} waits in the kernel for a FIFO's other end (wchan). */
-    private static boolean blockedOpeningAFifo(long pid) throws java.io.IOException {
-        try (var tasks = Files.list(Path.of("/proc", String.valueOf(pid), "task"))) {
-            return tasks.anyMatch(t -> {
-                try {
-                    return Files.readString(t.resolve("wchan")).contains("wait_for_partner");
-                } catch (java.io.IOException e) {
-                    return false;
-                }
-            });
-        }
     }
 
     @Test

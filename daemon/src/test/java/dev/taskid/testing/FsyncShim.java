@@ -67,6 +67,14 @@ public final class FsyncShim {
         Files.writeString(trigger, "sticky");
     }
 
+    /** Environment in which a sync of a path matching {@code regex} waits while {@code trigger} exists. */
+    public Map<String, String> stall(String regex, Path trigger) {
+        Map<String, String> env = new HashMap<>(env());
+        env.put("TASKID_SHIM_STALL_MATCH", regex);
+        env.put("TASKID_SHIM_STALL_TRIGGER", trigger.toString());
+        return Map.copyOf(env);
+    }
+
     /** Environment in which a sync of a path matching {@code regex} returns 0 and syncs nothing. */
     public Map<String, String> drop(String regex) {
         Map<String, String> env = new HashMap<>(env());

@@ -8,6 +8,8 @@
  *     kernel marks the lost pages clean), and a caller that retries would wrongly claim success.
  *     A trigger with content stays: every matching call fails until the test removes it.
  *   TASKID_SHIM_DROP: a sync of a matching path returns 0 without syncing (a removed force()).
+ *   TASKID_SHIM_STALL_MATCH + TASKID_SHIM_STALL_TRIGGER: while the trigger file exists, a sync of
+ *     a matching path waits (a disk that does not answer), logged as "stalled" when it starts.
  *   TASKID_SHIM_LOG: each call is appended there as "pid call path result".
  */
 #define _GNU_SOURCE
@@ -67,6 +69,16 @@ static int decide(int fd, const char *call, char *path, size_t n) {
     if (matches("TASKID_SHIM_DROP", path)) {
         note(call, path, "dropped");
         return 1;
+    }
+    const char *stall = getenv("TASKID_SHIM_STALL_TRIGGER");
+    if (stall != NULL && matches("TASKID_SHIM_STALL_MATCH", path)) {
+        struct stat st;
+        if (stat(stall, &st) == 0) {
+            note(call, path, "stalled");
+            while (stat(stall, &st) == 0) {
+                usleep(10000);
+            }
+        }
     }
     const char *trigger = getenv("TASKID_SHIM_EIO_TRIGGER");
     if (trigger != NULL && matches("TASKID_SHIM_EIO_MATCH", path)) {
