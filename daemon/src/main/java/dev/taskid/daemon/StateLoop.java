@@ -142,7 +142,7 @@ final class StateLoop implements RequestSink, AutoCloseable {
         Request r = inbound.request();
         Response answer;
         if (shared != null) {
-            answer = needsCounters(inbound) ? null : answer(inbound, null); // null: the transaction answers it
+            answer = needsCounters(inbound) ? null : answer(inbound, null); // the transaction answers those
         } else {
             int mark = ledger.changes();
             try {
@@ -190,7 +190,7 @@ final class StateLoop implements RequestSink, AutoCloseable {
         open = new Batch();
         stats.batch(b.size());
         if (shared != null) {
-            if (!b.answers.contains(null)) {
+            if (b.inbounds.stream().noneMatch(StateLoop::needsCounters)) {
                 answer(b); // nothing in it needs the counters
                 checkDrained();
                 return;
@@ -238,9 +238,9 @@ final class StateLoop implements RequestSink, AutoCloseable {
     private void persistShared(Batch b) {
         long start = System.nanoTime();
         List<Request> requests = new ArrayList<>();
-        for (int i = 0; i < b.size(); i++) {
-            if (b.answers.get(i) == null) {
-                requests.add(b.inbounds.get(i).request());
+        for (Inbound in : b.inbounds) {
+            if (needsCounters(in)) {
+                requests.add(in.request());
             }
         }
         TaskIdException failure = null;
@@ -248,8 +248,8 @@ final class StateLoop implements RequestSink, AutoCloseable {
             Ledger read = shared.begin(requests);
             try {
                 for (int i = 0; i < b.size(); i++) {
-                    if (b.answers.get(i) == null) {
-                        Inbound in = b.inbounds.get(i);
+                    Inbound in = b.inbounds.get(i);
+                    if (needsCounters(in)) {
                         Response answer = allocator.apply(read, in.request());
                         b.answers.set(i, answer);
                         if (in.request().mutates()) {

@@ -107,7 +107,7 @@ class MultiHostTest {
     }
 
     /** What reservers got: every acknowledged number, and how many calls failed (outcome unknown to them). */
-    private record Outcome(List<Long> numbers, int failures) {
+    private record Outcome(List<Long> numbers, int failures, List<String> errors) {
     }
 
     /** Runs reservers against {@code targets} (each a TaskIds factory) until {@code stop}, or {@code calls} each. */
@@ -115,6 +115,7 @@ class MultiHostTest {
                                 AtomicBoolean stop) throws Exception {
         ConcurrentLinkedQueue<Long> numbers = new ConcurrentLinkedQueue<>();
         AtomicInteger failures = new AtomicInteger();
+        ConcurrentLinkedQueue<String> errors = new ConcurrentLinkedQueue<>();
         ExecutorService pool = Executors.newCachedThreadPool();
         List<Future<?>> running = new ArrayList<>();
         for (java.util.function.Supplier<TaskIds> target : targets) {
@@ -129,6 +130,7 @@ class MultiHostTest {
                                     break; // this host's daemon was killed: its callers stop
                                 }
                                 failures.incrementAndGet(); // BACKEND_UNAVAILABLE: outcome unknown to the caller
+                                errors.add(e.code() + ": " + e.getMessage());
                             }
                         }
                     }
@@ -140,7 +142,7 @@ class MultiHostTest {
             f.get(5, TimeUnit.MINUTES);
         }
         pool.shutdown();
-        return new Outcome(new ArrayList<>(numbers), failures.get());
+        return new Outcome(new ArrayList<>(numbers), failures.get(), List.copyOf(errors));
     }
 
     private static void assertNoDuplicates(List<Long> numbers) {
@@ -188,7 +190,7 @@ class MultiHostTest {
                 assertEquals(0, r.status(), r.toString());
                 assertTrue(r.stdout().contains("\"mode\":\"backend\""), r.toString());
             }
-            assertEquals(0, o.failures());
+            assertEquals(0, o.failures(), o.errors().toString());
             long counter = counter(url, "SEC");
             assertEquals(numbers.size(), counter, "IDs are dense: nothing failed, so nothing is skipped");
             assertEquals(new TreeSet<>(numbers).last(), counter);
