@@ -69,6 +69,7 @@ class DistributionTest {
         assumeTrue(Processes.onPath("systemd-escape").isPresent(), "systemd-escape is not installed");
         Path repo = Files.createDirectories(tmp.resolve("my-repo_1"));
         Files.createDirectories(repo.resolve(".git"));
+        Files.writeString(repo.resolve(".git/HEAD"), "ref: refs/heads/main\n"); // a repository, as the units expect
         Files.writeString(repo.resolve("TASKS.md"), "| SEC-41 | existing |\n");
         Map<String, String> env = Map.of("XDG_CONFIG_HOME", tmp.resolve("config").toString());
         Path unitDir = tmp.resolve("config/systemd/user");
