@@ -151,18 +151,24 @@ class MultiHostTest {
         System.out.println("acknowledged " + numbers.size() + " numbers, none twice");
     }
 
+    /** Starts three daemons ("hosts") on {@code url} into {@code daemons}; a client factory for each. */
+    private List<java.util.function.Supplier<TaskIds>> startHosts(String url, List<DaemonProcess> daemons) throws Exception {
+        for (int h = 0; h < 3; h++) {
+            daemons.add(DaemonProcess.start(host("host" + h, url)));
+        }
+        List<java.util.function.Supplier<TaskIds>> targets = new ArrayList<>();
+        for (DaemonProcess d : daemons) {
+            targets.add(() -> TaskIds.open(StateDir.of(d.stateDir()), d.clientOptions()));
+        }
+        return targets;
+    }
+
     @Test
     void threeHostsAndDirectCallersNeverShareAnId() throws Exception {
         String url = database();
         List<DaemonProcess> daemons = new ArrayList<>();
         try {
-            for (int h = 0; h < 3; h++) {
-                daemons.add(DaemonProcess.start(host("host" + h, url)));
-            }
-            List<java.util.function.Supplier<TaskIds>> targets = new ArrayList<>();
-            for (DaemonProcess d : daemons) {
-                targets.add(() -> TaskIds.open(StateDir.of(d.stateDir()), d.clientOptions()));
-            }
+            List<java.util.function.Supplier<TaskIds>> targets = startHosts(url, daemons);
             Path direct = host("direct", url); // no daemon here: each call is its own transaction
             targets.add(() -> TaskIds.open(StateDir.of(direct), direct()));
             // Real CLI processes at the same time, without a daemon.
@@ -209,13 +215,7 @@ class MultiHostTest {
         String url = database();
         List<DaemonProcess> daemons = new ArrayList<>();
         try {
-            for (int h = 0; h < 3; h++) {
-                daemons.add(DaemonProcess.start(host("host" + h, url)));
-            }
-            List<java.util.function.Supplier<TaskIds>> targets = new ArrayList<>();
-            for (DaemonProcess d : daemons) {
-                targets.add(() -> TaskIds.open(StateDir.of(d.stateDir()), d.clientOptions()));
-            }
+            List<java.util.function.Supplier<TaskIds>> targets = startHosts(url, daemons);
             AtomicBoolean stop = new AtomicBoolean();
             ExecutorService loader = Executors.newSingleThreadExecutor();
             Future<Outcome> running = loader.submit(() -> load(targets, 3, Integer.MAX_VALUE, stop));
