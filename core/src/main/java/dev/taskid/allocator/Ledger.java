@@ -27,6 +27,12 @@ public final class Ledger {
     /** prefix → active number → the position that handed it out (0: marked active by hand). */
     private final TreeMap<String, TreeMap<Long, Long>> active = new TreeMap<>();
     private final ArrayDeque<Runnable> undo = new ArrayDeque<>();
+    /**
+     * The number of the last durable write of these values (counters.json's {@code gen}); each
+     * persist writes the next one. Idempotency keys are stored apart, tagged with the generation
+     * of their batch, so a key whose batch never became durable can be told apart and ignored.
+     */
+    private long generation;
 
     /** A reservation remembered by its idempotency key. */
     public record KeyRecord(String key, String prefix, long count, long first, Instant at) {
@@ -48,6 +54,24 @@ public final class Ledger {
                   Map<String, ? extends Map<Long, Long>> active) {
         this(counters, keys);
         active.forEach((prefix, numbers) -> this.active.put(prefix, new TreeMap<>(numbers)));
+    }
+
+    /** A ledger holding the given durable values of generation {@code generation}; nothing to roll back. */
+    public Ledger(Map<String, Long> counters, Collection<KeyRecord> keys,
+                  Map<String, ? extends Map<Long, Long>> active, long generation) {
+        this(counters, keys, active);
+        this.generation = generation;
+    }
+
+    /** The generation of these values: that of the last durable write, or the next one once {@link #advanceGeneration} ran. */
+    public long generation() {
+        return generation;
+    }
+
+    /** Gives the write about to be made its number: one more than the last durable one (undone by a rollback). */
+    public void advanceGeneration() {
+        generation++;
+        undo.push(() -> generation--);
     }
 
     /** Last number issued for {@code prefix}; 0 if none. */

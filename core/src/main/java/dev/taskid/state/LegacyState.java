@@ -103,7 +103,7 @@ final class LegacyState {
                     Map.of("file", file.path().toString()), null);
         }
         Ledger merged = current.exists() ? max(current.ledger(), old.ledger()) : old.ledger();
-        file.write(merged);
+        file.writeWithKeys(merged); // StateStore.load moves the keys into keys.log
         Files.delete(legacyCounters);
         moved.add(COUNTERS);
         return current.exists() ? " (counters merged, the higher value of each prefix kept: " + merged.counters() + ")" : "";

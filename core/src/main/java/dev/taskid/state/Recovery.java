@@ -133,8 +133,14 @@ public final class Recovery {
         Map<String, Long> counters = new TreeMap<>();
         plan.rows().forEach(r -> counters.put(r.prefix(), r.result()));
         Map<String, Map<Long, Long>> active = activeNumbers(plan, allActive); // before writing: may refuse
-        Ledger ledger = new Ledger(counters, base == null ? List.of() : base.keys(), active);
-        file.write(ledger);
+        // The base's generation keeps the keys of keys.log that its counters cover (none without a base).
+        Ledger ledger = new Ledger(counters, base == null ? List.of() : base.keys(), active,
+                base == null ? 0 : base.generation());
+        if (base != null && !base.keys().isEmpty()) {
+            file.writeWithKeys(ledger); // an older version's keys: the next load moves them into keys.log
+        } else {
+            file.write(ledger);
+        }
         ledger.commit();
         List<AuditLog.Entry> lines = new ArrayList<>();
         for (Row r : plan.rows()) {

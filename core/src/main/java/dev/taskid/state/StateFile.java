@@ -1,7 +1,6 @@
 package dev.taskid.state;
 
 import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
 import dev.taskid.allocator.Ledger;
 import dev.taskid.protocol.ErrorCode;
 import dev.taskid.protocol.JsonLines;
@@ -29,7 +28,12 @@ import java.util.TreeMap;
 /**
  * {@code counters.json}: read and written only by the holder of the {@link StateLock}.
  *
- * <pre>{"version":1,"counters":{"SEC":19},"keys":[{"key":"k1","prefix":"SEC","count":2,"first":18,"at":"..."}]}</pre>
+ * <pre>{"version":1,"gen":42,"counters":{"SEC":19}}</pre>
+ *
+ * <p>{@code gen} numbers the writes (see {@link Ledger#generation}): the idempotency keys live in
+ * {@link KeyLog} ({@code keys.log}), each tagged with the generation of its batch, and count only
+ * up to this file's. Files of older versions have no {@code gen} (0) and may hold the keys in a
+ * {@code "keys"} array; they are read, and {@link StateStore#load} moves such keys into keys.log.
  *
  * <p>A file with active numbers of wrapped prefixes is version 2:
  * {@code "active":{"PROJECT":{"42":1042}}} (number → position that handed it out). Version 1
@@ -52,6 +56,8 @@ public final class StateFile {
     private final Path dir;
     private final JsonLines json;
     private final Clock clock;
+    /** Reused by {@link #encode}: the daemon encodes the state once per batch. */
+    private final java.io.ByteArrayOutputStream buffer = new java.io.ByteArrayOutputStream(512);
 
     public StateFile(Path file, JsonLines json, Clock clock) {
         this.file = file;
@@ -131,6 +137,7 @@ public final class StateFile {
             }
             values.put(prefix, number(e.getValue(), prefix));
         }
+        long generation = obj.containsKey("gen") ? number(obj.get("gen"), "gen") : 0;
         List<Ledger.KeyRecord> keys = new ArrayList<>();
         if (obj.get("keys") instanceof List<?> list) {
             for (Object o : list) {
@@ -142,7 +149,7 @@ public final class StateFile {
                         Instant.parse(text(k.get("at"), "key time"))));
             }
         }
-        return new Ledger(values, keys, activeNumbers(obj.get("active")));
+        return new Ledger(values, keys, activeNumbers(obj.get("active")), generation);
     }
 
     /** {@code "active":{"PREFIX":{"42":1042}}}; absent in version 1 files. */
@@ -209,7 +216,7 @@ public final class StateFile {
         }
     }
 
-    /** Writes the ledger durably; on failure the old file is intact and SYSTEM_ERROR is thrown. */
+    /** Writes the ledger durably (not its keys: {@link KeyLog}); on failure the old file is intact and SYSTEM_ERROR is thrown. */
     public void write(Ledger ledger) {
         write(encode(ledger));
     }
@@ -217,6 +224,14 @@ public final class StateFile {
     /** {@link #write(Ledger)} of bytes {@link #encode} made earlier (possibly on another thread). */
     public void write(byte[] encoded) {
         save(file, encoded);
+    }
+
+    /**
+     * Writes the ledger with its keys inside, as older versions did: for merging an older state
+     * ({@link LegacyState}), whose keys {@link StateStore#load} then moves into keys.log.
+     */
+    void writeWithKeys(Ledger ledger) {
+        save(file, encode(ledger, true));
     }
 
     /**
@@ -248,24 +263,35 @@ public final class StateFile {
         }
     }
 
-    /** The bytes {@link #write} stores for {@code ledger}; writes nothing. */
+    /**
+     * The bytes {@link #write} stores for {@code ledger} (one compact line: the daemon encodes it
+     * for every batch, into a buffer it reuses); writes nothing.
+     */
     public byte[] encode(Ledger ledger) {
-        byte[] body = json.write(g -> {
-            g.setPrettyPrinter(new DefaultPrettyPrinter());
+        return encode(ledger, false);
+    }
+
+    private synchronized byte[] encode(Ledger ledger, boolean withKeys) {
+        buffer.reset();
+        try (JsonGenerator g = json.factory().createGenerator(buffer)) {
             g.writeStartObject();
             g.writeNumberField("version", ledger.activeNumbers().isEmpty() ? VERSION : VERSION_ACTIVE);
+            if (ledger.generation() > 0) { // absent: 0, as in the files of older versions
+                g.writeNumberField("gen", ledger.generation());
+            }
             JsonLines.writeValue(g, "counters", ledger.counters());
-            if (!ledger.keys().isEmpty()) {
+            if (withKeys && !ledger.keys().isEmpty()) {
                 writeKeys(g, ledger);
             }
             if (!ledger.activeNumbers().isEmpty()) {
                 JsonLines.writeValue(g, "active", ledger.activeNumbers());
             }
             g.writeEndObject();
-        });
-        byte[] out = java.util.Arrays.copyOf(body, body.length + 1);
-        out[body.length] = '\n';
-        return out;
+            g.writeRaw('\n');
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e); // writing to memory does not fail
+        }
+        return buffer.toByteArray();
     }
 
     private static void writeKeys(JsonGenerator g, Ledger ledger) throws IOException {
@@ -281,5 +307,4 @@ public final class StateFile {
         }
         g.writeEndArray();
     }
-
 }

@@ -26,6 +26,7 @@ public final class StateStore implements AutoCloseable {
     private final StateLock lock;
     private final StateFile file;
     private final AuditLog audit;
+    private final KeyLog keys;
     private final JsonLines json;
     private final Clock clock;
     private final LegacyState legacy;
@@ -42,6 +43,7 @@ public final class StateStore implements AutoCloseable {
         this.lock = lock;
         this.file = file;
         this.audit = audit;
+        this.keys = new KeyLog(dir.dir(), json);
         this.legacy = new LegacyState(dir, file, clock);
     }
 
@@ -79,6 +81,10 @@ public final class StateStore implements AutoCloseable {
         return audit;
     }
 
+    public KeyLog keys() {
+        return keys;
+    }
+
     /**
      * {@code action} runs (once per occurrence, on the writing thread, before STATE_MOVED is
      * thrown) when a commit finds the state directory removed or replaced: the daemon stops
@@ -105,12 +111,14 @@ public final class StateStore implements AutoCloseable {
 
     /**
      * Makes the ledger's changes durable, with their audit lines; the caller holds the lock and
-     * answers only after this returns. One step, in this order: counters.json (write, fsync,
-     * rename, fsync the directory), then all of {@code entries} in one append and one fsync of
-     * audit.log. On success the ledger is committed. On failure it is rolled back and
+     * answers only after this returns. One step, in this order: the batch's idempotency keys
+     * appended to keys.log (tagged with the batch's generation, synced), counters.json (write,
+     * fsync, rename, fsync the directory), then all of {@code entries} in one append and one
+     * fsync of audit.log. On success the ledger is committed. On failure it is rolled back and
      * SYSTEM_ERROR is thrown, so nothing of the batch may be acknowledged:
      * <ul>
-     * <li>counters.json failed: the old file is intact;</li>
+     * <li>keys.log or counters.json failed: the old counters.json is intact; key lines of the
+     * batch are newer than it, so they are never replayed (and cut off by the next append);</li>
      * <li>audit.log failed: counters.json already holds the batch. The old values are written
      * back if the disk allows; if not, the file stays ahead of the memory. Either way no number
      * can be handed out twice: the numbers between the two were never acknowledged to anyone,
@@ -120,16 +128,20 @@ public final class StateStore implements AutoCloseable {
      * </ul>
      */
     public void commit(Ledger ledger, List<AuditLog.Entry> entries) {
+        ledger.advanceGeneration();
         try {
             verifyInPlace();
+            keys.append(ledger.generation(), KeyLog.records(entries));
             file.write(ledger);
         } catch (RuntimeException e) {
+            keys.abandoned();
             ledger.rollback();
             throw e;
         }
         try {
             audit.append(entries);
         } catch (RuntimeException e) {
+            keys.abandoned();
             ledger.rollback();
             try {
                 file.write(ledger);
@@ -138,20 +150,28 @@ public final class StateStore implements AutoCloseable {
             }
             throw e;
         }
+        keys.committed();
         ledger.commit();
     }
 
     /**
      * The durable step of {@link #commit} for counters encoded earlier ({@link StateFile#encode})
-     * and their audit lines, in the same order; it touches no ledger, so it may run on another
-     * thread than the one changing the ledger (the daemon's persist thread). Throws
-     * SYSTEM_ERROR; after an audit.log failure counters.json may hold the batch, which is
-     * safe as {@link #commit} explains (nothing of it was acknowledged).
+     * of generation {@code generation} and their audit lines, in the same order; it touches no
+     * ledger, so it may run on another thread than the one changing the ledger (the daemon's
+     * persist thread). Throws SYSTEM_ERROR; after an audit.log failure counters.json may hold
+     * the batch, which is safe as {@link #commit} explains (nothing of it was acknowledged).
      */
-    public void persist(byte[] counters, List<AuditLog.Entry> entries) {
-        verifyInPlace(); // the daemon's every persist, like commit: never write into a replaced directory
-        file.write(counters);
-        audit.append(entries);
+    public void persist(byte[] counters, long generation, List<AuditLog.Entry> entries) {
+        try {
+            verifyInPlace(); // the daemon's every persist, like commit: never write into a replaced directory
+            keys.append(generation, KeyLog.records(entries));
+            file.write(counters);
+            audit.append(entries);
+        } catch (RuntimeException e) {
+            keys.abandoned();
+            throw e;
+        }
+        keys.committed();
     }
 
     /**
@@ -184,7 +204,8 @@ public final class StateStore implements AutoCloseable {
         if (stored.isPresent()) {
             List<HighWater.Rewound> rewound = new HighWater(dir.dir(), json).rewound(stored.get(), true);
             if (rewound.isEmpty()) {
-                return new Loaded(stored.get(), joined(moved, carryOver(stored.get(), config, by)));
+                Ledger ledger = withKeys(stored.get(), readOnly);
+                return new Loaded(ledger, joined(moved, carryOver(ledger, config, by)));
             }
             TaskIdException corrupt = HighWater.corrupt(file.path(), rewound);
             if (!readOnly) {
@@ -192,7 +213,8 @@ public final class StateStore implements AutoCloseable {
             }
             Map<String, Long> raised = new java.util.TreeMap<>(stored.get().counters());
             rewound.forEach(r -> raised.put(r.prefix(), r.highest()));
-            return new Loaded(new Ledger(raised, stored.get().keys(), stored.get().activeNumbers()),
+            return new Loaded(new Ledger(raised, keys(stored.get()), stored.get().activeNumbers(),
+                    stored.get().generation()),
                     joined(moved, Optional.of("taskid: warning: STATE_CORRUPT: " + corrupt.getMessage()
                             + " Answered as if raised to the highest issued.")));
         }
@@ -203,7 +225,8 @@ public final class StateStore implements AutoCloseable {
         plan.rows().forEach(r -> counters.put(r.prefix(), r.result()));
         // Active numbers of wrapped prefixes from the audit log (the backup may be older); refused when it cannot tell.
         Map<String, Map<Long, Long>> active = new Recovery(dir, file, config, json).activeNumbers(plan, false);
-        Ledger ledger = new Ledger(counters, plan.backup().readable() ? plan.backup().ledger().keys() : List.of(), active);
+        // Generation 0: keys.log's lines of any later batch are ignored (their counters are gone).
+        Ledger ledger = new Ledger(counters, keys.load(0), active, 0);
         List<String> sources = new ArrayList<>();
         if (plan.tasksRead()) {
             sources.add(plan.tasks().toString());
@@ -237,6 +260,37 @@ public final class StateStore implements AutoCloseable {
             notice += " (audit.log: " + e.getMessage() + ")";
         }
         return new Loaded(ledger, Optional.of(moved.map(m -> m + "\n").orElse("") + notice));
+    }
+
+    /**
+     * {@code stored} with the keys of keys.log that its generation covers. Keys an older version
+     * kept inside counters.json are moved to keys.log first (unless {@code readOnly}): keys.log
+     * rewritten with them, durably, then counters.json without them, so a crash between the two
+     * leaves them in both (read once).
+     */
+    private Ledger withKeys(Ledger stored, boolean readOnly) {
+        Ledger ledger = new Ledger(stored.counters(), keys(stored), stored.activeNumbers(), stored.generation());
+        if (!readOnly && !stored.keys().isEmpty()) {
+            keys.rewrite(List.copyOf(stored.keys()), stored.generation());
+            file.write(ledger);
+        }
+        return ledger;
+    }
+
+    /** The keys of {@code stored}'s own file (an older version's) and those of keys.log up to its generation. */
+    private List<Ledger.KeyRecord> keys(Ledger stored) {
+        List<Ledger.KeyRecord> logged = keys.load(stored.generation());
+        if (stored.keys().isEmpty()) {
+            return logged;
+        }
+        java.util.LinkedHashMap<String, Ledger.KeyRecord> all = new java.util.LinkedHashMap<>();
+        stored.keys().forEach(k -> all.put(k.key(), k));
+        logged.forEach(k -> {
+            all.remove(k.key());
+            all.put(k.key(), k);
+        });
+        List<Ledger.KeyRecord> merged = new ArrayList<>(all.values());
+        return merged.subList(Math.max(0, merged.size() - Ledger.MAX_KEYS), merged.size());
     }
 
     /**

@@ -54,21 +54,30 @@ class StateFileTest {
     }
 
     @Test
-    void writesVersion1WithCountersAndKeysAndReadsThemBack() throws Exception {
+    void writesCountersAndGenerationCompactlyButNotTheKeys() throws Exception {
         Ledger l = new Ledger(Map.of("SEC", 19L, "UX", 3L), List.of(
-                new Ledger.KeyRecord("k2", "SEC", 2, 18, AT), new Ledger.KeyRecord("k1", "UX", 1, 3, AT.plusSeconds(1))));
+                new Ledger.KeyRecord("k2", "SEC", 2, 18, AT), new Ledger.KeyRecord("k1", "UX", 1, 3, AT.plusSeconds(1))),
+                Map.of(), 7);
         file().write(l);
         String text = Files.readString(file().path());
-        assertEquals("{\"version\":1,\"counters\":{\"SEC\":19,\"UX\":3},\"keys\":["
-                + "{\"key\":\"k2\",\"prefix\":\"SEC\",\"count\":2,\"first\":18,\"at\":\"2026-11-25T09:59:58.250Z\"},"
-                + "{\"key\":\"k1\",\"prefix\":\"UX\",\"count\":1,\"first\":3,\"at\":\"2026-11-25T09:59:59.250Z\"}]}",
-                compact(text));
-        assertTrue(text.endsWith("}\n"), "ends with a newline");
+        assertEquals("{\"version\":1,\"gen\":7,\"counters\":{\"SEC\":19,\"UX\":3}}\n", text,
+                "one compact line; the keys live in keys.log");
         Ledger back = file().read().orElseThrow();
         assertEquals(l.counters(), back.counters());
-        assertEquals(List.copyOf(l.keys()), List.copyOf(back.keys()), "keys keep their order (oldest first)");
+        assertEquals(7, back.generation());
         assertFalse(back.dirty());
         assertEquals(List.of(Path.of("counters.json")), listing(), "no temp file left");
+    }
+
+    @Test
+    void readsTheKeysOfAnOlderVersionsFile() throws Exception {
+        Files.writeString(file().path(), "{\n  \"version\" : 1,\n  \"counters\" : {\"SEC\":19,\"UX\":3},\n  \"keys\" : ["
+                + "{\"key\":\"k2\",\"prefix\":\"SEC\",\"count\":2,\"first\":18,\"at\":\"2026-11-25T09:59:58.250Z\"},"
+                + "{\"key\":\"k1\",\"prefix\":\"UX\",\"count\":1,\"first\":3,\"at\":\"2026-11-25T09:59:59.250Z\"}]\n}\n");
+        Ledger back = file().read().orElseThrow();
+        assertEquals(List.of(new Ledger.KeyRecord("k2", "SEC", 2, 18, AT), new Ledger.KeyRecord("k1", "UX", 1, 3,
+                AT.plusSeconds(1))), List.copyOf(back.keys()), "keys keep their order (oldest first)");
+        assertEquals(0, back.generation(), "no gen: an older version's file");
     }
 
     @Test

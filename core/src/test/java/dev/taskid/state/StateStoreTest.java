@@ -125,7 +125,9 @@ class StateStoreTest {
         Request.Reserve req = new Request.Reserve(null, "SEC", 2, null, null, "retry-7f3a");
         Ledger ledger = store.load(Config.defaults()).ledger();
         Response.Reserved first = (Response.Reserved) allocator.apply(ledger, req);
-        store.commit(ledger, List.of());
+        List<AuditLog.Entry> entries = new ArrayList<>();
+        AuditLog.collect(req, first, BY, CLOCK.instant(), entries); // a key is stored from its reservation's entry
+        store.commit(ledger, entries);
 
         Ledger reloaded = store.load(Config.defaults()).ledger(); // what a new process reads
         Response.Reserved again = (Response.Reserved) allocator.apply(reloaded, req);

@@ -205,19 +205,21 @@ final class StateLoop implements RequestSink, AutoCloseable {
             checkDrained();
             return;
         }
+        ledger.advanceGeneration(); // a change of the batch: a failed persist takes it back
         b.changes = ledger.changes();
         byte[] counters = store.file().encode(ledger);
+        long generation = ledger.generation();
         persisting = b;
         persistStarted = System.nanoTime();
-        persister.execute(() -> persist(b, counters));
+        persister.execute(() -> persist(b, counters, generation));
     }
 
     /** On the persist thread: the durable step; the outcome goes back to the loop. */
-    private void persist(Batch b, byte[] counters) {
+    private void persist(Batch b, byte[] counters, long generation) {
         long start = System.nanoTime();
         TaskIdException failure = null;
         try {
-            store.persist(counters, b.audit);
+            store.persist(counters, generation, b.audit);
         } catch (TaskIdException e) {
             failure = e;
         } catch (RuntimeException e) {

@@ -297,6 +297,39 @@ class DaemonLifecycleTest {
     }
 
     /**
+     * A crash between a batch's key line (keys.log, synced) and its counters.json rename: the
+     * daemon is killed while the fsync of the counters' temp file stalls. That batch is not in
+     * counters.json, so the key's retry must not replay its IDs: nobody got them and the
+     * counter does not cover them, so the next reservation would hand them out again.
+     * (Without the generation check in KeyLog.load the retry replays SEC-2..4 and the next
+     * reservation gets SEC-2.)
+     */
+    @Test
+    void aKeyWhoseBatchDiedBeforeItsCountersRenameIsNeverReplayed() throws Exception {
+        Path state = repo("keycrash");
+        FsyncShim shim = FsyncShim.compile(Files.createDirectories(tmp.resolve("shim")));
+        Path trigger = tmp.resolve("stall");
+        try (DaemonProcess daemon = DaemonProcess.start(state, shim.stall("counters\\.json\\..*tmp$", trigger), List.of())) {
+            assertEquals(List.of("SEC-1"), ids(taskid(state, "reserve", "SEC")));
+            Files.writeString(trigger, "stall");
+            java.util.concurrent.CompletableFuture<Result> stalled = java.util.concurrent.CompletableFuture.supplyAsync(
+                    () -> taskid(state, "--no-fallback", "reserve", "SEC", "3", "--key", "crash-1"));
+            await().atMost(TIMEOUT).until(() -> shim.calls().stream().anyMatch(c -> c.endsWith(" stalled")));
+            assertTrue(Files.readString(state.resolve("keys.log")).contains("crash-1"),
+                    "the key line was written before the rename");
+            daemon.kill();
+            assertNotEquals(0, stalled.join().status(), "never acknowledged");
+        } finally {
+            Files.deleteIfExists(trigger);
+        }
+        List<String> retry = ids(taskid(state, "--lock-timeout", "5000", "reserve", "SEC", "3", "--key", "crash-1"));
+        List<String> next = ids(taskid(state, "reserve", "SEC"));
+        assertEquals(List.of("SEC-2", "SEC-3", "SEC-4"), retry);
+        assertEquals(List.of("SEC-5"), next, "the retry's IDs are not handed out again");
+        assertEquals(retry, ids(taskid(state, "reserve", "SEC", "3", "--key", "crash-1")), "the retry's own key replays");
+    }
+
+    /**
      * Another uid: the socket's modes stop it first; opened up, the daemon itself refuses it, on
      * either transport (NIO, which only tells the peer's user, used to let anyone in).
      */

@@ -1,0 +1,315 @@
+package dev.taskid.state;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import dev.taskid.allocator.Ledger;
+import dev.taskid.protocol.ErrorCode;
+import dev.taskid.protocol.JsonLines;
+import dev.taskid.protocol.ProtocolException;
+import dev.taskid.protocol.TaskIdException;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code keys.log}: the idempotency keys of recent reservations, one JSON line each, appended by
+ * the persist of the batch that reserved them, so a persist costs O(keys of its batch), not
+ * O(all keys remembered). Written only by the holder of the state lock.
+ *
+ * <pre>{"gen":7,"key":"k1","prefix":"SEC","count":2,"first":18,"at":"2026-11-25T09:59:58.250Z"}</pre>
+ *
+ * <p>{@code gen} is the generation of the batch (counters.json's {@code gen} once the batch is
+ * durable). The lines of a batch are synced before its counters.json is renamed, so a crash
+ * between the two leaves lines whose batch is not in counters.json: their IDs were never
+ * acknowledged and counters.json does not cover them, so replaying such a key would hand its IDs
+ * to the key's retry AND to the next reservation. {@link #load} therefore reads lines only up to
+ * the first one newer than counters.json (or unreadable: torn by a crash), and the next append
+ * cuts everything after that point off before it writes (also after a batch that failed in this
+ * process). Bounded: once the file holds {@link #COMPACT_AT} lines it is rewritten with the
+ * newest {@link Ledger#MAX_KEYS} (tmp + fsync + rename), once per that many keyed reservations.
+ *
+ * <p>Not thread-safe: one writer at a time (the lock holder's persisting thread).
+ */
+public final class KeyLog {
+    public static final String FILE = "keys.log";
+    /** Lines after which the next append first compacts the file to the newest {@link Ledger#MAX_KEYS}. */
+    static final int COMPACT_AT = 2 * Ledger.MAX_KEYS;
+
+    private final Path file;
+    private final JsonLines json;
+    private final Line line = new Line();
+    /** End of the last line of a durable batch; -1 until the file was read. */
+    private long validEnd = -1;
+    /** Lines before {@link #validEnd}. */
+    private int lines;
+    /** Whether bytes may follow {@link #validEnd} (a torn line, a failed or unfinished batch). */
+    private boolean staleTail;
+    /** {@link #validEnd} and {@link #lines} once the appended batch is durable. */
+    private long pendingEnd = -1;
+    private int pendingLines;
+
+    public KeyLog(Path dir, JsonLines json) {
+        this.file = dir.resolve(FILE);
+        this.json = json;
+    }
+
+    public Path path() {
+        return file;
+    }
+
+    /**
+     * The keys of batches up to generation {@code durable} (counters.json's), oldest first, the
+     * newest {@link Ledger#MAX_KEYS} of them; a key listed twice (forgotten, then used again)
+     * counts as its latest line. Lines after the first newer or unreadable one are ignored and
+     * cut off by the next append.
+     */
+    public List<Ledger.KeyRecord> load(long durable) {
+        byte[] bytes = DurableFiles.readIfExists(file, LinkOption.NOFOLLOW_LINKS).orElse(new byte[0]);
+        Map<String, Ledger.KeyRecord> keys = new LinkedHashMap<>();
+        int pos = 0;
+        int count = 0;
+        while (pos < bytes.length) {
+            int nl = indexOf(bytes, (byte) '\n', pos);
+            if (nl < 0) {
+                break; // torn by a crash
+            }
+            Stamped s = parse(bytes, pos, nl - pos);
+            if (s == null || s.generation() > durable) {
+                break; // the batch of this line (and so of every later one) is not in counters.json
+            }
+            keys.remove(s.record().key());
+            keys.put(s.record().key(), s.record());
+            count++;
+            pos = nl + 1;
+        }
+        validEnd = pos;
+        lines = count;
+        staleTail = pos < bytes.length;
+        pendingEnd = -1;
+        return newest(keys.values());
+    }
+
+    /** Whether {@link #load} left bytes to cut off (what it ignored). */
+    boolean hasStaleTail() {
+        return staleTail;
+    }
+
+    private static List<Ledger.KeyRecord> newest(Collection<Ledger.KeyRecord> keys) {
+        List<Ledger.KeyRecord> all = new ArrayList<>(keys);
+        return List.copyOf(all.subList(Math.max(0, all.size() - Ledger.MAX_KEYS), all.size()));
+    }
+
+    /**
+     * Appends the keys {@code records} of the batch of generation {@code generation}, after
+     * cutting off whatever follows the last durable batch, and syncs the file (fdatasync). Does
+     * nothing when there is nothing to append or cut. The caller renames counters.json only after
+     * this returned, then calls {@link #committed} (or {@link #abandoned} when the batch failed).
+     * A new file's name needs no directory fsync of its own: counters.json's rename is synced
+     * after it (directory fsync), and without that rename the lines do not count.
+     */
+    public void append(long generation, List<Ledger.KeyRecord> records) {
+        if (validEnd < 0) {
+            load(generation - 1);
+        }
+        if (records.isEmpty() && !staleTail) {
+            return;
+        }
+        try {
+            if (lines + records.size() > COMPACT_AT) {
+                compact(generation - 1);
+            }
+            byte[] bytes = line.encode(generation, records);
+            staleTail = true; // until committed: what is written now belongs to no durable batch yet
+            try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                    LinkOption.NOFOLLOW_LINKS)) { // a link is refused
+                if (ch.size() != validEnd) {
+                    ch.truncate(validEnd);
+                }
+                ByteBuffer buf = ByteBuffer.wrap(bytes);
+                long at = validEnd;
+                while (buf.hasRemaining()) {
+                    at += ch.write(buf, at);
+                }
+                ch.force(false);
+            }
+            pendingEnd = validEnd + bytes.length;
+            pendingLines = lines + records.size();
+        } catch (IOException e) {
+            throw new TaskIdException(ErrorCode.SYSTEM_ERROR,
+                    "could not append to " + file + " (" + DurableFiles.explain(file, e) + "); nothing was acknowledged. "
+                            + "Fix the disk (space, read-only mount, permissions) and retry.",
+                    Map.of("file", file.toString()), e);
+        }
+    }
+
+    /** The batch appended last is durable (its counters.json was renamed and the directory synced). */
+    public void committed() {
+        if (pendingEnd >= 0) {
+            validEnd = pendingEnd;
+            lines = pendingLines;
+            staleTail = false;
+            pendingEnd = -1;
+        }
+    }
+
+    /** The batch appended last failed: its lines are cut off by the next append. */
+    public void abandoned() {
+        if (pendingEnd >= 0) {
+            staleTail = true;
+            pendingEnd = -1;
+        }
+    }
+
+    /**
+     * Rewrites the file with {@code extra} (keys kept in an older counters.json, tagged with
+     * generation 0) and the keys of batches up to {@code durable}, durably (tmp + fsync + rename
+     * + directory fsync). Moves the keys of an older version's counters.json here before
+     * counters.json is written without them.
+     */
+    public void rewrite(List<Ledger.KeyRecord> extra, long durable) {
+        Map<String, Long> generations = new LinkedHashMap<>();
+        Map<String, Ledger.KeyRecord> keys = new LinkedHashMap<>();
+        extra.forEach(k -> {
+            keys.put(k.key(), k);
+            generations.put(k.key(), 0L);
+        });
+        readValid(durable, (g, k) -> {
+            keys.remove(k.key());
+            keys.put(k.key(), k);
+            generations.put(k.key(), g);
+        });
+        replace(keys.values(), generations);
+    }
+
+    /** The newest {@link Ledger#MAX_KEYS} keys of batches up to {@code durable}, each with its own generation. */
+    private void compact(long durable) throws IOException {
+        Map<String, Long> generations = new LinkedHashMap<>();
+        Map<String, Ledger.KeyRecord> keys = new LinkedHashMap<>();
+        readValid(durable, (g, k) -> {
+            keys.remove(k.key());
+            keys.put(k.key(), k);
+            generations.put(k.key(), g);
+        });
+        List<Ledger.KeyRecord> kept = newest(keys.values());
+        if (!kept.isEmpty()) {
+            Instant horizon = kept.get(kept.size() - 1).at().minus(Ledger.KEY_TTL);
+            kept = kept.stream().filter(k -> !k.at().isBefore(horizon)).toList();
+        }
+        replace(kept, generations);
+    }
+
+    private void replace(Collection<Ledger.KeyRecord> keys, Map<String, Long> generations) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(keys.size() * 112 + 16);
+        for (Ledger.KeyRecord k : keys) {
+            out.writeBytes(line.encode(generations.get(k.key()), List.of(k)));
+        }
+        byte[] bytes = out.toByteArray();
+        try {
+            DurableFiles.write(DurableFiles.tmpFor(file), file, bytes);
+        } catch (IOException e) {
+            throw new TaskIdException(ErrorCode.SYSTEM_ERROR, "could not rewrite " + file + " ("
+                    + DurableFiles.explain(file, e) + "); nothing was acknowledged. Fix the disk and retry.",
+                    Map.of("file", file.toString()), e);
+        }
+        validEnd = bytes.length;
+        lines = keys.size();
+        staleTail = false;
+        pendingEnd = -1;
+    }
+
+    private interface Sink {
+        void accept(long generation, Ledger.KeyRecord record);
+    }
+
+    private void readValid(long durable, Sink sink) {
+        byte[] bytes = DurableFiles.readIfExists(file, LinkOption.NOFOLLOW_LINKS).orElse(new byte[0]);
+        int pos = 0;
+        while (pos < bytes.length) {
+            int nl = indexOf(bytes, (byte) '\n', pos);
+            Stamped s = nl < 0 ? null : parse(bytes, pos, nl - pos);
+            if (s == null || s.generation() > durable) {
+                return;
+            }
+            sink.accept(s.generation(), s.record());
+            pos = nl + 1;
+        }
+    }
+
+    /** The key records of a batch: its reservations made with a key, from their audit entries. */
+    public static List<Ledger.KeyRecord> records(List<AuditLog.Entry> entries) {
+        List<Ledger.KeyRecord> out = null;
+        for (AuditLog.Entry e : entries) {
+            if (e.key() != null && "reserve".equals(e.op())) {
+                if (out == null) {
+                    out = new ArrayList<>(4);
+                }
+                out.add(new Ledger.KeyRecord(e.key(), e.prefix(), e.to() - e.from(), e.from() + 1, e.time()));
+            }
+        }
+        return out == null ? List.of() : out;
+    }
+
+    private record Stamped(long generation, Ledger.KeyRecord record) {
+    }
+
+    /** One line back, or null when it is not a whole key line. */
+    private Stamped parse(byte[] bytes, int offset, int length) {
+        try {
+            Map<String, Object> m = json.readObject(bytes, offset, length, null);
+            if (m.get("gen") instanceof Long g && m.get("key") instanceof String key && m.get("prefix") instanceof String prefix
+                    && m.get("count") instanceof Long count && m.get("first") instanceof Long first
+                    && m.get("at") instanceof String at && g >= 0 && count > 0 && first > 0) {
+                return new Stamped(g, new Ledger.KeyRecord(key, prefix, count, first, Instant.parse(at)));
+            }
+            return null;
+        } catch (ProtocolException | DateTimeParseException e) {
+            return null;
+        }
+    }
+
+    private static int indexOf(byte[] bytes, byte b, int from) {
+        for (int i = from; i < bytes.length; i++) {
+            if (bytes[i] == b) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** Encodes lines into one reused buffer. */
+    private final class Line {
+        private final ByteArrayOutputStream out = new ByteArrayOutputStream(256);
+
+        byte[] encode(long generation, List<Ledger.KeyRecord> records) {
+            out.reset();
+            try (JsonGenerator g = json.factory().createGenerator(out)) {
+                g.setRootValueSeparator(null); // the newline ends each line, no space before the next
+                for (Ledger.KeyRecord k : records) {
+                    g.writeStartObject();
+                    g.writeNumberField("gen", generation);
+                    g.writeStringField("key", k.key());
+                    g.writeStringField("prefix", k.prefix());
+                    g.writeNumberField("count", k.count());
+                    g.writeNumberField("first", k.first());
+                    g.writeStringField("at", k.at().toString());
+                    g.writeEndObject();
+                    g.writeRaw('\n');
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e); // writing to memory does not fail
+            }
+            return out.toByteArray();
+        }
+    }
+}

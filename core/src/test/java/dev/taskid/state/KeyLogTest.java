@@ -1,0 +1,155 @@
+package dev.taskid.state;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.taskid.allocator.Allocator;
+import dev.taskid.allocator.Ledger;
+import dev.taskid.protocol.JsonLines;
+import dev.taskid.protocol.Request;
+import dev.taskid.protocol.Response;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Idempotency keys in keys.log: appended per batch, replayed only up to counters.json's generation, bounded. */
+class KeyLogTest {
+    private static final Clock CLOCK = Clock.fixed(Instant.parse("2026-11-25T10:00:00Z"), ZoneOffset.UTC);
+    private static final AuditLog.Requester BY = new AuditLog.Requester(1, 1, AuditLog.FALLBACK, 0);
+    private final JsonLines json = new JsonLines();
+    private final Allocator allocator = new Allocator(Config.defaults(), CLOCK);
+
+    @TempDir
+    Path project;
+
+    private StateStore store;
+
+    @BeforeEach
+    void open() {
+        store = StateStore.open(StateDir.of(state()), json, CLOCK);
+    }
+
+    @AfterEach
+    void close() {
+        store.close();
+    }
+
+    private Path state() {
+        return project.resolve(".taskid");
+    }
+
+    /** One fallback call: load, reserve {@code count} with {@code key}, commit. */
+    private Response.Reserved reserve(String key, int count) {
+        Ledger ledger = store.load(Config.defaults()).ledger();
+        Request.Reserve req = new Request.Reserve(null, "SEC", count, null, null, key);
+        Response.Reserved r = (Response.Reserved) allocator.apply(ledger, req);
+        if (ledger.dirty()) {
+            List<AuditLog.Entry> entries = new ArrayList<>();
+            AuditLog.collect(req, r, BY, CLOCK.instant(), entries);
+            store.commit(ledger, entries);
+        }
+        return r;
+    }
+
+    private long size(String name) throws Exception {
+        return Files.size(state().resolve(name));
+    }
+
+    @Test
+    void aPersistWritesOnlyItsOwnKeysAndCountersStaySmall() throws Exception {
+        reserve("k-0", 1);
+        long counters = size("counters.json");
+        long keys = size(KeyLog.FILE);
+        for (int i = 1; i <= 200; i++) {
+            reserve("k-" + i, 1);
+        }
+        assertTrue(size("counters.json") <= counters + 4, "counters.json does not grow with the keys: "
+                + Files.readString(state().resolve("counters.json")));
+        long perKey = (size(KeyLog.FILE) - keys) / 200;
+        assertTrue(perKey >= keys - 8 && perKey <= keys + 8, "each persist appended one line: " + perKey + " vs " + keys);
+        assertEquals(201, Files.readAllLines(state().resolve(KeyLog.FILE)).size());
+        assertTrue(reserve("k-17", 1).replayed(), "an old key still replays");
+    }
+
+    @Test
+    void aKeyWhoseBatchIsNotInCountersJsonIsNeverReplayedAndIsCutOff() throws Exception {
+        Response.Reserved first = reserve("kept", 2); // SEC-1..2, generation 1
+        assertEquals(1, new StateFile(state().resolve("counters.json"), json, CLOCK).read().orElseThrow().generation());
+        // A crash after the key line of batch 2 was synced, before its counters.json was renamed:
+        String line = "{\"gen\":2,\"key\":\"lost\",\"prefix\":\"SEC\",\"count\":3,\"first\":3,\"at\":\"2026-11-25T09:00:00Z\"}\n";
+        Files.writeString(state().resolve(KeyLog.FILE), line, StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.APPEND);
+
+        Response.Reserved retry = reserve("lost", 3);
+        assertFalse(retry.replayed(), "SEC-3..5 were never acknowledged and counters.json does not cover them");
+        Response.Reserved next = reserve(null, 1);
+        List<String> all = new ArrayList<>(retry.ids());
+        all.addAll(next.ids());
+        assertEquals(all.size(), all.stream().distinct().count(), "handed out twice: " + all);
+        assertEquals(List.of("SEC-6"), next.ids());
+        String log = Files.readString(state().resolve(KeyLog.FILE));
+        assertFalse(log.contains("09:00:00Z"), "the unfinished batch's line was cut off: " + log);
+        assertTrue(reserve("lost", 3).replayed(), "the key's own durable line replays");
+        assertEquals(first.ids(), reserve("kept", 2).ids());
+    }
+
+    @Test
+    void aTornLastLineIsIgnoredAndCutOff() throws Exception {
+        Response.Reserved first = reserve("a", 1);
+        Files.writeString(state().resolve(KeyLog.FILE), "{\"gen\":1,\"key\":\"b\",\"pre", StandardCharsets.UTF_8,
+                java.nio.file.StandardOpenOption.APPEND);
+        assertEquals(first.ids(), reserve("a", 1).ids());
+        reserve("c", 1);
+        List<String> lines = Files.readAllLines(state().resolve(KeyLog.FILE));
+        assertEquals(2, lines.size(), "torn line gone: " + lines);
+        assertTrue(reserve("c", 1).replayed());
+    }
+
+    @Test
+    void keysOfAnOlderVersionsCountersJsonAreMovedToKeysLog() throws Exception {
+        Files.createDirectories(state());
+        Files.writeString(state().resolve("counters.json"), "{\n  \"version\" : 1,\n  \"counters\" : {\"SEC\":19},\n"
+                + "  \"keys\" : [{\"key\":\"old\",\"prefix\":\"SEC\",\"count\":2,\"first\":18,\"at\":\"2026-11-25T09:59:58.250Z\"}]\n}\n");
+        Response.Reserved again = reserve("old", 2);
+        assertTrue(again.replayed());
+        assertEquals(List.of("SEC-18", "SEC-19"), again.ids());
+        assertFalse(Files.readString(state().resolve("counters.json")).contains("keys"), "moved out of counters.json");
+        assertTrue(Files.readString(state().resolve(KeyLog.FILE)).contains("\"key\":\"old\""));
+        assertTrue(reserve("old", 2).replayed(), "and still replayed from keys.log");
+        assertEquals(List.of("SEC-20"), reserve("new", 1).ids());
+    }
+
+    @Test
+    void compactionKeepsTheNewestKeysAndBoundsTheFile() throws Exception {
+        KeyLog log = new KeyLog(state(), json);
+        log.load(0);
+        int perBatch = 2_500;
+        int batches = KeyLog.COMPACT_AT / perBatch + 2;
+        for (int b = 1; b <= batches; b++) {
+            List<Ledger.KeyRecord> records = new ArrayList<>();
+            for (int i = 0; i < perBatch; i++) {
+                int n = (b - 1) * perBatch + i;
+                records.add(new Ledger.KeyRecord("k-" + n, "SEC", 1, n + 1, CLOCK.instant()));
+            }
+            log.append(b, records);
+            log.committed();
+        }
+        long lines = Files.readAllLines(log.path()).size();
+        assertTrue(lines <= KeyLog.COMPACT_AT, "bounded: " + lines);
+        List<Ledger.KeyRecord> kept = new KeyLog(state(), json).load(batches);
+        assertEquals(Ledger.MAX_KEYS, kept.size());
+        int last = batches * perBatch - 1;
+        assertEquals("k-" + last, kept.get(kept.size() - 1).key(), "the newest is kept");
+        assertEquals("k-" + (last - Ledger.MAX_KEYS + 1), kept.get(0).key(), "the oldest beyond the bound are gone");
+        assertTrue(Files.readString(log.path()).contains("\"gen\":5,"), "compaction keeps each line's own generation");
+    }
+}
