@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.taskid.client.TaskIds;
-import dev.taskid.state.AuditLog;
+import dev.taskid.state.AuditReader;
 import dev.taskid.state.StateDir;
 import dev.taskid.testing.Processes;
 import dev.taskid.testing.Processes.Result;
@@ -115,7 +115,7 @@ class AdminCliTest {
                 ids.reserve("SEC", 1, "rotation " + "x".repeat(40));
             }
         }
-        List<Path> files = AuditLog.files(state);
+        List<Path> files = AuditReader.files(state);
         assertEquals(3, files.size(), "audit.log and 2 rotated files: " + files);
         for (Path f : files) {
             assertTrue(Files.size(f) <= 1024, f + " is " + Files.size(f) + " bytes");

@@ -5,6 +5,7 @@ import dev.taskid.protocol.JsonLines;
 import dev.taskid.protocol.Request;
 import dev.taskid.protocol.Response;
 import dev.taskid.state.AuditLog;
+import dev.taskid.state.AuditEntry;
 import dev.taskid.state.Config;
 import dev.taskid.state.StateDir;
 import dev.taskid.state.StateLock;
@@ -52,8 +53,8 @@ public final class LockHolder {
                 String[] words = line.split(" ");
                 Request.Reserve request = new Request.Reserve(null, words[1], Long.parseLong(words[2]), "held", null, null);
                 Response.Reserved reserved = (Response.Reserved) new Allocator(config, clock).apply(loaded.ledger(), request);
-                List<AuditLog.Entry> entries = new ArrayList<>();
-                AuditLog.collect(request, reserved, AuditLog.Requester.self(AuditLog.FALLBACK, held.waitedMillis()),
+                List<AuditEntry> entries = new ArrayList<>();
+                AuditEntry.collect(request, reserved, AuditEntry.Requester.self(AuditLog.FALLBACK, held.waitedMillis()),
                         clock.instant(), entries);
                 store.commit(loaded.ledger(), entries);
                 System.out.println(String.join(",", reserved.ids()));

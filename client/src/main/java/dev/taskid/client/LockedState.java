@@ -7,6 +7,7 @@ import dev.taskid.protocol.Request;
 import dev.taskid.protocol.Response;
 import dev.taskid.protocol.Version;
 import dev.taskid.state.AuditLog;
+import dev.taskid.state.AuditEntry;
 import dev.taskid.state.Config;
 import dev.taskid.state.StateFile;
 import dev.taskid.state.StateLock;
@@ -66,8 +67,8 @@ final class LockedState implements AutoCloseable {
         }
         try {
             Response response = allocator.apply(stored.ledger(), request);
-            List<AuditLog.Entry> entries = new java.util.ArrayList<>(1);
-            AuditLog.collect(request, response, AuditLog.Requester.self(AuditLog.FALLBACK, 0), clock.instant(), entries);
+            List<AuditEntry> entries = new java.util.ArrayList<>(1);
+            AuditEntry.collect(request, response, AuditEntry.Requester.self(AuditLog.FALLBACK, 0), clock.instant(), entries);
             entries.forEach(e -> e.toJson(json));
             store.file().encode(stored.ledger());
         } catch (RuntimeException e) {
@@ -90,12 +91,12 @@ final class LockedState implements AutoCloseable {
             return new Reply(new Response.Stats(request.id(), Map.of("mode", "fallback",
                     "lockWaitMs", waitedMillis)), Mode.FALLBACK, waitedMillis, java.util.Optional.empty());
         }
-        AuditLog.Requester me = AuditLog.Requester.self(AuditLog.FALLBACK, waitedMillis);
+        AuditEntry.Requester me = AuditEntry.Requester.self(AuditLog.FALLBACK, waitedMillis);
         StateStore.Loaded loaded = store.load(config, me, !request.mutates());
         Response response = allocator.apply(loaded.ledger(), request);
         if (loaded.ledger().dirty()) {
-            List<AuditLog.Entry> entries = new java.util.ArrayList<>(1);
-            AuditLog.collect(request, response, me, clock.instant(), entries);
+            List<AuditEntry> entries = new java.util.ArrayList<>(1);
+            AuditEntry.collect(request, response, me, clock.instant(), entries);
             store.commit(loaded.ledger(), entries); // counters.json, then audit.log; throws SYSTEM_ERROR
         }
         return new Reply(response, Mode.FALLBACK, waitedMillis, loaded.notice());

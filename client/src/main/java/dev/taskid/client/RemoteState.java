@@ -7,7 +7,7 @@ import dev.taskid.protocol.Protocol;
 import dev.taskid.protocol.Request;
 import dev.taskid.protocol.Response;
 import dev.taskid.protocol.Version;
-import dev.taskid.state.AuditLog;
+import dev.taskid.state.AuditEntry;
 import dev.taskid.state.Config;
 import java.time.Clock;
 import java.util.List;
@@ -52,8 +52,8 @@ final class RemoteState implements AutoCloseable {
         try {
             Response response = allocator.apply(ledger, request);
             if (ledger.dirty()) {
-                List<AuditLog.Entry> entries = new java.util.ArrayList<>(1);
-                AuditLog.collect(request, response, AuditLog.Requester.self(Mode.BACKEND.wireName(), -1), clock.instant(),
+                List<AuditEntry> entries = new java.util.ArrayList<>(1);
+                AuditEntry.collect(request, response, AuditEntry.Requester.self(Mode.BACKEND.wireName(), -1), clock.instant(),
                         entries);
                 ended = true; // commit ends the transaction, also when it throws
                 backend.commit(ledger, entries);

@@ -2,7 +2,7 @@ package dev.taskid.backend;
 
 import dev.taskid.allocator.Ledger;
 import dev.taskid.protocol.Request;
-import dev.taskid.state.AuditLog;
+import dev.taskid.state.AuditEntry;
 import dev.taskid.state.StateStore;
 import java.util.List;
 
@@ -36,7 +36,7 @@ public final class LocalBackend implements StateBackend {
     }
 
     @Override
-    public void commit(Ledger changed, List<AuditLog.Entry> entries) {
+    public void commit(Ledger changed, List<AuditEntry> entries) {
         store.commit(changed, entries); // rolls the ledger back if it throws
     }
 

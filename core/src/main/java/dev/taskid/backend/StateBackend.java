@@ -2,7 +2,7 @@ package dev.taskid.backend;
 
 import dev.taskid.allocator.Ledger;
 import dev.taskid.protocol.Request;
-import dev.taskid.state.AuditLog;
+import dev.taskid.state.AuditEntry;
 import java.util.List;
 
 /**
@@ -30,7 +30,7 @@ public interface StateBackend extends AutoCloseable {
      * @throws dev.taskid.protocol.TaskIdException when that failed or its outcome is unknown;
      *         the ledger is then rolled back and nothing of the batch may be acknowledged
      */
-    void commit(Ledger ledger, List<AuditLog.Entry> entries);
+    void commit(Ledger ledger, List<AuditEntry> entries);
 
     /** Ends a batch that changed nothing (or failed before commit): undoes and releases whatever it holds. */
     void end(Ledger ledger);

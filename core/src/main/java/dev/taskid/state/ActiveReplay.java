@@ -52,7 +52,7 @@ final class ActiveReplay {
         if (prefixes.isEmpty()) {
             return Map.of();
         }
-        int unreadable = AuditLog.read(dir, json, l -> true, e -> {
+        int unreadable = AuditReader.read(dir, json, l -> true, e -> {
             Prefix p = e.prefix() == null ? null : prefixes.get(e.prefix());
             if (p != null && p.problem == null) {
                 apply(e, p, config.wrap(e.prefix()));
@@ -102,7 +102,7 @@ final class ActiveReplay {
         return out;
     }
 
-    private static void apply(AuditLog.Entry e, Prefix p, int wrap) {
+    private static void apply(AuditEntry e, Prefix p, int wrap) {
         switch (e.op()) {
             case "archive" -> e.numbers().forEach(p.active::remove);
             case "restore" -> e.numbers().forEach(n -> p.active.put(n, 0L));

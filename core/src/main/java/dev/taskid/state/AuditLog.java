@@ -1,34 +1,19 @@
 package dev.taskid.state;
 
-import com.fasterxml.jackson.core.JsonGenerator;
 import dev.taskid.protocol.ErrorCode;
 import dev.taskid.protocol.JsonLines;
-import dev.taskid.protocol.ProtocolException;
-import dev.taskid.protocol.Request;
-import dev.taskid.protocol.Response;
 import dev.taskid.protocol.TaskIdException;
-import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.time.Instant;
-import java.time.format.DateTimeParseException;
-import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
-import java.util.function.Consumer;
-import java.util.function.Predicate;
 
 /**
  * {@code .taskid/audit.log}: one JSON line per state change (a reservation that allocated, a
@@ -37,127 +22,26 @@ import java.util.function.Predicate;
  * <pre>{"time":"2026-02-19T18:00:00.000Z","op":"reserve","prefix":"SEC","ids":["SEC-20","SEC-21"],"from":19,"to":21,
  *  "purpose":"review","agent":"claude-1","key":"k1","pid":4242,"uid":1000,"mode":"daemon"}</pre>
  *
- * <p>Written only by the holder of the state lock, as the second half of one durable step
- * ({@link StateStore#commit}): counters.json first, then the batch's lines in one append and
- * one fsync, then the answers. {@code from}/{@code to} are the counter (for wrapped prefixes:
+ * <p>Written only by the holder of the state lock, as part of one durable step
+ * ({@link StateStore#persist}): the batch's lines in one append and one fdatasync, tagged with
+ * the batch's generation ({@code "gen"}), while counters.json's temporary file is synced; then
+ * its rename; then the answers. {@code from}/{@code to} are the counter (for wrapped prefixes:
  * the position) before and after. Bounded: an append that would take the file past
  * {@code maxBytes} first renames it {@code audit.log.1} (older files shift up, at most
  * {@code keep} are kept). Readers need no lock: lines are appended whole, and an unreadable
- * line (a torn write) is skipped.
+ * line (a torn write) is skipped. The lines are {@link AuditEntry}s; {@link AuditReader} reads them.
  */
 public final class AuditLog {
     public static final String FILE = "audit.log";
     public static final String DAEMON = "daemon";
     public static final String FALLBACK = "fallback";
-    /** Longest line {@link #readFrom} parses; audit lines are a few hundred bytes. */
-    private static final int MAX_LINE_BYTES = 1 << 20;
 
     private final Path file;
     private final Path dir;
     private final JsonLines json;
     private final Config.AuditOptions options;
-
-    /**
-     * Who asked for a change: {@code pid}/{@code uid} -1 when unknown (the daemon's NIO
-     * transport knows no pid); {@code lockWaitMs} -1 when not applicable (daemon mode).
-     */
-    public record Requester(long pid, int uid, String mode, long lockWaitMs) {
-        private static final class Self {
-            static final long PID = ProcessHandle.current().pid();
-            static final int UID = Users.currentUid();
-        }
-
-        /** This process. */
-        public static Requester self(String mode, long lockWaitMs) {
-            return new Requester(Self.PID, Self.UID, mode, lockWaitMs);
-        }
-    }
-
-    /**
-     * One line. {@code ids}: the IDs a reservation handed out; {@code numbers}: the numbers
-     * archived or restored; {@code from}/{@code to}: the counter before and after (-1: not
-     * applicable). Absent texts are null.
-     */
-    public record Entry(Instant time, String op, String prefix, List<String> ids, List<Long> numbers, long from,
-                        long to, String purpose, String agent, String key, Requester by) {
-        public Entry {
-            ids = ids == null ? List.of() : List.copyOf(ids);
-            numbers = numbers == null ? List.of() : List.copyOf(numbers);
-        }
-
-        /** The line as written to the log, without the newline. */
-        public byte[] toJson(JsonLines json) {
-            return json.write(this::write);
-        }
-
-        void write(JsonGenerator g) throws IOException {
-            g.writeStartObject();
-            g.writeStringField("time", JsonLines.timestamp(time));
-            g.writeStringField("op", op);
-            if (prefix != null) {
-                g.writeStringField("prefix", prefix);
-            }
-            if (!ids.isEmpty()) {
-                JsonLines.writeValue(g, "ids", ids);
-            }
-            if (!numbers.isEmpty()) {
-                JsonLines.writeValue(g, "numbers", numbers);
-            }
-            if (from >= 0) {
-                g.writeNumberField("from", from);
-            }
-            if (to >= 0) {
-                g.writeNumberField("to", to);
-            }
-            text(g, "purpose", purpose);
-            text(g, "agent", agent);
-            text(g, "key", key);
-            g.writeNumberField("pid", by.pid());
-            g.writeNumberField("uid", by.uid());
-            g.writeStringField("mode", by.mode());
-            if (by.lockWaitMs() >= 0) {
-                g.writeNumberField("lockWaitMs", by.lockWaitMs());
-            }
-            g.writeEndObject();
-        }
-
-        private static void text(JsonGenerator g, String name, String value) throws IOException {
-            if (value != null) {
-                g.writeStringField(name, value);
-            }
-        }
-
-        /** The line's fields back; throws IllegalArgumentException if it is not an audit line. */
-        static Entry of(Map<String, Object> m) {
-            if (!(m.get("time") instanceof String time) || !(m.get("op") instanceof String op)) {
-                throw new IllegalArgumentException("no time or op");
-            }
-            List<String> ids = new ArrayList<>();
-            if (m.get("ids") instanceof List<?> list) {
-                list.forEach(o -> ids.add(String.valueOf(o)));
-            }
-            List<Long> numbers = new ArrayList<>();
-            if (m.get("numbers") instanceof List<?> list) {
-                for (Object o : list) {
-                    if (o instanceof Long n) {
-                        numbers.add(n);
-                    }
-                }
-            }
-            Requester by = new Requester(longOf(m.get("pid")), (int) longOf(m.get("uid")),
-                    m.get("mode") instanceof String s ? s : "?", longOf(m.get("lockWaitMs")));
-            return new Entry(Instant.parse(time), op, stringOf(m.get("prefix")), ids, numbers, longOf(m.get("from")),
-                    longOf(m.get("to")), stringOf(m.get("purpose")), stringOf(m.get("agent")), stringOf(m.get("key")), by);
-        }
-
-        private static long longOf(Object o) {
-            return o instanceof Long l ? l : -1;
-        }
-
-        private static String stringOf(Object o) {
-            return o instanceof String s ? s : null;
-        }
-    }
+    /** Where the lines of the last {@link #append} begin until {@link #committed}; -1: none pending. */
+    private long appendedAt = -1;
 
     public AuditLog(Path dir, JsonLines json, Config.AuditOptions options) {
         this.dir = dir.toAbsolutePath();
@@ -170,56 +54,25 @@ public final class AuditLog {
         return file;
     }
 
-    // ------------------------------------------------------------------ what changed
-
-    /**
-     * Adds to {@code out} the lines for one applied request: nothing for a failure, a replay or
-     * a change that changed nothing. The allocator's response says exactly what changed, so the
-     * allocator itself needs to know nothing of the log.
-     */
-    public static void collect(Request request, Response response, Requester by, Instant now, List<Entry> out) {
-        if (response instanceof Response.Failure) {
-            return;
-        }
-        if (response instanceof Response.Reserved r) {
-            if (!r.replayed() && request instanceof Request.Reserve q) {
-                out.add(new Entry(r.reservedAt(), "reserve", r.prefix(), r.ids(), null, r.previous(), r.counter(),
-                        q.purpose(), q.agent(), q.key(), by));
-            }
-        } else if (response instanceof Response.CounterSet s) {
-            if (s.previous() != s.counter()) {
-                out.add(new Entry(now, "set", s.prefix(), null, null, s.previous(), s.counter(), null, null, null, by));
-            }
-        } else if (response instanceof Response.Initialized i) {
-            for (Map.Entry<String, Long> e : i.after().entrySet()) {
-                long before = i.before().getOrDefault(e.getKey(), 0L);
-                if (e.getValue() > before) {
-                    out.add(new Entry(now, "init", e.getKey(), null, null, before, e.getValue(), null, null, null, by));
-                }
-            }
-        } else if (response instanceof Response.Archived a) {
-            if (!a.changed().isEmpty()) {
-                out.add(new Entry(now, a.restore() ? "restore" : "archive", a.prefix(), null, a.changed(), -1, -1,
-                        null, null, null, by));
-            }
-        } else if (request.mutates()) {
-            // An operation this class does not know yet: still say that it happened.
-            out.add(new Entry(now, request.op(), null, null, null, -1, -1, null, null, null, by));
-        }
+    /** {@link #append(List, long)} of lines made outside a batch (no generation). */
+    public void append(List<AuditEntry> entries) {
+        append(entries, 0);
+        committed();
     }
 
-    // ------------------------------------------------------------------ writing
-
     /**
-     * Appends {@code entries} in one write and fsyncs the file (and the directory when the
-     * file is new). The caller holds the state lock. On failure a partly written batch is cut
-     * off again as far as the disk allows, and SYSTEM_ERROR is thrown.
+     * Appends {@code entries} in one write and fsyncs the file (fdatasync; and the directory
+     * when the file is new), each line tagged with the batch's {@code generation} (0: none). The
+     * caller holds the state lock, and then calls {@link #committed} or, when the batch failed
+     * after all, {@link #abandoned} (which cuts the lines off again). On failure a partly
+     * written batch is cut off again as far as the disk allows, and SYSTEM_ERROR is thrown.
      */
-    public void append(List<Entry> entries) {
+    public void append(List<AuditEntry> entries, long generation) {
+        appendedAt = -1;
         if (entries.isEmpty()) {
             return;
         }
-        byte[] bytes = encode(entries);
+        byte[] bytes = encode(entries, generation);
         try {
             long existing = sizeOrMinusOne(file);
             boolean newEntry = existing < 0;
@@ -239,14 +92,10 @@ public final class AuditLog {
                     writeFully(ch, ByteBuffer.wrap(bytes), at);
                     ch.force(false);
                 } catch (IOException e) {
-                    try {
-                        ch.truncate(size);
-                        ch.force(false);
-                    } catch (IOException | RuntimeException ignored) {
-                        // a torn last line is skipped by readers and ended by the next append
-                    }
+                    cutBack(ch, size);
                     throw e;
                 }
+                appendedAt = size;
             }
             if (newEntry) {
                 try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
@@ -261,10 +110,46 @@ public final class AuditLog {
         }
     }
 
-    byte[] encode(List<Entry> entries) {
+    /** The lines appended last belong to a durable batch: nothing to cut off any more. */
+    public void committed() {
+        appendedAt = -1;
+    }
+
+    /**
+     * The batch of the lines appended last failed after all (its counters.json was not
+     * installed): cuts them off, as far as the disk allows, so that a later batch of the same
+     * generation is not mixed with them. Lines that stay (the disk refused) are one batch ahead
+     * of counters.json, which {@link HighWater} reads as an unfinished batch.
+     */
+    public void abandoned() {
+        if (appendedAt < 0) {
+            return;
+        }
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            cutBack(ch, appendedAt);
+        } catch (IOException | RuntimeException ignored) {
+            // see above: read as an unfinished batch
+        }
+        appendedAt = -1;
+    }
+
+    private static void cutBack(FileChannel ch, long size) {
+        try {
+            ch.truncate(size);
+            ch.force(false);
+        } catch (IOException | RuntimeException ignored) {
+            // a torn last line is skipped by readers and ended by the next append
+        }
+    }
+
+    byte[] encode(List<AuditEntry> entries) {
+        return encode(entries, 0);
+    }
+
+    private byte[] encode(List<AuditEntry> entries, long generation) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(entries.size() * 192);
-        for (Entry e : entries) {
-            out.writeBytes(json.write(e::write));
+        for (AuditEntry e : entries) {
+            out.writeBytes(json.write(g -> e.write(g, generation)));
             out.write('\n');
         }
         return out.toByteArray();
@@ -286,18 +171,18 @@ public final class AuditLog {
 
     /** audit.log → audit.log.1, .1 → .2, ...; files beyond {@code keep} are removed. */
     private void rotate() throws IOException {
-        for (Path old : rotatedFiles(dir)) {
-            if (number(old) >= options.keep()) {
+        for (Path old : AuditReader.rotatedFiles(dir)) {
+            if (AuditReader.number(old) >= options.keep()) {
                 Files.deleteIfExists(old);
             }
         }
         for (int i = options.keep() - 1; i >= 1; i--) {
-            Path from = rotated(dir, i);
+            Path from = AuditReader.rotated(dir, i);
             if (Files.exists(from, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-                Files.move(from, rotated(dir, i + 1), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                Files.move(from, AuditReader.rotated(dir, i + 1), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             }
         }
-        Files.move(file, rotated(dir, 1), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        Files.move(file, AuditReader.rotated(dir, 1), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 
     private static long sizeOrMinusOne(Path p) throws IOException {
@@ -306,142 +191,5 @@ public final class AuditLog {
         } catch (NoSuchFileException e) {
             return -1;
         }
-    }
-
-    // ------------------------------------------------------------------ reading
-
-    static Path rotated(Path dir, int n) {
-        return dir.resolve(FILE + "." + n);
-    }
-
-    private static int number(Path rotated) {
-        String name = rotated.getFileName().toString();
-        try {
-            return Integer.parseInt(name.substring(FILE.length() + 1));
-        } catch (NumberFormatException | IndexOutOfBoundsException e) {
-            return -1;
-        }
-    }
-
-    private static List<Path> rotatedFiles(Path dir) throws IOException {
-        List<Path> out = new ArrayList<>();
-        try (DirectoryStream<Path> s = Files.newDirectoryStream(dir, FILE + ".*")) {
-            for (Path p : s) {
-                if (number(p) > 0) {
-                    out.add(p);
-                }
-            }
-        } catch (NoSuchFileException e) {
-            return out;
-        }
-        return out;
-    }
-
-    /** The log files of the state directory {@code dir}, oldest first. */
-    public static List<Path> files(Path dir) {
-        try {
-            List<Path> out = rotatedFiles(dir);
-            out.sort((a, b) -> Integer.compare(number(b), number(a)));
-            if (Files.exists(dir.resolve(FILE))) {
-                out.add(dir.resolve(FILE));
-            }
-            return Collections.unmodifiableList(out);
-        } catch (IOException e) {
-            throw new TaskIdException(ErrorCode.SYSTEM_ERROR, "cannot list " + dir + ": " + e.getMessage(), Map.of(), e);
-        }
-    }
-
-    /**
-     * Reads every line of the log files of {@code dir}, oldest first, and hands each readable
-     * one that passes {@code lineFilter} (a cheap test on the raw text) to {@code sink}.
-     * Returns the number of unreadable lines (torn by a crash, or not audit lines).
-     */
-    public static int read(Path dir, JsonLines json, Predicate<String> lineFilter, Consumer<Entry> sink) {
-        int unreadable = 0;
-        for (Path f : files(dir)) {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(Files.newInputStream(f),
-                    StandardCharsets.UTF_8), 1 << 16)) {
-                String line;
-                while ((line = r.readLine()) != null) {
-                    if (line.isEmpty() || !lineFilter.test(line)) {
-                        continue;
-                    }
-                    byte[] bytes = line.getBytes(StandardCharsets.UTF_8);
-                    try {
-                        sink.accept(Entry.of(json.readObject(bytes, 0, bytes.length, null)));
-                    } catch (ProtocolException | IllegalArgumentException | DateTimeParseException e) {
-                        unreadable++;
-                    }
-                }
-            } catch (NoSuchFileException e) {
-                // rotated away while we read: its lines are in the next file
-            } catch (IOException e) {
-                throw new TaskIdException(ErrorCode.SYSTEM_ERROR, "cannot read " + f + ": " + e.getMessage(), Map.of(), e);
-            }
-        }
-        return unreadable;
-    }
-
-    /**
-     * Reads the whole lines of {@code file} from byte {@code offset} on, handing each readable
-     * one to {@code sink}, and returns the offset after the last whole line (a torn last line,
-     * cut short by a crash, is left for the next read). Returns {@code offset} when the file is
-     * missing.
-     */
-    static long readFrom(Path file, long offset, JsonLines json, Consumer<Entry> sink) {
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-            ByteBuffer buf = ByteBuffer.allocate(1 << 16);
-            ByteArrayOutputStream line = new ByteArrayOutputStream(256);
-            long pos = offset;
-            long end = offset;
-            int n;
-            while ((n = ch.read(buf, pos)) > 0) {
-                for (int i = 0; i < n; i++) {
-                    byte b = buf.get(i);
-                    if (b != '\n') {
-                        if (line.size() <= MAX_LINE_BYTES) { // a longer line is no audit line: skipped, memory bounded
-                            line.write(b);
-                        }
-                        continue;
-                    }
-                    end = pos + i + 1;
-                    if (line.size() > 0) {
-                        byte[] bytes = line.toByteArray();
-                        try {
-                            sink.accept(Entry.of(json.readObject(bytes, 0, bytes.length, null)));
-                        } catch (ProtocolException | IllegalArgumentException | DateTimeParseException e) {
-                            // a torn or foreign line: skipped, as by every reader of the log
-                        }
-                        line.reset();
-                    }
-                }
-                pos += n;
-                buf.clear();
-            }
-            return end;
-        } catch (NoSuchFileException e) {
-            return offset;
-        } catch (IOException e) {
-            throw new TaskIdException(ErrorCode.SYSTEM_ERROR, "cannot read " + file + ": " + e.getMessage(), Map.of(), e);
-        }
-    }
-
-    /** Highest counter ("to") per prefix in the whole log, and the last one. */
-    public record Counters(Map<String, Long> highest, Map<String, Long> last, int lines, int unreadable) {
-    }
-
-    /** The counters the log knows of: what {@code recover} and {@code doctor} compare with. */
-    public static Counters counters(Path dir, JsonLines json) {
-        Map<String, Long> highest = new TreeMap<>();
-        Map<String, Long> last = new TreeMap<>();
-        int[] lines = {0};
-        int unreadable = read(dir, json, l -> true, e -> {
-            lines[0]++;
-            if (e.prefix() != null && e.to() >= 0) {
-                highest.merge(e.prefix(), e.to(), Math::max);
-                last.put(e.prefix(), e.to());
-            }
-        });
-        return new Counters(highest, last, lines[0], unreadable);
     }
 }

@@ -122,6 +122,19 @@ public final class DurableFiles {
     }
 
     private static void write(Path tmp, Path target, byte[] bytes, FileAttribute<?>[] attributes) throws IOException {
+        prepare(tmp, bytes, attributes);
+        install(tmp, target);
+    }
+
+    /**
+     * The first half of {@link #write}: writes {@code tmp} and fsyncs it. On failure {@code tmp}
+     * is removed (best effort) and the exception is rethrown.
+     */
+    public static void prepare(Path tmp, byte[] bytes) throws IOException {
+        prepare(tmp, bytes, new FileAttribute<?>[0]);
+    }
+
+    private static void prepare(Path tmp, byte[] bytes, FileAttribute<?>[] attributes) throws IOException {
         try {
             Files.deleteIfExists(tmp); // our own leftover (a reused pid): a link is removed, not followed
             Set<OpenOption> options = Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
@@ -133,19 +146,37 @@ public final class DurableFiles {
                 }
                 ch.force(true);
             }
+        } catch (IOException | RuntimeException e) {
+            discard(tmp);
+            throw e;
+        }
+    }
+
+    /**
+     * The second half of {@link #write}: renames the prepared {@code tmp} over {@code target} and
+     * fsyncs the directory. A failure of the rename removes {@code tmp} (target unchanged); a
+     * failure of the directory fsync is {@link NotDurable}.
+     */
+    public static void install(Path tmp, Path target) throws IOException {
+        try {
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (IOException | RuntimeException e) {
-            try {
-                Files.deleteIfExists(tmp);
-            } catch (IOException ignored) {
-                // left for removeDeadLeftovers once this process is gone
-            }
+            discard(tmp);
             throw e;
         }
         try (FileChannel d = FileChannel.open(target.getParent(), StandardOpenOption.READ)) {
             d.force(true);
         } catch (IOException e) {
             throw new NotDurable(target, e);
+        }
+    }
+
+    /** Removes a prepared {@code tmp} that will not be installed (best effort). */
+    public static void discard(Path tmp) {
+        try {
+            Files.deleteIfExists(tmp);
+        } catch (IOException ignored) {
+            // left for removeDeadLeftovers once this process is gone
         }
     }
 

@@ -247,9 +247,9 @@ public final class KeyLog {
     }
 
     /** The key records of a batch: its reservations made with a key, from their audit entries. */
-    public static List<Ledger.KeyRecord> records(List<AuditLog.Entry> entries) {
+    public static List<Ledger.KeyRecord> records(List<AuditEntry> entries) {
         List<Ledger.KeyRecord> out = null;
-        for (AuditLog.Entry e : entries) {
+        for (AuditEntry e : entries) {
             if (e.key() != null && "reserve".equals(e.op())) {
                 if (out == null) {
                     out = new ArrayList<>(4);

@@ -129,11 +129,11 @@ final class LegacyState {
      * still reads oldest first.
      */
     private void moveAuditLogs(Path legacy, List<String> moved) throws IOException {
-        List<Path> old = AuditLog.files(legacy); // oldest first
+        List<Path> old = AuditReader.files(legacy); // oldest first
         if (old.isEmpty()) {
             return;
         }
-        List<Path> present = AuditLog.files(dir.dir());
+        List<Path> present = AuditReader.files(dir.dir());
         if (present.isEmpty()) {
             for (Path p : old) {
                 Files.move(p, dir.dir().resolve(p.getFileName()));

@@ -67,7 +67,7 @@ public final class Recovery {
     public Plan plan() {
         StateFile.Inspection current = file.inspect(file.path());
         StateFile.Inspection backup = file.inspect(file.previous());
-        AuditLog.Counters audit = AuditLog.counters(dir.dir(), json);
+        AuditReader.Counters audit = AuditReader.counters(dir.dir(), json);
         Path tasks = dir.projectRoot().resolve("TASKS.md");
         Map<String, Long> inTasks = Map.of();
         boolean tasksRead = false;
@@ -110,12 +110,12 @@ public final class Recovery {
      * still readable and rewound (then each counter is raised, never lowered, and its keys and
      * active numbers are kept). Returns the audit lines it appended.
      */
-    public List<AuditLog.Entry> apply(Plan plan, StateStore store, AuditLog.Requester by, Instant now) {
+    public List<AuditEntry> apply(Plan plan, StateStore store, AuditEntry.Requester by, Instant now) {
         return apply(plan, store, by, now, false);
     }
 
-    /** {@link #apply(Plan, StateStore, AuditLog.Requester, Instant)}; see {@link #activeNumbers} for {@code allActive}. */
-    public List<AuditLog.Entry> apply(Plan plan, StateStore store, AuditLog.Requester by, Instant now, boolean allActive) {
+    /** {@link #apply(Plan, StateStore, AuditEntry.Requester, Instant)}; see {@link #activeNumbers} for {@code allActive}. */
+    public List<AuditEntry> apply(Plan plan, StateStore store, AuditEntry.Requester by, Instant now, boolean allActive) {
         if (!plan.needed()) {
             throw new TaskIdException(ErrorCode.BAD_REQUEST, file.path() + " is readable: nothing to recover");
         }
@@ -142,10 +142,10 @@ public final class Recovery {
             file.write(ledger);
         }
         ledger.commit();
-        List<AuditLog.Entry> lines = new ArrayList<>();
+        List<AuditEntry> lines = new ArrayList<>();
         for (Row r : plan.rows()) {
             long from = rewound ? again.ledger().counter(r.prefix()) : r.backup();
-            lines.add(new AuditLog.Entry(now, "recover", r.prefix(), null, null, from, r.result(),
+            lines.add(new AuditEntry(now, "recover", r.prefix(), null, null, from, r.result(),
                     "rebuilt from audit " + show(r.audit()) + ", TASKS.md " + show(r.tasks()) + ", backup " + show(r.backup()),
                     null, null, by));
         }

@@ -242,25 +242,62 @@ public final class StateFile {
         save(previous, encode(ledger));
     }
 
-    private void save(Path target, byte[] bytes) {
+    /**
+     * The first half of {@link #write(byte[])}: writes and fsyncs counters.json's temporary
+     * file; {@link #install} renames it, {@link #discard} drops it. Lets the caller sync other
+     * files at the same time.
+     */
+    public void prepare(byte[] encoded) {
+        try {
+            DurableFiles.prepare(DurableFiles.tmpFor(file), encoded);
+        } catch (IOException e) {
+            throw notSaved(file, e);
+        }
+    }
+
+    /** The second half of {@link #write(byte[])}: renames the prepared file over counters.json, fsyncs the directory. */
+    public void install() {
+        try {
+            DurableFiles.install(DurableFiles.tmpFor(file), file);
+        } catch (DurableFiles.NotDurable e) {
+            throw notDurable(file, e);
+        } catch (IOException e) {
+            throw notSaved(file, e);
+        }
+    }
+
+    /** Drops a prepared file that will not be installed. */
+    public void discard() {
+        DurableFiles.discard(DurableFiles.tmpFor(file));
+    }
+
+    private static void save(Path target, byte[] bytes) {
         try {
             DurableFiles.write(DurableFiles.tmpFor(target), target, bytes);
         } catch (DurableFiles.NotDurable e) {
-            // The rename happened: the file holds the new values until a power loss, perhaps after.
-            throw new TaskIdException(ErrorCode.SYSTEM_ERROR,
-                    "could not make the new " + target + " durable (" + DurableFiles.explain(target.getParent(), e)
-                            + "): the file was replaced, but its directory could not be synced, so a power loss may "
-                            + "bring the old version back. Nothing was acknowledged: the numbers of this request were not "
-                            + "handed out, and may be skipped, but are never handed out twice. "
-                            + "Fix the disk (read-only mount, I/O errors) and retry.",
-                    Map.of("file", target.toString()), e);
+            throw notDurable(target, e);
         } catch (IOException e) {
-            throw new TaskIdException(ErrorCode.SYSTEM_ERROR,
-                    "could not save " + target + " (" + DurableFiles.explain(DurableFiles.tmpFor(target), e)
-                            + "); nothing was allocated, the file is unchanged. "
-                            + "Fix the disk (space, read-only mount, permissions) and retry.",
-                    Map.of("file", target.toString()), e);
+            throw notSaved(target, e);
         }
+    }
+
+    private static TaskIdException notDurable(Path target, DurableFiles.NotDurable e) {
+        // The rename happened: the file holds the new values until a power loss, perhaps after.
+        return new TaskIdException(ErrorCode.SYSTEM_ERROR,
+                "could not make the new " + target + " durable (" + DurableFiles.explain(target.getParent(), e)
+                        + "): the file was replaced, but its directory could not be synced, so a power loss may "
+                        + "bring the old version back. Nothing was acknowledged: the numbers of this request were not "
+                        + "handed out, and may be skipped, but are never handed out twice. "
+                        + "Fix the disk (read-only mount, I/O errors) and retry.",
+                Map.of("file", target.toString()), e);
+    }
+
+    private static TaskIdException notSaved(Path target, IOException e) {
+        return new TaskIdException(ErrorCode.SYSTEM_ERROR,
+                "could not save " + target + " (" + DurableFiles.explain(DurableFiles.tmpFor(target), e)
+                        + "); nothing was allocated, the file is unchanged. "
+                        + "Fix the disk (space, read-only mount, permissions) and retry.",
+                Map.of("file", target.toString()), e);
     }
 
     /**

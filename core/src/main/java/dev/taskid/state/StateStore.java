@@ -14,6 +14,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.stream.Collectors;
 
 /**
@@ -31,6 +35,7 @@ public final class StateStore implements AutoCloseable {
     private final Clock clock;
     private final LegacyState legacy;
     private volatile Runnable onMoved = () -> { };
+    private ExecutorService syncer;
 
     /** Counters as loaded, and what was done to create them if they were missing. */
     public record Loaded(Ledger ledger, Optional<String> notice) {
@@ -110,68 +115,122 @@ public final class StateStore implements AutoCloseable {
     }
 
     /**
-     * Makes the ledger's changes durable, with their audit lines; the caller holds the lock and
-     * answers only after this returns. One step, in this order: the batch's idempotency keys
-     * appended to keys.log (tagged with the batch's generation, synced), counters.json (write,
-     * fsync, rename, fsync the directory), then all of {@code entries} in one append and one
-     * fsync of audit.log. On success the ledger is committed. On failure it is rolled back and
-     * SYSTEM_ERROR is thrown, so nothing of the batch may be acknowledged:
-     * <ul>
-     * <li>keys.log or counters.json failed: the old counters.json is intact; key lines of the
-     * batch are newer than it, so they are never replayed (and cut off by the next append);</li>
-     * <li>audit.log failed: counters.json already holds the batch. The old values are written
-     * back if the disk allows; if not, the file stays ahead of the memory. Either way no number
-     * can be handed out twice: the numbers between the two were never acknowledged to anyone,
-     * so handing them out later (or skipping them) is not a duplicate. The reverse order
-     * (log first) would be wrong: a failed counters write would leave logged IDs that are
-     * then handed out again.</li>
-     * </ul>
+     * Makes the ledger's changes durable, with their audit lines and idempotency keys, as
+     * {@link #persist} does; the caller holds the lock and answers only after this returns. On
+     * success the ledger is committed; on failure it is rolled back and SYSTEM_ERROR is thrown,
+     * so nothing of the batch may be acknowledged. The batch's keys are those of its
+     * reservations' {@code entries}.
      */
-    public void commit(Ledger ledger, List<AuditLog.Entry> entries) {
+    public void commit(Ledger ledger, List<AuditEntry> entries) {
         ledger.advanceGeneration();
         try {
-            verifyInPlace();
-            keys.append(ledger.generation(), KeyLog.records(entries));
-            file.write(ledger);
+            persist(file.encode(ledger), ledger.generation(), entries);
         } catch (RuntimeException e) {
-            keys.abandoned();
             ledger.rollback();
             throw e;
         }
-        try {
-            audit.append(entries);
-        } catch (RuntimeException e) {
-            keys.abandoned();
-            ledger.rollback();
-            try {
-                file.write(ledger);
-            } catch (RuntimeException stillFailing) {
-                e.addSuppressed(stillFailing);
-            }
-            throw e;
-        }
-        keys.committed();
         ledger.commit();
     }
 
     /**
-     * The durable step of {@link #commit} for counters encoded earlier ({@link StateFile#encode})
-     * of generation {@code generation} and their audit lines, in the same order; it touches no
-     * ledger, so it may run on another thread than the one changing the ledger (the daemon's
-     * persist thread). Throws SYSTEM_ERROR; after an audit.log failure counters.json may hold
-     * the batch, which is safe as {@link #commit} explains (nothing of it was acknowledged).
+     * The durable step of a batch of generation {@code generation}: counters encoded earlier
+     * ({@link StateFile#encode}, so this may run on another thread than the one changing the
+     * ledger: the daemon's persist thread), its audit lines and its keys. Throws SYSTEM_ERROR,
+     * and then nothing of the batch may be acknowledged.
+     *
+     * <p>The order, and why a crash at any point never leads to a duplicate:
+     * <ol>
+     * <li>At the same time: counters.json's temporary file written and fsynced; on a second
+     * thread the batch's key lines appended to keys.log and its audit lines to audit.log, each
+     * fdatasynced (lines tagged with the batch's generation). A crash here leaves counters.json
+     * as it was, and perhaps some of the batch's lines: key lines newer than counters.json are
+     * never replayed ({@link KeyLog#load}), audit lines one generation ahead are an unfinished
+     * batch whose numbers the next loader skips (raises the counters to them;
+     * {@link HighWater#check}). Nothing was acknowledged.</li>
+     * <li>Rename over counters.json, fsync the directory. A crash before the directory fsync may
+     * leave either version of counters.json: the new one with all lines durable, or the old one
+     * as in 1.</li>
+     * <li>Only then the answers are sent: an acknowledged ID is in counters.json and in the audit
+     * log after a power loss, and so is its key.</li>
+     * </ol>
+     * The audit log's sync therefore overlaps the counters' instead of following it. A failure
+     * before the rename cuts the batch's lines off again (so a later batch of the same
+     * generation is not mixed with them) and keeps the old counters.json.
      */
-    public void persist(byte[] counters, long generation, List<AuditLog.Entry> entries) {
-        try {
-            verifyInPlace(); // the daemon's every persist, like commit: never write into a replaced directory
-            keys.append(generation, KeyLog.records(entries));
-            file.write(counters);
-            audit.append(entries);
-        } catch (RuntimeException e) {
-            keys.abandoned();
-            throw e;
+    public void persist(byte[] counters, long generation, List<AuditEntry> entries) {
+        verifyInPlace(); // never write into a replaced directory
+        List<dev.taskid.allocator.Ledger.KeyRecord> fresh = KeyLog.records(entries);
+        Future<?> lines = null;
+        if (!entries.isEmpty() || !fresh.isEmpty() || keys.hasStaleTail()) {
+            lines = syncer().submit(() -> {
+                keys.append(generation, fresh);
+                audit.append(entries, generation);
+            });
         }
-        keys.committed();
+        RuntimeException failure = null;
+        try {
+            file.prepare(counters);
+        } catch (RuntimeException e) {
+            failure = e;
+        }
+        failure = await(lines, failure);
+        try {
+            if (failure == null) {
+                file.install();
+                keys.committed();
+                audit.committed();
+                return;
+            }
+        } catch (RuntimeException e) {
+            failure = e;
+        }
+        file.discard();
+        keys.abandoned();
+        audit.abandoned();
+        throw failure;
+    }
+
+    /** Waits for the lines' syncs; returns the first failure of the two. */
+    private static RuntimeException await(Future<?> lines, RuntimeException failure) {
+        if (lines == null) {
+            return failure;
+        }
+        boolean interrupted = false;
+        RuntimeException out = failure;
+        while (true) {
+            try {
+                lines.get();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true; // the lines are being written: wait for them, never leave them half done
+            } catch (ExecutionException e) {
+                RuntimeException cause = e.getCause() instanceof RuntimeException r ? r
+                        : new TaskIdException(ErrorCode.SYSTEM_ERROR, "could not write the audit log: " + e.getCause(),
+                        Map.of(), e.getCause());
+                if (out == null) {
+                    out = cause;
+                } else {
+                    out.addSuppressed(cause);
+                }
+                break;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        return out;
+    }
+
+    /** The thread that syncs keys.log and audit.log while the caller syncs counters.json; made on first use. */
+    private synchronized ExecutorService syncer() {
+        if (syncer == null) {
+            syncer = Executors.newSingleThreadExecutor(r -> {
+                Thread t = new Thread(r, "taskid-sync");
+                t.setDaemon(true);
+                return t;
+            });
+        }
+        return syncer;
     }
 
     /**
@@ -180,7 +239,7 @@ public final class StateStore implements AutoCloseable {
      * collide with tasks that already exist.
      */
     public Loaded load(Config config) {
-        return load(config, AuditLog.Requester.self(AuditLog.FALLBACK, -1));
+        return load(config, AuditEntry.Requester.self(AuditLog.FALLBACK, -1));
     }
 
     /**
@@ -188,24 +247,37 @@ public final class StateStore implements AutoCloseable {
      * counters.json below what the audit log says was issued ({@link HighWater}) is
      * STATE_CORRUPT: it was rewound and would hand those numbers out again.
      */
-    public Loaded load(Config config, AuditLog.Requester by) {
+    public Loaded load(Config config, AuditEntry.Requester by) {
         return load(config, by, false);
     }
 
     /**
-     * {@link #load(Config, AuditLog.Requester)}; with {@code readOnly} (validate, peek) a rewound
+     * {@link #load(Config, AuditEntry.Requester)}; with {@code readOnly} (validate, peek) a rewound
      * file is not refused but read as raised to what was issued, with a warning as notice: such a
      * ledger answers questions and is never written.
      */
-    public Loaded load(Config config, AuditLog.Requester by, boolean readOnly) {
+    public Loaded load(Config config, AuditEntry.Requester by, boolean readOnly) {
         Optional<String> moved = legacy.migrate();
         DurableFiles.removeDeadLeftovers(dir.dir());
         Optional<Ledger> stored = file.read();
         if (stored.isPresent()) {
-            List<HighWater.Rewound> rewound = new HighWater(dir.dir(), json).rewound(stored.get(), true);
+            HighWater.Check check = new HighWater(dir.dir(), json).check(stored.get(), true);
+            List<HighWater.Rewound> rewound = new ArrayList<>(check.rewound());
+            Map<String, Long> skipped = new java.util.TreeMap<>();
+            check.unfinished().forEach((prefix, high) -> {
+                if (stored.get().activeNumbers().containsKey(prefix)) {
+                    // a wrapped prefix's active numbers cannot be rebuilt from the counter: recover does it
+                    rewound.add(new HighWater.Rewound(prefix, stored.get().counter(prefix), high));
+                } else {
+                    skipped.put(prefix, high);
+                }
+            });
             if (rewound.isEmpty()) {
-                Ledger ledger = withKeys(stored.get(), readOnly);
-                return new Loaded(ledger, joined(moved, carryOver(ledger, config, by)));
+                Ledger ledger = withKeys(raised(stored.get(), skipped), readOnly);
+                Optional<String> unfinished = skipped.isEmpty() ? Optional.empty() : Optional.of("taskid: "
+                        + file.path() + " is one batch behind the audit log (a crash before that batch's rename; "
+                        + "none of it was acknowledged): its numbers are skipped, " + summary(skipped));
+                return new Loaded(ledger, joined(joined(moved, unfinished), carryOver(ledger, config, by)));
             }
             TaskIdException corrupt = HighWater.corrupt(file.path(), rewound);
             if (!readOnly) {
@@ -245,13 +317,13 @@ public final class StateStore implements AutoCloseable {
         }
         file.write(ledger);
         ledger.commit();
-        List<AuditLog.Entry> created = new ArrayList<>();
+        List<AuditEntry> created = new ArrayList<>();
         java.time.Instant now = clock.instant();
         String why = "first use: counters from " + (sources.isEmpty() ? "nothing (all at 0)" : String.join(", ", sources));
         ledger.counters().forEach((prefix, value) -> created.add(
-                new AuditLog.Entry(now, "create", prefix, null, null, 0, value, why, null, null, by)));
+                new AuditEntry(now, "create", prefix, null, null, 0, value, why, null, null, by)));
         if (created.isEmpty()) {
-            created.add(new AuditLog.Entry(now, "create", null, null, null, -1, -1, why, null, null, by));
+            created.add(new AuditEntry(now, "create", null, null, null, -1, -1, why, null, null, by));
         }
         try {
             audit.append(created);
@@ -260,6 +332,16 @@ public final class StateStore implements AutoCloseable {
             notice += " (audit.log: " + e.getMessage() + ")";
         }
         return new Loaded(ledger, Optional.of(moved.map(m -> m + "\n").orElse("") + notice));
+    }
+
+    /** {@code stored} with the counters of {@code raised} where higher; nothing to roll back. */
+    private static Ledger raised(Ledger stored, Map<String, Long> raised) {
+        if (raised.isEmpty()) {
+            return stored;
+        }
+        Map<String, Long> counters = new java.util.TreeMap<>(stored.counters());
+        raised.forEach((prefix, high) -> counters.merge(prefix, high, Math::max));
+        return new Ledger(counters, stored.keys(), stored.activeNumbers(), stored.generation());
     }
 
     /**
@@ -299,8 +381,8 @@ public final class StateStore implements AutoCloseable {
      * every number it handed out is marked active (see {@link dev.taskid.allocator.Wrap#carryOver}),
      * durably and audited before anything is reserved, so wrapping never hands one out again.
      */
-    private Optional<String> carryOver(Ledger ledger, Config config, AuditLog.Requester by) {
-        List<AuditLog.Entry> lines = new ArrayList<>();
+    private Optional<String> carryOver(Ledger ledger, Config config, AuditEntry.Requester by) {
+        List<AuditEntry> lines = new ArrayList<>();
         java.time.Instant now = clock.instant();
         for (String prefix : config.prefixes()) {
             int wrap = config.wrap(prefix);
@@ -308,7 +390,7 @@ public final class StateStore implements AutoCloseable {
             if (wrap > 0 && counter > 0 && !ledger.activeNumbers().containsKey(prefix)) {
                 int marked = dev.taskid.allocator.Wrap.carryOver(ledger, prefix, 0, counter, wrap);
                 // the numbers are in the line, so a rebuild from the log knows them (ActiveReplay)
-                lines.add(new AuditLog.Entry(now, "wrap", prefix, null, List.copyOf(ledger.active(prefix).keySet()),
+                lines.add(new AuditEntry(now, "wrap", prefix, null, List.copyOf(ledger.active(prefix).keySet()),
                         counter, counter,
                         "wrap " + wrap + " enabled at counter " + counter + ": the " + marked
                                 + " numbers handed out so far are marked active; archive those no longer in use",
@@ -339,6 +421,11 @@ public final class StateStore implements AutoCloseable {
 
     @Override
     public void close() {
+        synchronized (this) {
+            if (syncer != null) {
+                syncer.shutdown();
+            }
+        }
         lock.close();
     }
 }

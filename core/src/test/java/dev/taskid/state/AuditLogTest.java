@@ -25,7 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** .taskid/audit.log: lines written and read back, bounded rotation, torn lines. */
 class AuditLogTest {
     private static final Instant T0 = Instant.parse("2026-11-25T10:00:00.250Z");
-    private static final AuditLog.Requester BY = new AuditLog.Requester(4242, 1000, AuditLog.FALLBACK, 3);
+    private static final AuditEntry.Requester BY = new AuditEntry.Requester(4242, 1000, AuditLog.FALLBACK, 3);
     private final JsonLines json = new JsonLines();
 
     @TempDir
@@ -35,23 +35,23 @@ class AuditLogTest {
         return new AuditLog(dir, json, new Config.AuditOptions(maxBytes, keep));
     }
 
-    private static AuditLog.Entry reserve(int i) {
-        return new AuditLog.Entry(T0.plusSeconds(i), "reserve", "SEC", List.of("SEC-" + i), null, i - 1, i,
+    private static AuditEntry reserve(int i) {
+        return new AuditEntry(T0.plusSeconds(i), "reserve", "SEC", List.of("SEC-" + i), null, i - 1, i,
                 "purpose " + i, "agent", null, BY);
     }
 
-    private List<AuditLog.Entry> readAll() {
-        List<AuditLog.Entry> out = new ArrayList<>();
-        assertEquals(0, AuditLog.read(dir, json, l -> true, out::add), "no unreadable line");
+    private List<AuditEntry> readAll() {
+        List<AuditEntry> out = new ArrayList<>();
+        assertEquals(0, AuditReader.read(dir, json, l -> true, out::add), "no unreadable line");
         return out;
     }
 
     @Test
     void appendedEntriesReadBackWithEveryField() throws Exception {
-        AuditLog.Entry full = new AuditLog.Entry(T0, "reserve", "SEC", List.of("SEC-20", "SEC-21"), null, 19, 21,
+        AuditEntry full = new AuditEntry(T0, "reserve", "SEC", List.of("SEC-20", "SEC-21"), null, 19, 21,
                 "review — 検証", "claude-1", "k1", BY);
-        AuditLog.Entry archive = new AuditLog.Entry(T0, "archive", "PROJECT", null, List.of(1L, 42L), -1, -1, null, null,
-                null, new AuditLog.Requester(-1, -1, AuditLog.DAEMON, -1));
+        AuditEntry archive = new AuditEntry(T0, "archive", "PROJECT", null, List.of(1L, 42L), -1, -1, null, null,
+                null, new AuditEntry.Requester(-1, -1, AuditLog.DAEMON, -1));
         log(1 << 20, 5).append(List.of(full, archive));
         log(1 << 20, 5).append(List.of()); // nothing to append: no change
         assertEquals(List.of(full, archive), readAll());
@@ -74,12 +74,12 @@ class AuditLogTest {
             log.append(List.of(reserve(i)));
         }
         assertEquals(List.of(dir.resolve("audit.log.2"), dir.resolve("audit.log.1"), dir.resolve("audit.log")),
-                AuditLog.files(dir), "oldest first; nothing beyond keep");
+                AuditReader.files(dir), "oldest first; nothing beyond keep");
         assertFalse(Files.exists(dir.resolve("audit.log.3")));
-        for (Path f : AuditLog.files(dir)) {
+        for (Path f : AuditReader.files(dir)) {
             assertTrue(Files.size(f) <= maxBytes, f + " is " + Files.size(f) + " bytes");
         }
-        List<AuditLog.Entry> kept = readAll();
+        List<AuditEntry> kept = readAll();
         assertEquals(2 * perFile + 1, kept.size(), "two full rotated files and the current one");
         assertEquals(100 + total - 1, kept.get(kept.size() - 1).to(), "the newest line is kept");
         for (int k = 1; k < kept.size(); k++) {
@@ -93,15 +93,15 @@ class AuditLogTest {
         log.append(List.of(reserve(1)));
         byte[] whole = reserve(2).toJson(json);
         Files.write(dir.resolve("audit.log"), java.util.Arrays.copyOf(whole, whole.length / 2), StandardOpenOption.APPEND);
-        List<AuditLog.Entry> read = new ArrayList<>();
-        assertEquals(1, AuditLog.read(dir, json, l -> true, read::add), "one unreadable line");
+        List<AuditEntry> read = new ArrayList<>();
+        assertEquals(1, AuditReader.read(dir, json, l -> true, read::add), "one unreadable line");
         assertEquals(List.of(reserve(1)), read);
 
         log.append(List.of(reserve(3)));
         read.clear();
-        assertEquals(1, AuditLog.read(dir, json, l -> true, read::add), "still only the torn line");
+        assertEquals(1, AuditReader.read(dir, json, l -> true, read::add), "still only the torn line");
         assertEquals(List.of(reserve(1), reserve(3)), read);
-        AuditLog.Counters c = AuditLog.counters(dir, json);
+        AuditReader.Counters c = AuditReader.counters(dir, json);
         assertEquals(Map.of("SEC", 3L), c.highest());
         assertEquals(2, c.lines());
         assertEquals(1, c.unreadable());
@@ -111,20 +111,20 @@ class AuditLogTest {
     void countersKnowTheHighestAndTheLastValuePerPrefix() {
         AuditLog log = log(1 << 20, 5);
         log.append(List.of(reserve(30),
-                new AuditLog.Entry(T0, "set", "SEC", null, null, 30, 10, null, null, null, BY),
-                new AuditLog.Entry(T0, "set", "UX", null, null, 0, 4, null, null, null, BY)));
-        AuditLog.Counters c = AuditLog.counters(dir, json);
+                new AuditEntry(T0, "set", "SEC", null, null, 30, 10, null, null, null, BY),
+                new AuditEntry(T0, "set", "UX", null, null, 0, 4, null, null, null, BY)));
+        AuditReader.Counters c = AuditReader.counters(dir, json);
         assertEquals(Map.of("SEC", 30L, "UX", 4L), c.highest());
         assertEquals(Map.of("SEC", 10L, "UX", 4L), c.last());
     }
 
     @Test
     void lineFilterAndMissingLog() {
-        assertEquals(List.of(), AuditLog.files(dir));
-        assertEquals(0, AuditLog.read(dir.resolve("missing"), json, l -> true, e -> { }));
+        assertEquals(List.of(), AuditReader.files(dir));
+        assertEquals(0, AuditReader.read(dir.resolve("missing"), json, l -> true, e -> { }));
         log(1 << 20, 5).append(List.of(reserve(1), reserve(2)));
-        List<AuditLog.Entry> only = new ArrayList<>();
-        AuditLog.read(dir, json, l -> l.contains("SEC-2"), only::add);
+        List<AuditEntry> only = new ArrayList<>();
+        AuditReader.read(dir, json, l -> l.contains("SEC-2"), only::add);
         assertEquals(List.of(reserve(2)), only);
     }
 
@@ -138,24 +138,24 @@ class AuditLogTest {
 
     @Test
     void collectWritesOnlyWhatChanged() {
-        List<AuditLog.Entry> out = new ArrayList<>();
+        List<AuditEntry> out = new ArrayList<>();
         Request.Reserve req = new Request.Reserve(null, "SEC", 2, "why", "who", "k");
         Response.Reserved fresh = new Response.Reserved(null, "SEC", List.of("SEC-20", "SEC-21"), List.of(20L, 21L), 19, 21,
                 22, T0, false);
-        AuditLog.collect(req, fresh, BY, T0, out);
-        assertEquals(List.of(new AuditLog.Entry(T0, "reserve", "SEC", List.of("SEC-20", "SEC-21"), null, 19, 21, "why",
+        AuditEntry.collect(req, fresh, BY, T0, out);
+        assertEquals(List.of(new AuditEntry(T0, "reserve", "SEC", List.of("SEC-20", "SEC-21"), null, 19, 21, "why",
                 "who", "k", BY)), out);
         out.clear();
-        AuditLog.collect(req, new Response.Reserved(null, "SEC", List.of("SEC-20"), List.of(20L), 19, 20, 21, T0, true),
+        AuditEntry.collect(req, new Response.Reserved(null, "SEC", List.of("SEC-20"), List.of(20L), 19, 20, 21, T0, true),
                 BY, T0, out);
-        AuditLog.collect(req, Response.Failure.of(null, ErrorCode.INVALID_COUNT, "no"), BY, T0, out);
-        AuditLog.collect(new Request.SetCounter(null, "SEC", 5, false), new Response.CounterSet(null, "SEC", 5, 5), BY, T0, out);
-        AuditLog.collect(new Request.Peek(null, null), new Response.Counters(null, new TreeMap<>()), BY, T0, out);
+        AuditEntry.collect(req, Response.Failure.of(null, ErrorCode.INVALID_COUNT, "no"), BY, T0, out);
+        AuditEntry.collect(new Request.SetCounter(null, "SEC", 5, false), new Response.CounterSet(null, "SEC", 5, 5), BY, T0, out);
+        AuditEntry.collect(new Request.Peek(null, null), new Response.Counters(null, new TreeMap<>()), BY, T0, out);
         assertEquals(List.of(), out, "replays, failures, no-op sets and reads write nothing");
 
-        AuditLog.collect(new Request.Init(null, "x", Map.of()), new Response.Initialized(null, 2,
+        AuditEntry.collect(new Request.Init(null, "x", Map.of()), new Response.Initialized(null, 2,
                 new TreeMap<>(Map.of("SEC", 5L, "UX", 0L)), new TreeMap<>(Map.of("SEC", 5L, "UX", 3L))), BY, T0, out);
-        assertEquals(List.of(new AuditLog.Entry(T0, "init", "UX", null, null, 0, 3, null, null, null, BY)), out,
+        assertEquals(List.of(new AuditEntry(T0, "init", "UX", null, null, 0, 3, null, null, null, BY)), out,
                 "init: only raised counters");
     }
 }

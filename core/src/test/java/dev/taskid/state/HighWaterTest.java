@@ -16,15 +16,15 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The highest number issued per prefix, from the audit log and its summary, across rotation. */
 class HighWaterTest {
-    private static final AuditLog.Requester BY = new AuditLog.Requester(4242, 1000, AuditLog.FALLBACK, 3);
+    private static final AuditEntry.Requester BY = new AuditEntry.Requester(4242, 1000, AuditLog.FALLBACK, 3);
     private static final Instant T0 = Instant.parse("2026-11-25T10:00:00Z");
     private final JsonLines json = new JsonLines();
 
     @TempDir
     Path dir;
 
-    private static AuditLog.Entry reserve(String prefix, long to) {
-        return new AuditLog.Entry(T0, "reserve", prefix, List.of(prefix + "-" + to), null, to - 1, to, null, null, null, BY);
+    private static AuditEntry reserve(String prefix, long to) {
+        return new AuditEntry(T0, "reserve", prefix, List.of(prefix + "-" + to), null, to - 1, to, null, null, null, BY);
     }
 
     @Test
@@ -47,7 +47,7 @@ class HighWaterTest {
         assertTrue(hw.rewound(new Ledger(Map.of("SEC", 200L, "UX", 9L), List.of()), true).isEmpty());
 
         // set --force lowers on purpose: the mark follows it down
-        log.append(List.of(new AuditLog.Entry(T0, "set", "SEC", null, null, 200, 3, null, null, null, BY)));
+        log.append(List.of(new AuditEntry(T0, "set", "SEC", null, null, 200, 3, null, null, null, BY)));
         assertEquals(3L, hw.marks(true).get("SEC"));
     }
 

@@ -25,7 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** Idempotency keys in keys.log: appended per batch, replayed only up to counters.json's generation, bounded. */
 class KeyLogTest {
     private static final Clock CLOCK = Clock.fixed(Instant.parse("2026-11-25T10:00:00Z"), ZoneOffset.UTC);
-    private static final AuditLog.Requester BY = new AuditLog.Requester(1, 1, AuditLog.FALLBACK, 0);
+    private static final AuditEntry.Requester BY = new AuditEntry.Requester(1, 1, AuditLog.FALLBACK, 0);
     private final JsonLines json = new JsonLines();
     private final Allocator allocator = new Allocator(Config.defaults(), CLOCK);
 
@@ -54,8 +54,8 @@ class KeyLogTest {
         Request.Reserve req = new Request.Reserve(null, "SEC", count, null, null, key);
         Response.Reserved r = (Response.Reserved) allocator.apply(ledger, req);
         if (ledger.dirty()) {
-            List<AuditLog.Entry> entries = new ArrayList<>();
-            AuditLog.collect(req, r, BY, CLOCK.instant(), entries);
+            List<AuditEntry> entries = new ArrayList<>();
+            AuditEntry.collect(req, r, BY, CLOCK.instant(), entries);
             store.commit(ledger, entries);
         }
         return r;

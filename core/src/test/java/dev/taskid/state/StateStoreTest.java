@@ -30,7 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** Opening a state directory: first use from TASKS.md, and the durable commit step. */
 class StateStoreTest {
     private static final Clock CLOCK = Clock.fixed(Instant.parse("2026-11-25T10:00:00Z"), ZoneOffset.UTC);
-    private static final AuditLog.Requester BY = new AuditLog.Requester(1, 1, AuditLog.FALLBACK, 0);
+    private static final AuditEntry.Requester BY = new AuditEntry.Requester(1, 1, AuditLog.FALLBACK, 0);
     private final JsonLines json = new JsonLines();
 
     @TempDir
@@ -72,8 +72,8 @@ class StateStoreTest {
         assertEquals(Optional.of("taskid: created " + counters() + " from " + project.resolve("TASKS.md")
                 + ": SEC -> 19, UX -> 3"), first.notice());
         assertEquals(Map.of("SEC", 19L, "UX", 3L), new StateFile(counters(), json, CLOCK).read().orElseThrow().counters());
-        List<AuditLog.Entry> lines = new ArrayList<>();
-        AuditLog.read(project.resolve(".taskid"), json, l -> true, lines::add);
+        List<AuditEntry> lines = new ArrayList<>();
+        AuditReader.read(project.resolve(".taskid"), json, l -> true, lines::add);
         assertEquals(List.of("create SEC 19", "create UX 3"),
                 lines.stream().map(e -> e.op() + " " + e.prefix() + " " + e.to()).toList());
 
@@ -111,12 +111,47 @@ class StateStoreTest {
         Allocator allocator = new Allocator(Config.defaults(), CLOCK);
         Request.Reserve req = new Request.Reserve(null, "SEC", 2, "why", null, null);
         Response r = allocator.apply(ledger, req);
-        List<AuditLog.Entry> entries = new ArrayList<>();
-        AuditLog.collect(req, r, BY, CLOCK.instant(), entries);
+        List<AuditEntry> entries = new ArrayList<>();
+        AuditEntry.collect(req, r, BY, CLOCK.instant(), entries);
         store.commit(ledger, entries);
         assertFalse(ledger.dirty());
         assertEquals(Map.of("SEC", 2L), new StateFile(counters(), json, CLOCK).read().orElseThrow().counters());
-        assertEquals(Map.of("SEC", 2L), AuditLog.counters(project.resolve(".taskid"), json).highest());
+        assertEquals(Map.of("SEC", 2L), AuditReader.counters(project.resolve(".taskid"), json).highest());
+    }
+
+    /** One fallback call's reservation: load, reserve, commit; the response. */
+    private Response.Reserved reserve(int count) {
+        Ledger ledger = store.load(Config.defaults()).ledger();
+        Request.Reserve req = new Request.Reserve(null, "SEC", count, null, null, null);
+        Response.Reserved r = (Response.Reserved) new Allocator(Config.defaults(), CLOCK).apply(ledger, req);
+        List<AuditEntry> entries = new ArrayList<>();
+        AuditEntry.collect(req, r, BY, CLOCK.instant(), entries);
+        store.commit(ledger, entries);
+        return r;
+    }
+
+    /**
+     * The audit lines of a batch are synced with counters.json's temporary file, before its
+     * rename: a crash between leaves lines one generation ahead of counters.json. That batch was
+     * never acknowledged: its numbers are skipped, not refused as a rewind. Two generations
+     * ahead is no crash: a rewound counters.json, STATE_CORRUPT as before.
+     */
+    @Test
+    void auditLinesOfTheBatchAfterCountersJsonAreAnUnfinishedBatchWhoseNumbersAreSkipped() throws Exception {
+        assertEquals(List.of("SEC-1", "SEC-2"), reserve(2).ids()); // generation 1
+        Path log = project.resolve(".taskid/audit.log");
+        byte[] durable = Files.readAllBytes(counters());
+        byte[] logged = Files.readAllBytes(log);
+        assertTrue(new String(logged, java.nio.charset.StandardCharsets.UTF_8).contains("\"gen\":1"), "lines carry their batch");
+        assertEquals(List.of("SEC-3", "SEC-4", "SEC-5"), reserve(3).ids()); // generation 2
+        Files.write(counters(), durable); // the crash: generation 2's rename lost, its audit lines kept
+        Response.Reserved next = reserve(1);
+        assertEquals(List.of("SEC-6"), next.ids(), "the unfinished batch's numbers are skipped");
+
+        assertEquals(List.of("SEC-7"), reserve(1).ids()); // generation 3 (2 was reused by SEC-6's batch)
+        Files.write(counters(), durable); // generation 1 again: two batches behind, a restore
+        TaskIdException e = assertThrows(TaskIdException.class, () -> store.load(Config.defaults()));
+        assertEquals(ErrorCode.STATE_CORRUPT, e.code(), e.getMessage());
     }
 
     @Test
@@ -125,8 +160,8 @@ class StateStoreTest {
         Request.Reserve req = new Request.Reserve(null, "SEC", 2, null, null, "retry-7f3a");
         Ledger ledger = store.load(Config.defaults()).ledger();
         Response.Reserved first = (Response.Reserved) allocator.apply(ledger, req);
-        List<AuditLog.Entry> entries = new ArrayList<>();
-        AuditLog.collect(req, first, BY, CLOCK.instant(), entries); // a key is stored from its reservation's entry
+        List<AuditEntry> entries = new ArrayList<>();
+        AuditEntry.collect(req, first, BY, CLOCK.instant(), entries); // a key is stored from its reservation's entry
         store.commit(ledger, entries);
 
         Ledger reloaded = store.load(Config.defaults()).ledger(); // what a new process reads
@@ -148,8 +183,8 @@ class StateStoreTest {
         Files.createDirectory(project.resolve(".taskid/audit.log")); // appending now fails
 
         Response r = new Allocator(Config.defaults(), CLOCK).apply(ledger, new Request.Reserve(null, "SEC", 3, null, null, null));
-        List<AuditLog.Entry> entries = new ArrayList<>();
-        AuditLog.collect(new Request.Reserve(null, "SEC", 3, null, null, null), r, BY, CLOCK.instant(), entries);
+        List<AuditEntry> entries = new ArrayList<>();
+        AuditEntry.collect(new Request.Reserve(null, "SEC", 3, null, null, null), r, BY, CLOCK.instant(), entries);
         TaskIdException e = assertThrows(TaskIdException.class, () -> store.commit(ledger, entries));
         assertEquals(ErrorCode.SYSTEM_ERROR, e.code());
         assertEquals(5, ledger.counter("SEC"), "rolled back: nothing of the batch may be acknowledged");

@@ -25,7 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
  * directory must be a real one of ours, and is closed to 0700.
  */
 class StateSymlinkTest {
-    private static final AuditLog.Requester BY = new AuditLog.Requester(1, 0, AuditLog.FALLBACK, 0);
+    private static final AuditEntry.Requester BY = new AuditEntry.Requester(1, 0, AuditLog.FALLBACK, 0);
     private final JsonLines json = new JsonLines();
 
     @TempDir
@@ -51,7 +51,7 @@ class StateSymlinkTest {
             Files.createSymbolicLink(state.resolve("audit.log"), victim);
             ledger.setCounter("SEC", 3);
             TaskIdException e = assertThrows(TaskIdException.class, () -> store.commit(ledger, List.of(
-                    new AuditLog.Entry(Instant.now(), "set", "SEC", null, null, 0, 3, null, null, null, BY))));
+                    new AuditEntry(Instant.now(), "set", "SEC", null, null, 0, 3, null, null, null, BY))));
             assertEquals(ErrorCode.SYSTEM_ERROR, e.code());
             assertTrue(e.getMessage().contains(state.resolve("audit.log") + " is a symbolic link"), e.getMessage());
         }

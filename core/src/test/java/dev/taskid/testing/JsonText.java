@@ -2,7 +2,7 @@ package dev.taskid.testing;
 
 import dev.taskid.protocol.JsonLines;
 import dev.taskid.protocol.ProtocolException;
-import dev.taskid.state.AuditLog;
+import dev.taskid.state.AuditReader;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -36,7 +36,7 @@ public final class JsonText {
     /** Every line of the state directory's audit log and its rotated files. */
     public static List<Map<String, Object>> auditLines(Path state) throws IOException, ProtocolException {
         List<Map<String, Object>> lines = new ArrayList<>();
-        for (Path f : AuditLog.files(state)) {
+        for (Path f : AuditReader.files(state)) {
             for (String l : Files.readAllLines(f)) {
                 lines.add(object(l));
             }

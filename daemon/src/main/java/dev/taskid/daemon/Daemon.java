@@ -14,6 +14,7 @@ import dev.taskid.server.PeerCheck;
 import dev.taskid.server.SocketServer;
 import dev.taskid.server.Transport;
 import dev.taskid.state.AuditLog;
+import dev.taskid.state.AuditEntry;
 import dev.taskid.state.Config;
 import dev.taskid.state.StateDir;
 import dev.taskid.state.SocketDir;
@@ -247,7 +248,7 @@ public final class Daemon implements AutoCloseable {
             log.info("counters live in {}", shared.get().describe());
             return remote;
         }
-        StateStore.Loaded loaded = store.load(config, AuditLog.Requester.self(AuditLog.DAEMON, -1));
+        StateStore.Loaded loaded = store.load(config, AuditEntry.Requester.self(AuditLog.DAEMON, -1));
         loaded.notice().ifPresent(log::info);
         try {
             store.file().backup(loaded.ledger()); // the known-good copy `taskid recover` reads

@@ -19,6 +19,7 @@ import dev.taskid.server.RequestDecoder;
 import dev.taskid.server.RequestSink;
 import dev.taskid.server.Transport;
 import dev.taskid.state.AuditLog;
+import dev.taskid.state.AuditEntry;
 import dev.taskid.state.StateStore;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -42,8 +43,8 @@ import org.slf4j.LoggerFactory;
  * The counters' owner, on ONE Netty event loop: the loop every connection is served on. A
  * decoded request is applied in memory at once, on that loop, and its answer held in the open
  * batch. After the loop's round of I/O the batch is sealed and its whole state is handed to
- * the persist thread (counters.json, then the batch's audit lines; see
- * {@link StateStore#persist}), while the loop goes on applying the next batch in memory. A
+ * the persist thread (counters.json with the batch's audit lines and idempotency keys, synced
+ * at the same time before the rename; see {@link StateStore#persist}), while the loop goes on applying the next batch in memory. A
  * batch's answers are written only when the persist containing it has completed, so nothing
  * is acknowledged before it is durable; each persist writes the whole state (so batch k+1's
  * file includes k's changes) and only one runs at a time (renames stay in order). A failed
@@ -70,7 +71,7 @@ final class StateLoop implements RequestSink, AutoCloseable {
         final List<Channel> channels = new ArrayList<>();
         final List<Inbound> inbounds = new ArrayList<>();
         final List<Response> answers = new ArrayList<>();
-        final List<AuditLog.Entry> audit = new ArrayList<>();
+        final List<AuditEntry> audit = new ArrayList<>();
         /** The ledger's {@link Ledger#changes} when the persist began: what it makes durable. */
         int changes;
 
@@ -153,7 +154,7 @@ final class StateLoop implements RequestSink, AutoCloseable {
                 answer = Response.Failure.of(r == null ? null : r.id(), ErrorCode.SYSTEM_ERROR, "internal error: " + e);
             }
             if (r != null && r.mutates()) {
-                AuditLog.collect(r, answer, requester(channel), clock.instant(), open.audit);
+                AuditEntry.collect(r, answer, requester(channel), clock.instant(), open.audit);
             }
         }
         open.channels.add(channel);
@@ -255,7 +256,7 @@ final class StateLoop implements RequestSink, AutoCloseable {
                         Response answer = allocator.apply(read, in.request());
                         b.answers.set(i, answer);
                         if (in.request().mutates()) {
-                            AuditLog.collect(in.request(), answer, requester(b.channels.get(i)), clock.instant(), b.audit);
+                            AuditEntry.collect(in.request(), answer, requester(b.channels.get(i)), clock.instant(), b.audit);
                         }
                     }
                 }
@@ -371,10 +372,10 @@ final class StateLoop implements RequestSink, AutoCloseable {
     }
 
     /** Who sent a request, for the audit log: the peer's credentials when the transport tells them. */
-    private static AuditLog.Requester requester(Channel channel) {
+    private static AuditEntry.Requester requester(Channel channel) {
         Transport.Peer peer = PeerCheck.peer(channel);
-        return peer == null ? new AuditLog.Requester(-1, -1, AuditLog.DAEMON, -1)
-                : new AuditLog.Requester(peer.pid(), peer.uid(), AuditLog.DAEMON, -1);
+        return peer == null ? new AuditEntry.Requester(-1, -1, AuditLog.DAEMON, -1)
+                : new AuditEntry.Requester(peer.pid(), peer.uid(), AuditLog.DAEMON, -1);
     }
 
     /** The answer to one line from {@code ledger}; null for {@link Inbound#END_OF_INPUT}, which gets none. */

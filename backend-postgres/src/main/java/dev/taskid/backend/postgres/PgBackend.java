@@ -8,7 +8,7 @@ import dev.taskid.protocol.JsonLines;
 import dev.taskid.protocol.Request;
 import dev.taskid.protocol.TaskId;
 import dev.taskid.protocol.TaskIdException;
-import dev.taskid.state.AuditLog;
+import dev.taskid.state.AuditEntry;
 import dev.taskid.state.Config;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -160,7 +160,7 @@ final class PgBackend implements RemoteBackend {
     }
 
     @Override
-    public void commit(Ledger ledger, List<AuditLog.Entry> entries) {
+    public void commit(Ledger ledger, List<AuditEntry> entries) {
         Connection c = connection;
         boolean commitSent = false;
         try {
@@ -240,7 +240,7 @@ final class PgBackend implements RemoteBackend {
         }
     }
 
-    private void writeAudit(Connection c, List<AuditLog.Entry> entries) throws SQLException {
+    private void writeAudit(Connection c, List<AuditEntry> entries) throws SQLException {
         if (entries.isEmpty()) {
             return;
         }

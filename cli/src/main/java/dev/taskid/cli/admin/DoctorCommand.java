@@ -7,7 +7,7 @@ import dev.taskid.protocol.JsonLines;
 import dev.taskid.protocol.Request;
 import dev.taskid.protocol.Response;
 import dev.taskid.protocol.TaskIdException;
-import dev.taskid.state.AuditLog;
+import dev.taskid.state.AuditReader;
 import dev.taskid.state.Config;
 import dev.taskid.state.StateDir;
 import dev.taskid.state.HighWater;
@@ -229,8 +229,8 @@ public final class DoctorCommand {
 
     private void audit() {
         try {
-            AuditLog.Counters c = AuditLog.counters(dir.dir(), codec);
-            add("audit", c.unreadable() > 0 ? Level.WARN : Level.OK, c.lines() + " lines in " + AuditLog.files(dir.dir()).size()
+            AuditReader.Counters c = AuditReader.counters(dir.dir(), codec);
+            add("audit", c.unreadable() > 0 ? Level.WARN : Level.OK, c.lines() + " lines in " + AuditReader.files(dir.dir()).size()
                     + " file(s)" + (c.unreadable() > 0 ? ", " + c.unreadable() + " unreadable (a torn write; skipped)" : ""));
         } catch (TaskIdException e) {
             add("audit", Level.WARN, e.getMessage());

@@ -3,7 +3,8 @@ package dev.taskid.cli.admin;
 import dev.taskid.cli.usage.UsageException;
 import dev.taskid.protocol.ErrorCode;
 import dev.taskid.protocol.TaskId;
-import dev.taskid.state.AuditLog;
+import dev.taskid.state.AuditEntry;
+import dev.taskid.state.AuditReader;
 import dev.taskid.state.Config;
 import dev.taskid.state.StateDir;
 import java.io.PrintStream;
@@ -48,12 +49,12 @@ public final class LogCommand {
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage(), SYNOPSIS);
         }
-        List<AuditLog.Entry> reserved = new ArrayList<>();
-        List<AuditLog.Entry> passed = new ArrayList<>();
+        List<AuditEntry> reserved = new ArrayList<>();
+        List<AuditEntry> passed = new ArrayList<>();
         Instant[] first = {null};
         Predicate<String> cheap = query == null ? l -> true
                 : l -> l.contains("\"prefix\":\"" + query.prefix() + "\"");
-        int unreadable = AuditLog.read(dir.dir(), o.codec, cheap, e -> {
+        int unreadable = AuditReader.read(dir.dir(), o.codec, cheap, e -> {
             if (first[0] == null) {
                 first[0] = e.time();
             }
@@ -76,11 +77,11 @@ public final class LogCommand {
         if (unreadable > 0) {
             err.println("taskid: skipped " + unreadable + " unreadable line(s) of the audit log");
         }
-        List<AuditLog.Entry> shown = new ArrayList<>(reserved);
+        List<AuditEntry> shown = new ArrayList<>(reserved);
         if (query != null && query.forNumber() && reserved.isEmpty()) {
             shown.addAll(passed);
         }
-        for (AuditLog.Entry e : shown) {
+        for (AuditEntry e : shown) {
             out.println(json ? new String(e.toJson(o.codec), StandardCharsets.UTF_8) : text(e));
         }
         if (query != null && reserved.isEmpty() && passed.isEmpty()) {
@@ -143,7 +144,7 @@ public final class LogCommand {
     }
 
     /** Whether {@code e} handed out (or archived/restored) {@code number} of its prefix. */
-    private static boolean handsOut(AuditLog.Entry e, long number) {
+    private static boolean handsOut(AuditEntry e, long number) {
         if (e.numbers().contains(number)) {
             return true;
         }
@@ -161,7 +162,7 @@ public final class LogCommand {
     }
 
     /** One entry as a line for people. */
-    static String text(AuditLog.Entry e) {
+    static String text(AuditEntry e) {
         StringBuilder b = new StringBuilder();
         b.append(dev.taskid.protocol.JsonLines.timestamp(e.time())).append("  ").append(String.format("%-8s", e.op()));
         if (!e.ids().isEmpty()) {

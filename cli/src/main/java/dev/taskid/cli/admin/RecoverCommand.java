@@ -7,6 +7,7 @@ import dev.taskid.protocol.JsonLines;
 import dev.taskid.protocol.Response;
 import dev.taskid.protocol.TaskIdException;
 import dev.taskid.state.AuditLog;
+import dev.taskid.state.AuditEntry;
 import dev.taskid.state.Config;
 import dev.taskid.state.Recovery;
 import dev.taskid.state.StateFile;
@@ -73,7 +74,7 @@ public final class RecoverCommand {
                     report(o, plan, false, "nothing written; run `taskid recover --yes` to write these counters");
                     return Output.NO;
                 }
-                List<AuditLog.Entry> lines = recovery.apply(plan, store, AuditLog.Requester.self(AuditLog.FALLBACK, -1),
+                List<AuditEntry> lines = recovery.apply(plan, store, AuditEntry.Requester.self(AuditLog.FALLBACK, -1),
                         Instant.now(), allActive);
                 report(o, plan, true, "recovered " + store.file().path() + " (" + lines.size() + " counters); "
                         + (plan.rewound().isEmpty() ? "the unreadable version is kept as counters.json.corrupt-*"

@@ -7,7 +7,7 @@ import dev.taskid.protocol.JsonLines;
 import dev.taskid.protocol.Request;
 import dev.taskid.protocol.Response;
 import dev.taskid.protocol.TaskIdException;
-import dev.taskid.state.AuditLog;
+import dev.taskid.state.AuditReader;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -87,7 +87,7 @@ public final class StatsCommand {
         List<Long> waits = new ArrayList<>();
         long[] count = {0};
         Instant[] span = {null, null};
-        int unreadable = AuditLog.read(dir, json, l -> true, e -> {
+        int unreadable = AuditReader.read(dir, json, l -> true, e -> {
             if (e.time().isBefore(since)) {
                 return;
             }
@@ -106,7 +106,7 @@ public final class StatsCommand {
         });
         long[] w = Output.sorted(waits);
         Map<String, Object> m = new LinkedHashMap<>();
-        List<Path> files = AuditLog.files(dir);
+        List<Path> files = AuditReader.files(dir);
         long bytes = 0;
         for (Path f : files) {
             try {
