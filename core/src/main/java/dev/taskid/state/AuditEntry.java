@@ -28,11 +28,6 @@ public record AuditEntry(Instant time, String op, String prefix, List<String> id
     }
 
     void write(JsonGenerator g) throws IOException {
-        write(g, 0);
-    }
-
-    /** {@code generation}: the batch's (see {@link dev.taskid.allocator.Ledger#generation}); 0 writes none. */
-    void write(JsonGenerator g, long generation) throws IOException {
         g.writeStartObject();
         g.writeStringField("time", JsonLines.timestamp(time));
         g.writeStringField("op", op);
@@ -59,9 +54,6 @@ public record AuditEntry(Instant time, String op, String prefix, List<String> id
         g.writeStringField("mode", by.mode());
         if (by.lockWaitMs() >= 0) {
             g.writeNumberField("lockWaitMs", by.lockWaitMs());
-        }
-        if (generation > 0) {
-            g.writeNumberField("gen", generation);
         }
         g.writeEndObject();
     }

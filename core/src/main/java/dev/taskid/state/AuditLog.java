@@ -22,10 +22,9 @@ import java.util.Map;
  * <pre>{"time":"2026-02-19T18:00:00.000Z","op":"reserve","prefix":"SEC","ids":["SEC-20","SEC-21"],"from":19,"to":21,
  *  "purpose":"review","agent":"claude-1","key":"k1","pid":4242,"uid":1000,"mode":"daemon"}</pre>
  *
- * <p>Written only by the holder of the state lock, as part of one durable step
- * ({@link StateStore#persist}): the batch's lines in one append and one fdatasync, tagged with
- * the batch's generation ({@code "gen"}), while counters.json's temporary file is synced; then
- * its rename; then the answers. {@code from}/{@code to} are the counter (for wrapped prefixes:
+ * <p>Written only by the holder of the state lock, as the last part of one durable step
+ * ({@link StateStore#persist}): counters.json first, then the batch's lines in one append and
+ * one fdatasync, then the answers. {@code from}/{@code to} are the counter (for wrapped prefixes:
  * the position) before and after. Bounded: an append that would take the file past
  * {@code maxBytes} first renames it {@code audit.log.1} (older files shift up, at most
  * {@code keep} are kept). Readers need no lock: lines are appended whole, and an unreadable
@@ -40,8 +39,6 @@ public final class AuditLog {
     private final Path dir;
     private final JsonLines json;
     private final Config.AuditOptions options;
-    /** Where the lines of the last {@link #append} begin until {@link #committed}; -1: none pending. */
-    private long appendedAt = -1;
 
     public AuditLog(Path dir, JsonLines json, Config.AuditOptions options) {
         this.dir = dir.toAbsolutePath();
@@ -54,25 +51,16 @@ public final class AuditLog {
         return file;
     }
 
-    /** {@link #append(List, long)} of lines made outside a batch (no generation). */
-    public void append(List<AuditEntry> entries) {
-        append(entries, 0);
-        committed();
-    }
-
     /**
      * Appends {@code entries} in one write and fsyncs the file (fdatasync; and the directory
-     * when the file is new), each line tagged with the batch's {@code generation} (0: none). The
-     * caller holds the state lock, and then calls {@link #committed} or, when the batch failed
-     * after all, {@link #abandoned} (which cuts the lines off again). On failure a partly
-     * written batch is cut off again as far as the disk allows, and SYSTEM_ERROR is thrown.
+     * when the file is new). The caller holds the state lock. On failure a partly written batch
+     * is cut off again as far as the disk allows, and SYSTEM_ERROR is thrown.
      */
-    public void append(List<AuditEntry> entries, long generation) {
-        appendedAt = -1;
+    public void append(List<AuditEntry> entries) {
         if (entries.isEmpty()) {
             return;
         }
-        byte[] bytes = encode(entries, generation);
+        byte[] bytes = encode(entries);
         try {
             long existing = sizeOrMinusOne(file);
             boolean newEntry = existing < 0;
@@ -92,10 +80,14 @@ public final class AuditLog {
                     writeFully(ch, ByteBuffer.wrap(bytes), at);
                     ch.force(false);
                 } catch (IOException e) {
-                    cutBack(ch, size);
+                    try {
+                        ch.truncate(size);
+                        ch.force(false);
+                    } catch (IOException | RuntimeException ignored) {
+                        // a torn last line is skipped by readers and ended by the next append
+                    }
                     throw e;
                 }
-                appendedAt = size;
             }
             if (newEntry) {
                 try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
@@ -110,46 +102,11 @@ public final class AuditLog {
         }
     }
 
-    /** The lines appended last belong to a durable batch: nothing to cut off any more. */
-    public void committed() {
-        appendedAt = -1;
-    }
-
-    /**
-     * The batch of the lines appended last failed after all (its counters.json was not
-     * installed): cuts them off, as far as the disk allows, so that a later batch of the same
-     * generation is not mixed with them. Lines that stay (the disk refused) are one batch ahead
-     * of counters.json, which {@link HighWater} reads as an unfinished batch.
-     */
-    public void abandoned() {
-        if (appendedAt < 0) {
-            return;
-        }
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-            cutBack(ch, appendedAt);
-        } catch (IOException | RuntimeException ignored) {
-            // see above: read as an unfinished batch
-        }
-        appendedAt = -1;
-    }
-
-    private static void cutBack(FileChannel ch, long size) {
-        try {
-            ch.truncate(size);
-            ch.force(false);
-        } catch (IOException | RuntimeException ignored) {
-            // a torn last line is skipped by readers and ended by the next append
-        }
-    }
-
+    /** The batch's lines, one write's worth, into one buffer. */
     byte[] encode(List<AuditEntry> entries) {
-        return encode(entries, 0);
-    }
-
-    private byte[] encode(List<AuditEntry> entries, long generation) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(entries.size() * 192);
         for (AuditEntry e : entries) {
-            out.writeBytes(json.write(g -> e.write(g, generation)));
+            out.writeBytes(json.write(e::write));
             out.write('\n');
         }
         return out.toByteArray();

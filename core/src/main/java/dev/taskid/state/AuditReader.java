@@ -116,16 +116,6 @@ public final class AuditReader {
      * missing.
      */
     static long readFrom(Path file, long offset, JsonLines json, Consumer<AuditEntry> sink) {
-        return readFrom(file, offset, json, (e, generation) -> sink.accept(e));
-    }
-
-    /** A line read back, with the generation of its batch (0: none written). */
-    interface Lines {
-        void accept(AuditEntry entry, long generation);
-    }
-
-    /** {@link #readFrom(Path, long, JsonLines, Consumer)} with each line's generation. */
-    static long readFrom(Path file, long offset, JsonLines json, Lines sink) {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
             ByteBuffer buf = ByteBuffer.allocate(1 << 16);
             ByteArrayOutputStream line = new ByteArrayOutputStream(256);
@@ -145,8 +135,7 @@ public final class AuditReader {
                     if (line.size() > 0) {
                         byte[] bytes = line.toByteArray();
                         try {
-                            Map<String, Object> m = json.readObject(bytes, 0, bytes.length, null);
-                            sink.accept(AuditEntry.of(m), m.get("gen") instanceof Long g ? g : 0);
+                            sink.accept(AuditEntry.of(json.readObject(bytes, 0, bytes.length, null)));
                         } catch (ProtocolException | IllegalArgumentException | DateTimeParseException e) {
                             // a torn or foreign line: skipped, as by every reader of the log
                         }

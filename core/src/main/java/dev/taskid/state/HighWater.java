@@ -71,32 +71,15 @@ public final class HighWater {
     }
 
     /**
-     * The highest counter issued per prefix, by every line of the log. {@code mayRefresh}: the
-     * caller holds the state lock, so it may rewrite the summary (no other writer appends meanwhile).
+     * The highest counter issued per prefix. {@code mayRefresh}: the caller holds the state
+     * lock, so it may rewrite the summary (no other writer appends meanwhile).
      */
     public Map<String, Long> marks(boolean mayRefresh) {
-        Marks m = marks(mayRefresh, -1);
-        Map<String, Long> all = new TreeMap<>(m.settled());
-        m.unfinished().forEach((p, v) -> all.merge(p, v, Math::max));
-        return all;
-    }
-
-    /**
-     * The marks of the log read against counters.json of generation {@code generation}: those of
-     * the lines tagged {@code generation + 1} apart ({@code unfinished}), every other line in
-     * {@code settled}. A persist syncs its audit lines while counters.json's temporary file is
-     * synced, before the rename (StateStore), so a crash may leave the lines of ONE batch that
-     * counters.json does not hold: never acknowledged, they are skipped (the counters raised to
-     * them), not read as a rewind. Lines of a later generation cannot come from a crash.
-     */
-    private Marks marks(boolean mayRefresh, long generation) {
         Path log = dir.resolve(AuditLog.FILE);
         Summary old = readSummary();
         String key = fileKey(log);
         String head = head(log);
-        Map<String, Long> settled = new TreeMap<>(old == null ? Map.of() : old.marks());
-        Map<String, Long> unfinished = new TreeMap<>();
-        AuditReader.Lines sink = (e, g) -> apply(generation >= 0 && g == generation + 1 ? unfinished : settled, e);
+        Map<String, Long> marks = new TreeMap<>(old == null ? Map.of() : old.marks());
         long from;
         boolean whole = old == null || key == null || !key.equals(old.fileKey()) || !head.startsWith(old.head())
                 || size(log) < old.offset();
@@ -104,52 +87,29 @@ public final class HighWater {
             // Rotated, replaced, or no summary yet: every file of the log, oldest first.
             for (Path f : AuditReader.files(dir)) {
                 if (!f.getFileName().toString().equals(AuditLog.FILE)) {
-                    AuditReader.readFrom(f, 0, json, sink);
+                    AuditReader.readFrom(f, 0, json, e -> apply(marks, e));
                 }
             }
             from = 0;
         } else {
             from = old.offset();
         }
-        long end = AuditReader.readFrom(log, from, json, sink);
-        // An unfinished batch's lines stay out of the summary: the next batch may settle them or not.
-        if (mayRefresh && key != null && unfinished.isEmpty() && (whole || end - from > REFRESH_BYTES)) {
-            write(new Summary(key, head, end, settled));
+        long end = AuditReader.readFrom(log, from, json, e -> apply(marks, e));
+        if (mayRefresh && key != null && (whole || end - from > REFRESH_BYTES)) {
+            write(new Summary(key, head, end, marks));
         }
-        return new Marks(settled, unfinished);
-    }
-
-    private record Marks(Map<String, Long> settled, Map<String, Long> unfinished) {
-    }
-
-    /**
-     * What the audit log says of {@code ledger}: the prefixes it rewound, and the counters an
-     * unfinished batch (one generation ahead, see {@link #marks(boolean, long)}) left above it.
-     */
-    public record Check(List<Rewound> rewound, Map<String, Long> unfinished) {
-    }
-
-    /** See {@link Check}. */
-    public Check check(Ledger ledger, boolean mayRefresh) {
-        Marks m = marks(mayRefresh, ledger.generation());
-        List<Rewound> rewound = new java.util.ArrayList<>();
-        m.settled().forEach((prefix, high) -> {
-            if (ledger.counter(prefix) < high) {
-                rewound.add(new Rewound(prefix, ledger.counter(prefix), high));
-            }
-        });
-        Map<String, Long> unfinished = new TreeMap<>();
-        m.unfinished().forEach((prefix, high) -> {
-            if (ledger.counter(prefix) < high) {
-                unfinished.put(prefix, high);
-            }
-        });
-        return new Check(rewound, unfinished);
+        return marks;
     }
 
     /** The prefixes of {@code ledger} below their high-water mark; empty when none. */
     public List<Rewound> rewound(Ledger ledger, boolean mayRefresh) {
-        return check(ledger, mayRefresh).rewound();
+        List<Rewound> out = new java.util.ArrayList<>();
+        marks(mayRefresh).forEach((prefix, high) -> {
+            if (ledger.counter(prefix) < high) {
+                out.add(new Rewound(prefix, ledger.counter(prefix), high));
+            }
+        });
+        return out;
     }
 
     /** STATE_CORRUPT for a rewound counters.json, with what to do. */

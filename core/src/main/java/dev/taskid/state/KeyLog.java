@@ -100,9 +100,9 @@ public final class KeyLog {
         return newest(keys.values());
     }
 
-    /** Whether {@link #load} left bytes to cut off (what it ignored). */
+    /** Whether bytes may need cutting off before the next batch (what {@link #load} ignored; unknown before a load). */
     boolean hasStaleTail() {
-        return staleTail;
+        return staleTail || validEnd < 0;
     }
 
     private static List<Ledger.KeyRecord> newest(Collection<Ledger.KeyRecord> keys) {
@@ -287,6 +287,15 @@ public final class KeyLog {
         return -1;
     }
 
+    /** A key's fields, as in keys.log and in an older version's counters.json. */
+    static void writeFields(JsonGenerator g, Ledger.KeyRecord k) throws IOException {
+        g.writeStringField("key", k.key());
+        g.writeStringField("prefix", k.prefix());
+        g.writeNumberField("count", k.count());
+        g.writeNumberField("first", k.first());
+        g.writeStringField("at", k.at().toString());
+    }
+
     /** Encodes lines into one reused buffer. */
     private final class Line {
         private final ByteArrayOutputStream out = new ByteArrayOutputStream(256);
@@ -298,11 +307,7 @@ public final class KeyLog {
                 for (Ledger.KeyRecord k : records) {
                     g.writeStartObject();
                     g.writeNumberField("gen", generation);
-                    g.writeStringField("key", k.key());
-                    g.writeStringField("prefix", k.prefix());
-                    g.writeNumberField("count", k.count());
-                    g.writeNumberField("first", k.first());
-                    g.writeStringField("at", k.at().toString());
+                    writeFields(g, k);
                     g.writeEndObject();
                     g.writeRaw('\n');
                 }

@@ -335,11 +335,7 @@ public final class StateFile {
         g.writeArrayFieldStart("keys");
         for (Ledger.KeyRecord k : ledger.keys()) {
             g.writeStartObject();
-            g.writeStringField("key", k.key());
-            g.writeStringField("prefix", k.prefix());
-            g.writeNumberField("count", k.count());
-            g.writeNumberField("first", k.first());
-            g.writeStringField("at", k.at().toString());
+            KeyLog.writeFields(g, k);
             g.writeEndObject();
         }
         g.writeEndArray();

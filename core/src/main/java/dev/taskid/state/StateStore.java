@@ -115,82 +115,97 @@ public final class StateStore implements AutoCloseable {
     }
 
     /**
-     * Makes the ledger's changes durable, with their audit lines and idempotency keys, as
+     * Makes the ledger's changes durable, with their idempotency keys and audit lines, as
      * {@link #persist} does; the caller holds the lock and answers only after this returns. On
-     * success the ledger is committed; on failure it is rolled back and SYSTEM_ERROR is thrown,
-     * so nothing of the batch may be acknowledged. The batch's keys are those of its
-     * reservations' {@code entries}.
+     * success the ledger is committed. On failure it is rolled back and SYSTEM_ERROR is thrown,
+     * so nothing of the batch may be acknowledged; when only the audit append failed, the old
+     * counters are written back where the disk allows (see {@link #persist}). The batch's keys
+     * are those of its reservations' {@code entries}.
      */
     public void commit(Ledger ledger, List<AuditEntry> entries) {
         ledger.advanceGeneration();
         try {
-            persist(file.encode(ledger), ledger.generation(), entries);
+            writeCounters(file.encode(ledger), ledger.generation(), entries);
         } catch (RuntimeException e) {
             ledger.rollback();
             throw e;
         }
+        try {
+            audit.append(entries);
+        } catch (RuntimeException e) {
+            keys.abandoned();
+            ledger.rollback();
+            try {
+                file.write(ledger);
+            } catch (RuntimeException stillFailing) {
+                e.addSuppressed(stillFailing);
+            }
+            throw e;
+        }
+        keys.committed();
         ledger.commit();
     }
 
     /**
      * The durable step of a batch of generation {@code generation}: counters encoded earlier
      * ({@link StateFile#encode}, so this may run on another thread than the one changing the
-     * ledger: the daemon's persist thread), its audit lines and its keys. Throws SYSTEM_ERROR,
-     * and then nothing of the batch may be acknowledged.
-     *
-     * <p>The order, and why a crash at any point never leads to a duplicate:
+     * ledger: the daemon's persist thread), its idempotency keys and its audit lines. Throws
+     * SYSTEM_ERROR, and then nothing of the batch may be acknowledged. The order:
      * <ol>
-     * <li>At the same time: counters.json's temporary file written and fsynced; on a second
-     * thread the batch's key lines appended to keys.log and its audit lines to audit.log, each
-     * fdatasynced (lines tagged with the batch's generation). A crash here leaves counters.json
-     * as it was, and perhaps some of the batch's lines: key lines newer than counters.json are
-     * never replayed ({@link KeyLog#load}), audit lines one generation ahead are an unfinished
-     * batch whose numbers the next loader skips (raises the counters to them;
-     * {@link HighWater#check}). Nothing was acknowledged.</li>
-     * <li>Rename over counters.json, fsync the directory. A crash before the directory fsync may
-     * leave either version of counters.json: the new one with all lines durable, or the old one
-     * as in 1.</li>
-     * <li>Only then the answers are sent: an acknowledged ID is in counters.json and in the audit
-     * log after a power loss, and so is its key.</li>
+     * <li>at the same time: counters.json's temporary file written and fsynced, and, on a second
+     * thread, the batch's key lines appended to keys.log (tagged with the generation) and
+     * fdatasynced. A crash here leaves the old counters.json (generation G), perhaps with key
+     * lines of G+1: never replayed ({@link KeyLog#load}), since their IDs are not covered by
+     * counters.json and would be handed out again;</li>
+     * <li>rename over counters.json, fsync the directory;</li>
+     * <li>the batch's audit lines in one append and one fdatasync. After the rename, not beside
+     * it: audit lines that became durable while their counters.json did not would read, at the
+     * next load, as a counters.json behind what was issued ({@link HighWater}: STATE_CORRUPT),
+     * and a crash cannot be told from a backup put back by the content the crash model (and a
+     * user's copy) keeps. If the append fails, counters.json already holds the batch: its
+     * numbers were never acknowledged, so handing them out later or skipping them is not a
+     * duplicate (the reverse order would leave logged IDs that are handed out again).</li>
      * </ol>
-     * The audit log's sync therefore overlaps the counters' instead of following it. A failure
-     * before the rename cuts the batch's lines off again (so a later batch of the same
-     * generation is not mixed with them) and keeps the old counters.json.
+     * Only then are the answers sent.
      */
     public void persist(byte[] counters, long generation, List<AuditEntry> entries) {
-        verifyInPlace(); // never write into a replaced directory
-        List<dev.taskid.allocator.Ledger.KeyRecord> fresh = KeyLog.records(entries);
-        Future<?> lines = null;
-        if (!entries.isEmpty() || !fresh.isEmpty() || keys.hasStaleTail()) {
-            lines = syncer().submit(() -> {
-                keys.append(generation, fresh);
-                audit.append(entries, generation);
-            });
+        writeCounters(counters, generation, entries);
+        try {
+            audit.append(entries);
+        } catch (RuntimeException e) {
+            keys.abandoned();
+            throw e;
         }
+        keys.committed();
+    }
+
+    /** Steps 1 and 2 of {@link #persist}; on failure counters.json is unchanged and the key lines are cut off later. */
+    private void writeCounters(byte[] counters, long generation, List<AuditEntry> entries) {
+        verifyInPlace(); // never write into a replaced directory
+        List<Ledger.KeyRecord> fresh = KeyLog.records(entries);
+        Future<?> keyed = fresh.isEmpty() && !keys.hasStaleTail() ? null
+                : syncer().submit(() -> keys.append(generation, fresh));
         RuntimeException failure = null;
         try {
             file.prepare(counters);
         } catch (RuntimeException e) {
             failure = e;
         }
-        failure = await(lines, failure);
-        try {
-            if (failure == null) {
+        failure = await(keyed, failure);
+        if (failure == null) {
+            try {
                 file.install();
-                keys.committed();
-                audit.committed();
                 return;
+            } catch (RuntimeException e) {
+                failure = e;
             }
-        } catch (RuntimeException e) {
-            failure = e;
         }
         file.discard();
         keys.abandoned();
-        audit.abandoned();
         throw failure;
     }
 
-    /** Waits for the lines' syncs; returns the first failure of the two. */
+    /** Waits for the key lines' sync; returns the first failure of the two. */
     private static RuntimeException await(Future<?> lines, RuntimeException failure) {
         if (lines == null) {
             return failure;
@@ -205,7 +220,7 @@ public final class StateStore implements AutoCloseable {
                 interrupted = true; // the lines are being written: wait for them, never leave them half done
             } catch (ExecutionException e) {
                 RuntimeException cause = e.getCause() instanceof RuntimeException r ? r
-                        : new TaskIdException(ErrorCode.SYSTEM_ERROR, "could not write the audit log: " + e.getCause(),
+                        : new TaskIdException(ErrorCode.SYSTEM_ERROR, "could not write keys.log: " + e.getCause(),
                         Map.of(), e.getCause());
                 if (out == null) {
                     out = cause;
@@ -221,7 +236,7 @@ public final class StateStore implements AutoCloseable {
         return out;
     }
 
-    /** The thread that syncs keys.log and audit.log while the caller syncs counters.json; made on first use. */
+    /** The thread that syncs keys.log while the caller syncs counters.json; made on first use. */
     private synchronized ExecutorService syncer() {
         if (syncer == null) {
             syncer = Executors.newSingleThreadExecutor(r -> {
@@ -261,23 +276,10 @@ public final class StateStore implements AutoCloseable {
         DurableFiles.removeDeadLeftovers(dir.dir());
         Optional<Ledger> stored = file.read();
         if (stored.isPresent()) {
-            HighWater.Check check = new HighWater(dir.dir(), json).check(stored.get(), true);
-            List<HighWater.Rewound> rewound = new ArrayList<>(check.rewound());
-            Map<String, Long> skipped = new java.util.TreeMap<>();
-            check.unfinished().forEach((prefix, high) -> {
-                if (stored.get().activeNumbers().containsKey(prefix)) {
-                    // a wrapped prefix's active numbers cannot be rebuilt from the counter: recover does it
-                    rewound.add(new HighWater.Rewound(prefix, stored.get().counter(prefix), high));
-                } else {
-                    skipped.put(prefix, high);
-                }
-            });
+            List<HighWater.Rewound> rewound = new HighWater(dir.dir(), json).rewound(stored.get(), true);
             if (rewound.isEmpty()) {
-                Ledger ledger = withKeys(raised(stored.get(), skipped), readOnly);
-                Optional<String> unfinished = skipped.isEmpty() ? Optional.empty() : Optional.of("taskid: "
-                        + file.path() + " is one batch behind the audit log (a crash before that batch's rename; "
-                        + "none of it was acknowledged): its numbers are skipped, " + summary(skipped));
-                return new Loaded(ledger, joined(joined(moved, unfinished), carryOver(ledger, config, by)));
+                Ledger ledger = withKeys(stored.get(), readOnly);
+                return new Loaded(ledger, joined(moved, carryOver(ledger, config, by)));
             }
             TaskIdException corrupt = HighWater.corrupt(file.path(), rewound);
             if (!readOnly) {
@@ -332,16 +334,6 @@ public final class StateStore implements AutoCloseable {
             notice += " (audit.log: " + e.getMessage() + ")";
         }
         return new Loaded(ledger, Optional.of(moved.map(m -> m + "\n").orElse("") + notice));
-    }
-
-    /** {@code stored} with the counters of {@code raised} where higher; nothing to roll back. */
-    private static Ledger raised(Ledger stored, Map<String, Long> raised) {
-        if (raised.isEmpty()) {
-            return stored;
-        }
-        Map<String, Long> counters = new java.util.TreeMap<>(stored.counters());
-        raised.forEach((prefix, high) -> counters.merge(prefix, high, Math::max));
-        return new Ledger(counters, stored.keys(), stored.activeNumbers(), stored.generation());
     }
 
     /**

@@ -119,41 +119,6 @@ class StateStoreTest {
         assertEquals(Map.of("SEC", 2L), AuditReader.counters(project.resolve(".taskid"), json).highest());
     }
 
-    /** One fallback call's reservation: load, reserve, commit; the response. */
-    private Response.Reserved reserve(int count) {
-        Ledger ledger = store.load(Config.defaults()).ledger();
-        Request.Reserve req = new Request.Reserve(null, "SEC", count, null, null, null);
-        Response.Reserved r = (Response.Reserved) new Allocator(Config.defaults(), CLOCK).apply(ledger, req);
-        List<AuditEntry> entries = new ArrayList<>();
-        AuditEntry.collect(req, r, BY, CLOCK.instant(), entries);
-        store.commit(ledger, entries);
-        return r;
-    }
-
-    /**
-     * The audit lines of a batch are synced with counters.json's temporary file, before its
-     * rename: a crash between leaves lines one generation ahead of counters.json. That batch was
-     * never acknowledged: its numbers are skipped, not refused as a rewind. Two generations
-     * ahead is no crash: a rewound counters.json, STATE_CORRUPT as before.
-     */
-    @Test
-    void auditLinesOfTheBatchAfterCountersJsonAreAnUnfinishedBatchWhoseNumbersAreSkipped() throws Exception {
-        assertEquals(List.of("SEC-1", "SEC-2"), reserve(2).ids()); // generation 1
-        Path log = project.resolve(".taskid/audit.log");
-        byte[] durable = Files.readAllBytes(counters());
-        byte[] logged = Files.readAllBytes(log);
-        assertTrue(new String(logged, java.nio.charset.StandardCharsets.UTF_8).contains("\"gen\":1"), "lines carry their batch");
-        assertEquals(List.of("SEC-3", "SEC-4", "SEC-5"), reserve(3).ids()); // generation 2
-        Files.write(counters(), durable); // the crash: generation 2's rename lost, its audit lines kept
-        Response.Reserved next = reserve(1);
-        assertEquals(List.of("SEC-6"), next.ids(), "the unfinished batch's numbers are skipped");
-
-        assertEquals(List.of("SEC-7"), reserve(1).ids()); // generation 3 (2 was reused by SEC-6's batch)
-        Files.write(counters(), durable); // generation 1 again: two batches behind, a restore
-        TaskIdException e = assertThrows(TaskIdException.class, () -> store.load(Config.defaults()));
-        assertEquals(ErrorCode.STATE_CORRUPT, e.code(), e.getMessage());
-    }
-
     @Test
     void anIdempotencyKeyReplaysAfterARestart() {
         Allocator allocator = new Allocator(Config.defaults(), CLOCK);

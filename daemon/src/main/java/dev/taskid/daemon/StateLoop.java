@@ -43,8 +43,8 @@ import org.slf4j.LoggerFactory;
  * The counters' owner, on ONE Netty event loop: the loop every connection is served on. A
  * decoded request is applied in memory at once, on that loop, and its answer held in the open
  * batch. After the loop's round of I/O the batch is sealed and its whole state is handed to
- * the persist thread (counters.json with the batch's audit lines and idempotency keys, synced
- * at the same time before the rename; see {@link StateStore#persist}), while the loop goes on applying the next batch in memory. A
+ * the persist thread (counters.json, its idempotency keys synced at the same time, then the
+ * batch's audit lines; see {@link StateStore#persist}), while the loop goes on applying the next batch in memory. A
  * batch's answers are written only when the persist containing it has completed, so nothing
  * is acknowledged before it is durable; each persist writes the whole state (so batch k+1's
  * file includes k's changes) and only one runs at a time (renames stay in order). A failed
