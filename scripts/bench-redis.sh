@@ -12,11 +12,14 @@
 #
 #   scripts/bench-redis.sh [--quick] [--seconds N] [--rounds N] [--connections 1,8,64,256]
 #                          [--before JAR]     (also run the daemon jar JAR as "taskid-before")
+#                          [--also NAME OPTS] (also run this daemon as NAME, with the JVM options
+#                                              OPTS appended to the launcher's: an A/B of flags)
 #
 # --quick: 2 s per row. State lives under daemon/target/bench-redis (the repository's disk).
 # Installs redis-server from the distribution's packages when it is missing (needs root).
 set -euo pipefail
 seconds=10 rounds=3 connections=1,8,64,256 before=
+also=() also_opts=()
 while (( $# )); do
     case $1 in
         --quick) seconds=2 ;;
@@ -24,7 +27,8 @@ while (( $# )); do
         --rounds) rounds=$2; shift ;;
         --connections) connections=$2; shift ;;
         --before) before=$(readlink -f "$2"); shift ;;
-        *) echo "usage: $0 [--quick] [--seconds N] [--rounds N] [--connections LIST] [--before JAR]" >&2; exit 2 ;;
+        --also) also+=("$2"); also_opts+=("$3"); shift 2 ;;
+        *) echo "usage: $0 [--quick] [--seconds N] [--rounds N] [--connections LIST] [--before JAR] [--also NAME OPTS]" >&2; exit 2 ;;
     esac
     shift
 done
@@ -52,10 +56,10 @@ await_socket() { for _ in $(seq 300); do [[ -S $1 ]] && return 0; sleep 0.1; don
 stat_field() { grep -o "\"$2\":[0-9.]*" <<<"$1" | head -1 | cut -d: -f2; }
 
 declare -A sock pid
-start_taskid() { # name launcher
+start_taskid() { # name launcher [extra JVM options]
     local dir=$work/$1/.taskid
     mkdir -p "$work/$1/.git" "$dir"
-    TASKID_NO_BUILD=1 "$2" daemon --dir "$dir" 2>"$work/$1.log" &
+    TASKID_NO_BUILD=1 TASKID_DAEMON_JAVA_OPTS=${3-} "$2" daemon --dir "$dir" 2>"$work/$1.log" &
     pid[$1]=$!; pids+=($!)
     sock[$1]=$dir/daemon.sock
     await_socket "${sock[$1]}"
@@ -82,6 +86,10 @@ if [[ -n $before ]]; then
     start_taskid taskid-before "$work/dist/bin/taskid"
     targets=(taskid-before "${targets[@]}")
 fi
+for i in "${!also[@]}"; do
+    start_taskid "${also[$i]}" "$root/taskid" "${also_opts[$i]}"
+    targets=("${targets[0]}" "${also[$i]}" "${targets[@]:1}")
+done
 start_redis redis-always always
 start_redis redis-everysec everysec
 

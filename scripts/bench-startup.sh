@@ -2,7 +2,10 @@
 # Start-up benchmark of the taskid CLI through the launcher: wall time of one call in file-lock
 # mode (no daemon), on JDK 17 with and without the class-data archive and on JDK 25 with and
 # without the AOT cache; plus `java -jar` without flags and java with the launcher's flags but
-# without the launcher (the difference is the launcher's own overhead).
+# without the launcher (the difference is the launcher's own overhead); and `./taskid reserve
+# SEC` through a running daemon on both JDKs against seed 000's node script (bench/seed-style:
+# lock file + tmp + rename, no fsync), issue 12's comparison. Calls run without a TTY, as an
+# agent's do (the launcher then never looks at the sources). Prints the load average.
 #
 #   scripts/bench-startup.sh [RUNS] [JDK25_HOME]     (RUNS default 40; needs python3)
 #
@@ -18,11 +21,22 @@ jar=$root/cli/target/taskid-cli.jar
 if [[ -n ${JAVA17_HOME-} ]]; then jdk17=$JAVA17_HOME; else jdk17=$(dirname "$(dirname "$(readlink -f "$(command -v java)")")"); fi
 
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+daemon=
+trap '[[ -n $daemon ]] && kill "$daemon" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
 state=$work/state
-# First calls: build if needed, make the archives, create the state directory.
-JAVA_HOME=$jdk17 "$launcher" --dir "$state" reserve SEC >/dev/null
-[[ -x $jdk25/bin/java ]] && JAVA_HOME=$jdk25 "$launcher" --dir "$state" reserve SEC >/dev/null
+# First calls: make the archives, create the state directory (build with `./taskid build` first).
+JAVA_HOME=$jdk17 "$launcher" --dir "$state" reserve SEC >/dev/null </dev/null
+[[ -x $jdk25/bin/java ]] && JAVA_HOME=$jdk25 "$launcher" --dir "$state" reserve SEC >/dev/null </dev/null
+# A daemon on a state directory of its own, and the seed's script in a repository of its own.
+dstate=$work/daemon-state
+JAVA_HOME=$jdk17 "$launcher" --dir "$dstate" daemon </dev/null 2>"$work/daemon.log" &
+daemon=$!
+for _ in $(seq 300); do [[ -S $dstate/daemon.sock ]] && break; sleep 0.1; done
+[[ -S $dstate/daemon.sock ]] || { echo "the daemon did not start:" >&2; cat "$work/daemon.log" >&2; exit 1; }
+seed=$work/seed
+mkdir -p "$seed/.claude/scripts"
+cp "$root/bench/seed-style/reserve-task-ids.js" "$seed/.claude/scripts/"
+echo '{"counters":{"SEC":0}}' >"$seed/.claude/.task-id-counters.json"   # what the seed's init script makes
 
 flags=(-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xlog:disable -Xlog:all=warning:stderr)
 jsa=
@@ -36,18 +50,24 @@ add "jdk17: ./taskid with AppCDS" env JAVA_HOME="$jdk17" "$launcher" --dir "$sta
 [[ -n $jsa ]] && add "jdk17: java + launcher's flags + AppCDS, no launcher" \
     "$jdk17/bin/java" "${flags[@]}" -Xshare:auto -XX:SharedArchiveFile="$jsa" -jar "$jar" --dir "$state" show
 add "jdk17: ./taskid reserve SEC with AppCDS (fsync)" env JAVA_HOME="$jdk17" "$launcher" --dir "$state" reserve SEC
+command -v node >/dev/null && add "seed 000's node script (reserve-task-ids.js SEC)" \
+    node "$seed/.claude/scripts/reserve-task-ids.js" SEC
+add "jdk17: ./taskid reserve SEC via the daemon" env JAVA_HOME="$jdk17" "$launcher" --dir "$dstate" reserve SEC
+[[ -x $jdk25/bin/java ]] && add "jdk25: ./taskid reserve SEC via the daemon" \
+    env JAVA_HOME="$jdk25" "$launcher" --dir "$dstate" reserve SEC
 if [[ -x $jdk25/bin/java ]]; then
     add "jdk25: ./taskid, no AOT cache (TASKID_NO_CDS=1)" env JAVA_HOME="$jdk25" TASKID_NO_CDS=1 "$launcher" --dir "$state" show
     add "jdk25: ./taskid with AOT cache" env JAVA_HOME="$jdk25" "$launcher" --dir "$state" show
     add "jdk25: ./taskid reserve SEC with AOT cache (fsync)" env JAVA_HOME="$jdk25" "$launcher" --dir "$state" reserve SEC
 fi
 
-for i in "${!cmds[@]}"; do eval "${cmds[$i]}" >/dev/null 2>&1; done   # warm-up round
+echo "machine: $(nproc) cores, $(uname -r); load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+for i in "${!cmds[@]}"; do eval "${cmds[$i]}" >/dev/null 2>&1 </dev/null; done   # warm-up round
 : >"$work/times"
 for ((r = 0; r < runs; r++)); do
     for i in "${!cmds[@]}"; do
         t0=$EPOCHREALTIME
-        eval "${cmds[$i]}" >/dev/null 2>"$work/err" || { echo "failed: ${names[$i]}" >&2; cat "$work/err" >&2; exit 1; }
+        eval "${cmds[$i]}" >/dev/null 2>"$work/err" </dev/null || { echo "failed: ${names[$i]}" >&2; cat "$work/err" >&2; exit 1; }
         t1=$EPOCHREALTIME
         echo "$i ${t0/./} ${t1/./}" >>"$work/times"
     done
@@ -67,3 +87,4 @@ for i, name in enumerate(names):
     t = times[i]
     print(f"| {name} | {statistics.median(t):.0f} | {statistics.mean(t):.0f} | {min(t):.0f} |")
 EOF
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
