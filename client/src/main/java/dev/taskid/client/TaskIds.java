@@ -173,13 +173,23 @@ public final class TaskIds implements AutoCloseable {
         }
         if (!options.fallback()) {
             throw new TaskIdException(ErrorCode.DAEMON_UNAVAILABLE,
-                    "no daemon is listening at " + socket + " (start one with: taskid daemon)");
+                    "no daemon is listening at " + socket + " (start one with: taskid daemon)" + withoutFallback());
         }
         Optional<RemoteState> shared = remote();
         if (shared.isPresent()) {
             return shared.get().apply(request); // never the local files: other hosts share these counters
         }
         return fallback(request);
+    }
+
+    /** What --no-fallback gave up, when a shared backend is configured: the direct transaction, not a file lock. */
+    private String withoutFallback() {
+        try {
+            return backend().map(b -> "; --no-fallback also keeps this call from going to the shared backend "
+                    + b.describe() + " directly (without it, it would; never to local files)").orElse("");
+        } catch (TaskIdException e) {
+            return ""; // an invalid config is reported by the calls that use it
+        }
     }
 
     private Reply fallback(Request request) {

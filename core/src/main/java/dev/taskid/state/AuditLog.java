@@ -128,7 +128,7 @@ public final class AuditLog {
         }
 
         /** The line's fields back; throws IllegalArgumentException if it is not an audit line. */
-        static Entry of(Map<String, Object> m) {
+        public static Entry of(Map<String, Object> m) {
             if (!(m.get("time") instanceof String time) || !(m.get("op") instanceof String op)) {
                 throw new IllegalArgumentException("no time or op");
             }

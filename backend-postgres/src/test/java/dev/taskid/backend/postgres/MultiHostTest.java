@@ -229,6 +229,101 @@ class MultiHostTest {
     }
 
     @Test
+    void logAndStatsReadEveryHostsAuditRowsFromTheBackend() throws Exception {
+        String url = database();
+        Path direct = host("direct-a", url);
+        try (DaemonProcess d = DaemonProcess.start(host("daemon-b", url))) {
+            assertEquals(0, cli(direct, "reserve", "SEC", "2", "--purpose", "first").status());
+            try (TaskIds ids = TaskIds.open(StateDir.of(d.stateDir()), d.clientOptions())) {
+                assertEquals(List.of(3L), ids.reserve("SEC", 1, "second").numbers());
+            }
+            assertEquals(0, cli(direct, "reserve", "UX", "--purpose", "third").status());
+        }
+        Path other = host("c", url); // a clone that never reserved: no local history at all
+        Processes.Result who = cli(other, "log", "SEC-3", "--json");
+        assertEquals(0, who.status(), who.toString());
+        assertTrue(who.stdout().contains("\"ids\":[\"SEC-3\"]") && who.stdout().contains("\"purpose\":\"second\"")
+                && who.stdout().contains("\"mode\":\"daemon\""), who.toString());
+        Processes.Result sec = cli(other, "log", "SEC");
+        assertEquals(0, sec.status(), sec.toString());
+        assertEquals(2, sec.stdout().lines().count(), sec.toString());
+        assertTrue(sec.stdout().contains("SEC-1 SEC-2") && sec.stdout().contains("\"first\"")
+                && sec.stdout().contains("backend"), sec.toString());
+        Processes.Result missing = cli(other, "log", "SEC-9");
+        assertEquals(1, missing.status(), missing.toString());
+        Processes.Result stats = cli(other, "stats", "--json");
+        assertEquals(0, stats.status(), stats.toString());
+        String s = stats.stdout();
+        assertTrue(s.contains("\"mode\":\"backend\"") && s.contains("\"lines\":3") && s.contains("\"project\":\"" + PROJECT)
+                && s.contains("\"reservationsByMode\":{\"backend\":2,\"daemon\":1}")
+                && s.contains("\"idsByMode\":{\"backend\":3,\"daemon\":1}"), s);
+        Processes.Result text = cli(other, "stats");
+        assertTrue(text.stdout().contains("3 changes in the shared backend") && text.stdout().contains("shared backend directly"),
+                text.toString());
+        assertFalse(Files.exists(other.resolve("audit.log")), "nothing local");
+    }
+
+    @Test
+    void noFallbackWithABackendFailsAtOnceWithoutTouchingIt() throws Exception {
+        String url = database();
+        Path dir = host("nofallback", url);
+        Processes.Result r = cli(dir, "--no-fallback", "reserve", "SEC", "--json");
+        assertEquals(7, r.status(), r.toString());
+        assertEquals("", r.stdout(), r.toString());
+        // The daemon is the only way --no-fallback allows; the shared backend is named, untouched.
+        assertTrue(r.stderr().contains("\"code\":\"DAEMON_UNAVAILABLE\"") && r.stderr().contains("--no-fallback")
+                && r.stderr().contains("shared backend") && r.stderr().contains("taskid daemon"), r.toString());
+        assertEquals(0, counter(pg, url, "SEC"), "nothing reserved directly");
+        assertFalse(Files.exists(dir.resolve("counters.json")), "never the local files");
+        try (DaemonProcess d = DaemonProcess.start(dir)) {
+            Processes.Result viaDaemon = cli(dir, "--no-fallback", "reserve", "SEC", "--verbose");
+            assertEquals(0, viaDaemon.status(), viaDaemon.toString());
+            assertTrue(viaDaemon.stdout().contains("\"mode\":\"daemon\""), viaDaemon.toString());
+        }
+        assertEquals(1, counter(pg, url, "SEC"));
+    }
+
+    @Test
+    void wrappedPrefixesAndArchiveAreRefusedAndTheInboxChecksAgainstTheBackend() throws Exception {
+        String url = database();
+        Path repo = tmp.resolve("wrap-repo");
+        Path state = repo.resolve(".taskid");
+        Files.createDirectories(repo.resolve(".git"));
+        Hosts.host(state, url, 30_000);
+        String backend = Files.readString(state.resolve("config.json"));
+        Files.writeString(state.resolve("config.json"), backend.substring(0, backend.lastIndexOf('}'))
+                + ", \"prefixOptions\": {\"SEC\": {\"wrap\": 1000}}}");
+        for (String[] call : List.of(new String[] {"reserve", "UX"}, new String[] {"archive", "SEC", "1"})) {
+            Processes.Result r = cli(state, call);
+            assertEquals(5, r.status(), r.toString());
+            assertTrue(r.stderr().contains("CONFIG_INVALID") && r.stderr().contains("wrapped prefixes [SEC]")
+                    && r.stderr().contains("shared PostgreSQL backend"), r.toString());
+        }
+        DaemonProcess refused = DaemonProcess.launch(state, Map.of(), List.of());
+        assertEquals(5, refused.awaitExit(), refused.log());
+        assertTrue(refused.log().contains("wrapped prefixes [SEC]"), refused.log());
+        assertEquals(0, counter(pg, url, "UX"), "nothing reserved");
+
+        Files.writeString(state.resolve("config.json"), backend); // no wrap: archive has nothing to archive
+        Processes.Result archive = cli(state, "archive", "SEC", "1");
+        assertEquals(2, archive.status(), archive.toString());
+        assertTrue(archive.stderr().contains("does not wrap"), archive.toString());
+
+        assertEquals(0, cli(state, "reserve", "SEC", "2").status());
+        Path tasks = repo.resolve("tasks.json");
+        Files.writeString(tasks, "{\"tasks\": [{\"id\": \"SEC-2\", \"title\": \"reserved on the backend\"},"
+                + " {\"id\": \"SEC-5\", \"title\": \"never reserved\"}]}");
+        assertEquals(0, cli(state, "inbox", "submit", tasks.toString()).status());
+        Processes.Result processed = cli(state, "inbox", "process");
+        assertEquals(1, processed.status(), processed.toString()); // one task rejected
+        assertTrue((processed.stdout() + processed.stderr()).contains("counter at SEC-2"), processed.toString());
+        String table = Files.readString(repo.resolve("TASKS.md"));
+        assertTrue(table.contains("| SEC-2 | reserved on the backend"), table);
+        assertFalse(table.contains("SEC-5"), table);
+        assertFalse(Files.exists(state.resolve("counters.json")), "never the local files");
+    }
+
+    @Test
     void unreachableBackendIsAClearErrorAndNeverLocalFiles() throws Exception {
         Path dir = tmp.resolve("nowhere");
         Files.createDirectories(dir);
@@ -245,6 +340,9 @@ class MultiHostTest {
         assertEquals("", r.stdout().trim().isEmpty() ? "" : r.stdout().contains("\"ids\":[\"SEC") ? "ids" : "");
         assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(30), "bounded wait");
         assertFalse(Files.exists(dir.resolve("counters.json")), "never the local files");
+        Processes.Result log = cli(dir, "log", "--json");
+        assertEquals(7, log.status(), log.toString());
+        assertTrue(log.stderr().contains("BACKEND_UNAVAILABLE") && log.stderr().contains("audit rows"), log.toString());
         // A daemon that cannot reach its backend does not start.
         DaemonProcess d = DaemonProcess.launch(dir, Map.of(), List.of());
         assertEquals(7, d.awaitExit(), d.log());

@@ -1,5 +1,6 @@
 package dev.taskid.cli.admin;
 
+import dev.taskid.backend.AuditTrail;
 import dev.taskid.cli.usage.UsageException;
 import dev.taskid.protocol.ErrorCode;
 import dev.taskid.protocol.TaskId;
@@ -25,7 +26,8 @@ public final class LogCommand {
             "Show the audit log (.taskid/audit.log and its rotated files, oldest first): every reservation, set, init,\n"
                     + "archive and recover with time, IDs, purpose, agent, key, requester pid/uid and mode. With an ID: who\n"
                     + "reserved it, when and why (exit 1 if the log has no such entry). --since takes 2026-02-19T18:00:00Z,\n"
-                    + "2026-02-19 or an age (30m, 2h, 7d). --json: the matching lines as JSON Lines.";
+                    + "2026-02-19 or an age (30m, 2h, 7d). --json: the matching lines as JSON Lines. With a shared backend:\n"
+                    + "its audit rows, every host's.";
 
     private LogCommand() {
     }
@@ -53,7 +55,7 @@ public final class LogCommand {
         Instant[] first = {null};
         Predicate<String> cheap = query == null ? l -> true
                 : l -> l.contains("\"prefix\":\"" + query.prefix() + "\"");
-        int unreadable = AuditLog.read(dir.dir(), o.codec, cheap, e -> {
+        int unreadable = AuditTrail.read(dir, System.getenv(), o.codec, cheap, e -> { // the shared rows with a backend
             if (first[0] == null) {
                 first[0] = e.time();
             }
