@@ -309,6 +309,15 @@ class MultiHostTest {
         assertEquals(2, archive.status(), archive.toString());
         assertTrue(archive.stderr().contains("does not wrap"), archive.toString());
 
+        try (DaemonProcess d = DaemonProcess.start(state)) { // the same through a daemon, and the inbox with one
+            Processes.Result viaDaemon = cli(state, "archive", "SEC", "1");
+            assertEquals(2, viaDaemon.status(), viaDaemon.toString());
+            assertTrue(viaDaemon.stderr().contains("does not wrap"), viaDaemon.toString());
+            inboxChecksAgainstTheBackend(repo, state);
+        }
+    }
+
+    private static void inboxChecksAgainstTheBackend(Path repo, Path state) throws Exception {
         assertEquals(0, cli(state, "reserve", "SEC", "2").status());
         Path tasks = repo.resolve("tasks.json");
         Files.writeString(tasks, "{\"tasks\": [{\"id\": \"SEC-2\", \"title\": \"reserved on the backend\"},"
