@@ -6,6 +6,7 @@ import dev.taskid.client.TaskIds;
 import dev.taskid.inbox.Inbox;
 import dev.taskid.protocol.ErrorCode;
 import dev.taskid.protocol.JsonLines;
+import dev.taskid.protocol.TaskIdException;
 import dev.taskid.protocol.Version;
 import dev.taskid.state.Config;
 import java.io.BufferedInputStream;
@@ -82,8 +83,7 @@ public final class McpServer {
         try {
             err.println("taskid mcp " + Version.CURRENT + ": serving state " + ids.stateDir() + " (daemon socket "
                     + ids.socket() + ", file-lock fallback) on stdio");
-            Duration lockTimeout = Config.load(ids.stateDir().config(), new JsonLines()).lockTimeout();
-            try (Inbox inbox = new Inbox(ids, lockTimeout)) {
+            try (Inbox inbox = new Inbox(ids, inboxLockTimeout(ids, err))) {
                 Tools tools = new Tools(request -> {
                     Reply reply = ids.call(request);
                     reply.notice().ifPresent(err::println);
@@ -93,6 +93,22 @@ public final class McpServer {
             }
         } finally {
             System.setOut(previous);
+        }
+    }
+
+    /**
+     * The config's lock timeout, for the inbox tools. A client of another user's system-wide
+     * daemon cannot read config.json (the daemon serves its IDs all the same): the default then.
+     */
+    private static Duration inboxLockTimeout(TaskIds ids, PrintStream err) {
+        try {
+            return Config.load(ids.stateDir().config(), new JsonLines()).lockTimeout();
+        } catch (TaskIdException e) {
+            if (e.code() != ErrorCode.SYSTEM_ERROR) {
+                throw e;
+            }
+            err.println("taskid mcp: " + e.getMessage() + "; the inbox tools wait the default lock timeout");
+            return Config.defaults().lockTimeout();
         }
     }
 
