@@ -393,13 +393,18 @@ class McpServerTest {
         ids.call(new dev.taskid.protocol.Request.Peek(null, null)); // first use: the counters come from TASKS.md as it was
         Files.writeString(tmp.resolve("TASKS.md"), "| SEC-19 | old task |\n| SEC-19 | another task |\n| SEC-500 | made up |\n");
         Files.writeString(tmp.getParent().resolve("outside-" + tmp.getFileName() + ".md"), "| SEC-1 | x |\n");
+        try (var huge = java.nio.channels.FileChannel.open(tmp.resolve("huge.md"), java.nio.file.StandardOpenOption.CREATE_NEW,
+                java.nio.file.StandardOpenOption.WRITE)) {
+            huge.write(java.nio.ByteBuffer.wrap(new byte[] {'\n'}), 16 << 20); // sparse, one byte past the 16 MiB limit
+        }
         List<Object> r = session(init("2025-06-18"),
                 call(1, "check_collisions", "{}"),
                 call(2, "check_collisions", "{\"limit\":1}"),
                 call(3, "check_collisions", "{\"files\":[\"../outside-" + tmp.getFileName() + ".md\"]}"),
                 call(4, "check_collisions", "{\"files\":[\"/etc/hostname\"]}"),
                 call(5, "check_collisions", "{\"staged\":true}"),
-                call(6, "show_counters", "{\"prefix\":\"SEC\"}"));
+                call(6, "show_counters", "{\"prefix\":\"SEC\"}"),
+                call(7, "check_collisions", "{\"files\":[\"huge.md\"]}"));
         Map<String, Object> report = map(result(r.get(1)).get("structuredContent"));
         assertEquals(false, report.get("ok"));
         assertEquals(false, result(r.get(1)).get("isError"), "findings are a result, not a tool error");
@@ -419,6 +424,9 @@ class McpServerTest {
         assertEquals("BAD_REQUEST", toolError(r.get(5)), "staged needs a git repository");
         assertEquals(Map.of("SEC", 19L), map(map(result(r.get(6)).get("structuredContent")).get("counters")),
                 "read-only: no counter was raised");
+        assertEquals("BAD_REQUEST", toolError(r.get(7)), "a file past the read limit is refused, not read into memory");
+        String huge = toolJson(r.get(7)).toString();
+        assertTrue(huge.contains("larger than 16 MiB"), huge);
     }
 
     @Test

@@ -4,10 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.taskid.protocol.JsonLines;
-import dev.taskid.protocol.ProtocolException;
 import dev.taskid.state.Users;
 import dev.taskid.testing.DaemonProcess;
+import dev.taskid.testing.JsonText;
 import dev.taskid.testing.Processes;
 import dev.taskid.testing.Processes.Result;
 import java.io.File;
@@ -67,10 +66,10 @@ class SystemDaemonOtherUidTest {
         try (DaemonProcess daemon = DaemonProcess.start(state, Map.of(), List.of())) {
             Result first = asNobody(cli, null, "--dir", state.toString(), "--json", "reserve", "SEC", "2", "--purpose", "other uid");
             assertEquals(0, first.status(), first::toString);
-            assertEquals(List.of("SEC-1", "SEC-2"), json(first.stdout()).get("ids"));
+            assertEquals(List.of("SEC-1", "SEC-2"), JsonText.object(first.stdout()).get("ids"));
             Result second = asNobody(cli, null, "--dir", state.toString(), "--json", "reserve", "SEC", "1");
             assertEquals(0, second.status(), second::toString);
-            assertEquals(List.of("SEC-3"), json(second.stdout()).get("ids"), "unique across the other uid's calls");
+            assertEquals(List.of("SEC-3"), JsonText.object(second.stdout()).get("ids"), "unique across the other uid's calls");
 
             // taskid mcp as nobody: reservations go through the daemon; the audit log is the owner's.
             String session = String.join("\n",
@@ -84,29 +83,28 @@ class SystemDaemonOtherUidTest {
             assertEquals(0, mcp.status(), mcp::toString);
             List<String> frames = mcp.stdout().lines().toList();
             assertEquals(3, frames.size(), mcp::toString);
-            Map<String, Object> reserved = map(map(json(frames.get(1)).get("result")).get("structuredContent"));
+            Map<String, Object> reserved = map(map(JsonText.object(frames.get(1)).get("result")).get("structuredContent"));
             assertEquals(List.of("SEC-4"), reserved.get("ids"), mcp::toString);
             assertEquals("daemon", reserved.get("mode"));
-            Map<String, Object> lookup = map(json(frames.get(2)).get("result"));
+            Map<String, Object> lookup = map(JsonText.object(frames.get(2)).get("result"));
             assertEquals(true, lookup.get("isError"), mcp::toString);
             String lookupError = (String) ((Map<?, ?>) ((List<?>) lookup.get("content")).get(0)).get("text");
             assertTrue(lookupError.contains("SYSTEM_ERROR") && lookupError.contains("permission denied")
                     && lookupError.contains(state.toString()), lookupError);
 
             // Every reservation was the daemon's, made for uid 65534: nobody never wrote the files.
-            List<String> audit = Files.readAllLines(state.resolve("audit.log")).stream()
-                    .filter(l -> l.contains("\"op\":\"reserve\"")).toList();
+            List<Map<String, Object>> audit = JsonText.auditLines(state).stream().filter(l -> "reserve".equals(l.get("op"))).toList();
             assertEquals(3, audit.size(), audit::toString);
-            for (String line : audit) {
-                assertTrue(line.contains("\"uid\":65534") && line.contains("\"mode\":\"daemon\""), line);
+            for (Map<String, Object> line : audit) {
+                assertEquals(List.of(65534L, "daemon"), List.of(line.get("uid"), line.get("mode")), line::toString);
             }
-            assertTrue(audit.get(0).contains("\"purpose\":\"other uid\""), audit.get(0));
+            assertEquals("other uid", audit.get(0).get("purpose"));
 
             // A directory nobody cannot search: the error says where and why; nothing is reserved.
             Files.setPosixFilePermissions(state, PosixFilePermissions.fromString("rwx------"));
             Result closed = asNobody(cli, null, "--dir", state.toString(), "--json", "reserve", "SEC", "1");
             assertEquals(6, closed.status(), closed::toString);
-            Map<String, Object> error = map(json(closed.stderr().lines().filter(l -> l.startsWith("{")).reduce((a, b) -> b)
+            Map<String, Object> error = map(JsonText.object(closed.stderr().lines().filter(l -> l.startsWith("{")).reduce((a, b) -> b)
                     .orElseThrow(() -> new AssertionError("no JSON error on stderr: " + closed))).get("error"));
             assertEquals("SYSTEM_ERROR", error.get("code"), closed::toString);
             String message = (String) error.get("message");
@@ -118,7 +116,7 @@ class SystemDaemonOtherUidTest {
 
             Files.setPosixFilePermissions(state, unitMode);
             Result after = asNobody(cli, null, "--dir", state.toString(), "--json", "reserve", "SEC", "1");
-            assertEquals(List.of("SEC-5"), json(after.stdout()).get("ids"), "the refused calls reserved nothing: " + after);
+            assertEquals(List.of("SEC-5"), JsonText.object(after.stdout()).get("ids"), "the refused calls reserved nothing: " + after);
         }
     }
 
@@ -177,15 +175,6 @@ class SystemDaemonOtherUidTest {
         command.addAll(List.of(args));
         byte[] in = stdin == null ? new byte[0] : stdin.getBytes(StandardCharsets.UTF_8);
         return Processes.run(command, Path.of("/"), Map.of("HOME", "/nonexistent"), in, TIMEOUT);
-    }
-
-    private static Map<String, Object> json(String line) {
-        byte[] b = line.trim().getBytes(StandardCharsets.UTF_8);
-        try {
-            return new JsonLines().readObject(b, 0, b.length, null);
-        } catch (ProtocolException e) {
-            throw new AssertionError("not one JSON object: " + line, e);
-        }
     }
 
     @SuppressWarnings("unchecked")
