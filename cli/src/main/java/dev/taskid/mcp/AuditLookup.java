@@ -15,8 +15,6 @@ import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.stream.Collectors;
 
 /**
  * "Who reserved SEC-20, when and why": task IDs, ranges and prefixes looked up in the audit log
@@ -26,6 +24,8 @@ import java.util.stream.Collectors;
  * The only user of the audit log's reading API in this package.
  */
 final class AuditLookup {
+    /** Ranges up to this many numbers are looked for in the raw text of reservations before parsing them. */
+    private static final long FEW = 64;
     /** An entry lists at most this many of its IDs (a reservation may hold a thousand); the rest are counted. */
     static final int MAX_IDS_PER_ENTRY = 20;
 
@@ -69,6 +69,26 @@ final class AuditLookup {
                 last = to.number();
             }
             return new Query(text, first.prefix(), first.number(), last, false);
+        }
+
+        /**
+         * A cheap test on the raw line, before it is parsed: false only when it cannot concern
+         * this query (another prefix, or a reservation whose text holds none of a few queried
+         * numbers). Anything unexpected in the text passes, to be matched exactly after parsing.
+         */
+        boolean mayConcern(String line) {
+            if (!line.contains("\"prefix\":\"" + prefix + "\"")) {
+                return false;
+            }
+            if (wholePrefix || to - from >= FEW || !line.contains("\"op\":\"reserve\"")) {
+                return true;
+            }
+            for (long n = from; n <= to; n++) {
+                if (line.contains(Long.toString(n))) {
+                    return true;
+                }
+            }
+            return false;
         }
 
         private static TaskIdException invalid(String text) {
@@ -124,13 +144,12 @@ final class AuditLookup {
     /** The answer of {@code lookup_task_ids}, with at most {@code limit} entries per query. */
     Map<String, Object> lookup(List<Query> queries, int limit) {
         List<Found> found = queries.stream().map(Found::new).toList();
-        Set<String> needles = queries.stream().map(q -> "\"prefix\":\"" + q.prefix() + "\"").collect(Collectors.toSet());
         Instant[] first = {null};
         int unreadable;
         List<Path> files;
         try {
             files = AuditLog.files(dir);
-            unreadable = AuditLog.read(dir, json, line -> needles.stream().anyMatch(line::contains), e -> {
+            unreadable = AuditLog.read(dir, json, line -> queries.stream().anyMatch(q -> q.mayConcern(line)), e -> {
                 if (first[0] == null) {
                     first[0] = e.time();
                 }
