@@ -2,8 +2,8 @@ package dev.taskid.inbox;
 
 import dev.taskid.cli.usage.UsageException;
 import dev.taskid.client.TaskIds;
+import dev.taskid.json.Json;
 import dev.taskid.protocol.ErrorCode;
-import dev.taskid.protocol.JsonLines;
 import dev.taskid.protocol.TaskIdException;
 import dev.taskid.state.Config;
 import java.io.IOException;
@@ -53,7 +53,7 @@ public final class InboxCommand {
             return usage("inbox takes submit or process");
         }
         Duration timeout = lockTimeout != null ? Duration.ofMillis(Long.parseLong(lockTimeout))
-                : Config.load(ids.stateDir().config(), new JsonLines()).lockTimeout();
+                : Config.load(ids.stateDir().config(), new Json()).lockTimeout();
         try (Inbox inbox = new Inbox(ids, timeout)) {
             return rest.get(0).equals("submit") ? submit(inbox, rest, json, retry, cwd, stdin, out, err)
                     : process(inbox, rest, json, retry, out, err);
@@ -62,7 +62,7 @@ public final class InboxCommand {
 
     private static int submit(Inbox inbox, List<String> rest, boolean json, boolean retry, Path cwd, InputStream stdin,
                               PrintStream out, PrintStream err) {
-        JsonLines codec = new JsonLines();
+        Json codec = new Json();
         if (rest.size() > 2 || retry) {
             return usage("inbox submit takes at most one FILE (default: stdin)");
         }
@@ -81,8 +81,8 @@ public final class InboxCommand {
         if (json) {
             out.println(new String(codec.write(g -> {
                 g.writeStartObject();
-                JsonLines.writeValue(g, "queued", s.queued());
-                JsonLines.writeValue(g, "alreadyQueued", s.alreadyQueued());
+                Json.writeValue(g, "queued", s.queued());
+                Json.writeValue(g, "alreadyQueued", s.alreadyQueued());
                 g.writeStringField("inbox", s.inbox().toString());
                 g.writeEndObject();
             }), StandardCharsets.UTF_8));
@@ -96,7 +96,7 @@ public final class InboxCommand {
     }
 
     private static int process(Inbox inbox, List<String> rest, boolean json, boolean retry, PrintStream out, PrintStream err) {
-        JsonLines codec = new JsonLines();
+        Json codec = new Json();
         if (rest.size() > 1) {
             return usage("inbox process takes no arguments");
         }
@@ -105,7 +105,7 @@ public final class InboxCommand {
             out.println(new String(codec.write(g -> {
                 g.writeStartObject();
                 for (Map.Entry<String, Object> e : fields(p).entrySet()) {
-                    JsonLines.writeValue(g, e.getKey(), e.getValue());
+                    Json.writeValue(g, e.getKey(), e.getValue());
                 }
                 g.writeEndObject();
             }), StandardCharsets.UTF_8));
@@ -148,7 +148,7 @@ public final class InboxCommand {
     }
 
     /** The tasks of a submit: {@code {"tasks":[...]}}, an array, or one task object. */
-    static List<Map<String, Object>> parseTasks(byte[] input, JsonLines codec, String from) {
+    static List<Map<String, Object>> parseTasks(byte[] input, Json codec, String from) {
         Object value;
         try {
             value = InboxFile.parseValue(input, codec.factory());

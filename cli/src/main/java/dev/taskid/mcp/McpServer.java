@@ -3,8 +3,9 @@ package dev.taskid.mcp;
 import dev.taskid.client.Reply;
 import dev.taskid.client.TaskIds;
 import dev.taskid.inbox.Inbox;
+import dev.taskid.json.Json;
+import dev.taskid.json.JsonException;
 import dev.taskid.protocol.ErrorCode;
-import dev.taskid.protocol.JsonLines;
 import dev.taskid.protocol.Request;
 import dev.taskid.protocol.Version;
 import dev.taskid.state.Config;
@@ -53,6 +54,7 @@ public final class McpServer {
             + "the valid ones to TASKS.md and leaves rejected ones in the inbox with a reason. "
             + "On a tool error, read error.code and error.advice.";
 
+    private final Json json = new Json();
     private final Tools tools;
     private final InputStream in;
     private final OutputStream out;
@@ -82,7 +84,7 @@ public final class McpServer {
         try {
             err.println("taskid mcp " + Version.CURRENT + ": serving state " + ids.stateDir() + " (daemon socket "
                     + ids.socket() + ", file-lock fallback) on stdio");
-            Duration lockTimeout = Config.load(ids.stateDir().config(), new JsonLines()).lockTimeout();
+            Duration lockTimeout = Config.load(ids.stateDir().config(), new Json()).lockTimeout();
             try (Inbox inbox = new Inbox(ids, lockTimeout)) {
                 return new McpServer(request -> {
                     Reply reply = ids.call(request);
@@ -116,8 +118,8 @@ public final class McpServer {
     Object handleLine(byte[] line) {
         Object message;
         try {
-            message = Json.parse(line, 0, line.length);
-        } catch (IOException e) {
+            message = json.readValue(line, 0, line.length);
+        } catch (JsonException e) {
             return error(null, PARSE_ERROR, "Parse error: " + firstLine(e.getMessage()), null);
         }
         if (message instanceof List<?> batch) {
@@ -232,7 +234,7 @@ public final class McpServer {
         }
         Map<String, Object> result = new LinkedHashMap<>();
         // The serialized JSON as text, for clients and models that read text only.
-        result.put("content", List.of(Json.obj("type", "text", "text", Json.writeString(outcome.result()))));
+        result.put("content", List.of(Json.obj("type", "text", "text", json.writeString(outcome.result()))));
         if (structured() && !outcome.isError()) {
             result.put("structuredContent", outcome.result());
         }
@@ -259,7 +261,7 @@ public final class McpServer {
     }
 
     private void send(Object message) throws IOException {
-        byte[] body = Json.write(message);
+        byte[] body = json.write(message);
         byte[] frame = new byte[body.length + 1];
         System.arraycopy(body, 0, frame, 0, body.length);
         frame[body.length] = '\n';

@@ -1,10 +1,10 @@
 package dev.taskid.server;
 
 import dev.taskid.protocol.ErrorCode;
-import dev.taskid.protocol.JsonLines;
 import dev.taskid.protocol.Protocol;
 import dev.taskid.protocol.ProtocolException;
 import dev.taskid.protocol.Request;
+import dev.taskid.protocol.RequestCodec;
 import dev.taskid.protocol.Response;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
@@ -31,7 +31,7 @@ public final class RequestDecoder extends ChannelInboundHandlerAdapter {
     private static final AttributeKey<RequestDecoder> KEY = AttributeKey.valueOf("taskid.decoder");
     private static final int KEEP_SCRATCH = 4096;
 
-    private final JsonLines json;
+    private final RequestCodec codec;
     private final Backlog backlog;
     private ChannelHandlerContext ctx;
     private ByteBuf pending;
@@ -40,8 +40,8 @@ public final class RequestDecoder extends ChannelInboundHandlerAdapter {
     private boolean inputClosed;
     private boolean ended;
 
-    public RequestDecoder(JsonLines json, Backlog backlog) {
-        this.json = json;
+    public RequestDecoder(RequestCodec codec, Backlog backlog) {
+        this.codec = codec;
         this.backlog = backlog;
     }
 
@@ -158,7 +158,7 @@ public final class RequestDecoder extends ChannelInboundHandlerAdapter {
         buf.getBytes(start, scratch, 0, length);
         Inbound inbound;
         try {
-            Request request = json.decodeRequest(scratch, 0, length);
+            Request request = codec.decode(scratch, 0, length);
             inbound = backlog.full()
                     ? Inbound.failed(Response.Failure.of(request.id(), ErrorCode.BUSY,
                             "the daemon has " + backlog.max() + " requests in flight; retry shortly"), false)

@@ -1,7 +1,7 @@
 package dev.taskid.server;
 
-import dev.taskid.protocol.JsonLines;
 import dev.taskid.protocol.Response;
+import dev.taskid.protocol.ResponseCodec;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
@@ -10,15 +10,15 @@ import io.netty.handler.codec.MessageToByteEncoder;
 /** A response to its line: JSON and a newline. */
 @ChannelHandler.Sharable
 public final class ResponseEncoder extends MessageToByteEncoder<Response> {
-    private final JsonLines json;
+    private final ResponseCodec codec;
 
-    public ResponseEncoder(JsonLines json) {
+    public ResponseEncoder(ResponseCodec codec) {
         super(Response.class);
-        this.json = json;
+        this.codec = codec;
     }
 
     @Override
     protected void encode(ChannelHandlerContext ctx, Response response, ByteBuf out) {
-        out.writeBytes(json.encode(response)).writeByte('\n');
+        out.writeBytes(codec.encode(response)).writeByte('\n');
     }
 }

@@ -3,8 +3,8 @@ package dev.taskid.backend.postgres;
 import dev.taskid.allocator.Ledger;
 import dev.taskid.backend.BackendConfig;
 import dev.taskid.backend.RemoteBackend;
+import dev.taskid.json.Json;
 import dev.taskid.protocol.ErrorCode;
-import dev.taskid.protocol.JsonLines;
 import dev.taskid.protocol.Request;
 import dev.taskid.protocol.TaskId;
 import dev.taskid.protocol.TaskIdException;
@@ -66,7 +66,7 @@ final class PgBackend implements RemoteBackend {
     private final Clock clock;
     private final PgUrl url;
     private final String host = hostName();
-    private final JsonLines json = new JsonLines();
+    private final Json json = new Json();
     private Connection connection;
     /** The counters this batch read, and which of them it locked: what commit compares against. */
     private Map<String, Long> loaded = Map.of();

@@ -244,10 +244,10 @@ class MultiHostTest {
             Set<Long> audited = new TreeSet<>();
             try (Connection c = pg.connect(url.substring(url.lastIndexOf('/') + 1)); Statement s = c.createStatement();
                  ResultSet rs = s.executeQuery("SELECT line FROM taskid_audit")) {
-                dev.taskid.protocol.JsonLines json = new dev.taskid.protocol.JsonLines();
+                dev.taskid.json.Json json = new dev.taskid.json.Json();
                 while (rs.next()) {
                     byte[] line = rs.getString(1).getBytes(java.nio.charset.StandardCharsets.UTF_8);
-                    Map<String, Object> entry = json.readObject(line, 0, line.length, null);
+                    Map<String, Object> entry = json.readObject(line, 0, line.length);
                     if ("reserve".equals(entry.get("op"))) { // from: the counter before, to: the last number
                         for (long n = (Long) entry.get("from") + 1; n <= (Long) entry.get("to"); n++) {
                             audited.add(n);

@@ -3,7 +3,8 @@ package dev.taskid.cli.admin;
 import dev.taskid.cli.usage.UsageException;
 import dev.taskid.client.Reply;
 import dev.taskid.client.TaskIds;
-import dev.taskid.protocol.JsonLines;
+import dev.taskid.json.Json;
+import dev.taskid.json.Timestamps;
 import dev.taskid.protocol.Request;
 import dev.taskid.protocol.Response;
 import dev.taskid.protocol.TaskIdException;
@@ -79,7 +80,7 @@ public final class StatsCommand {
     }
 
     /** Figures of the audit log lines at or after {@code since}. */
-    static Map<String, Object> auditFigures(Path dir, JsonLines json, Instant since) {
+    static Map<String, Object> auditFigures(Path dir, Json json, Instant since) {
         Map<String, Long> byOp = new TreeMap<>();
         Map<String, Long> reservations = new TreeMap<>();
         Map<String, Long> idsByMode = new TreeMap<>();
@@ -121,8 +122,8 @@ public final class StatsCommand {
         if (unreadable > 0) {
             m.put("unreadableLines", unreadable);
         }
-        m.put("first", span[0] == null ? null : JsonLines.timestamp(span[0]));
-        m.put("last", span[1] == null ? null : JsonLines.timestamp(span[1]));
+        m.put("first", span[0] == null ? null : Timestamps.format(span[0]));
+        m.put("last", span[1] == null ? null : Timestamps.format(span[1]));
         m.put("changesByOp", byOp);
         m.put("reservationsByMode", reservations);
         m.put("idsByMode", idsByMode);
