@@ -152,13 +152,9 @@ public final class RequestDecoder extends ChannelInboundHandlerAdapter {
     }
 
     private Inbound decode(ByteBuf buf, int start, int length) {
-        if (scratch.length < length) {
-            scratch = new byte[Math.max(length, 2 * scratch.length)];
-        }
-        buf.getBytes(start, scratch, 0, length);
         Inbound inbound;
         try {
-            Request request = codec.decode(scratch, 0, length);
+            Request request = decodeLine(buf, start, length);
             inbound = backlog.full()
                     ? Inbound.failed(Response.Failure.of(request.id(), ErrorCode.BUSY,
                             "the daemon has " + backlog.max() + " requests in flight; retry shortly"), false)
@@ -166,10 +162,29 @@ public final class RequestDecoder extends ChannelInboundHandlerAdapter {
         } catch (ProtocolException e) {
             inbound = Inbound.failed(e.toFailure(), false);
         }
-        if (scratch.length > KEEP_SCRATCH) {
-            scratch = new byte[256]; // one long line does not keep 64 KiB per connection
-        }
         return inbound;
+    }
+
+    /**
+     * The codec reads the line where it lies: in a heap buffer's own array, no copy; a direct
+     * buffer's bytes (what the native transports read into) are copied once into this
+     * connection's scratch array, which is reused.
+     */
+    private Request decodeLine(ByteBuf buf, int start, int length) throws ProtocolException {
+        if (buf.hasArray()) {
+            return codec.decode(buf.array(), buf.arrayOffset() + start, length);
+        }
+        if (scratch.length < length) {
+            scratch = new byte[Math.max(length, 2 * scratch.length)];
+        }
+        buf.getBytes(start, scratch, 0, length);
+        try {
+            return codec.decode(scratch, 0, length);
+        } finally {
+            if (scratch.length > KEEP_SCRATCH) {
+                scratch = new byte[256]; // one long line does not keep 64 KiB per connection
+            }
+        }
     }
 
     private void tooLong() {

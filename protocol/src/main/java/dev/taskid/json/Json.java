@@ -2,6 +2,7 @@ package dev.taskid.json;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadFeature;
@@ -27,21 +28,24 @@ import java.util.Map;
  */
 public final class Json {
     // A duplicate key is refused, never "last one wins": {"SEC":100,"SEC":3} in a state file
-    // would otherwise silently rewind a counter. One factory for the process: immutable once
-    // built, and its symbol tables and buffers are shared by every reader and writer.
-    private static final JsonFactory FACTORY = JsonFactory.builder()
+    // would otherwise silently rewind a counter. Trees find duplicates themselves (one map
+    // lookup per key, see readValue), so their parsers skip Jackson's detector, which builds a
+    // HashSet for every object of more than two keys; streaming readers get the strict factory.
+    // One of each for the process: immutable once built, their symbol tables and buffers shared.
+    private static final JsonFactory STRICT = JsonFactory.builder()
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
+    private static final JsonFactory TREES = new JsonFactory();
 
-    /** The factory every taskid parser and generator comes from (duplicate keys refused). */
+    /** The factory for parsers and generators of callers that stream (duplicate keys refused). */
     public JsonFactory factory() {
-        return FACTORY;
+        return STRICT;
     }
 
     // ----------------------------------------------------------------- reading
 
     /** One JSON object in {@code buf[offset, offset + length)}, and nothing after it. */
     public Map<String, Object> readObject(byte[] buf, int offset, int length) throws JsonException {
-        try (JsonParser p = FACTORY.createParser(buf, offset, length)) {
+        try (JsonParser p = TREES.createParser(buf, offset, length)) {
             return readObject(p);
         } catch (IOException e) {
             throw malformed(e);
@@ -54,7 +58,7 @@ public final class Json {
 
     /** Any one JSON value in {@code buf[offset, offset + length)}, and nothing after it. */
     public Object readValue(byte[] buf, int offset, int length) throws JsonException {
-        try (JsonParser p = FACTORY.createParser(buf, offset, length)) {
+        try (JsonParser p = TREES.createParser(buf, offset, length)) {
             if (p.nextToken() == null) {
                 throw new JsonException("empty message");
             }
@@ -103,7 +107,8 @@ public final class Json {
     }
 
     /**
-     * Reads the value at the parser's current token as a tree; other numbers are
+     * Reads the value at the parser's current token as a tree (a duplicate key in any object is
+     * an error); other numbers are
      * {@link BigDecimal} when {@code exactDecimals}: for files taskid rewrites on the user's
      * behalf, so that 1.10 stays 1.10.
      */
@@ -113,6 +118,9 @@ public final class Json {
                 Map<String, Object> map = new LinkedHashMap<>();
                 while (p.nextToken() == JsonToken.FIELD_NAME) {
                     String name = p.currentName();
+                    if (map.containsKey(name)) {
+                        throw new JsonParseException(p, "Duplicate field '" + name + "'");
+                    }
                     p.nextToken();
                     map.put(name, readValue(p, exactDecimals));
                 }
@@ -163,7 +171,7 @@ public final class Json {
 
     /** Serializes with {@code body} straight into {@code out} (not closed; nothing but the JSON written). */
     public void write(OutputStream out, Body body) throws IOException {
-        try (JsonGenerator g = FACTORY.createGenerator(out)) {
+        try (JsonGenerator g = TREES.createGenerator(out)) {
             g.disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
             body.write(g);
         }

@@ -24,6 +24,22 @@ class JsonTest {
     }
 
     @Test
+    void timestampsAgreeWithDateTimeFormatterOnEveryKindOfDay() {
+        java.time.format.DateTimeFormatter reference = java.time.format.DateTimeFormatter
+                .ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(java.time.ZoneOffset.UTC);
+        java.util.Random random = new java.util.Random(11);
+        List<Instant> samples = new java.util.ArrayList<>(List.of(Instant.EPOCH, Instant.parse("2000-02-29T23:59:59.999Z"),
+                Instant.parse("2100-03-01T00:00:00Z"), Instant.parse("9999-12-31T23:59:59.999999999Z"),
+                Instant.parse("1969-12-31T23:59:59.5Z"), Instant.parse("+10000-01-01T00:00:00Z")));
+        for (int i = 0; i < 20_000; i++) {
+            samples.add(Instant.ofEpochSecond(random.nextLong(0, 253_402_300_800L), random.nextInt(1_000_000_000)));
+        }
+        for (Instant t : samples) {
+            assertEquals(reference.format(t), Timestamps.format(t), t.toString());
+        }
+    }
+
+    @Test
     void genericValuesAreWrittenAsJson() {
         Map<String, Object> values = new LinkedHashMap<>();
         values.put("int", 1);
@@ -50,6 +66,10 @@ class JsonTest {
         assertEquals("{\"a\":[1,2.5,\"s\",true,null],\"b\":{\"c\":18446744073709551616}}", json.writeString(obj));
         JsonException dup = assertThrows(JsonException.class, () -> json.readObject(bytes("{\"SEC\":100,\"SEC\":3}")));
         assertTrue(dup.getMessage().startsWith("malformed JSON: Duplicate field 'SEC'"), dup.getMessage());
+        for (String nested : List.of("{\"a\":{\"b\":1,\"b\":1}}", "{\"a\":[{\"b\":1,\"c\":2,\"b\":null}]}")) {
+            assertTrue(assertThrows(JsonException.class, () -> json.readObject(bytes(nested))).getMessage()
+                    .startsWith("malformed JSON: Duplicate field 'b'"), nested);
+        }
         assertEquals("trailing data after the JSON object",
                 assertThrows(JsonException.class, () -> json.readObject(bytes("{} {}"))).getMessage());
         assertEquals("expected one JSON object per line",
