@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import dev.taskid.json.Json;
 import dev.taskid.json.JsonFields;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -66,11 +65,6 @@ public final class RequestCodec {
 
     public byte[] encode(Request request) {
         return json.write(g -> write(g, request));
-    }
-
-    /** The line without its newline, straight into {@code out}. */
-    public void encode(Request request, OutputStream out) throws IOException {
-        json.write(out, g -> write(g, request));
     }
 
     private static void write(JsonGenerator g, Request request) throws IOException {
