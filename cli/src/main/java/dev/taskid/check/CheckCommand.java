@@ -95,7 +95,8 @@ public final class CheckCommand {
         return remaining.isEmpty() ? OK : FOUND;
     }
 
-    private static Map<String, Object> fields(CollisionCheck.Finding f) {
+    /** One finding as JSON fields: {@code check --json} and the MCP tool {@code check_collisions}. */
+    public static Map<String, Object> fields(CollisionCheck.Finding f) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("kind", f.kind().wireName());
         m.put("id", f.id().toString());

@@ -79,13 +79,7 @@ public final class InboxCommand {
         List<Map<String, Object>> tasks = parseTasks(input, codec, from == null ? "stdin" : from);
         Inbox.Submitted s = inbox.submit(tasks);
         if (json) {
-            out.println(new String(codec.write(g -> {
-                g.writeStartObject();
-                Json.writeValue(g, "queued", s.queued());
-                Json.writeValue(g, "alreadyQueued", s.alreadyQueued());
-                g.writeStringField("inbox", s.inbox().toString());
-                g.writeEndObject();
-            }), StandardCharsets.UTF_8));
+            out.println(new String(codec.write(g -> Json.writeValue(g, fields(s))), StandardCharsets.UTF_8));
         } else {
             out.println("queued " + s.queued().size() + " task(s) in " + s.inbox()
                     + (s.queued().isEmpty() ? "" : ": " + String.join(", ", s.queued()))
@@ -124,6 +118,15 @@ public final class InboxCommand {
                     : ", " + p.waiting() + " rejected earlier still waiting in the inbox (fix them, then: taskid inbox process --retry)"));
         }
         return p.clean() ? OK : REJECTED;
+    }
+
+    /** A submit's result as JSON fields: {@code inbox submit --json} and the MCP tool {@code submit_tasks}. */
+    public static Map<String, Object> fields(Inbox.Submitted s) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("queued", s.queued());
+        m.put("alreadyQueued", s.alreadyQueued());
+        m.put("inbox", s.inbox().toString());
+        return m;
     }
 
     /** A run's result as JSON fields: {@code inbox process --json} and the MCP tool {@code process_inbox}. */
@@ -165,6 +168,14 @@ public final class InboxCommand {
         } else {
             throw bad(from + ": expected {\"tasks\":[...]}, an array of tasks, or one task object");
         }
+        return tasks(list, from);
+    }
+
+    /**
+     * The tasks of a submit, checked: each a JSON object with an {@code id} and a {@code title}
+     * that are not blank; BAD_REQUEST naming {@code from} and the task otherwise.
+     */
+    public static List<Map<String, Object>> tasks(List<?> list, String from) {
         if (list.isEmpty()) {
             throw bad(from + ": no tasks");
         }
