@@ -4,8 +4,8 @@ import dev.taskid.client.TaskIds;
 import dev.taskid.inbox.Inbox;
 import dev.taskid.inbox.InboxFile;
 import dev.taskid.inbox.TasksMarkdown;
+import dev.taskid.json.Json;
 import dev.taskid.protocol.ErrorCode;
-import dev.taskid.protocol.JsonLines;
 import dev.taskid.protocol.Request;
 import dev.taskid.protocol.Response;
 import dev.taskid.protocol.TaskId;
@@ -95,7 +95,7 @@ public final class CollisionCheck {
 
     private final TaskIds ids;
     private final Path cwd;
-    private final JsonLines json = new JsonLines();
+    private final Json json = new Json();
 
     public CollisionCheck(TaskIds ids, Path cwd) {
         this.ids = ids;

@@ -2,8 +2,8 @@ package dev.taskid.inbox;
 
 import dev.taskid.cli.usage.UsageException;
 import dev.taskid.client.TaskIds;
+import dev.taskid.json.Json;
 import dev.taskid.protocol.ErrorCode;
-import dev.taskid.protocol.JsonLines;
 import dev.taskid.protocol.TaskIdException;
 import dev.taskid.state.Config;
 import java.io.IOException;
@@ -53,7 +53,7 @@ public final class InboxCommand {
             return usage("inbox takes submit or process");
         }
         Duration timeout = lockTimeout != null ? Duration.ofMillis(Long.parseLong(lockTimeout))
-                : Config.load(ids.stateDir().config(), new JsonLines()).lockTimeout();
+                : Config.load(ids.stateDir().config(), new Json()).lockTimeout();
         try (Inbox inbox = new Inbox(ids, timeout)) {
             return rest.get(0).equals("submit") ? submit(inbox, rest, json, retry, cwd, stdin, out, err)
                     : process(inbox, rest, json, retry, out, err);
@@ -62,7 +62,7 @@ public final class InboxCommand {
 
     private static int submit(Inbox inbox, List<String> rest, boolean json, boolean retry, Path cwd, InputStream stdin,
                               PrintStream out, PrintStream err) {
-        JsonLines codec = new JsonLines();
+        Json codec = new Json();
         if (rest.size() > 2 || retry) {
             return usage("inbox submit takes at most one FILE (default: stdin)");
         }
@@ -79,7 +79,7 @@ public final class InboxCommand {
         List<Map<String, Object>> tasks = parseTasks(input, codec, from == null ? "stdin" : from);
         Inbox.Submitted s = inbox.submit(tasks);
         if (json) {
-            out.println(new String(codec.write(g -> JsonLines.writeValue(g, fields(s))), StandardCharsets.UTF_8));
+            out.println(new String(codec.write(g -> Json.writeValue(g, fields(s))), StandardCharsets.UTF_8));
         } else {
             out.println("queued " + s.queued().size() + " task(s) in " + s.inbox()
                     + (s.queued().isEmpty() ? "" : ": " + String.join(", ", s.queued()))
@@ -90,7 +90,7 @@ public final class InboxCommand {
     }
 
     private static int process(Inbox inbox, List<String> rest, boolean json, boolean retry, PrintStream out, PrintStream err) {
-        JsonLines codec = new JsonLines();
+        Json codec = new Json();
         if (rest.size() > 1) {
             return usage("inbox process takes no arguments");
         }
@@ -99,7 +99,7 @@ public final class InboxCommand {
             out.println(new String(codec.write(g -> {
                 g.writeStartObject();
                 for (Map.Entry<String, Object> e : fields(p).entrySet()) {
-                    JsonLines.writeValue(g, e.getKey(), e.getValue());
+                    Json.writeValue(g, e.getKey(), e.getValue());
                 }
                 g.writeEndObject();
             }), StandardCharsets.UTF_8));
@@ -151,7 +151,7 @@ public final class InboxCommand {
     }
 
     /** The tasks of a submit: {@code {"tasks":[...]}}, an array, or one task object. */
-    static List<Map<String, Object>> parseTasks(byte[] input, JsonLines codec, String from) {
+    static List<Map<String, Object>> parseTasks(byte[] input, Json codec, String from) {
         Object value;
         try {
             value = InboxFile.parseValue(input, codec.factory());

@@ -1,11 +1,12 @@
 package dev.taskid.mcp;
 
+import dev.taskid.json.Json;
+import dev.taskid.json.JsonException;
+import dev.taskid.json.Timestamps;
 import dev.taskid.protocol.ErrorCode;
-import dev.taskid.protocol.JsonLines;
 import dev.taskid.protocol.TaskId;
 import dev.taskid.protocol.TaskIdException;
 import dev.taskid.state.AuditLog;
-import java.io.IOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -134,7 +135,7 @@ final class AuditLookup {
     }
 
     private final Path dir;
-    private final JsonLines json = new JsonLines();
+    private final Json json = new Json();
 
     /** {@code dir}: the state directory, where audit.log and its rotated files are. */
     AuditLookup(Path dir) {
@@ -198,20 +199,19 @@ final class AuditLookup {
         out.put("results", results);
         out.put("files", files.stream().map(Path::toString).toList());
         if (first[0] != null) {
-            out.put("firstEntry", JsonLines.timestamp(first[0]));
+            out.put("firstEntry", Timestamps.format(first[0]));
         }
         out.put("unreadableLines", (long) unreadable);
         return out;
     }
 
     /** The fields of {@code taskid log --json} for {@code e}, its match, and its lists cut to {@link #MAX_IDS_PER_ENTRY}. */
-    @SuppressWarnings("unchecked")
     private Map<String, Object> fields(AuditLog.Entry e, Match match) {
         Map<String, Object> m;
         byte[] line = e.toJson(json);
         try {
-            m = (Map<String, Object>) Json.parse(line, 0, line.length);
-        } catch (IOException impossible) {
+            m = json.readObject(line, 0, line.length);
+        } catch (JsonException impossible) {
             throw new IllegalStateException("the audit log's own JSON does not parse", impossible);
         }
         cut(m, "ids", e.ids());

@@ -4,8 +4,9 @@ import dev.taskid.check.CollisionCheck;
 import dev.taskid.client.Reply;
 import dev.taskid.client.TaskIds;
 import dev.taskid.inbox.Inbox;
+import dev.taskid.json.Json;
+import dev.taskid.json.JsonException;
 import dev.taskid.protocol.ErrorCode;
-import dev.taskid.protocol.JsonLines;
 import dev.taskid.protocol.TaskIdException;
 import dev.taskid.protocol.Version;
 import dev.taskid.state.Config;
@@ -55,6 +56,7 @@ public final class McpServer {
             + "lookup_task_ids tells who reserved an ID, when and why (the audit log); check_collisions finds IDs defined "
             + "twice or written without being reserved. On a tool error, read error.code and error.advice.";
 
+    private final Json json = new Json();
     private final Tools tools;
     private final InputStream in;
     private final OutputStream out;
@@ -102,7 +104,7 @@ public final class McpServer {
      */
     private static Duration inboxLockTimeout(TaskIds ids, PrintStream err) {
         try {
-            return Config.load(ids.stateDir().config(), new JsonLines()).lockTimeout();
+            return Config.load(ids.stateDir().config(), new Json()).lockTimeout();
         } catch (TaskIdException e) {
             if (e.code() != ErrorCode.SYSTEM_ERROR) {
                 throw e;
@@ -133,8 +135,8 @@ public final class McpServer {
     Object handleLine(byte[] line) {
         Object message;
         try {
-            message = Json.parse(line, 0, line.length);
-        } catch (IOException e) {
+            message = json.readValue(line, 0, line.length);
+        } catch (JsonException e) {
             return error(null, PARSE_ERROR, "Parse error: " + firstLine(e.getMessage()), null);
         }
         if (message instanceof List<?> batch) {
@@ -249,7 +251,7 @@ public final class McpServer {
         }
         Map<String, Object> result = new LinkedHashMap<>();
         // The serialized JSON as text, for clients and models that read text only.
-        result.put("content", List.of(Json.obj("type", "text", "text", Json.writeString(outcome.result()))));
+        result.put("content", List.of(Json.obj("type", "text", "text", json.writeString(outcome.result()))));
         if (structured() && !outcome.isError()) {
             result.put("structuredContent", outcome.result());
         }
@@ -276,7 +278,7 @@ public final class McpServer {
     }
 
     private void send(Object message) throws IOException {
-        byte[] body = Json.write(message);
+        byte[] body = json.write(message);
         byte[] frame = new byte[body.length + 1];
         System.arraycopy(body, 0, frame, 0, body.length);
         frame[body.length] = '\n';

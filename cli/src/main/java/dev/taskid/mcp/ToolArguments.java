@@ -1,5 +1,6 @@
 package dev.taskid.mcp;
 
+import dev.taskid.json.Json;
 import java.math.BigInteger;
 import java.util.List;
 import java.util.Map;
@@ -13,6 +14,7 @@ import java.util.Optional;
  * is not "absent".
  */
 final class ToolArguments {
+    private static final Json JSON = new Json();
     /** What is wrong, and with which argument. */
     record Problem(String argument, String message) {
     }
@@ -56,7 +58,7 @@ final class ToolArguments {
     private static Optional<String> value(Map<String, Object> schema, Object v) {
         String type = (String) schema.get("type");
         String got = v == null ? "null" : v instanceof String s ? "the string \"" + shorten(s) + "\""
-                : Json.writeString(v).length() > 40 ? v.getClass().getSimpleName() : Json.writeString(v);
+                : JSON.writeString(v).length() > 40 ? v.getClass().getSimpleName() : JSON.writeString(v);
         switch (type == null ? "" : type) {
             case "string":
                 if (!(v instanceof String s)) {

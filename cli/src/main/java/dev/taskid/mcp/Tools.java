@@ -6,8 +6,10 @@ import dev.taskid.client.Reply;
 import dev.taskid.client.TaskIds;
 import dev.taskid.inbox.Inbox;
 import dev.taskid.inbox.InboxCommand;
+import dev.taskid.json.Json;
+import dev.taskid.json.JsonException;
+import dev.taskid.json.Timestamps;
 import dev.taskid.protocol.ErrorCode;
-import dev.taskid.protocol.JsonLines;
 import dev.taskid.protocol.Request;
 import dev.taskid.protocol.Response;
 import dev.taskid.protocol.TaskIdException;
@@ -62,9 +64,11 @@ final class Tools {
                 throw new IllegalStateException("tools.json missing from the class path");
             }
             byte[] bytes = in.readAllBytes();
-            return (List<Map<String, Object>>) Json.parse(bytes, 0, bytes.length);
+            return (List<Map<String, Object>>) new Json().readValue(bytes, 0, bytes.length);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        } catch (JsonException e) {
+            throw new IllegalStateException("tools.json: " + e.getMessage(), e);
         }
     }
 
@@ -140,7 +144,7 @@ final class Tools {
         // The fields and order of `taskid reserve --verbose`.
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("ids", r.ids());
-        m.put("reservedAt", JsonLines.timestamp(r.reservedAt()));
+        m.put("reservedAt", Timestamps.format(r.reservedAt()));
         m.put("prefix", r.prefix());
         m.put("numbers", r.numbers());
         m.put("previous", r.previous());

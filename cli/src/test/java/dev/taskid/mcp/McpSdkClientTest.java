@@ -83,7 +83,7 @@ class McpSdkClientTest {
 
     private static Map<String, Object> textJson(Object callResult) throws IOException {
         List<?> content = (List<?>) map(callResult).get("content");
-        return map(Json.parse((String) map(content.get(0)).get("text")));
+        return map(Frames.parse((String) map(content.get(0)).get("text")));
     }
 
     private static Map<String, Object> structured(Map<String, Object> summary, String call) {
@@ -106,7 +106,7 @@ class McpSdkClientTest {
         command.addAll(Processes.taskid("--dir", state.toString(), "mcp"));
         Processes.Result r = Processes.run(command, tmp, Map.of(), Duration.ofSeconds(60));
         assertEquals(0, r.status(), r::toString);
-        Map<String, Object> s = map(Json.parse(r.stdout().trim()));
+        Map<String, Object> s = map(Frames.parse(r.stdout().trim()));
 
         assertEquals("taskid", map(s.get("server")).get("name"));
         assertNotNull(map(s.get("capabilities")).get("tools"));

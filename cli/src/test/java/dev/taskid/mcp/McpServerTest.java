@@ -59,7 +59,7 @@ class McpServerTest {
         List<Object> replies = new ArrayList<>();
         for (String line : out.toString(StandardCharsets.UTF_8).split("\n", -1)) {
             if (!line.isEmpty()) {
-                replies.add(Json.parse(line)); // every line of stdout is one JSON-RPC frame
+                replies.add(Frames.parse(line)); // every line of stdout is one JSON-RPC frame
             }
         }
         assertTrue(out.toString(StandardCharsets.UTF_8).endsWith("\n") || out.size() == 0);
@@ -72,7 +72,7 @@ class McpServerTest {
     }
 
     private static String call(Object id, String tool, String argsJson) {
-        return "{\"jsonrpc\":\"2.0\",\"id\":" + Json.writeString(id) + ",\"method\":\"tools/call\",\"params\":{\"name\":\""
+        return "{\"jsonrpc\":\"2.0\",\"id\":" + Frames.writeString(id) + ",\"method\":\"tools/call\",\"params\":{\"name\":\""
                 + tool + "\",\"arguments\":" + argsJson + "}}";
     }
 
@@ -91,7 +91,7 @@ class McpServerTest {
         List<?> content = (List<?>) result(reply).get("content");
         assertEquals(1, content.size());
         assertEquals("text", map(content.get(0)).get("type"));
-        return map(Json.parse((String) map(content.get(0)).get("text")));
+        return map(Frames.parse((String) map(content.get(0)).get("text")));
     }
 
     @Test

@@ -3,8 +3,8 @@ package dev.taskid.client;
 import dev.taskid.backend.BackendConfig;
 import dev.taskid.backend.Backends;
 import dev.taskid.backend.RemoteBackend;
+import dev.taskid.json.Json;
 import dev.taskid.protocol.ErrorCode;
-import dev.taskid.protocol.JsonLines;
 import dev.taskid.protocol.Protocol;
 import dev.taskid.protocol.ProtocolException;
 import dev.taskid.protocol.Request;
@@ -94,7 +94,7 @@ public final class TaskIds implements AutoCloseable {
 
     private final StateDir dir;
     private final Options options;
-    private final JsonLines json = new JsonLines();
+    private final Json json = new Json();
     private final Clock clock = Clock.systemUTC();
     private final Path socket;
     private final DaemonTrust trust;
@@ -307,7 +307,7 @@ public final class TaskIds implements AutoCloseable {
 
     private DaemonConnection connect() {
         if (connection == null) {
-            connection = DaemonConnection.tryConnect(socket, trust, json, options.connectTimeout(),
+            connection = DaemonConnection.tryConnect(socket, trust, options.connectTimeout(),
                     options.daemonTimeout()).orElse(null);
         }
         return connection;

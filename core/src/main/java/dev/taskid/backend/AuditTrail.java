@@ -1,6 +1,6 @@
 package dev.taskid.backend;
 
-import dev.taskid.protocol.JsonLines;
+import dev.taskid.json.Json;
 import dev.taskid.state.AuditLog;
 import dev.taskid.state.Config;
 import dev.taskid.state.StateDir;
@@ -36,7 +36,7 @@ public interface AuditTrail extends AutoCloseable {
     void close();
 
     /** Opens the trail of {@code dir}, reads it as {@link #read} does, and closes it. */
-    static int read(StateDir dir, Map<String, String> env, JsonLines json, Predicate<String> lineFilter,
+    static int read(StateDir dir, Map<String, String> env, Json json, Predicate<String> lineFilter,
                     Consumer<AuditLog.Entry> sink) {
         try (AuditTrail trail = open(dir, env, json)) {
             return trail.read(lineFilter, sink);
@@ -44,7 +44,7 @@ public interface AuditTrail extends AutoCloseable {
     }
 
     /** The trail of {@code dir}: the shared backend's when one is configured (env as the client reads it), else the local log. */
-    static AuditTrail open(StateDir dir, Map<String, String> env, JsonLines json) {
+    static AuditTrail open(StateDir dir, Map<String, String> env, Json json) {
         Optional<BackendConfig> shared = BackendConfig.load(dir, env, json);
         if (shared.isEmpty()) {
             return local(dir.dir(), json);
@@ -72,7 +72,7 @@ public interface AuditTrail extends AutoCloseable {
     }
 
     /** The audit log files of the state directory {@code dir}. */
-    static AuditTrail local(Path dir, JsonLines json) {
+    static AuditTrail local(Path dir, Json json) {
         return new AuditTrail() {
             @Override
             public int read(Predicate<String> lineFilter, Consumer<AuditLog.Entry> sink) {

@@ -3,9 +3,9 @@ package dev.taskid.backend.postgres;
 import dev.taskid.allocator.Ledger;
 import dev.taskid.backend.BackendConfig;
 import dev.taskid.backend.RemoteBackend;
+import dev.taskid.json.Json;
+import dev.taskid.json.JsonException;
 import dev.taskid.protocol.ErrorCode;
-import dev.taskid.protocol.JsonLines;
-import dev.taskid.protocol.ProtocolException;
 import dev.taskid.protocol.Request;
 import dev.taskid.protocol.TaskId;
 import dev.taskid.protocol.TaskIdException;
@@ -73,7 +73,7 @@ final class PgBackend implements RemoteBackend {
     private final Clock clock;
     private final PgUrl url;
     private final String host = hostName();
-    private final JsonLines json = new JsonLines();
+    private final Json json = new Json();
     private Connection connection;
     /** The counters this batch read, and which of them it locked: what commit compares against. */
     private Map<String, Long> loaded = Map.of();
@@ -305,8 +305,8 @@ final class PgBackend implements RemoteBackend {
                     }
                     byte[] bytes = line.getBytes(StandardCharsets.UTF_8);
                     try {
-                        sink.accept(AuditLog.Entry.of(json.readObject(bytes, 0, bytes.length, null)));
-                    } catch (ProtocolException | IllegalArgumentException | DateTimeParseException e) {
+                        sink.accept(AuditLog.Entry.of(json.readObject(bytes, 0, bytes.length)));
+                    } catch (JsonException | IllegalArgumentException | DateTimeParseException e) {
                         unreadable++;
                     }
                 }

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.taskid.client.TaskIds;
 import dev.taskid.protocol.ErrorCode;
-import dev.taskid.protocol.JsonLines;
+import dev.taskid.json.Json;
 import dev.taskid.protocol.TaskIdException;
 import dev.taskid.testing.PgCluster;
 import dev.taskid.testing.Processes;
@@ -83,10 +83,10 @@ final class Hosts {
         Map<Long, String> owner = new TreeMap<>();
         try (Connection c = pg.connect(database(url)); Statement s = c.createStatement();
              ResultSet rs = s.executeQuery("SELECT line FROM taskid_audit ORDER BY id")) {
-            JsonLines json = new JsonLines();
+            Json json = new Json();
             while (rs.next()) {
                 byte[] line = rs.getString(1).getBytes(StandardCharsets.UTF_8);
-                Map<String, Object> entry = json.readObject(line, 0, line.length, null);
+                Map<String, Object> entry = json.readObject(line, 0, line.length);
                 if ("reserve".equals(entry.get("op")) && prefix.equals(entry.get("prefix"))) {
                     for (long n = (Long) entry.get("from") + 1; n <= (Long) entry.get("to"); n++) {
                         String before = owner.put(n, rs.getString(1));

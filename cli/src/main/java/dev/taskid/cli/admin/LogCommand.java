@@ -165,7 +165,7 @@ public final class LogCommand {
     /** One entry as a line for people. */
     static String text(AuditLog.Entry e) {
         StringBuilder b = new StringBuilder();
-        b.append(dev.taskid.protocol.JsonLines.timestamp(e.time())).append("  ").append(String.format("%-8s", e.op()));
+        b.append(dev.taskid.json.Timestamps.format(e.time())).append("  ").append(String.format("%-8s", e.op()));
         if (!e.ids().isEmpty()) {
             List<String> ids = e.ids();
             b.append(' ').append(ids.size() <= 6 ? String.join(" ", ids)

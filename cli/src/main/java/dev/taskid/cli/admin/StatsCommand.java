@@ -4,7 +4,8 @@ import dev.taskid.backend.AuditTrail;
 import dev.taskid.cli.usage.UsageException;
 import dev.taskid.client.Reply;
 import dev.taskid.client.TaskIds;
-import dev.taskid.protocol.JsonLines;
+import dev.taskid.json.Json;
+import dev.taskid.json.Timestamps;
 import dev.taskid.protocol.Request;
 import dev.taskid.protocol.Response;
 import dev.taskid.protocol.TaskIdException;
@@ -114,8 +115,8 @@ public final class StatsCommand {
         if (unreadable > 0) {
             m.put("unreadableLines", unreadable);
         }
-        m.put("first", span[0] == null ? null : JsonLines.timestamp(span[0]));
-        m.put("last", span[1] == null ? null : JsonLines.timestamp(span[1]));
+        m.put("first", span[0] == null ? null : Timestamps.format(span[0]));
+        m.put("last", span[1] == null ? null : Timestamps.format(span[1]));
         m.put("changesByOp", byOp);
         m.put("reservationsByMode", reservations);
         m.put("idsByMode", idsByMode);
