@@ -2,8 +2,8 @@ package dev.taskid.check;
 
 import dev.taskid.cli.usage.UsageException;
 import dev.taskid.client.TaskIds;
+import dev.taskid.json.Json;
 import dev.taskid.protocol.ErrorCode;
-import dev.taskid.protocol.JsonLines;
 import dev.taskid.protocol.TaskIdException;
 import dev.taskid.state.DurableFiles;
 import java.io.IOException;
@@ -65,15 +65,15 @@ public final class CheckCommand {
         CollisionCheck.Report report = new CollisionCheck(ids, cwd).run(files, allRefs, fix, staged);
         List<CollisionCheck.Finding> remaining = report.remaining();
         if (json) {
-            out.println(new String(new JsonLines().write(g -> {
+            out.println(new String(new Json().write(g -> {
                 g.writeStartObject();
                 g.writeBooleanField("ok", remaining.isEmpty());
-                JsonLines.writeValue(g, "findings", report.findings().stream().map(CheckCommand::fields).toList());
+                Json.writeValue(g, "findings", report.findings().stream().map(CheckCommand::fields).toList());
                 Map<String, Object> raised = new LinkedHashMap<>();
                 report.raised().forEach((p, r) -> raised.put(p, Map.of("before", r[0], "after", r[1])));
-                JsonLines.writeValue(g, "raised", raised);
-                JsonLines.writeValue(g, "sources", report.sources());
-                JsonLines.writeValue(g, "notes", report.notes());
+                Json.writeValue(g, "raised", raised);
+                Json.writeValue(g, "sources", report.sources());
+                Json.writeValue(g, "notes", report.notes());
                 g.writeEndObject();
             }), StandardCharsets.UTF_8));
         } else {
@@ -95,7 +95,8 @@ public final class CheckCommand {
         return remaining.isEmpty() ? OK : FOUND;
     }
 
-    private static Map<String, Object> fields(CollisionCheck.Finding f) {
+    /** One finding as JSON fields: {@code check --json} and the MCP tool {@code check_collisions}. */
+    public static Map<String, Object> fields(CollisionCheck.Finding f) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("kind", f.kind().wireName());
         m.put("id", f.id().toString());

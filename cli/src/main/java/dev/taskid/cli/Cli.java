@@ -3,11 +3,13 @@ package dev.taskid.cli;
 import dev.taskid.cli.usage.UsageException;
 import dev.taskid.client.Reply;
 import dev.taskid.client.TaskIds;
+import dev.taskid.json.Json;
+import dev.taskid.json.JsonException;
+import dev.taskid.json.Timestamps;
 import dev.taskid.protocol.ErrorCode;
-import dev.taskid.protocol.JsonLines;
-import dev.taskid.protocol.ProtocolException;
 import dev.taskid.protocol.Request;
 import dev.taskid.protocol.Response;
+import dev.taskid.protocol.ResponseCodec;
 import dev.taskid.protocol.TaskIdException;
 import dev.taskid.protocol.Version;
 import dev.taskid.state.Config;
@@ -44,7 +46,8 @@ final class Cli {
     private final PrintStream err;
     private final Path cwd;
     private final Map<String, String> env;
-    private final JsonLines json = new JsonLines();
+    private final Json json = new Json();
+    private final ResponseCodec responses = new ResponseCodec();
     private boolean jsonErrors;
 
     Cli(PrintStream out, PrintStream err, Path cwd, Map<String, String> env) {
@@ -301,20 +304,20 @@ final class Cli {
             switch (format) {
                 case "seed001":
                     g.writeStringField("status", "success");
-                    JsonLines.writeValue(g, "allocated_numbers", r.numbers());
+                    Json.writeValue(g, "allocated_numbers", r.numbers());
                     g.writeNumberField("allocation_count", r.numbers().size());
                     // the first number handed out is the seed's "next" before; with wrap it is mod N
                     g.writeNumberField("previous_next_number", r.numbers().get(0));
                     g.writeNumberField("new_next_number", r.next());
                     g.writeBooleanField("lock_acquired", true);
                     g.writeNumberField("lock_duration_ms", tookMs);
-                    g.writeStringField("timestamp", JsonLines.timestamp(r.reservedAt()));
+                    g.writeStringField("timestamp", Timestamps.format(r.reservedAt()));
                     break;
                 case "verbose":
-                    JsonLines.writeValue(g, "ids", r.ids());
-                    g.writeStringField("reservedAt", JsonLines.timestamp(r.reservedAt()));
+                    Json.writeValue(g, "ids", r.ids());
+                    g.writeStringField("reservedAt", Timestamps.format(r.reservedAt()));
                     g.writeStringField("prefix", r.prefix());
-                    JsonLines.writeValue(g, "numbers", r.numbers());
+                    Json.writeValue(g, "numbers", r.numbers());
                     g.writeNumberField("previous", r.previous());
                     g.writeNumberField("counter", r.counter());
                     g.writeNumberField("next", r.next());
@@ -323,8 +326,8 @@ final class Cli {
                     g.writeNumberField("lockWaitMs", reply.lockWaitMillis());
                     break;
                 default:
-                    JsonLines.writeValue(g, "ids", r.ids());
-                    g.writeStringField("reservedAt", JsonLines.timestamp(r.reservedAt()));
+                    Json.writeValue(g, "ids", r.ids());
+                    g.writeStringField("reservedAt", Timestamps.format(r.reservedAt()));
             }
             g.writeEndObject();
         });
@@ -349,15 +352,15 @@ final class Cli {
         return json.write(g -> {
             g.writeStartObject();
             g.writeStringField("status", "error");
-            JsonLines.writeValue(g, "allocated_numbers", List.of());
+            Json.writeValue(g, "allocated_numbers", List.of());
             g.writeNumberField("allocation_count", 0);
             g.writeBooleanField("lock_acquired", f.code() != ErrorCode.LOCK_TIMEOUT);
             g.writeNumberField("lock_duration_ms", tookMs);
-            g.writeStringField("timestamp", JsonLines.timestamp(java.time.Instant.now()));
+            g.writeStringField("timestamp", Timestamps.format(java.time.Instant.now()));
             g.writeObjectFieldStart("error");
             g.writeStringField("code", f.code().name());
             g.writeStringField("message", f.message());
-            JsonLines.writeValue(g, "details", f.details());
+            Json.writeValue(g, "details", f.details());
             g.writeEndObject();
             g.writeBooleanField("retry_suggested", f.retry());
             g.writeEndObject();
@@ -510,8 +513,8 @@ final class Cli {
             }
             Map<String, Object> obj;
             try {
-                obj = json.readObject(bytes, 0, bytes.length, null);
-            } catch (ProtocolException e) {
+                obj = json.readObject(bytes, 0, bytes.length);
+            } catch (JsonException e) {
                 return fail(ErrorCode.STATE_CORRUPT, file + " is not valid JSON: " + e.getMessage(), false, Map.of());
             }
             if (obj.get("counters") instanceof Map<?, ?> counters) {
@@ -704,14 +707,14 @@ final class Cli {
         out.println(new String(json.write(g -> {
             g.writeStartObject();
             for (Map.Entry<String, ?> e : fields.entrySet()) {
-                JsonLines.writeValue(g, e.getKey(), e.getValue());
+                Json.writeValue(g, e.getKey(), e.getValue());
             }
             g.writeEndObject();
         }), StandardCharsets.UTF_8));
     }
 
     private void printJson(Response r) {
-        out.println(new String(json.encode(r), StandardCharsets.UTF_8));
+        out.println(new String(responses.encode(r), StandardCharsets.UTF_8));
     }
 
     private int fail(Response.Failure f) {
@@ -720,7 +723,7 @@ final class Cli {
 
     private int fail(ErrorCode code, String message, boolean retry, Map<String, Object> details) {
         if (jsonErrors) {
-            err.println(new String(json.encode(new Response.Failure(null, code, message, retry, details)),
+            err.println(new String(responses.encode(new Response.Failure(null, code, message, retry, details)),
                     StandardCharsets.UTF_8));
         } else {
             err.println("taskid: " + code + ": " + message);

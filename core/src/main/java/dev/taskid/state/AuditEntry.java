@@ -1,7 +1,8 @@
 package dev.taskid.state;
 
 import com.fasterxml.jackson.core.JsonGenerator;
-import dev.taskid.protocol.JsonLines;
+import dev.taskid.json.Json;
+import dev.taskid.json.Timestamps;
 import dev.taskid.protocol.Request;
 import dev.taskid.protocol.Response;
 import java.io.IOException;
@@ -23,22 +24,22 @@ public record AuditEntry(Instant time, String op, String prefix, List<String> id
     }
 
     /** The line as written to the log, without the newline. */
-    public byte[] toJson(JsonLines json) {
+    public byte[] toJson(Json json) {
         return json.write(this::write);
     }
 
     void write(JsonGenerator g) throws IOException {
         g.writeStartObject();
-        g.writeStringField("time", JsonLines.timestamp(time));
+        g.writeStringField("time", Timestamps.format(time));
         g.writeStringField("op", op);
         if (prefix != null) {
             g.writeStringField("prefix", prefix);
         }
         if (!ids.isEmpty()) {
-            JsonLines.writeValue(g, "ids", ids);
+            Json.writeValue(g, "ids", ids);
         }
         if (!numbers.isEmpty()) {
-            JsonLines.writeValue(g, "numbers", numbers);
+            Json.writeValue(g, "numbers", numbers);
         }
         if (from >= 0) {
             g.writeNumberField("from", from);
@@ -65,7 +66,7 @@ public record AuditEntry(Instant time, String op, String prefix, List<String> id
     }
 
     /** The line's fields back; throws IllegalArgumentException if it is not an audit line. */
-    static AuditEntry of(Map<String, Object> m) {
+    public static AuditEntry of(Map<String, Object> m) {
         if (!(m.get("time") instanceof String time) || !(m.get("op") instanceof String op)) {
             throw new IllegalArgumentException("no time or op");
         }

@@ -1,7 +1,7 @@
 package dev.taskid.state;
 
 import dev.taskid.protocol.ErrorCode;
-import dev.taskid.protocol.JsonLines;
+import dev.taskid.json.Json;
 import dev.taskid.protocol.TaskIdException;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -37,10 +37,10 @@ public final class AuditLog {
 
     private final Path file;
     private final Path dir;
-    private final JsonLines json;
+    private final Json json;
     private final Config.AuditOptions options;
 
-    public AuditLog(Path dir, JsonLines json, Config.AuditOptions options) {
+    public AuditLog(Path dir, Json json, Config.AuditOptions options) {
         this.dir = dir.toAbsolutePath();
         this.file = this.dir.resolve(FILE);
         this.json = json;

@@ -1,8 +1,8 @@
 package dev.taskid.state;
 
 import dev.taskid.protocol.ErrorCode;
-import dev.taskid.protocol.JsonLines;
-import dev.taskid.protocol.ProtocolException;
+import dev.taskid.json.Json;
+import dev.taskid.json.JsonException;
 import dev.taskid.protocol.TaskIdException;
 import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
@@ -83,7 +83,7 @@ public final class AuditReader {
      * one that passes {@code lineFilter} (a cheap test on the raw text) to {@code sink}.
      * Returns the number of unreadable lines (torn by a crash, or not audit lines).
      */
-    public static int read(Path dir, JsonLines json, Predicate<String> lineFilter, Consumer<AuditEntry> sink) {
+    public static int read(Path dir, Json json, Predicate<String> lineFilter, Consumer<AuditEntry> sink) {
         int unreadable = 0;
         for (Path f : files(dir)) {
             try (BufferedReader r = new BufferedReader(new InputStreamReader(Files.newInputStream(f),
@@ -95,8 +95,8 @@ public final class AuditReader {
                     }
                     byte[] bytes = line.getBytes(StandardCharsets.UTF_8);
                     try {
-                        sink.accept(AuditEntry.of(json.readObject(bytes, 0, bytes.length, null)));
-                    } catch (ProtocolException | IllegalArgumentException | DateTimeParseException e) {
+                        sink.accept(AuditEntry.of(json.readObject(bytes, 0, bytes.length)));
+                    } catch (JsonException | IllegalArgumentException | DateTimeParseException e) {
                         unreadable++;
                     }
                 }
@@ -115,7 +115,7 @@ public final class AuditReader {
      * cut short by a crash, is left for the next read). Returns {@code offset} when the file is
      * missing.
      */
-    static long readFrom(Path file, long offset, JsonLines json, Consumer<AuditEntry> sink) {
+    static long readFrom(Path file, long offset, Json json, Consumer<AuditEntry> sink) {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
             ByteBuffer buf = ByteBuffer.allocate(1 << 16);
             ByteArrayOutputStream line = new ByteArrayOutputStream(256);
@@ -135,8 +135,8 @@ public final class AuditReader {
                     if (line.size() > 0) {
                         byte[] bytes = line.toByteArray();
                         try {
-                            sink.accept(AuditEntry.of(json.readObject(bytes, 0, bytes.length, null)));
-                        } catch (ProtocolException | IllegalArgumentException | DateTimeParseException e) {
+                            sink.accept(AuditEntry.of(json.readObject(bytes, 0, bytes.length)));
+                        } catch (JsonException | IllegalArgumentException | DateTimeParseException e) {
                             // a torn or foreign line: skipped, as by every reader of the log
                         }
                         line.reset();
@@ -158,7 +158,7 @@ public final class AuditReader {
     }
 
     /** The counters the log knows of: what {@code recover} and {@code doctor} compare with. */
-    public static Counters counters(Path dir, JsonLines json) {
+    public static Counters counters(Path dir, Json json) {
         Map<String, Long> highest = new TreeMap<>();
         Map<String, Long> last = new TreeMap<>();
         int[] lines = {0};

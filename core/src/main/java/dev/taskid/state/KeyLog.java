@@ -3,8 +3,8 @@ package dev.taskid.state;
 import com.fasterxml.jackson.core.JsonGenerator;
 import dev.taskid.allocator.Ledger;
 import dev.taskid.protocol.ErrorCode;
-import dev.taskid.protocol.JsonLines;
-import dev.taskid.protocol.ProtocolException;
+import dev.taskid.json.Json;
+import dev.taskid.json.JsonException;
 import dev.taskid.protocol.TaskIdException;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -47,7 +47,7 @@ public final class KeyLog {
     static final int COMPACT_AT = 2 * Ledger.MAX_KEYS;
 
     private final Path file;
-    private final JsonLines json;
+    private final Json json;
     private final Line line = new Line();
     /** End of the last line of a durable batch; -1 until the file was read. */
     private long validEnd = -1;
@@ -59,7 +59,7 @@ public final class KeyLog {
     private long pendingEnd = -1;
     private int pendingLines;
 
-    public KeyLog(Path dir, JsonLines json) {
+    public KeyLog(Path dir, Json json) {
         this.file = dir.resolve(FILE);
         this.json = json;
     }
@@ -266,14 +266,14 @@ public final class KeyLog {
     /** One line back, or null when it is not a whole key line. */
     private Stamped parse(byte[] bytes, int offset, int length) {
         try {
-            Map<String, Object> m = json.readObject(bytes, offset, length, null);
+            Map<String, Object> m = json.readObject(bytes, offset, length);
             if (m.get("gen") instanceof Long g && m.get("key") instanceof String key && m.get("prefix") instanceof String prefix
                     && m.get("count") instanceof Long count && m.get("first") instanceof Long first
                     && m.get("at") instanceof String at && g >= 0 && count > 0 && first > 0) {
                 return new Stamped(g, new Ledger.KeyRecord(key, prefix, count, first, Instant.parse(at)));
             }
             return null;
-        } catch (ProtocolException | DateTimeParseException e) {
+        } catch (JsonException | DateTimeParseException e) {
             return null;
         }
     }

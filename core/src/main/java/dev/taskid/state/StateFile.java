@@ -3,9 +3,9 @@ package dev.taskid.state;
 import com.fasterxml.jackson.core.JsonGenerator;
 import dev.taskid.allocator.Ledger;
 import dev.taskid.protocol.ErrorCode;
-import dev.taskid.protocol.JsonLines;
+import dev.taskid.json.Json;
 import dev.taskid.protocol.Protocol;
-import dev.taskid.protocol.ProtocolException;
+import dev.taskid.json.JsonException;
 import dev.taskid.protocol.TaskId;
 import dev.taskid.protocol.TaskIdException;
 import java.io.IOException;
@@ -54,12 +54,12 @@ public final class StateFile {
     private final Path file;
     private final Path previous;
     private final Path dir;
-    private final JsonLines json;
+    private final Json json;
     private final Clock clock;
     /** Reused by {@link #encode}: the daemon encodes the state once per batch. */
     private final java.io.ByteArrayOutputStream buffer = new java.io.ByteArrayOutputStream(512);
 
-    public StateFile(Path file, JsonLines json, Clock clock) {
+    public StateFile(Path file, Json json, Clock clock) {
         this.file = file;
         this.previous = file.resolveSibling(file.getFileName() + ".prev");
         this.dir = file.toAbsolutePath().getParent();
@@ -85,7 +85,7 @@ public final class StateFile {
         byte[] bytes = read.get();
         try {
             return Optional.of(parse(bytes));
-        } catch (ProtocolException | IllegalArgumentException | ClassCastException | DateTimeParseException e) {
+        } catch (JsonException | IllegalArgumentException | ClassCastException | DateTimeParseException e) {
             throw corrupt(bytes, e.getMessage());
         }
     }
@@ -114,14 +114,14 @@ public final class StateFile {
         }
         try {
             return new Inspection(other, true, parse(bytes), null);
-        } catch (ProtocolException | IllegalArgumentException | ClassCastException | DateTimeParseException
+        } catch (JsonException | IllegalArgumentException | ClassCastException | DateTimeParseException
                  | NullPointerException e) {
             return new Inspection(other, true, null, String.valueOf(e.getMessage()));
         }
     }
 
-    private Ledger parse(byte[] bytes) throws ProtocolException {
-        Map<String, Object> obj = json.readObject(bytes, 0, bytes.length, null);
+    private Ledger parse(byte[] bytes) throws JsonException {
+        Map<String, Object> obj = json.readObject(bytes, 0, bytes.length);
         if (!(obj.get("version") instanceof Long v) || (v != VERSION && v != VERSION_ACTIVE)) {
             throw new IllegalArgumentException("unsupported version " + obj.get("version") + " (expected " + VERSION
                     + " or " + VERSION_ACTIVE + ")");
@@ -316,12 +316,12 @@ public final class StateFile {
             if (ledger.generation() > 0) { // absent: 0, as in the files of older versions
                 g.writeNumberField("gen", ledger.generation());
             }
-            JsonLines.writeValue(g, "counters", ledger.counters());
+            Json.writeValue(g, "counters", ledger.counters());
             if (withKeys && !ledger.keys().isEmpty()) {
                 writeKeys(g, ledger);
             }
             if (!ledger.activeNumbers().isEmpty()) {
-                JsonLines.writeValue(g, "active", ledger.activeNumbers());
+                Json.writeValue(g, "active", ledger.activeNumbers());
             }
             g.writeEndObject();
             g.writeRaw('\n');

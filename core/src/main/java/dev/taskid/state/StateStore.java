@@ -3,7 +3,7 @@ package dev.taskid.state;
 import dev.taskid.allocator.IdScanner;
 import dev.taskid.allocator.Ledger;
 import dev.taskid.protocol.ErrorCode;
-import dev.taskid.protocol.JsonLines;
+import dev.taskid.json.Json;
 import dev.taskid.protocol.TaskIdException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -31,7 +31,7 @@ public final class StateStore implements AutoCloseable {
     private final StateFile file;
     private final AuditLog audit;
     private final KeyLog keys;
-    private final JsonLines json;
+    private final Json json;
     private final Clock clock;
     private final LegacyState legacy;
     private volatile Runnable onMoved = () -> { };
@@ -41,7 +41,7 @@ public final class StateStore implements AutoCloseable {
     public record Loaded(Ledger ledger, Optional<String> notice) {
     }
 
-    private StateStore(StateDir dir, StateLock lock, StateFile file, AuditLog audit, JsonLines json, Clock clock) {
+    private StateStore(StateDir dir, StateLock lock, StateFile file, AuditLog audit, Json json, Clock clock) {
         this.json = json;
         this.clock = clock;
         this.dir = dir;
@@ -53,12 +53,12 @@ public final class StateStore implements AutoCloseable {
     }
 
     /** Opens (creating if needed) the state directory and its lock file; default audit log bounds. */
-    public static StateStore open(StateDir dir, JsonLines json, Clock clock) {
+    public static StateStore open(StateDir dir, Json json, Clock clock) {
         return open(dir, json, clock, Config.AuditOptions.DEFAULT);
     }
 
     /** Opens (creating if needed) the state directory and its lock file. */
-    public static StateStore open(StateDir dir, JsonLines json, Clock clock, Config.AuditOptions auditOptions) {
+    public static StateStore open(StateDir dir, Json json, Clock clock, Config.AuditOptions auditOptions) {
         try {
             dir.create();
         } catch (IOException e) {

@@ -1,16 +1,16 @@
 package dev.taskid.cli.admin;
 
-import dev.taskid.cli.usage.UsageException;
 import dev.taskid.allocator.IdScanner;
+import dev.taskid.cli.usage.UsageException;
 import dev.taskid.client.TaskIds;
-import dev.taskid.protocol.JsonLines;
+import dev.taskid.json.Json;
 import dev.taskid.protocol.Request;
 import dev.taskid.protocol.Response;
 import dev.taskid.protocol.TaskIdException;
 import dev.taskid.state.AuditReader;
 import dev.taskid.state.Config;
-import dev.taskid.state.StateDir;
 import dev.taskid.state.HighWater;
+import dev.taskid.state.StateDir;
 import dev.taskid.state.StateFile;
 import dev.taskid.state.Users;
 import java.io.IOException;
@@ -54,7 +54,7 @@ public final class DoctorCommand {
 
     private final TaskIds ids;
     private final StateDir dir;
-    private final JsonLines codec = new JsonLines();
+    private final Json codec = new Json();
     private final List<Finding> findings = new ArrayList<>();
 
     private DoctorCommand(TaskIds ids) {

@@ -1,10 +1,10 @@
 package dev.taskid.cli.admin;
 
+import dev.taskid.backend.AuditTrail;
 import dev.taskid.cli.usage.UsageException;
 import dev.taskid.protocol.ErrorCode;
 import dev.taskid.protocol.TaskId;
 import dev.taskid.state.AuditEntry;
-import dev.taskid.state.AuditReader;
 import dev.taskid.state.Config;
 import dev.taskid.state.StateDir;
 import java.io.PrintStream;
@@ -26,7 +26,8 @@ public final class LogCommand {
             "Show the audit log (.taskid/audit.log and its rotated files, oldest first): every reservation, set, init,\n"
                     + "archive and recover with time, IDs, purpose, agent, key, requester pid/uid and mode. With an ID: who\n"
                     + "reserved it, when and why (exit 1 if the log has no such entry). --since takes 2026-02-19T18:00:00Z,\n"
-                    + "2026-02-19 or an age (30m, 2h, 7d). --json: the matching lines as JSON Lines.";
+                    + "2026-02-19 or an age (30m, 2h, 7d). --json: the matching lines as JSON Lines. With a shared backend:\n"
+                    + "its audit rows, every host's.";
 
     private LogCommand() {
     }
@@ -54,7 +55,7 @@ public final class LogCommand {
         Instant[] first = {null};
         Predicate<String> cheap = query == null ? l -> true
                 : l -> l.contains("\"prefix\":\"" + query.prefix() + "\"");
-        int unreadable = AuditReader.read(dir.dir(), o.codec, cheap, e -> {
+        int unreadable = AuditTrail.read(dir, System.getenv(), o.codec, cheap, e -> { // the shared rows with a backend
             if (first[0] == null) {
                 first[0] = e.time();
             }
@@ -164,7 +165,7 @@ public final class LogCommand {
     /** One entry as a line for people. */
     static String text(AuditEntry e) {
         StringBuilder b = new StringBuilder();
-        b.append(dev.taskid.protocol.JsonLines.timestamp(e.time())).append("  ").append(String.format("%-8s", e.op()));
+        b.append(dev.taskid.json.Timestamps.format(e.time())).append("  ").append(String.format("%-8s", e.op()));
         if (!e.ids().isEmpty()) {
             List<String> ids = e.ids();
             b.append(' ').append(ids.size() <= 6 ? String.join(" ", ids)

@@ -1,8 +1,9 @@
 package dev.taskid.cli.admin;
 
+import dev.taskid.json.Json;
 import dev.taskid.protocol.ErrorCode;
-import dev.taskid.protocol.JsonLines;
 import dev.taskid.protocol.Response;
+import dev.taskid.protocol.ResponseCodec;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -23,7 +24,8 @@ final class Output {
     final PrintStream out;
     final PrintStream err;
     final boolean json;
-    final JsonLines codec = new JsonLines();
+    final Json codec = new Json();
+    final ResponseCodec responses = new ResponseCodec();
 
     Output(PrintStream out, PrintStream err, boolean json) {
         this.out = out;
@@ -36,7 +38,7 @@ final class Output {
         out.println(new String(codec.write(g -> {
             g.writeStartObject();
             for (Map.Entry<String, ?> e : fields.entrySet()) {
-                JsonLines.writeValue(g, e.getKey(), e.getValue());
+                Json.writeValue(g, e.getKey(), e.getValue());
             }
             g.writeEndObject();
         }), StandardCharsets.UTF_8));
@@ -45,7 +47,7 @@ final class Output {
     /** An error as the CLI reports errors: text or JSON on stderr; returns the exit status. */
     int fail(ErrorCode code, String message, Map<String, Object> details) {
         if (json) {
-            err.println(new String(codec.encode(new Response.Failure(null, code, message, code.retryByDefault(), details)),
+            err.println(new String(responses.encode(new Response.Failure(null, code, message, code.retryByDefault(), details)),
                     StandardCharsets.UTF_8));
         } else {
             err.println("taskid: " + code + ": " + message);
