@@ -1,5 +1,7 @@
 package dev.taskid.cli;
 
+import dev.taskid.cli.command.Command;
+import dev.taskid.options.Option;
 import java.util.List;
 
 /**
@@ -22,17 +24,24 @@ final class ManPage {
                 + " (taskid daemon, or the systemd units); otherwise every call takes an OS file lock on the same state."
                 + " Results go to stdout, diagnostics to stderr.")).append('\n');
         b.append(".SH COMMANDS\n");
-        for (Cli.Command c : Cli.COMMANDS) {
+        for (Command c : Commands.ALL) {
             b.append(".TP\n.B ").append(text(c.synopsis())).append('\n');
             b.append(text(c.help().replace("\n", " "))).append('\n');
+            if (!c.options().isEmpty()) {
+                b.append(".RS\n");
+                for (Option o : c.options()) {
+                    b.append(".TP\n.B ").append(text(o.usage())).append('\n').append(text(o.help())).append('\n');
+                }
+                b.append(".RE\n");
+            }
         }
         b.append(".SH OPTIONS\nGlobal options go before the command.\n");
-        for (String[] o : Cli.GLOBAL_OPTIONS) {
-            b.append(".TP\n.B ").append(text(o[0])).append('\n').append(text(o[1])).append('\n');
+        for (Option o : Commands.GLOBAL) {
+            b.append(".TP\n.B ").append(text(o.usage())).append('\n').append(text(o.help())).append('\n');
         }
         b.append(".SH EXIT STATUS\n");
-        for (String[] e : Cli.EXIT_STATUS) {
-            b.append(".TP\n.B ").append(e[0]).append('\n').append(text(e[1])).append('\n');
+        for (Commands.ExitStatus e : Commands.EXIT_STATUS) {
+            b.append(".TP\n.B ").append(e.status()).append('\n').append(text(e.meaning())).append('\n');
         }
         b.append(".SH ENVIRONMENT\n");
         for (String[] e : List.of(

@@ -1,5 +1,9 @@
 package dev.taskid.cli.admin;
 
+import dev.taskid.cli.command.Command;
+import dev.taskid.cli.command.Context;
+import dev.taskid.cli.command.Output;
+import dev.taskid.options.Option;
 import dev.taskid.cli.usage.UsageException;
 import dev.taskid.client.Reply;
 import dev.taskid.client.TaskIds;
@@ -24,26 +28,49 @@ import java.util.TreeMap;
  * reservations and IDs each mode served and, for the file-lock mode, how long callers waited
  * for the lock (p50/p99/max).
  */
-public final class StatsCommand {
-    public static final String SYNOPSIS = "stats [--since T] [--json]";
-    public static final String HELP =
+public final class StatsCommand implements Command {
+    private static final String SYNOPSIS = "stats [--since T] [--json]";
+    private static final String HELP =
             "Show what taskid has been doing. With a daemon: its uptime, requests by op, IDs allocated, batch sizes and\n"
                     + "persist latency (p50/p99, histograms), errors by code, connections. Always: from the audit log,\n"
                     + "reservations and IDs by mode and the file-lock mode's lock waits (p50/p99/max). --since limits the\n"
                     + "audit figures (2026-02-19T18:00:00Z, 2026-02-19, 30m, 2h, 7d). Never takes the state lock.";
 
-    private StatsCommand() {
+    @Override
+    public String name() {
+        return "stats";
     }
 
-    public static int run(List<String> rest, String sinceText, boolean json, TaskIds ids, PrintStream out,
-                          PrintStream err) {
-        Output o = new Output(out, err, json);
+    @Override
+    public String synopsis() {
+        return SYNOPSIS;
+    }
+
+    @Override
+    public String help() {
+        return HELP;
+    }
+
+    @Override
+    public List<Option> options() {
+        return List.of(Option.valued("--since", "T", "audit figures since T: 2026-02-19T18:00:00Z, 2026-02-19 or an age (30m, 2h, 7d)"));
+    }
+
+    @Override
+    public int run(Context c) {
+        List<String> rest = c.rest();
+        String sinceText = c.option("--since");
+        boolean json = c.json();
+        TaskIds ids = c.ids();
+        PrintStream out = c.out();
+        PrintStream err = c.err();
+        Output o = c.output();
         if (!rest.isEmpty()) {
             throw new UsageException("stats takes no arguments", SYNOPSIS);
         }
         Instant since;
         try {
-            since = sinceText == null ? Instant.MIN : Output.since(sinceText, Instant.now());
+            since = sinceText == null ? Instant.MIN : Figures.since(sinceText, Instant.now());
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage(), SYNOPSIS);
         }
@@ -59,7 +86,7 @@ public final class StatsCommand {
         } catch (TaskIdException e) {
             err.println("taskid: the daemon did not give its stats: " + e.code() + ": " + e.getMessage());
         }
-        Map<String, Object> audit = auditFigures(ids.stateDir().dir(), o.codec, since);
+        Map<String, Object> audit = auditFigures(ids.stateDir().dir(), o.codec(), since);
         if (json) {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("mode", daemon != null ? "daemon" : "fallback");
@@ -69,13 +96,13 @@ public final class StatsCommand {
             }
             m.put("audit", audit);
             o.object(m);
-            return Output.OK;
+            return Context.OK;
         }
         if (daemon == null) {
             out.println("no daemon is running: requests are served by the file lock (figures from the audit log)");
         }
         text(daemon, audit, sinceText).forEach(out::println);
-        return Output.OK;
+        return Context.OK;
     }
 
     /** Figures of the audit log lines at or after {@code since}. */
@@ -104,7 +131,7 @@ public final class StatsCommand {
                 waits.add(e.by().lockWaitMs());
             }
         });
-        long[] w = Output.sorted(waits);
+        long[] w = Figures.sorted(waits);
         Map<String, Object> m = new LinkedHashMap<>();
         List<Path> files = AuditLog.files(dir);
         long bytes = 0;
@@ -129,8 +156,8 @@ public final class StatsCommand {
         m.put("reservationsByAgent", byAgent);
         Map<String, Object> lock = new LinkedHashMap<>();
         lock.put("samples", w.length);
-        lock.put("p50", Output.percentile(w, 0.5));
-        lock.put("p99", Output.percentile(w, 0.99));
+        lock.put("p50", Figures.percentile(w, 0.5));
+        lock.put("p99", Figures.percentile(w, 0.99));
         lock.put("max", w.length == 0 ? 0 : w[w.length - 1]);
         m.put("fallbackLockWaitMs", lock);
         return m;

@@ -1,0 +1,41 @@
+package dev.taskid.cli;
+
+import dev.taskid.cli.command.Command;
+import dev.taskid.cli.command.Context;
+import dev.taskid.client.Reply;
+import dev.taskid.protocol.Request;
+import dev.taskid.protocol.Response;
+import java.util.Map;
+
+/** {@code taskid prefixes}: the valid prefixes (the counters' keys). */
+final class PrefixesCommand implements Command {
+    @Override
+    public String name() {
+        return "prefixes";
+    }
+
+    @Override
+    public String synopsis() {
+        return "prefixes [--json]";
+    }
+
+    @Override
+    public String help() {
+        return "Print the valid prefixes.";
+    }
+
+    @Override
+    public int run(Context c) {
+        Reply reply = c.ids().call(new Request.Peek(null, null));
+        if (reply.response() instanceof Response.Failure f) {
+            return c.output().fail(f);
+        }
+        var prefixes = ((Response.Counters) reply.response()).counters().keySet();
+        if (c.json()) {
+            c.output().object(Map.of("prefixes", prefixes));
+        } else {
+            prefixes.forEach(c.out()::println);
+        }
+        return Context.OK;
+    }
+}
