@@ -3,6 +3,7 @@ package dev.taskid.cli;
 import dev.taskid.cli.command.Command;
 import dev.taskid.cli.command.Context;
 import dev.taskid.cli.command.Output;
+import dev.taskid.cli.config.UserConfig;
 import dev.taskid.cli.usage.UsageException;
 import dev.taskid.options.Option;
 import dev.taskid.options.OptionException;
@@ -71,9 +72,13 @@ final class Cli {
                 out.print(Commands.help(command.get()));
                 return Context.OK;
             }
-            try (StateSession session = new StateSession(cwd, env, args, err)) {
+            UserConfig user = UserConfig.load(env, output.codec());
+            if (user.json().orElse(false) && !output.json()) {
+                output = new Output(out, err, true);
+            }
+            try (StateSession session = new StateSession(cwd, env, args, user, err)) {
                 Context context = new Context(args.positionals().subList(1, args.positionals().size()), args, output, in,
-                        cwd, env, session);
+                        cwd, env, user, session);
                 context.lockTimeout(); // a malformed --lock-timeout is a usage error before the command starts
                 int status = command.get().run(context);
                 session.noticeIfGuessed();

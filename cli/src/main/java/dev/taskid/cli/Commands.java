@@ -24,7 +24,7 @@ final class Commands {
             new ReserveCommand(), new InitCommand(), new ShowCommand(), new PrefixesCommand(), new ValidateCommand(),
             new SetCommand(), new ImportCommand(), new ArchiveCommand(), new DaemonCommand(), new SystemdCommand(),
             new McpCommand(), new ShimCommand(), new InboxCommand(), new CheckCommand(), new LogCommand(),
-            new StatsCommand(), new RecoverCommand(), new BackendCommand(), new DoctorCommand(), new SocketPathCommand(),
+            new StatsCommand(), new RecoverCommand(), new BackendCommand(), new DoctorCommand(), new ConfigCommand(), new SocketPathCommand(),
             new CompletionCommand(), new HelpCommand());
 
     static final Option DIR = Option.valued("--dir", "PATH",

@@ -49,13 +49,17 @@ final class ManPage {
                 new String[] {"TASKID_BIN", "the taskid command the seed-script shims run when no daemon answers"},
                 new String[] {"JAVA_HOME", "the Java (17 or newer) to run; else java on PATH"},
                 new String[] {"TASKID_JAVA_OPTS, TASKID_DAEMON_JAVA_OPTS", "extra JVM options for the CLI, the daemon"},
-                new String[] {"TASKID_NO_CDS", "run without a start-up class-data archive"})) {
+                new String[] {"TASKID_NO_CDS", "run without a start-up class-data archive"},
+                new String[] {"TASKID_LOG_LEVEL", "the daemon's log level (INFO; DEBUG for more, WARN for less)"},
+                new String[] {"XDG_CONFIG_HOME", "where the per-user config is (default ~/.config)"})) {
             b.append(".TP\n.B ").append(text(e[0])).append('\n').append(text(e[1])).append('\n');
         }
         b.append(".SH FILES\n");
         for (String[] f : List.of(
                 new String[] {".taskid/config.json", "optional configuration: prefixes, maxBatch, lockTimeoutMs, allowedUids,"
                         + " prefixOptions (width, wrap, bare), audit"},
+                new String[] {"$XDG_CONFIG_HOME/taskid/config.json", "optional per-user preferences: lockTimeoutMs, fallback,"
+                        + " agent, json (nothing that decides which IDs are handed out); taskid config show says what applies"},
                 new String[] {"counters.json, audit.log, daemon.sock, lock", "the state, the audit trail, the daemon's"
                         + " socket and the state lock, in the state directory"},
                 new String[] {"/usr/lib/systemd/user/taskid@.socket, taskid@.service", "per-repository socket-activated"

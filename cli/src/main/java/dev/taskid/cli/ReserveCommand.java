@@ -44,7 +44,7 @@ final class ReserveCommand implements Command {
     @Override
     public List<Option> options() {
         return List.of(Option.valued("--purpose", "TEXT", "why, for the audit log"),
-                Option.valued("--agent", "NAME", "who, for the audit log"),
+                Option.valued("--agent", "NAME", "who, for the audit log (default: the per-user config's agent)"),
                 Option.valued("--key", "KEY", "idempotency key: a retry with the same key gets the same IDs"),
                 Option.flag("--verbose", "same as --format verbose"),
                 Option.valued("--format", "seed000|seed001|verbose", "the output's shape (default seed000)"));
@@ -72,7 +72,7 @@ final class ReserveCommand implements Command {
         }
         long started = System.nanoTime();
         Reply reply = callCatching(c.ids(), new Request.Reserve(null, rest.get(0), count, c.option("--purpose"),
-                c.option("--agent"), c.option("--key")));
+                c.option("--agent") != null ? c.option("--agent") : c.user().agent().orElse(null), c.option("--key")));
         o.notice(reply);
         long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
         if (reply.response() instanceof Response.Failure f) {

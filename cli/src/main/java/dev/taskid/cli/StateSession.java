@@ -1,6 +1,7 @@
 package dev.taskid.cli;
 
 import dev.taskid.cli.command.Context;
+import dev.taskid.cli.config.UserConfig;
 import dev.taskid.client.TaskIds;
 import dev.taskid.options.ParsedArgs;
 import dev.taskid.state.StateDir;
@@ -8,26 +9,29 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Supplier;
 
 /**
  * The state one command works on, opened on its first use (from {@code --dir} or TASKID_DIR,
- * {@code --no-fallback}, {@code --lock-timeout}) and closed when the command is done, so that
+ * {@code --no-fallback}, {@code --lock-timeout} and the per-user preferences) and closed when the command is done, so that
  * commands that need no state (help, completion) never locate or create it.
  */
 final class StateSession implements Supplier<TaskIds>, AutoCloseable {
     private final Path cwd;
     private final Map<String, String> env;
     private final ParsedArgs args;
+    private final UserConfig user;
     private final PrintStream err;
     private StateDir dir;
     private boolean existed;
     private TaskIds ids;
 
-    StateSession(Path cwd, Map<String, String> env, ParsedArgs args, PrintStream err) {
+    StateSession(Path cwd, Map<String, String> env, ParsedArgs args, UserConfig user, PrintStream err) {
         this.cwd = cwd;
         this.env = env;
         this.args = args;
+        this.user = user;
         this.err = err;
     }
 
@@ -36,10 +40,14 @@ final class StateSession implements Supplier<TaskIds>, AutoCloseable {
         if (ids == null) {
             dir = StateDir.locate(cwd, args.value("--dir") != null ? args.value("--dir") : env.get("TASKID_DIR"));
             existed = dir.exists();
-            TaskIds.Options options = TaskIds.Options.DEFAULT.withFallback(!args.flag("--no-fallback"));
+            // The command line over this user's preferences over the repository's config.json.
+            boolean fallback = !args.flag("--no-fallback") && user.fallback().orElse(true);
+            TaskIds.Options options = TaskIds.Options.DEFAULT.withFallback(fallback);
             String timeout = args.value("--lock-timeout");
-            if (timeout != null) {
-                options = options.withLockTimeout(Duration.ofMillis(Context.integer(timeout, "--lock-timeout")));
+            Optional<Duration> lockTimeout = timeout != null
+                    ? Optional.of(Duration.ofMillis(Context.integer(timeout, "--lock-timeout"))) : user.lockTimeout();
+            if (lockTimeout.isPresent()) {
+                options = options.withLockTimeout(lockTimeout.get());
             }
             ids = TaskIds.open(dir, options);
         }

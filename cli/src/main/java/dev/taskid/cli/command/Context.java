@@ -1,5 +1,6 @@
 package dev.taskid.cli.command;
 
+import dev.taskid.cli.config.UserConfig;
 import dev.taskid.cli.usage.UsageException;
 import dev.taskid.client.TaskIds;
 import dev.taskid.options.ParsedArgs;
@@ -14,11 +15,12 @@ import java.util.function.Supplier;
 
 /**
  * What a command runs with: the words after its name, the options given (global and its own),
- * where to print, stdin, the working directory, the environment, and the state it works on,
+ * where to print, stdin, the working directory, the environment, this user's preferences
+ * ({@link UserConfig}), and the state it works on,
  * opened only when asked for ({@link #ids()}): help, completion and the like never touch it.
  */
 public record Context(List<String> rest, ParsedArgs options, Output output, InputStream in, Path cwd,
-                      Map<String, String> env, Supplier<TaskIds> taskIds) {
+                      Map<String, String> env, UserConfig user, Supplier<TaskIds> taskIds) {
     public static final int OK = 0;
     /** "No" without an error: README "Exit status" 1. */
     public static final int NO = 1;
