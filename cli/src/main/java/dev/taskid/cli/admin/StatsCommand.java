@@ -29,12 +29,14 @@ import java.util.TreeMap;
  * for the lock (p50/p99/max).
  */
 public final class StatsCommand implements Command {
-    private static final String SYNOPSIS = "stats [--since T] [--json]";
+    private static final String SYNOPSIS = "stats [--since T] [--json] | stats --watch [--interval SECONDS] [--json]";
     private static final String HELP =
             "Show what taskid has been doing. With a daemon: its uptime, requests by op, IDs allocated, batch sizes and\n"
                     + "persist latency (p50/p99, histograms), errors by code, connections. Always: from the audit log,\n"
                     + "reservations and IDs by mode and the file-lock mode's lock waits (p50/p99/max). --since limits the\n"
-                    + "audit figures (2026-02-19T18:00:00Z, 2026-02-19, 30m, 2h, 7d). Never takes the state lock.";
+                    + "audit figures (2026-02-19T18:00:00Z, 2026-02-19, 30m, 2h, 7d). Never takes the state lock.\n"
+                    + "--watch: a live view, refreshed every --interval seconds (default 2): per-prefix counters, reservations\n"
+                    + "and IDs per second, persist latency, connected clients; q or Ctrl-C quits. With --json: one line per refresh.";
 
     @Override
     public String name() {
@@ -53,7 +55,9 @@ public final class StatsCommand implements Command {
 
     @Override
     public List<Option> options() {
-        return List.of(Option.valued("--since", "T", "audit figures since T: 2026-02-19T18:00:00Z, 2026-02-19 or an age (30m, 2h, 7d)"));
+        return List.of(Option.valued("--since", "T", "audit figures since T: 2026-02-19T18:00:00Z, 2026-02-19 or an age (30m, 2h, 7d)"),
+                Option.flag("--watch", "a live view until q or Ctrl-C"),
+                Option.valued("--interval", "SECONDS", "--watch: seconds between refreshes, 0.2 to 3600 (default 2)"));
     }
 
     @Override
@@ -67,6 +71,15 @@ public final class StatsCommand implements Command {
         Output o = c.output();
         if (!rest.isEmpty()) {
             throw new UsageException("stats takes no arguments", SYNOPSIS);
+        }
+        if (c.flag("--watch")) {
+            if (sinceText != null) {
+                throw new UsageException("--since does not go with --watch (the view shows what happens now)", SYNOPSIS);
+            }
+            return new StatsWatch(c, StatsWatch.interval(c.option("--interval"))).run();
+        }
+        if (c.option("--interval") != null) {
+            throw new UsageException("--interval goes with --watch", SYNOPSIS);
         }
         Instant since;
         try {
@@ -269,7 +282,7 @@ public final class StatsCommand implements Command {
         return n < 1024 * 1024 ? String.format("%.1f KiB", n / 1024.0) : String.format("%.1f MiB", n / (1024.0 * 1024));
     }
 
-    private static String duration(long seconds) {
+    static String duration(long seconds) {
         if (seconds < 60) {
             return seconds + "s";
         }
