@@ -2,6 +2,7 @@ package dev.taskid.check;
 
 import dev.taskid.cli.command.Command;
 import dev.taskid.cli.command.Context;
+import dev.taskid.cli.command.Spec;
 import dev.taskid.cli.usage.UsageException;
 import dev.taskid.options.Option;
 import dev.taskid.protocol.ErrorCode;
@@ -47,27 +48,17 @@ public final class CheckCommand implements Command {
     private static final int OK = 0;
     private static final int FOUND = 1;
 
-    @Override
-    public String name() {
-        return "check";
-    }
-
-    @Override
-    public String synopsis() {
-        return SYNOPSIS;
-    }
-
-    @Override
-    public String help() {
-        return HELP;
-    }
-
-    @Override
-    public List<Option> options() {
-        return List.of(Option.flag("--all-refs", "also compare the local branches and worktrees"),
+    private static final Spec SPEC = new Spec("check",
+            SYNOPSIS,
+            HELP,
+            List.of(Option.flag("--all-refs", "also compare the local branches and worktrees"),
                 Option.flag("--staged", "read the FILEs from git's index"),
                 Option.flag("--fix", "raise counters above every ID seen"),
-                Option.flag("--install-hook", "add the check to the repository's pre-commit hook"));
+                Option.flag("--install-hook", "add the check to the repository's pre-commit hook")));
+
+    @Override
+    public Spec spec() {
+        return SPEC;
     }
 
     @Override

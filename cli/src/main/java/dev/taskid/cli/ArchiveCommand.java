@@ -3,6 +3,7 @@ package dev.taskid.cli;
 import dev.taskid.allocator.Wrap;
 import dev.taskid.cli.command.Command;
 import dev.taskid.cli.command.Context;
+import dev.taskid.cli.command.Spec;
 import dev.taskid.cli.usage.UsageException;
 import dev.taskid.client.Reply;
 import dev.taskid.options.Option;
@@ -27,26 +28,16 @@ final class ArchiveCommand implements Command {
     /** The protocol's longest list. */
     private static final int MAX_NUMBERS = 10_000;
 
-    @Override
-    public String name() {
-        return "archive";
-    }
-
-    @Override
-    public String synopsis() {
-        return "archive PREFIX [NUMBER|FROM-TO|ID...] [--restore] [--json]";
-    }
-
-    @Override
-    public String help() {
-        return "Mark numbers of a wrapped prefix (config prefixOptions wrap) done, so the sequence may hand them out again\n"
+    private static final Spec SPEC = new Spec("archive",
+            "archive PREFIX [NUMBER|FROM-TO|ID...] [--restore] [--json]",
+            "Mark numbers of a wrapped prefix (config prefixOptions wrap) done, so the sequence may hand them out again\n"
                 + "when it comes round; a reservation that would hand out an active number fails with NUMBER_CONFLICT.\n"
-                + "No numbers: list the active ones. --restore: mark them active again (in use from before taskid).";
-    }
+                + "No numbers: list the active ones. --restore: mark them active again (in use from before taskid).",
+            List.of(Option.flag("--restore", "mark the numbers active again instead")));
 
     @Override
-    public List<Option> options() {
-        return List.of(Option.flag("--restore", "mark the numbers active again instead"));
+    public Spec spec() {
+        return SPEC;
     }
 
     @Override

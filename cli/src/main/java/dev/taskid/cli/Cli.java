@@ -52,7 +52,7 @@ final class Cli {
         Output output = new Output(out, err, (end < 0 ? words : words.subList(0, end)).contains("--json"));
         try {
             List<Option> options = new ArrayList<>(Commands.GLOBAL);
-            command.ifPresent(c -> options.addAll(c.options()));
+            command.ifPresent(c -> options.addAll(c.spec().options()));
             ParsedArgs args = parse(words, options);
             if (args.flag(Commands.VERSION.name())) {
                 out.println("taskid " + Version.CURRENT);
@@ -86,7 +86,7 @@ final class Cli {
             }
         } catch (UsageException e) {
             String synopsis = e.synopsis() != null ? e.synopsis()
-                    : command.map(Command::synopsis).orElse("COMMAND ...");
+                    : command.map(c -> c.spec().synopsis()).orElse("COMMAND ...");
             if (output.json()) {
                 return output.fail(ErrorCode.BAD_REQUEST, e.getMessage(), false, Map.of("usage", "taskid " + synopsis));
             }

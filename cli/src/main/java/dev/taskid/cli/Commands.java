@@ -7,6 +7,7 @@ import dev.taskid.cli.admin.LogCommand;
 import dev.taskid.cli.admin.RecoverCommand;
 import dev.taskid.cli.admin.StatsCommand;
 import dev.taskid.cli.command.Command;
+import dev.taskid.cli.command.Spec;
 import dev.taskid.inbox.InboxCommand;
 import dev.taskid.mcp.McpCommand;
 import dev.taskid.options.Option;
@@ -62,11 +63,15 @@ final class Commands {
     }
 
     static Optional<Command> byName(String name) {
-        return ALL.stream().filter(c -> c.name().equals(name)).findFirst();
+        return ALL.stream().filter(c -> c.spec().name().equals(name)).findFirst();
+    }
+
+    static List<Spec> specs() {
+        return ALL.stream().map(Command::spec).toList();
     }
 
     static List<String> names() {
-        return ALL.stream().map(Command::name).toList();
+        return ALL.stream().map(c -> c.spec().name()).toList();
     }
 
     /** The global options that go with a command (not --version and --help), as its usage line shows them. */
@@ -80,7 +85,7 @@ final class Commands {
 
     /** {@code taskid CMD --help}. */
     static String help(Command c) {
-        return "usage: taskid " + globalUsage() + c.synopsis() + "\n\n" + c.help() + "\n";
+        return "usage: taskid " + globalUsage() + c.spec().synopsis() + "\n\n" + c.spec().help() + "\n";
     }
 
     /** {@code taskid --help}. */
@@ -88,8 +93,8 @@ final class Commands {
         StringBuilder b = new StringBuilder();
         b.append("taskid ").append(version).append(": unique task IDs for concurrent agents\n\n");
         b.append("usage: taskid [global options] COMMAND [ARGS]\n\ncommands:\n");
-        for (Command c : ALL) {
-            b.append("  ").append(c.synopsis()).append('\n');
+        for (Spec s : specs()) {
+            b.append("  ").append(s.synopsis()).append('\n');
         }
         b.append("\nglobal options:\n");
         for (Option o : GLOBAL) {

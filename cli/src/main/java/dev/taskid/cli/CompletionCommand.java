@@ -2,6 +2,7 @@ package dev.taskid.cli;
 
 import dev.taskid.cli.command.Command;
 import dev.taskid.cli.command.Context;
+import dev.taskid.cli.command.Spec;
 import dev.taskid.cli.usage.UsageException;
 import dev.taskid.options.Option;
 import java.util.Comparator;
@@ -14,20 +15,14 @@ import java.util.stream.Collectors;
 final class CompletionCommand implements Command {
     static final List<String> SHELLS = List.of("bash", "zsh", "fish");
 
-    @Override
-    public String name() {
-        return "completion";
-    }
+    private static final Spec SPEC = new Spec("completion",
+            "completion bash|zsh|fish",
+            "Print a shell completion script, e.g. `source <(taskid completion bash)` in ~/.bashrc,\n"
+                + "`taskid completion fish > ~/.config/fish/completions/taskid.fish`.");
 
     @Override
-    public String synopsis() {
-        return "completion bash|zsh|fish";
-    }
-
-    @Override
-    public String help() {
-        return "Print a shell completion script, e.g. `source <(taskid completion bash)` in ~/.bashrc,\n"
-                + "`taskid completion fish > ~/.config/fish/completions/taskid.fish`.";
+    public Spec spec() {
+        return SPEC;
     }
 
     @Override
@@ -69,7 +64,7 @@ final class CompletionCommand implements Command {
                 .append("    esac\n")
                 .append("  done\n")
                 .append("  case $cmd in\n");
-        for (Command c : Commands.ALL) {
+        for (Spec c : Commands.specs()) {
             b.append("    ").append(c.name()).append(") COMPREPLY=($(compgen -W \"")
                     .append(String.join(" ", words(c))).append("\" -- \"$cur\")) ;;\n");
         }
@@ -87,7 +82,7 @@ final class CompletionCommand implements Command {
         for (Option o : Commands.GLOBAL.stream().sorted(Comparator.comparing(Option::name)).toList()) {
             b.append("complete -c taskid -l ").append(o.name().substring(2)).append(o.takesValue() ? " -r" : "").append('\n');
         }
-        for (Command c : Commands.ALL) {
+        for (Spec c : Commands.specs()) {
             b.append("complete -c taskid -n __fish_use_subcommand -a ").append(c.name())
                     .append(" -d '").append(firstSentence(c.help())).append("'\n");
             for (Option o : sorted(c.options())) {
@@ -104,7 +99,7 @@ final class CompletionCommand implements Command {
     }
 
     /** What may follow a command: its sub-command words (from the synopsis) and options. */
-    private static Set<String> words(Command c) {
+    private static Set<String> words(Spec c) {
         Set<String> words = names(c.options());
         words.add("--help");
         for (String token : c.synopsis().split("[ |\\[\\]]+")) {
@@ -112,7 +107,7 @@ final class CompletionCommand implements Command {
                 words.add(token); // sub-commands and fixed values: install, claude, status, bash...
             }
         }
-        if (c instanceof HelpCommand) {
+        if (c.name().equals("help")) {
             words.addAll(Commands.names());
         }
         return words;

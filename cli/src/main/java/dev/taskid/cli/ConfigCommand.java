@@ -3,6 +3,7 @@ package dev.taskid.cli;
 import dev.taskid.backend.BackendConfig;
 import dev.taskid.cli.command.Command;
 import dev.taskid.cli.command.Context;
+import dev.taskid.cli.command.Spec;
 import dev.taskid.cli.config.UserConfig;
 import dev.taskid.cli.usage.UsageException;
 import dev.taskid.client.TaskIds;
@@ -42,21 +43,15 @@ final class ConfigCommand implements Command {
     record Setting(String key, Object value, Source source, String detail) {
     }
 
-    @Override
-    public String name() {
-        return "config";
-    }
-
-    @Override
-    public String synopsis() {
-        return "config show [--json]";
-    }
-
-    @Override
-    public String help() {
-        return "Show the effective configuration and where each value came from: built-in default, the repository's\n"
+    private static final Spec SPEC = new Spec("config",
+            "config show [--json]",
+            "Show the effective configuration and where each value came from: built-in default, the repository's\n"
                 + "config.json, the per-user config ($XDG_CONFIG_HOME/taskid/config.json: lockTimeoutMs, fallback, agent,\n"
-                + "json only), environment variables (TASKID_DIR, TASKID_BACKEND, ...) or the command line.";
+                + "json only), environment variables (TASKID_DIR, TASKID_BACKEND, ...) or the command line.");
+
+    @Override
+    public Spec spec() {
+        return SPEC;
     }
 
     @Override

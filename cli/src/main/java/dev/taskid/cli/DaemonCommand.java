@@ -2,6 +2,7 @@ package dev.taskid.cli;
 
 import dev.taskid.cli.command.Command;
 import dev.taskid.cli.command.Context;
+import dev.taskid.cli.command.Spec;
 import dev.taskid.cli.usage.UsageException;
 import dev.taskid.client.TaskIds;
 import dev.taskid.protocol.ErrorCode;
@@ -20,20 +21,14 @@ final class DaemonCommand implements Command {
     /** {@code daemon status} with no daemon (README "Exit status"). */
     static final int NOT_RUNNING = 3;
 
-    @Override
-    public String name() {
-        return "daemon";
-    }
+    private static final Spec SPEC = new Spec("daemon",
+            "daemon status|stop [--json]",
+            "status: is a daemon serving this state directory (exit 3 if not). stop: SIGTERM it and wait for it to exit.\n"
+                + "`taskid daemon` with no sub-command runs the daemon in the foreground (via the launcher).");
 
     @Override
-    public String synopsis() {
-        return "daemon status|stop [--json]";
-    }
-
-    @Override
-    public String help() {
-        return "status: is a daemon serving this state directory (exit 3 if not). stop: SIGTERM it and wait for it to exit.\n"
-                + "`taskid daemon` with no sub-command runs the daemon in the foreground (via the launcher).";
+    public Spec spec() {
+        return SPEC;
     }
 
     @Override

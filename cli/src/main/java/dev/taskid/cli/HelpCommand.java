@@ -2,24 +2,19 @@ package dev.taskid.cli;
 
 import dev.taskid.cli.command.Command;
 import dev.taskid.cli.command.Context;
+import dev.taskid.cli.command.Spec;
 import dev.taskid.protocol.Version;
 import java.util.Optional;
 
 /** {@code taskid help [COMMAND]}: the same text as {@code --help}. */
 final class HelpCommand implements Command {
-    @Override
-    public String name() {
-        return "help";
-    }
+    private static final Spec SPEC = new Spec("help",
+            "help [COMMAND]",
+            "Show help.");
 
     @Override
-    public String synopsis() {
-        return "help [COMMAND]";
-    }
-
-    @Override
-    public String help() {
-        return "Show help.";
+    public Spec spec() {
+        return SPEC;
     }
 
     @Override

@@ -3,6 +3,7 @@ package dev.taskid.cli;
 import dev.taskid.allocator.Wrap;
 import dev.taskid.cli.command.Command;
 import dev.taskid.cli.command.Context;
+import dev.taskid.cli.command.Spec;
 import dev.taskid.cli.command.Output;
 import dev.taskid.cli.usage.UsageException;
 import dev.taskid.client.Reply;
@@ -27,26 +28,16 @@ import java.util.TreeSet;
 
 /** {@code taskid import}: counters raised from the seed scripts' state files. */
 final class ImportCommand implements Command {
-    @Override
-    public String name() {
-        return "import";
-    }
+    private static final Spec SPEC = new Spec("import",
+            "import [--from FILE]... [--opencode-prefix PREFIX]",
+            "Raise counters from the seed scripts' state: .claude/.task-id-counters.json and, with --opencode-prefix,\n"
+                + ".opencode/specs/state.json (next_project_number). Never lowers.",
+            List.of(Option.valued("--from", "FILE", "the seed state file to read (default: both seeds' files)"),
+                Option.valued("--opencode-prefix", "PREFIX", "the prefix that seed 001's next_project_number numbers")));
 
     @Override
-    public String synopsis() {
-        return "import [--from FILE]... [--opencode-prefix PREFIX]";
-    }
-
-    @Override
-    public String help() {
-        return "Raise counters from the seed scripts' state: .claude/.task-id-counters.json and, with --opencode-prefix,\n"
-                + ".opencode/specs/state.json (next_project_number). Never lowers.";
-    }
-
-    @Override
-    public List<Option> options() {
-        return List.of(Option.valued("--from", "FILE", "the seed state file to read (default: both seeds' files)"),
-                Option.valued("--opencode-prefix", "PREFIX", "the prefix that seed 001's next_project_number numbers"));
+    public Spec spec() {
+        return SPEC;
     }
 
     @Override

@@ -2,6 +2,7 @@ package dev.taskid.cli;
 
 import dev.taskid.cli.command.Command;
 import dev.taskid.cli.command.Context;
+import dev.taskid.cli.command.Spec;
 import dev.taskid.client.TaskIds;
 import dev.taskid.protocol.Request;
 import dev.taskid.state.Config;
@@ -11,19 +12,13 @@ import java.util.List;
 
 /** {@code taskid init [FILE...]}: counters raised to the highest IDs in markdown files. */
 final class InitCommand implements Command {
-    @Override
-    public String name() {
-        return "init";
-    }
+    private static final Spec SPEC = new Spec("init",
+            "init [FILE...]",
+            "Raise counters to the highest IDs found in markdown FILEs (default: TASKS.md at the project root). Never lowers.");
 
     @Override
-    public String synopsis() {
-        return "init [FILE...]";
-    }
-
-    @Override
-    public String help() {
-        return "Raise counters to the highest IDs found in markdown FILEs (default: TASKS.md at the project root). Never lowers.";
+    public Spec spec() {
+        return SPEC;
     }
 
     @Override

@@ -1,6 +1,6 @@
 package dev.taskid.cli;
 
-import dev.taskid.cli.command.Command;
+import dev.taskid.cli.command.Spec;
 import dev.taskid.options.Option;
 import java.util.List;
 
@@ -24,7 +24,7 @@ final class ManPage {
                 + " (taskid daemon, or the systemd units); otherwise every call takes an OS file lock on the same state."
                 + " Results go to stdout, diagnostics to stderr.")).append('\n');
         b.append(".SH COMMANDS\n");
-        for (Command c : Commands.ALL) {
+        for (Spec c : Commands.specs()) {
             b.append(".TP\n.B ").append(text(c.synopsis())).append('\n');
             b.append(text(c.help().replace("\n", " "))).append('\n');
             if (!c.options().isEmpty()) {

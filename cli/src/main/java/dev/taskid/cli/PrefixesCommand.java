@@ -2,6 +2,7 @@ package dev.taskid.cli;
 
 import dev.taskid.cli.command.Command;
 import dev.taskid.cli.command.Context;
+import dev.taskid.cli.command.Spec;
 import dev.taskid.client.Reply;
 import dev.taskid.protocol.Request;
 import dev.taskid.protocol.Response;
@@ -9,19 +10,13 @@ import java.util.Map;
 
 /** {@code taskid prefixes}: the valid prefixes (the counters' keys). */
 final class PrefixesCommand implements Command {
-    @Override
-    public String name() {
-        return "prefixes";
-    }
+    private static final Spec SPEC = new Spec("prefixes",
+            "prefixes [--json]",
+            "Print the valid prefixes.");
 
     @Override
-    public String synopsis() {
-        return "prefixes [--json]";
-    }
-
-    @Override
-    public String help() {
-        return "Print the valid prefixes.";
+    public Spec spec() {
+        return SPEC;
     }
 
     @Override

@@ -2,6 +2,7 @@ package dev.taskid.cli;
 
 import dev.taskid.cli.command.Command;
 import dev.taskid.cli.command.Context;
+import dev.taskid.cli.command.Spec;
 import dev.taskid.cli.command.Output;
 import dev.taskid.cli.usage.UsageException;
 import dev.taskid.client.Mode;
@@ -25,29 +26,19 @@ import java.util.concurrent.TimeUnit;
 final class ReserveCommand implements Command {
     private static final Set<String> FORMATS = Set.of("seed000", "seed001", "verbose");
 
-    @Override
-    public String name() {
-        return "reserve";
-    }
-
-    @Override
-    public String synopsis() {
-        return "reserve PREFIX [COUNT] [--purpose TEXT] [--agent NAME] [--key KEY] [--verbose] [--format seed000|seed001|verbose]";
-    }
-
-    @Override
-    public String help() {
-        return "Reserve COUNT (default 1) consecutive IDs, atomically and durably. Prints {\"ids\":[...],\"reservedAt\":...}.\n"
-                + "--key makes retries safe: the same key and arguments return the same IDs.";
-    }
-
-    @Override
-    public List<Option> options() {
-        return List.of(Option.valued("--purpose", "TEXT", "why, for the audit log"),
+    private static final Spec SPEC = new Spec("reserve",
+            "reserve PREFIX [COUNT] [--purpose TEXT] [--agent NAME] [--key KEY] [--verbose] [--format seed000|seed001|verbose]",
+            "Reserve COUNT (default 1) consecutive IDs, atomically and durably. Prints {\"ids\":[...],\"reservedAt\":...}.\n"
+                + "--key makes retries safe: the same key and arguments return the same IDs.",
+            List.of(Option.valued("--purpose", "TEXT", "why, for the audit log"),
                 Option.valued("--agent", "NAME", "who, for the audit log (default: the per-user config's agent)"),
                 Option.valued("--key", "KEY", "idempotency key: a retry with the same key gets the same IDs"),
                 Option.flag("--verbose", "same as --format verbose"),
-                Option.valued("--format", "seed000|seed001|verbose", "the output's shape (default seed000)"));
+                Option.valued("--format", "seed000|seed001|verbose", "the output's shape (default seed000)")));
+
+    @Override
+    public Spec spec() {
+        return SPEC;
     }
 
     @Override

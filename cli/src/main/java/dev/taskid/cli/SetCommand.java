@@ -2,6 +2,7 @@ package dev.taskid.cli;
 
 import dev.taskid.cli.command.Command;
 import dev.taskid.cli.command.Context;
+import dev.taskid.cli.command.Spec;
 import dev.taskid.cli.usage.UsageException;
 import dev.taskid.client.Reply;
 import dev.taskid.options.Option;
@@ -11,24 +12,14 @@ import java.util.List;
 
 /** {@code taskid set PREFIX N [--force]}: one counter set; lowering needs --force. */
 final class SetCommand implements Command {
-    @Override
-    public String name() {
-        return "set";
-    }
+    private static final Spec SPEC = new Spec("set",
+            "set PREFIX N [--force]",
+            "Set a counter. Raising is safe; lowering needs --force because lowered IDs are handed out again.",
+            List.of(Option.flag("--force", "allow lowering the counter")));
 
     @Override
-    public String synopsis() {
-        return "set PREFIX N [--force]";
-    }
-
-    @Override
-    public String help() {
-        return "Set a counter. Raising is safe; lowering needs --force because lowered IDs are handed out again.";
-    }
-
-    @Override
-    public List<Option> options() {
-        return List.of(Option.flag("--force", "allow lowering the counter"));
+    public Spec spec() {
+        return SPEC;
     }
 
     @Override

@@ -2,6 +2,7 @@ package dev.taskid.cli;
 
 import dev.taskid.cli.command.Command;
 import dev.taskid.cli.command.Context;
+import dev.taskid.cli.command.Spec;
 import dev.taskid.cli.usage.UsageException;
 import dev.taskid.client.Reply;
 import dev.taskid.protocol.Request;
@@ -9,19 +10,13 @@ import dev.taskid.protocol.Response;
 
 /** {@code taskid show [PREFIX]}: the counters. */
 final class ShowCommand implements Command {
-    @Override
-    public String name() {
-        return "show";
-    }
+    private static final Spec SPEC = new Spec("show",
+            "show [PREFIX] [--json]",
+            "Print the counters (value = last number issued).");
 
     @Override
-    public String synopsis() {
-        return "show [PREFIX] [--json]";
-    }
-
-    @Override
-    public String help() {
-        return "Print the counters (value = last number issued).";
+    public Spec spec() {
+        return SPEC;
     }
 
     @Override

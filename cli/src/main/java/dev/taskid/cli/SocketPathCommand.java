@@ -2,25 +2,20 @@ package dev.taskid.cli;
 
 import dev.taskid.cli.command.Command;
 import dev.taskid.cli.command.Context;
+import dev.taskid.cli.command.Spec;
 import dev.taskid.cli.usage.UsageException;
 import java.util.Map;
 
 /** {@code taskid socket-path}: where the daemon listens, whether or not it runs. */
 final class SocketPathCommand implements Command {
-    @Override
-    public String name() {
-        return "socket-path";
-    }
+    private static final Spec SPEC = new Spec("socket-path",
+            "socket-path [--json]",
+            "Print the daemon's socket for this state directory, whether or not a daemon runs (for other clients,\n"
+                + "like gpgconf --list-dirs agent-socket).");
 
     @Override
-    public String synopsis() {
-        return "socket-path [--json]";
-    }
-
-    @Override
-    public String help() {
-        return "Print the daemon's socket for this state directory, whether or not a daemon runs (for other clients,\n"
-                + "like gpgconf --list-dirs agent-socket).";
+    public Spec spec() {
+        return SPEC;
     }
 
     @Override

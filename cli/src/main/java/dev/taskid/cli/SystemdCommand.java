@@ -2,6 +2,7 @@ package dev.taskid.cli;
 
 import dev.taskid.cli.command.Command;
 import dev.taskid.cli.command.Context;
+import dev.taskid.cli.command.Spec;
 import dev.taskid.cli.usage.UsageException;
 import dev.taskid.client.TaskIds;
 import dev.taskid.options.Option;
@@ -11,27 +12,17 @@ import java.util.List;
 
 /** {@code taskid systemd install|uninstall}: the socket-activated units for this state directory. */
 final class SystemdCommand implements Command {
-    @Override
-    public String name() {
-        return "systemd";
-    }
-
-    @Override
-    public String synopsis() {
-        return "systemd install|uninstall [--system] [--unit-dir DIR]";
-    }
-
-    @Override
-    public String help() {
-        return "install: write systemd units for this state directory that start the daemon on the first connection\n"
+    private static final Spec SPEC = new Spec("systemd",
+            "systemd install|uninstall [--system] [--unit-dir DIR]",
+            "install: write systemd units for this state directory that start the daemon on the first connection\n"
                 + "(user units taskid@.socket/.service by default; --system: taskid.service) and print the systemctl\n"
-                + "commands. uninstall: remove this directory's drop-ins (or the system unit).";
-    }
+                + "commands. uninstall: remove this directory's drop-ins (or the system unit).",
+            List.of(Option.flag("--system", "the system-wide daemon (state in /var/lib/taskid unless --dir)"),
+                Option.valued("--unit-dir", "DIR", "where the unit files go (default: systemd's own directories)")));
 
     @Override
-    public List<Option> options() {
-        return List.of(Option.flag("--system", "the system-wide daemon (state in /var/lib/taskid unless --dir)"),
-                Option.valued("--unit-dir", "DIR", "where the unit files go (default: systemd's own directories)"));
+    public Spec spec() {
+        return SPEC;
     }
 
     @Override

@@ -2,6 +2,7 @@ package dev.taskid.cli;
 
 import dev.taskid.cli.command.Command;
 import dev.taskid.cli.command.Context;
+import dev.taskid.cli.command.Spec;
 import dev.taskid.cli.usage.UsageException;
 import dev.taskid.client.Reply;
 import dev.taskid.client.TaskIds;
@@ -9,19 +10,13 @@ import dev.taskid.protocol.Response;
 
 /** {@code taskid validate ID...}: was each ID issued? */
 final class ValidateCommand implements Command {
-    @Override
-    public String name() {
-        return "validate";
-    }
+    private static final Spec SPEC = new Spec("validate",
+            "validate ID... [--json]",
+            "Say whether each ID was issued (known prefix, number at or below its counter). Exit 1 if any was not.");
 
     @Override
-    public String synopsis() {
-        return "validate ID... [--json]";
-    }
-
-    @Override
-    public String help() {
-        return "Say whether each ID was issued (known prefix, number at or below its counter). Exit 1 if any was not.";
+    public Spec spec() {
+        return SPEC;
     }
 
     @Override

@@ -2,6 +2,7 @@ package dev.taskid.inbox;
 
 import dev.taskid.cli.command.Command;
 import dev.taskid.cli.command.Context;
+import dev.taskid.cli.command.Spec;
 import dev.taskid.cli.usage.UsageException;
 import dev.taskid.client.TaskIds;
 import dev.taskid.options.Option;
@@ -43,24 +44,14 @@ public final class InboxCommand implements Command {
     private static final int OK = 0;
     private static final int REJECTED = 1;
 
-    @Override
-    public String name() {
-        return "inbox";
-    }
+    private static final Spec SPEC = new Spec("inbox",
+            SYNOPSIS,
+            HELP,
+            List.of(Option.flag("--retry", "process: check tasks rejected earlier again")));
 
     @Override
-    public String synopsis() {
-        return SYNOPSIS;
-    }
-
-    @Override
-    public String help() {
-        return HELP;
-    }
-
-    @Override
-    public List<Option> options() {
-        return List.of(Option.flag("--retry", "process: check tasks rejected earlier again"));
+    public Spec spec() {
+        return SPEC;
     }
 
     /** Runs {@code inbox} with the words after it; the lock timeout is the global option's, or the config's. */

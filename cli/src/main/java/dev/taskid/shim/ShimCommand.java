@@ -2,32 +2,23 @@ package dev.taskid.shim;
 
 import dev.taskid.cli.command.Command;
 import dev.taskid.cli.command.Context;
+import dev.taskid.cli.command.Spec;
 import dev.taskid.options.Option;
 import java.util.List;
 
 /** {@code taskid shim install|uninstall}: the seed scripts' drop-in replacements (see {@link Shims}). */
 public final class ShimCommand implements Command {
-    @Override
-    public String name() {
-        return "shim";
-    }
-
-    @Override
-    public String synopsis() {
-        return "shim install claude|opencode [--prefix PREFIX] | shim uninstall [claude|opencode]";
-    }
-
-    @Override
-    public String help() {
-        return "install claude: write .claude/scripts/reserve-task-ids.js and init-task-counters.js, drop-in replacements\n"
+    private static final Spec SPEC = new Spec("shim",
+            "shim install claude|opencode [--prefix PREFIX] | shim uninstall [claude|opencode]",
+            "install claude: write .claude/scripts/reserve-task-ids.js and init-task-counters.js, drop-in replacements\n"
                 + "for the seed scripts (same arguments and output) that ask taskid. install opencode: write the\n"
                 + "atomic-task-numberer subagent that calls `taskid reserve PREFIX N --format seed001` (--prefix, default DEV).\n"
-                + "Both import the seeds' counter files first (never lowering). uninstall: remove them, restoring backups.";
-    }
+                + "Both import the seeds' counter files first (never lowering). uninstall: remove them, restoring backups.",
+            List.of(Option.valued("--prefix", "PREFIX", "install opencode: the prefix its numbers get (default DEV)")));
 
     @Override
-    public List<Option> options() {
-        return List.of(Option.valued("--prefix", "PREFIX", "install opencode: the prefix its numbers get (default DEV)"));
+    public Spec spec() {
+        return SPEC;
     }
 
     @Override

@@ -3,7 +3,7 @@ package dev.taskid.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.taskid.cli.command.Command;
+import dev.taskid.cli.command.Spec;
 import dev.taskid.options.Option;
 import dev.taskid.protocol.ErrorCode;
 import java.io.IOException;
@@ -58,7 +58,7 @@ class CommandDocsTest {
         model.remove("help"); // taskid --help says it
         assertEquals(model, rows.keySet(), "README \"Commands\" rows and the command model");
         List<String> missing = new ArrayList<>();
-        for (Command c : Commands.ALL) {
+        for (Spec c : Commands.specs()) {
             for (Option o : c.options()) {
                 if (!Pattern.compile("(?<![a-z-])" + o.name() + "(?![a-z-])").matcher(rows.getOrDefault(c.name(), "")).find()) {
                     missing.add(c.name() + " " + o.name());
@@ -77,7 +77,7 @@ class CommandDocsTest {
     void everySynopsisShowsExactlyItsOptions() {
         Set<String> global = Commands.GLOBAL.stream().map(Option::name).collect(Collectors.toSet());
         List<String> wrong = new ArrayList<>();
-        for (Command c : Commands.ALL) {
+        for (Spec c : Commands.specs()) {
             Set<String> own = c.options().stream().map(Option::name).collect(Collectors.toCollection(TreeSet::new));
             Set<String> shown = new TreeSet<>();
             Matcher m = Pattern.compile("--[a-z][a-z-]*").matcher(c.synopsis());

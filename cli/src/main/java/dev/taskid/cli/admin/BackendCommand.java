@@ -2,6 +2,7 @@ package dev.taskid.cli.admin;
 
 import dev.taskid.cli.command.Command;
 import dev.taskid.cli.command.Context;
+import dev.taskid.cli.command.Spec;
 import dev.taskid.cli.command.Output;
 import dev.taskid.backend.BackendConfig;
 import dev.taskid.backend.RemoteBackend;
@@ -35,19 +36,13 @@ public final class BackendCommand implements Command {
                     + "audit log) and the highest IDs in TASKS.md. Never lowers. Run it once per clone that has local state.\n"
                     + "show: which backend and project key this repository uses.";
 
-    @Override
-    public String name() {
-        return "backend";
-    }
+    private static final Spec SPEC = new Spec("backend",
+            SYNOPSIS,
+            HELP);
 
     @Override
-    public String synopsis() {
-        return SYNOPSIS;
-    }
-
-    @Override
-    public String help() {
-        return HELP;
+    public Spec spec() {
+        return SPEC;
     }
 
     @Override

@@ -2,6 +2,7 @@ package dev.taskid.cli.admin;
 
 import dev.taskid.cli.command.Command;
 import dev.taskid.cli.command.Context;
+import dev.taskid.cli.command.Spec;
 import dev.taskid.cli.command.Output;
 import dev.taskid.options.Option;
 import dev.taskid.cli.usage.UsageException;
@@ -31,24 +32,14 @@ public final class LogCommand implements Command {
                     + "reserved it, when and why (exit 1 if the log has no such entry). --since takes 2026-02-19T18:00:00Z,\n"
                     + "2026-02-19 or an age (30m, 2h, 7d). --json: the matching lines as JSON Lines.";
 
-    @Override
-    public String name() {
-        return "log";
-    }
+    private static final Spec SPEC = new Spec("log",
+            SYNOPSIS,
+            HELP,
+            List.of(Option.valued("--since", "T", "only entries since T: 2026-02-19T18:00:00Z, 2026-02-19 or an age (30m, 2h, 7d)")));
 
     @Override
-    public String synopsis() {
-        return SYNOPSIS;
-    }
-
-    @Override
-    public String help() {
-        return HELP;
-    }
-
-    @Override
-    public List<Option> options() {
-        return List.of(Option.valued("--since", "T", "only entries since T: 2026-02-19T18:00:00Z, 2026-02-19 or an age (30m, 2h, 7d)"));
+    public Spec spec() {
+        return SPEC;
     }
 
     /** What to look for: a prefix, optionally one number of it. */

@@ -2,6 +2,7 @@ package dev.taskid.cli.admin;
 
 import dev.taskid.cli.command.Command;
 import dev.taskid.cli.command.Context;
+import dev.taskid.cli.command.Spec;
 import dev.taskid.cli.command.Output;
 import dev.taskid.options.Option;
 import dev.taskid.cli.usage.UsageException;
@@ -42,25 +43,15 @@ public final class RecoverCommand implements Command {
                     + "lines) recover refuses, and --all-active marks every number those prefixes handed out active instead.\n"
                     + "Needs the state lock: no daemon can run on an unreadable file, and no other writer runs meanwhile.";
 
-    @Override
-    public String name() {
-        return "recover";
-    }
+    private static final Spec SPEC = new Spec("recover",
+            SYNOPSIS,
+            HELP,
+            List.of(Option.flag("--yes", "write the plan (without it: only show it)"),
+                Option.flag("--all-active", "mark every number of a wrapped prefix active (when the log cannot tell which are)")));
 
     @Override
-    public String synopsis() {
-        return SYNOPSIS;
-    }
-
-    @Override
-    public String help() {
-        return HELP;
-    }
-
-    @Override
-    public List<Option> options() {
-        return List.of(Option.flag("--yes", "write the plan (without it: only show it)"),
-                Option.flag("--all-active", "mark every number of a wrapped prefix active (when the log cannot tell which are)"));
+    public Spec spec() {
+        return SPEC;
     }
 
     @Override

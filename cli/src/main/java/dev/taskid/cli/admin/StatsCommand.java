@@ -2,6 +2,7 @@ package dev.taskid.cli.admin;
 
 import dev.taskid.cli.command.Command;
 import dev.taskid.cli.command.Context;
+import dev.taskid.cli.command.Spec;
 import dev.taskid.cli.command.Output;
 import dev.taskid.options.Option;
 import dev.taskid.cli.usage.UsageException;
@@ -38,26 +39,16 @@ public final class StatsCommand implements Command {
                     + "--watch: a live view, refreshed every --interval seconds (default 2): per-prefix counters, reservations\n"
                     + "and IDs per second, persist latency, connected clients; q or Ctrl-C quits. With --json: one line per refresh.";
 
-    @Override
-    public String name() {
-        return "stats";
-    }
-
-    @Override
-    public String synopsis() {
-        return SYNOPSIS;
-    }
-
-    @Override
-    public String help() {
-        return HELP;
-    }
-
-    @Override
-    public List<Option> options() {
-        return List.of(Option.valued("--since", "T", "audit figures since T: 2026-02-19T18:00:00Z, 2026-02-19 or an age (30m, 2h, 7d)"),
+    private static final Spec SPEC = new Spec("stats",
+            SYNOPSIS,
+            HELP,
+            List.of(Option.valued("--since", "T", "audit figures since T: 2026-02-19T18:00:00Z, 2026-02-19 or an age (30m, 2h, 7d)"),
                 Option.flag("--watch", "a live view until q or Ctrl-C"),
-                Option.valued("--interval", "SECONDS", "--watch: seconds between refreshes, 0.2 to 3600 (default 2)"));
+                Option.valued("--interval", "SECONDS", "--watch: seconds between refreshes, 0.2 to 3600 (default 2)")));
+
+    @Override
+    public Spec spec() {
+        return SPEC;
     }
 
     @Override

@@ -1,27 +1,12 @@
 package dev.taskid.cli.command;
 
-import dev.taskid.options.Option;
-import java.util.List;
-
 /**
- * One {@code taskid} command: what help, completion and the manual page say about it, the
- * options it accepts besides the global ones, and what it does. The CLI parses the command line
- * against {@link #options()} before calling {@link #run}.
+ * One {@code taskid} command: what it declares about itself ({@link Spec}: name, synopsis,
+ * help, options) and what it does. The CLI parses the command line against the spec's options
+ * and the global ones before calling {@link #run}.
  */
 public interface Command {
-    /** The word that selects it: {@code reserve}. */
-    String name();
-
-    /** Its usage line without "taskid ": {@code reserve PREFIX [COUNT] [--key KEY]...}. */
-    String synopsis();
-
-    /** What it does; lines of at most ~110 characters; the first sentence is its summary. */
-    String help();
-
-    /** Its own options, in the order help lists them. */
-    default List<Option> options() {
-        return List.of();
-    }
+    Spec spec();
 
     /**
      * Runs it; returns the exit status (README "Exit status"). May throw
