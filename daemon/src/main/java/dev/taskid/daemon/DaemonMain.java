@@ -117,7 +117,7 @@ public final class DaemonMain {
     /** {@code usage: taskid daemon [--dir PATH] [--lock-timeout MS]}, from the options. */
     static String usage() {
         StringBuilder b = new StringBuilder("usage: taskid daemon");
-        OPTIONS.stream().filter(o -> o != HELP).forEach(o -> b.append(" [").append(o.usage()).append(']'));
+        OPTIONS.stream().filter(o -> !o.equals(HELP)).forEach(o -> b.append(" [").append(o.usage()).append(']'));
         return b.toString();
     }
 

@@ -59,10 +59,7 @@ public final class RecoverCommand implements Command {
         List<String> rest = c.rest();
         boolean yes = c.flag("--yes");
         boolean allActive = c.flag("--all-active");
-        boolean json = c.json();
         TaskIds ids = c.ids();
-        PrintStream out = c.out();
-        PrintStream err = c.err();
         Output o = c.output();
         if (!rest.isEmpty()) {
             throw new UsageException("recover takes no arguments", SYNOPSIS);
