@@ -36,18 +36,28 @@ public final class PgCluster implements AutoCloseable {
     private final String uid;
     private final String gid;
     private final int port;
+    private final String listen;
     private Process server;
 
-    private PgCluster(Path bin, Path data, String uid, String gid, int port) {
+    private PgCluster(Path bin, Path data, String uid, String gid, int port, String listen) {
         this.bin = bin;
         this.data = data;
         this.uid = uid;
         this.gid = gid;
         this.port = port;
+        this.listen = listen;
     }
 
-    /** Creates and starts a cluster; aborts the test (skipped, with the reason) when PostgreSQL is not installed. */
+    /** Creates and starts a cluster on loopback; aborts the test (skipped, with the reason) when PostgreSQL is not installed. */
     public static PgCluster start() {
+        return start(null, null);
+    }
+
+    /**
+     * Like {@link #start()}, also listening on {@code address} (one the test created, e.g. on a
+     * veth of its own) and trusting clients from {@code clients} (a CIDR); both null: loopback only.
+     */
+    public static PgCluster start(String address, String clients) {
         Optional<Path> bin = binaries();
         Assumptions.assumeTrue(bin.isPresent(), "no PostgreSQL binaries (/usr/lib/postgresql/*/bin/initdb): "
                 + "install Debian's postgresql package (.ci/run does)");
@@ -56,9 +66,14 @@ public final class PgCluster implements AutoCloseable {
         try {
             Path data = Files.createTempDirectory("taskid-pg");
             run(List.of("chown", uid + ":" + gid, data.toString()));
-            PgCluster c = new PgCluster(bin.get(), data, uid, gid, freePort());
+            PgCluster c = new PgCluster(bin.get(), data, uid, gid, freePort(),
+                    address == null ? "127.0.0.1" : "127.0.0.1," + address);
             c.asPostgres(List.of(bin.get().resolve("initdb").toString(), "-D", data.resolve("db").toString(),
                     "--auth=trust", "-U", "postgres", "--no-sync", "-E", "UTF8"));
+            if (clients != null) {
+                Files.writeString(data.resolve("db").resolve("pg_hba.conf"), "host all all " + clients + " trust\n",
+                        java.nio.file.StandardOpenOption.APPEND);
+            }
             c.launch();
             return c;
         } catch (IOException e) {
@@ -84,7 +99,7 @@ public final class PgCluster implements AutoCloseable {
     public void launch() {
         List<String> cmd = new ArrayList<>(setpriv());
         cmd.addAll(List.of(bin.resolve("postgres").toString(), "-D", data.resolve("db").toString(), "-p",
-                String.valueOf(port), "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=" + data,
+                String.valueOf(port), "-c", "listen_addresses=" + listen, "-c", "unix_socket_directories=" + data,
                 "-c", "max_connections=300", "-c", "shared_buffers=16MB"));
         try {
             server = new ProcessBuilder(cmd).redirectErrorStream(true)

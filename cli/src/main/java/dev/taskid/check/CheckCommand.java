@@ -4,9 +4,9 @@ import dev.taskid.cli.command.Command;
 import dev.taskid.cli.command.Context;
 import dev.taskid.cli.command.Spec;
 import dev.taskid.cli.usage.UsageException;
+import dev.taskid.json.Json;
 import dev.taskid.options.Option;
 import dev.taskid.protocol.ErrorCode;
-import dev.taskid.protocol.JsonLines;
 import dev.taskid.protocol.TaskIdException;
 import dev.taskid.shim.Shims;
 import dev.taskid.state.DurableFiles;
@@ -89,15 +89,15 @@ public final class CheckCommand implements Command {
         CollisionCheck.Report report = new CollisionCheck(c.ids(), cwd).run(files, allRefs, fix, staged);
         List<CollisionCheck.Finding> remaining = report.remaining();
         if (json) {
-            out.println(new String(new JsonLines().write(g -> {
+            out.println(new String(new Json().write(g -> {
                 g.writeStartObject();
                 g.writeBooleanField("ok", remaining.isEmpty());
-                JsonLines.writeValue(g, "findings", report.findings().stream().map(CheckCommand::fields).toList());
+                Json.writeValue(g, "findings", report.findings().stream().map(CheckCommand::fields).toList());
                 Map<String, Object> raised = new LinkedHashMap<>();
                 report.raised().forEach((p, r) -> raised.put(p, Map.of("before", r[0], "after", r[1])));
-                JsonLines.writeValue(g, "raised", raised);
-                JsonLines.writeValue(g, "sources", report.sources());
-                JsonLines.writeValue(g, "notes", report.notes());
+                Json.writeValue(g, "raised", raised);
+                Json.writeValue(g, "sources", report.sources());
+                Json.writeValue(g, "notes", report.notes());
                 g.writeEndObject();
             }), StandardCharsets.UTF_8));
         } else {
@@ -119,7 +119,8 @@ public final class CheckCommand implements Command {
         return remaining.isEmpty() ? OK : FOUND;
     }
 
-    private static Map<String, Object> fields(CollisionCheck.Finding f) {
+    /** One finding as JSON fields: {@code check --json} and the MCP tool {@code check_collisions}. */
+    public static Map<String, Object> fields(CollisionCheck.Finding f) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("kind", f.kind().wireName());
         m.put("id", f.id().toString());

@@ -4,13 +4,14 @@ import dev.taskid.client.TaskIds;
 import dev.taskid.inbox.Inbox;
 import dev.taskid.inbox.InboxFile;
 import dev.taskid.inbox.TasksMarkdown;
+import dev.taskid.json.Json;
 import dev.taskid.protocol.ErrorCode;
-import dev.taskid.protocol.JsonLines;
 import dev.taskid.protocol.Request;
 import dev.taskid.protocol.Response;
 import dev.taskid.protocol.TaskId;
 import dev.taskid.protocol.TaskIdException;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -89,9 +90,12 @@ public final class CollisionCheck {
     private record Doc(String label, String text) {
     }
 
+    /** Longest file read: memory stays bounded whatever a path names. */
+    static final int MAX_FILE_BYTES = 16 << 20;
+
     private final TaskIds ids;
     private final Path cwd;
-    private final JsonLines json = new JsonLines();
+    private final Json json = new Json();
 
     public CollisionCheck(TaskIds ids, Path cwd) {
         this.ids = ids;
@@ -207,13 +211,25 @@ public final class CollisionCheck {
     // ------------------------------------------------------------------ places
 
     /** The current work tree's root: the nearest directory above cwd with a .git, else the project root. */
-    private Path worktreeRoot() {
+    public Path worktreeRoot() {
         for (Path p = cwd; p != null; p = p.getParent()) {
             if (Files.exists(p.resolve(".git"))) {
                 return p;
             }
         }
         return ids.stateDir().projectRoot();
+    }
+
+    /**
+     * Refuses (BAD_REQUEST) a {@code file} that is absolute or lies outside the current work
+     * tree once links are resolved: for callers that may read only the repository (MCP tools).
+     */
+    public void requireInWorkTree(String file) {
+        Path root = realPath(worktreeRoot());
+        if (Path.of(file).isAbsolute() || !realPath(cwd.resolve(file)).startsWith(root)) {
+            throw new TaskIdException(ErrorCode.BAD_REQUEST, file + " is not a path inside the work tree " + root
+                    + " (give it relative to " + cwd + ")", Map.of("file", file), null);
+        }
     }
 
     /** Pending inbox tasks (no reason) with a parseable ID of a configured prefix. */
@@ -445,8 +461,13 @@ public final class CollisionCheck {
     }
 
     private static String read(Path p, boolean required) {
-        try {
-            return new String(Files.readAllBytes(p), StandardCharsets.UTF_8);
+        try (InputStream in = Files.newInputStream(p)) {
+            byte[] bytes = in.readNBytes(MAX_FILE_BYTES + 1);
+            if (bytes.length > MAX_FILE_BYTES) {
+                throw new TaskIdException(ErrorCode.BAD_REQUEST, p + " is larger than " + (MAX_FILE_BYTES >> 20)
+                        + " MiB: not a task list taskid checks", Map.of("file", p.toString()), null);
+            }
+            return new String(bytes, StandardCharsets.UTF_8);
         } catch (NoSuchFileException e) {
             if (required) {
                 throw new TaskIdException(ErrorCode.SYSTEM_ERROR, "no such file: " + p, Map.of("file", p.toString()), e);

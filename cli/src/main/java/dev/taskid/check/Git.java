@@ -2,7 +2,6 @@ package dev.taskid.check;
 
 import dev.taskid.protocol.ErrorCode;
 import dev.taskid.protocol.TaskIdException;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -21,6 +20,8 @@ import java.util.concurrent.TimeUnit;
  */
 final class Git {
     private static final long TIMEOUT_SECONDS = 60;
+    /** Most output read from one git command (cat-file of every branch's task lists is the large one). */
+    static final int MAX_OUTPUT_BYTES = 64 << 20;
 
     private final Path dir;
 
@@ -168,20 +169,25 @@ final class Git {
             p.destroyForcibly();
             throw new TaskIdException(ErrorCode.SYSTEM_ERROR, "interrupted while running git");
         }
+        byte[] output = out.join();
+        if (output.length > MAX_OUTPUT_BYTES) {
+            // (checked first: git fails once the drain stops reading)
+            throw new TaskIdException(ErrorCode.SYSTEM_ERROR, "git " + String.join(" ", args) + " wrote more than "
+                    + (MAX_OUTPUT_BYTES >> 20) + " MiB in " + dir + ": too much to check at once (fewer files, or without all refs)");
+        }
         if (p.exitValue() != 0) {
             throw new TaskIdException(ErrorCode.SYSTEM_ERROR, "git " + String.join(" ", args) + " failed in " + dir + ": "
                     + new String(err.join(), StandardCharsets.UTF_8).trim());
         }
-        return out.join();
+        return output;
     }
 
+    /** All of {@code in}, up to one byte more than {@link #MAX_OUTPUT_BYTES}: memory stays bounded. */
     private static CompletableFuture<byte[]> drain(InputStream in) {
         CompletableFuture<byte[]> f = new CompletableFuture<>();
         Thread t = new Thread(() -> {
             try (in) {
-                ByteArrayOutputStream b = new ByteArrayOutputStream();
-                in.transferTo(b);
-                f.complete(b.toByteArray());
+                f.complete(in.readNBytes(MAX_OUTPUT_BYTES + 1));
             } catch (IOException e) {
                 f.complete(new byte[0]);
             }

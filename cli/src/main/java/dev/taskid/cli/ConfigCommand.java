@@ -7,7 +7,7 @@ import dev.taskid.cli.command.Spec;
 import dev.taskid.cli.config.UserConfig;
 import dev.taskid.cli.usage.UsageException;
 import dev.taskid.client.TaskIds;
-import dev.taskid.protocol.ProtocolException;
+import dev.taskid.json.JsonException;
 import dev.taskid.state.Config;
 import dev.taskid.state.StateDir;
 import java.io.IOException;
@@ -133,10 +133,10 @@ final class ConfigCommand implements Command {
     private static Map<String, Object> repositoryKeys(Context c, Path file) {
         try {
             byte[] bytes = Files.readAllBytes(file);
-            return c.output().codec().readObject(bytes, 0, bytes.length, null);
+            return c.output().codec().readObject(bytes, 0, bytes.length);
         } catch (NoSuchFileException e) {
             return Map.of();
-        } catch (IOException | ProtocolException e) {
+        } catch (IOException | JsonException e) {
             return Map.of(); // Config.load reports it
         }
     }

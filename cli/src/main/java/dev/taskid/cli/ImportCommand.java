@@ -10,7 +10,7 @@ import dev.taskid.client.Reply;
 import dev.taskid.client.TaskIds;
 import dev.taskid.options.Option;
 import dev.taskid.protocol.ErrorCode;
-import dev.taskid.protocol.ProtocolException;
+import dev.taskid.json.JsonException;
 import dev.taskid.protocol.Request;
 import dev.taskid.protocol.Response;
 import dev.taskid.state.Config;
@@ -73,8 +73,8 @@ final class ImportCommand implements Command {
             }
             Map<String, Object> obj;
             try {
-                obj = o.codec().readObject(bytes, 0, bytes.length, null);
-            } catch (ProtocolException e) {
+                obj = o.codec().readObject(bytes, 0, bytes.length);
+            } catch (JsonException e) {
                 return o.fail(ErrorCode.STATE_CORRUPT, file + " is not valid JSON: " + e.getMessage(), false, Map.of());
             }
             if (obj.get("counters") instanceof Map<?, ?> counters) {

@@ -10,7 +10,8 @@ import dev.taskid.client.Reply;
 import dev.taskid.client.TaskIds;
 import dev.taskid.options.Option;
 import dev.taskid.protocol.ErrorCode;
-import dev.taskid.protocol.JsonLines;
+import dev.taskid.json.Json;
+import dev.taskid.json.Timestamps;
 import dev.taskid.protocol.Request;
 import dev.taskid.protocol.Response;
 import dev.taskid.protocol.TaskIdException;
@@ -79,20 +80,20 @@ final class ReserveCommand implements Command {
             switch (format) {
                 case "seed001":
                     g.writeStringField("status", "success");
-                    JsonLines.writeValue(g, "allocated_numbers", r.numbers());
+                    Json.writeValue(g, "allocated_numbers", r.numbers());
                     g.writeNumberField("allocation_count", r.numbers().size());
                     // the first number handed out is the seed's "next" before; with wrap it is mod N
                     g.writeNumberField("previous_next_number", r.numbers().get(0));
                     g.writeNumberField("new_next_number", r.next());
                     g.writeBooleanField("lock_acquired", true);
                     g.writeNumberField("lock_duration_ms", tookMs);
-                    g.writeStringField("timestamp", JsonLines.timestamp(r.reservedAt()));
+                    g.writeStringField("timestamp", Timestamps.format(r.reservedAt()));
                     break;
                 case "verbose":
-                    JsonLines.writeValue(g, "ids", r.ids());
-                    g.writeStringField("reservedAt", JsonLines.timestamp(r.reservedAt()));
+                    Json.writeValue(g, "ids", r.ids());
+                    g.writeStringField("reservedAt", Timestamps.format(r.reservedAt()));
                     g.writeStringField("prefix", r.prefix());
-                    JsonLines.writeValue(g, "numbers", r.numbers());
+                    Json.writeValue(g, "numbers", r.numbers());
                     g.writeNumberField("previous", r.previous());
                     g.writeNumberField("counter", r.counter());
                     g.writeNumberField("next", r.next());
@@ -101,8 +102,8 @@ final class ReserveCommand implements Command {
                     g.writeNumberField("lockWaitMs", reply.lockWaitMillis());
                     break;
                 default:
-                    JsonLines.writeValue(g, "ids", r.ids());
-                    g.writeStringField("reservedAt", JsonLines.timestamp(r.reservedAt()));
+                    Json.writeValue(g, "ids", r.ids());
+                    g.writeStringField("reservedAt", Timestamps.format(r.reservedAt()));
             }
             g.writeEndObject();
         });
@@ -123,19 +124,19 @@ final class ReserveCommand implements Command {
         }
     }
 
-    private static byte[] seed001Error(JsonLines json, Response.Failure f, long tookMs) {
+    private static byte[] seed001Error(Json json, Response.Failure f, long tookMs) {
         return json.write(g -> {
             g.writeStartObject();
             g.writeStringField("status", "error");
-            JsonLines.writeValue(g, "allocated_numbers", List.of());
+            Json.writeValue(g, "allocated_numbers", List.of());
             g.writeNumberField("allocation_count", 0);
             g.writeBooleanField("lock_acquired", f.code() != ErrorCode.LOCK_TIMEOUT);
             g.writeNumberField("lock_duration_ms", tookMs);
-            g.writeStringField("timestamp", JsonLines.timestamp(Instant.now()));
+            g.writeStringField("timestamp", Timestamps.format(Instant.now()));
             g.writeObjectFieldStart("error");
             g.writeStringField("code", f.code().name());
             g.writeStringField("message", f.message());
-            JsonLines.writeValue(g, "details", f.details());
+            Json.writeValue(g, "details", f.details());
             g.writeEndObject();
             g.writeBooleanField("retry_suggested", f.retry());
             g.writeEndObject();

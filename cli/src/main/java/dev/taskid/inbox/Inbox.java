@@ -2,8 +2,8 @@ package dev.taskid.inbox;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import dev.taskid.client.TaskIds;
+import dev.taskid.json.Json;
 import dev.taskid.protocol.ErrorCode;
-import dev.taskid.protocol.JsonLines;
 import dev.taskid.protocol.Request;
 import dev.taskid.protocol.Response;
 import dev.taskid.protocol.TaskId;
@@ -57,7 +57,7 @@ public final class Inbox implements AutoCloseable {
     private final TaskIds ids;
     private final StateDir dir;
     private final Duration lockTimeout;
-    private final JsonLines json = new JsonLines();
+    private final Json json = new Json();
     private final JsonFactory factory = json.factory();
     private StateLock lock;
 

@@ -5,9 +5,9 @@ import dev.taskid.cli.command.Context;
 import dev.taskid.cli.command.Spec;
 import dev.taskid.cli.usage.UsageException;
 import dev.taskid.client.TaskIds;
+import dev.taskid.json.Json;
 import dev.taskid.options.Option;
 import dev.taskid.protocol.ErrorCode;
-import dev.taskid.protocol.JsonLines;
 import dev.taskid.protocol.TaskIdException;
 import dev.taskid.state.Config;
 import java.io.IOException;
@@ -66,7 +66,7 @@ public final class InboxCommand implements Command {
         if (rest.isEmpty() || !List.of("submit", "process").contains(rest.get(0))) {
             return usage("inbox takes submit or process");
         }
-        Duration timeout = c.lockTimeout().orElseGet(() -> Config.load(ids.stateDir().config(), new JsonLines()).lockTimeout());
+        Duration timeout = c.lockTimeout().orElseGet(() -> Config.load(ids.stateDir().config(), new Json()).lockTimeout());
         try (Inbox inbox = new Inbox(ids, timeout)) {
             return rest.get(0).equals("submit") ? submit(inbox, rest, json, retry, c.cwd(), c.in(), out, err)
                     : process(inbox, rest, json, retry, out, err);
@@ -75,7 +75,7 @@ public final class InboxCommand implements Command {
 
     private static int submit(Inbox inbox, List<String> rest, boolean json, boolean retry, Path cwd, InputStream stdin,
                               PrintStream out, PrintStream err) {
-        JsonLines codec = new JsonLines();
+        Json codec = new Json();
         if (rest.size() > 2 || retry) {
             return usage("inbox submit takes at most one FILE (default: stdin)");
         }
@@ -92,13 +92,7 @@ public final class InboxCommand implements Command {
         List<Map<String, Object>> tasks = parseTasks(input, codec, from == null ? "stdin" : from);
         Inbox.Submitted s = inbox.submit(tasks);
         if (json) {
-            out.println(new String(codec.write(g -> {
-                g.writeStartObject();
-                JsonLines.writeValue(g, "queued", s.queued());
-                JsonLines.writeValue(g, "alreadyQueued", s.alreadyQueued());
-                g.writeStringField("inbox", s.inbox().toString());
-                g.writeEndObject();
-            }), StandardCharsets.UTF_8));
+            out.println(new String(codec.write(g -> Json.writeValue(g, fields(s))), StandardCharsets.UTF_8));
         } else {
             out.println("queued " + s.queued().size() + " task(s) in " + s.inbox()
                     + (s.queued().isEmpty() ? "" : ": " + String.join(", ", s.queued()))
@@ -109,7 +103,7 @@ public final class InboxCommand implements Command {
     }
 
     private static int process(Inbox inbox, List<String> rest, boolean json, boolean retry, PrintStream out, PrintStream err) {
-        JsonLines codec = new JsonLines();
+        Json codec = new Json();
         if (rest.size() > 1) {
             return usage("inbox process takes no arguments");
         }
@@ -118,7 +112,7 @@ public final class InboxCommand implements Command {
             out.println(new String(codec.write(g -> {
                 g.writeStartObject();
                 for (Map.Entry<String, Object> e : fields(p).entrySet()) {
-                    JsonLines.writeValue(g, e.getKey(), e.getValue());
+                    Json.writeValue(g, e.getKey(), e.getValue());
                 }
                 g.writeEndObject();
             }), StandardCharsets.UTF_8));
@@ -137,6 +131,15 @@ public final class InboxCommand implements Command {
                     : ", " + p.waiting() + " rejected earlier still waiting in the inbox (fix them, then: taskid inbox process --retry)"));
         }
         return p.clean() ? OK : REJECTED;
+    }
+
+    /** A submit's result as JSON fields: {@code inbox submit --json} and the MCP tool {@code submit_tasks}. */
+    public static Map<String, Object> fields(Inbox.Submitted s) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("queued", s.queued());
+        m.put("alreadyQueued", s.alreadyQueued());
+        m.put("inbox", s.inbox().toString());
+        return m;
     }
 
     /** A run's result as JSON fields: {@code inbox process --json} and the MCP tool {@code process_inbox}. */
@@ -161,7 +164,7 @@ public final class InboxCommand implements Command {
     }
 
     /** The tasks of a submit: {@code {"tasks":[...]}}, an array, or one task object. */
-    static List<Map<String, Object>> parseTasks(byte[] input, JsonLines codec, String from) {
+    static List<Map<String, Object>> parseTasks(byte[] input, Json codec, String from) {
         Object value;
         try {
             value = InboxFile.parseValue(input, codec.factory());
@@ -178,6 +181,14 @@ public final class InboxCommand implements Command {
         } else {
             throw bad(from + ": expected {\"tasks\":[...]}, an array of tasks, or one task object");
         }
+        return tasks(list, from);
+    }
+
+    /**
+     * The tasks of a submit, checked: each a JSON object with an {@code id} and a {@code title}
+     * that are not blank; BAD_REQUEST naming {@code from} and the task otherwise.
+     */
+    public static List<Map<String, Object>> tasks(List<?> list, String from) {
         if (list.isEmpty()) {
             throw bad(from + ": no tasks");
         }

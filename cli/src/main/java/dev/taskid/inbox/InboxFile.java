@@ -7,8 +7,8 @@ import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.util.DefaultIndenter;
 import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
 import com.fasterxml.jackson.core.util.Separators;
+import dev.taskid.json.Json;
 import dev.taskid.protocol.ErrorCode;
-import dev.taskid.protocol.JsonLines;
 import dev.taskid.protocol.TaskIdException;
 import dev.taskid.state.DurableFiles;
 import java.io.ByteArrayOutputStream;
@@ -136,7 +136,7 @@ public final class InboxFile {
 
     /** One JSON value (the parser is on its first token); decimals kept exactly as written. */
     static Object readValue(JsonParser p) throws IOException {
-        return JsonLines.readValue(p, true);
+        return Json.readValue(p, true);
     }
 
     /** Reads a JSON text (one value) into maps and lists, for submitted tasks. */
@@ -167,7 +167,7 @@ public final class InboxFile {
             pretty.indentArraysWith(DefaultIndenter.SYSTEM_LINEFEED_INSTANCE.withLinefeed("\n"));
             pretty.indentObjectsWith(DefaultIndenter.SYSTEM_LINEFEED_INSTANCE.withLinefeed("\n"));
             g.setPrettyPrinter(pretty);
-            JsonLines.writeValue(g, out);
+            Json.writeValue(g, out);
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
@@ -199,11 +199,11 @@ public final class InboxFile {
     }
 
     /** For messages: the JSON of one value on one line. */
-    static String oneLine(JsonLines json, Map<String, Object> task) {
+    static String oneLine(Json json, Map<String, Object> task) {
         return new String(json.write(g -> {
             g.writeStartObject();
             for (Map.Entry<String, Object> e : task.entrySet()) {
-                JsonLines.writeValue(g, e.getKey(), e.getValue());
+                Json.writeValue(g, e.getKey(), e.getValue());
             }
             g.writeEndObject();
         }), java.nio.charset.StandardCharsets.UTF_8);

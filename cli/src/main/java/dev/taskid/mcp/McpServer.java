@@ -1,11 +1,13 @@
 package dev.taskid.mcp;
 
+import dev.taskid.check.CollisionCheck;
 import dev.taskid.client.Reply;
 import dev.taskid.client.TaskIds;
 import dev.taskid.inbox.Inbox;
+import dev.taskid.json.Json;
+import dev.taskid.json.JsonException;
 import dev.taskid.protocol.ErrorCode;
-import dev.taskid.protocol.JsonLines;
-import dev.taskid.protocol.Request;
+import dev.taskid.protocol.TaskIdException;
 import dev.taskid.protocol.Version;
 import dev.taskid.state.Config;
 import java.io.BufferedInputStream;
@@ -14,12 +16,12 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Function;
 
 /**
  * {@code taskid mcp}: a Model Context Protocol server on stdio. Newline-delimited JSON-RPC 2.0
@@ -49,10 +51,12 @@ public final class McpServer {
             + "working in this repository. Before you write new tasks, call reserve_task_ids for the IDs you need "
             + "(one call with count N for N tasks), and use exactly the IDs it returns; never derive IDs from the highest "
             + "one in TASKS.md. Pass a key that identifies your request so that retries return the same IDs. "
-            + "To add tasks through the inbox (.taskid/inbox.json, `taskid inbox submit`), call process_inbox: it appends "
+            + "To add tasks, queue them with submit_tasks (each with its reserved ID), then call process_inbox: it appends "
             + "the valid ones to TASKS.md and leaves rejected ones in the inbox with a reason. "
-            + "On a tool error, read error.code and error.advice.";
+            + "lookup_task_ids tells who reserved an ID, when and why (the audit log); check_collisions finds IDs defined "
+            + "twice or written without being reserved. On a tool error, read error.code and error.advice.";
 
+    private final Json json = new Json();
     private final Tools tools;
     private final InputStream in;
     private final OutputStream out;
@@ -60,9 +64,8 @@ public final class McpServer {
     private String protocolVersion = PROTOCOL_VERSIONS.get(0);
     private String agent;
 
-    McpServer(Function<Request, Reply> backend, Function<Boolean, Inbox.Processed> inbox, InputStream in, OutputStream out,
-              PrintStream log) {
-        this.tools = new Tools(backend, inbox);
+    McpServer(Tools tools, InputStream in, OutputStream out, PrintStream log) {
+        this.tools = tools;
         this.in = new BufferedInputStream(in, 64 * 1024);
         this.out = out;
         this.log = log;
@@ -82,16 +85,32 @@ public final class McpServer {
         try {
             err.println("taskid mcp " + Version.CURRENT + ": serving state " + ids.stateDir() + " (daemon socket "
                     + ids.socket() + ", file-lock fallback) on stdio");
-            Duration lockTimeout = Config.load(ids.stateDir().config(), new JsonLines()).lockTimeout();
-            try (Inbox inbox = new Inbox(ids, lockTimeout)) {
-                return new McpServer(request -> {
+            try (Inbox inbox = new Inbox(ids, inboxLockTimeout(ids, err))) {
+                Tools tools = new Tools(request -> {
                     Reply reply = ids.call(request);
                     reply.notice().ifPresent(err::println);
                     return reply;
-                }, inbox::process, in, out, err).run();
+                }, inbox, new AuditLookup(ids.stateDir().dir()), new CollisionCheck(ids, Path.of("").toAbsolutePath()));
+                return new McpServer(tools, in, out, err).run();
             }
         } finally {
             System.setOut(previous);
+        }
+    }
+
+    /**
+     * The config's lock timeout, for the inbox tools. A client of another user's system-wide
+     * daemon cannot read config.json (the daemon serves its IDs all the same): the default then.
+     */
+    private static Duration inboxLockTimeout(TaskIds ids, PrintStream err) {
+        try {
+            return Config.load(ids.stateDir().config(), new Json()).lockTimeout();
+        } catch (TaskIdException e) {
+            if (e.code() != ErrorCode.SYSTEM_ERROR) {
+                throw e;
+            }
+            err.println("taskid mcp: " + e.getMessage() + "; the inbox tools wait the default lock timeout");
+            return Config.defaults().lockTimeout();
         }
     }
 
@@ -116,8 +135,8 @@ public final class McpServer {
     Object handleLine(byte[] line) {
         Object message;
         try {
-            message = Json.parse(line, 0, line.length);
-        } catch (IOException e) {
+            message = json.readValue(line, 0, line.length);
+        } catch (JsonException e) {
             return error(null, PARSE_ERROR, "Parse error: " + firstLine(e.getMessage()), null);
         }
         if (message instanceof List<?> batch) {
@@ -232,7 +251,7 @@ public final class McpServer {
         }
         Map<String, Object> result = new LinkedHashMap<>();
         // The serialized JSON as text, for clients and models that read text only.
-        result.put("content", List.of(Json.obj("type", "text", "text", Json.writeString(outcome.result()))));
+        result.put("content", List.of(Json.obj("type", "text", "text", json.writeString(outcome.result()))));
         if (structured() && !outcome.isError()) {
             result.put("structuredContent", outcome.result());
         }
@@ -259,7 +278,7 @@ public final class McpServer {
     }
 
     private void send(Object message) throws IOException {
-        byte[] body = Json.write(message);
+        byte[] body = json.write(message);
         byte[] frame = new byte[body.length + 1];
         System.arraycopy(body, 0, frame, 0, body.length);
         frame[body.length] = '\n';

@@ -1,5 +1,6 @@
 package dev.taskid.mcp;
 
+import dev.taskid.json.Json;
 import java.math.BigInteger;
 import java.util.List;
 import java.util.Map;
@@ -7,11 +8,13 @@ import java.util.Optional;
 
 /**
  * Checks a tool call's arguments against the tool's inputSchema (the subset tools.json uses:
- * type string/integer/boolean/array, items, required, minimum, minLength/maxLength,
- * minItems/maxItems), and refuses arguments the schema does not name. A wrong type is
- * refused, never converted: "2" is not 2, and null is not "absent".
+ * type string/integer/boolean/array/object, items, properties, required, minimum/maximum,
+ * minLength/maxLength, minItems/maxItems), and refuses arguments the schema does not name (at
+ * the top, and inside objects). A wrong type is refused, never converted: "2" is not 2, and null
+ * is not "absent".
  */
 final class ToolArguments {
+    private static final Json JSON = new Json();
     /** What is wrong, and with which argument. */
     record Problem(String argument, String message) {
     }
@@ -19,24 +22,32 @@ final class ToolArguments {
     private ToolArguments() {
     }
 
-    @SuppressWarnings("unchecked")
     static Optional<Problem> check(Map<String, Object> schema, Map<String, Object> args) {
+        return fields(schema, args).map(f -> new Problem(f.name(), "argument \"" + f.name() + "\" " + f.problem()));
+    }
+
+    /** Which field of an object is wrong, and how. */
+    private record Field(String name, String problem) {
+    }
+
+    /** The object {@code m} against an object schema: unknown fields first, then each value, then the required ones. */
+    @SuppressWarnings("unchecked")
+    private static Optional<Field> fields(Map<String, Object> schema, Map<String, Object> m) {
         Map<String, Object> properties = schema.get("properties") instanceof Map<?, ?> p
                 ? (Map<String, Object>) p : Map.of();
-        for (Map.Entry<String, Object> e : args.entrySet()) {
+        for (Map.Entry<String, Object> e : m.entrySet()) {
             if (!properties.containsKey(e.getKey())) {
-                return Optional.of(new Problem(e.getKey(), "unknown argument \"" + e.getKey() + "\" (known: "
-                        + String.join(", ", properties.keySet()) + ")"));
+                return Optional.of(new Field(e.getKey(), "is unknown (known: " + String.join(", ", properties.keySet()) + ")"));
             }
             Optional<String> wrong = value((Map<String, Object>) properties.get(e.getKey()), e.getValue());
             if (wrong.isPresent()) {
-                return Optional.of(new Problem(e.getKey(), "argument \"" + e.getKey() + "\" " + wrong.get()));
+                return Optional.of(new Field(e.getKey(), wrong.get()));
             }
         }
         if (schema.get("required") instanceof List<?> required) {
             for (Object name : required) {
-                if (!args.containsKey(name)) {
-                    return Optional.of(new Problem((String) name, "argument \"" + name + "\" is required"));
+                if (!m.containsKey(name)) {
+                    return Optional.of(new Field((String) name, "is required"));
                 }
             }
         }
@@ -47,7 +58,7 @@ final class ToolArguments {
     private static Optional<String> value(Map<String, Object> schema, Object v) {
         String type = (String) schema.get("type");
         String got = v == null ? "null" : v instanceof String s ? "the string \"" + shorten(s) + "\""
-                : Json.writeString(v).length() > 40 ? v.getClass().getSimpleName() : Json.writeString(v);
+                : JSON.writeString(v).length() > 40 ? v.getClass().getSimpleName() : JSON.writeString(v);
         switch (type == null ? "" : type) {
             case "string":
                 if (!(v instanceof String s)) {
@@ -69,6 +80,9 @@ final class ToolArguments {
                 }
                 if (schema.get("minimum") instanceof Long min && n < min) {
                     return Optional.of("must be at least " + min + ", got " + n);
+                }
+                if (schema.get("maximum") instanceof Long max && n > max) {
+                    return Optional.of("must be at most " + max + ", got " + n);
                 }
                 return Optional.empty();
             case "boolean":
@@ -92,6 +106,11 @@ final class ToolArguments {
                     }
                 }
                 return Optional.empty();
+            case "object":
+                if (!(v instanceof Map<?, ?> object)) {
+                    return Optional.of("must be an object, got " + got);
+                }
+                return fields(schema, (Map<String, Object>) object).map(f -> "field \"" + f.name() + "\" " + f.problem());
             default:
                 return Optional.empty();
         }

@@ -1,11 +1,15 @@
 package dev.taskid.mcp;
 
+import dev.taskid.check.CheckCommand;
+import dev.taskid.check.CollisionCheck;
 import dev.taskid.client.Reply;
 import dev.taskid.client.TaskIds;
 import dev.taskid.inbox.Inbox;
 import dev.taskid.inbox.InboxCommand;
+import dev.taskid.json.Json;
+import dev.taskid.json.JsonException;
+import dev.taskid.json.Timestamps;
 import dev.taskid.protocol.ErrorCode;
-import dev.taskid.protocol.JsonLines;
 import dev.taskid.protocol.Request;
 import dev.taskid.protocol.Response;
 import dev.taskid.protocol.TaskIdException;
@@ -29,18 +33,27 @@ final class Tools {
     static final String VALIDATE = "validate_task_ids";
     static final String SHOW = "show_counters";
     static final String PROCESS_INBOX = "process_inbox";
+    static final String SUBMIT = "submit_tasks";
+    static final String LOOKUP = "lookup_task_ids";
+    static final String CHECK = "check_collisions";
+    /** A finding lists at most this many places (an ID pasted a thousand times is one finding). */
+    static final int MAX_OCCURRENCES = 20;
 
     private final List<Map<String, Object>> definitions;
     private final Function<Request, Reply> backend;
-    private final Function<Boolean, Inbox.Processed> inbox;
+    private final Inbox inbox;
+    private final AuditLookup audit;
+    private final CollisionCheck check;
 
     /**
-     * {@code backend} answers one request, normally {@code TaskIds::call}; {@code inbox} runs
-     * {@code taskid inbox process [--retry]}, normally {@link Inbox#process}.
+     * {@code backend} answers one request, normally {@code TaskIds::call}; the others are what
+     * {@code taskid inbox}, {@code taskid log} and {@code taskid check} work with, on the same state.
      */
-    Tools(Function<Request, Reply> backend, Function<Boolean, Inbox.Processed> inbox) {
+    Tools(Function<Request, Reply> backend, Inbox inbox, AuditLookup audit, CollisionCheck check) {
         this.backend = backend;
         this.inbox = inbox;
+        this.audit = audit;
+        this.check = check;
         this.definitions = load();
     }
 
@@ -51,9 +64,11 @@ final class Tools {
                 throw new IllegalStateException("tools.json missing from the class path");
             }
             byte[] bytes = in.readAllBytes();
-            return (List<Map<String, Object>>) Json.parse(bytes, 0, bytes.length);
+            return (List<Map<String, Object>>) new Json().readValue(bytes, 0, bytes.length);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        } catch (JsonException e) {
+            throw new IllegalStateException("tools.json: " + e.getMessage(), e);
         }
     }
 
@@ -103,6 +118,12 @@ final class Tools {
                     return show(args);
                 case PROCESS_INBOX:
                     return processInbox(args);
+                case SUBMIT:
+                    return submit(args);
+                case LOOKUP:
+                    return lookup(args);
+                case CHECK:
+                    return check(args);
                 default:
                     throw new IllegalArgumentException("unknown tool " + name);
             }
@@ -123,7 +144,7 @@ final class Tools {
         // The fields and order of `taskid reserve --verbose`.
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("ids", r.ids());
-        m.put("reservedAt", JsonLines.timestamp(r.reservedAt()));
+        m.put("reservedAt", Timestamps.format(r.reservedAt()));
         m.put("prefix", r.prefix());
         m.put("numbers", r.numbers());
         m.put("previous", r.previous());
@@ -161,7 +182,77 @@ final class Tools {
 
     /** The fields of {@code taskid inbox process --json}; rejected tasks are a result, not a tool error. */
     private Outcome processInbox(Map<String, Object> args) {
-        return new Outcome(InboxCommand.fields(inbox.apply(Boolean.TRUE.equals(args.get("retry")))), false);
+        return new Outcome(InboxCommand.fields(inbox.process(Boolean.TRUE.equals(args.get("retry")))), false);
+    }
+
+    /** The fields of {@code taskid inbox submit --json}; the tasks are checked as the CLI checks them. */
+    private Outcome submit(Map<String, Object> args) {
+        List<?> tasks = (List<?>) args.get("tasks"); // checked against the schema: 1 to 100 objects with id and title
+        return new Outcome(InboxCommand.fields(inbox.submit(InboxCommand.tasks(tasks, "tasks"))), false);
+    }
+
+    /** The audit log's entries for each query; an unknown prefix with no history is INVALID_PREFIX, as for {@code taskid log}. */
+    @SuppressWarnings("unchecked")
+    private Outcome lookup(Map<String, Object> args) {
+        List<AuditLookup.Query> queries = ((List<String>) args.get("queries")).stream().map(AuditLookup.Query::parse).toList();
+        Map<String, Object> found = audit.lookup(queries, (int) integer(args, "limit", 20));
+        Map<String, Long> counters = null;
+        for (Object r : (List<?>) found.get("results")) {
+            Map<String, Object> result = (Map<String, Object>) r;
+            if ((Long) result.get("matched") == 0) {
+                counters = counters != null ? counters : counters();
+                if (!counters.containsKey((String) result.get("prefix"))) {
+                    List<String> valid = List.copyOf(counters.keySet());
+                    return error(ErrorCode.INVALID_PREFIX, "Invalid prefix \"" + result.get("prefix") + "\" in \""
+                            + result.get("query") + "\". Valid: " + String.join(", ", valid), false, Map.of("valid", valid));
+                }
+            }
+        }
+        return new Outcome(found, false);
+    }
+
+    /** The current counters (their keys: the valid prefixes), through the backend. */
+    private Map<String, Long> counters() {
+        Reply reply = backend.apply(new Request.Peek(null, null));
+        if (reply.response() instanceof Response.Failure f) {
+            throw new TaskIdException(f.code(), f.message(), f.details(), null);
+        }
+        return ((Response.Counters) reply.response()).counters();
+    }
+
+    /**
+     * {@code taskid check --json} without {@code --fix}: read-only. Raising counters from what a
+     * file says is a human's call (an agent could otherwise burn a prefix's numbers by writing
+     * one huge ID). Files must lie inside the work tree; at most {@code limit} findings are listed.
+     */
+    @SuppressWarnings("unchecked")
+    private Outcome check(Map<String, Object> args) {
+        List<String> files = args.get("files") == null ? List.of() : (List<String>) args.get("files");
+        files.forEach(check::requireInWorkTree);
+        CollisionCheck.Report report = check.run(files, Boolean.TRUE.equals(args.get("allRefs")), false,
+                Boolean.TRUE.equals(args.get("staged")));
+        long limit = integer(args, "limit", 100);
+        List<Object> findings = new ArrayList<>();
+        for (CollisionCheck.Finding f : report.findings()) {
+            if (findings.size() == limit) {
+                break;
+            }
+            Map<String, Object> m = CheckCommand.fields(f);
+            List<?> where = (List<?>) m.get("occurrences");
+            if (where.size() > MAX_OCCURRENCES) {
+                m.put("occurrences", where.subList(0, MAX_OCCURRENCES));
+                m.put("occurrencesOmitted", (long) (where.size() - MAX_OCCURRENCES));
+            }
+            findings.add(m);
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("ok", report.findings().isEmpty());
+        m.put("findings", findings);
+        m.put("totalFindings", (long) report.findings().size());
+        m.put("truncated", findings.size() < report.findings().size());
+        m.put("sources", report.sources());
+        m.put("notes", report.notes());
+        return new Outcome(m, false);
     }
 
     // ------------------------------------------------------------------ errors

@@ -4,9 +4,9 @@ import dev.taskid.allocator.Wrap;
 import dev.taskid.cli.usage.UsageException;
 import dev.taskid.client.Reply;
 import dev.taskid.client.TaskIds;
+import dev.taskid.json.Json;
+import dev.taskid.json.JsonException;
 import dev.taskid.protocol.ErrorCode;
-import dev.taskid.protocol.JsonLines;
-import dev.taskid.protocol.ProtocolException;
 import dev.taskid.protocol.Request;
 import dev.taskid.protocol.Response;
 import dev.taskid.protocol.TaskId;
@@ -58,7 +58,7 @@ public final class Shims {
     private final Path backups;
     private final PrintStream out;
     private final PrintStream err;
-    private final JsonLines json = new JsonLines();
+    private final Json json = new Json();
 
     Shims(TaskIds ids, Path root, PrintStream out, PrintStream err) {
         this.ids = ids;
@@ -287,10 +287,7 @@ public final class Shims {
         all.put(prefix, options);
         file.put("prefixOptions", all);
         ids.stateDir().create();
-        byte[] line = json.write(g -> JsonLines.writeValue(g, file));
-        byte[] text = java.util.Arrays.copyOf(line, line.length + 1);
-        text[line.length] = '\n';
-        dev.taskid.state.DurableFiles.replace(configFile, text);
+        dev.taskid.state.DurableFiles.replace(configFile, json.writeLine(file));
         Config.load(configFile, json); // refuses (CONFIG_INVALID) what it would not run with
         out.println("set " + prefix + " to wrap at " + SEED001_WRAP + " like seed 001 (" + configFile + " prefixOptions)");
         return 0;
@@ -426,8 +423,8 @@ public final class Shims {
         }
         byte[] bytes = read.get();
         try {
-            return Optional.of(json.readObject(bytes, 0, bytes.length, null));
-        } catch (ProtocolException e) {
+            return Optional.of(json.readObject(bytes, 0, bytes.length));
+        } catch (JsonException e) {
             throw new TaskIdException(ErrorCode.STATE_CORRUPT, file + " is not valid JSON (" + e.getMessage()
                     + "); fix or remove it, then install again");
         }

@@ -1,7 +1,7 @@
 package dev.taskid.cli;
 
-import dev.taskid.protocol.JsonLines;
-import dev.taskid.protocol.ProtocolException;
+import dev.taskid.json.Json;
+import dev.taskid.json.JsonException;
 import dev.taskid.state.StateFile;
 import dev.taskid.testing.Processes;
 import java.io.IOException;
@@ -70,7 +70,7 @@ record CliRepo(Path root) {
 
     /** The counter of {@code prefix} as stored in counters.json (0 when absent). */
     long counter(String prefix) {
-        return new StateFile(counters(), new JsonLines(), Clock.systemUTC()).read().orElseThrow()
+        return new StateFile(counters(), new Json(), Clock.systemUTC()).read().orElseThrow()
                 .counters().getOrDefault(prefix, 0L);
     }
 
@@ -78,8 +78,8 @@ record CliRepo(Path root) {
     static Map<String, Object> object(String text) {
         byte[] bytes = text.trim().getBytes(StandardCharsets.UTF_8);
         try {
-            return new JsonLines().readObject(bytes, 0, bytes.length, null);
-        } catch (ProtocolException e) {
+            return new Json().readObject(bytes, 0, bytes.length);
+        } catch (JsonException e) {
             throw new AssertionError("not one JSON object: " + text, e);
         }
     }

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.taskid.protocol.JsonLines;
+import dev.taskid.json.Json;
 import dev.taskid.state.StateFile;
 import dev.taskid.testing.Processes;
 import java.nio.file.Files;
@@ -108,7 +108,7 @@ class DiskFaultCliTest {
         assertTrue(full.stderr().contains("No space left on device"), full.toString());
         assertArrayEquals(Files.readAllBytes(out.resolve("before.json")), Files.readAllBytes(out.resolve("after.json")),
                 "the old counters.json is intact");
-        assertEquals(3L, new StateFile(out.resolve("after.json"), new JsonLines(), Clock.systemUTC()).read().orElseThrow()
+        assertEquals(3L, new StateFile(out.resolve("after.json"), new Json(), Clock.systemUTC()).read().orElseThrow()
                 .counters().get("SEC"), "and readable");
         assertEquals("SEC      3\n", step("fullshow").stdout(), "readable by taskid on the full disk: " + step("fullshow"));
         assertFalse(Files.readString(out.resolve("ls")).contains(".tmp"), "no half-written temp file left (counters.json.<pid>.tmp)");
@@ -116,7 +116,7 @@ class DiskFaultCliTest {
         Processes.Result freed = step("freed");
         assertEquals(0, freed.status(), freed.toString());
         assertEquals(List.of("SEC-4", "SEC-5"), CliRepo.object(freed.stdout()).get("ids"), "no gap, no duplicate");
-        assertEquals(5L, new StateFile(out.resolve("final.json"), new JsonLines(), Clock.systemUTC()).read().orElseThrow()
+        assertEquals(5L, new StateFile(out.resolve("final.json"), new Json(), Clock.systemUTC()).read().orElseThrow()
                 .counters().get("SEC"));
     }
 }

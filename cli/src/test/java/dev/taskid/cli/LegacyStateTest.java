@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.taskid.protocol.JsonLines;
+import dev.taskid.json.Json;
 import dev.taskid.state.StateFile;
 import dev.taskid.testing.Processes;
 import dev.taskid.testing.Processes.Result;
@@ -80,7 +80,7 @@ class LegacyStateTest {
     }
 
     private static Map<String, Long> counters(Path state) {
-        return new StateFile(state.resolve("counters.json"), new JsonLines(), Clock.systemUTC()).read().orElseThrow().counters();
+        return new StateFile(state.resolve("counters.json"), new Json(), Clock.systemUTC()).read().orElseThrow().counters();
     }
 
     private Result taskid(String... args) {

@@ -1,7 +1,7 @@
 package dev.taskid.cli;
 
 import dev.taskid.allocator.Allocator;
-import dev.taskid.protocol.JsonLines;
+import dev.taskid.json.Json;
 import dev.taskid.protocol.Request;
 import dev.taskid.protocol.Response;
 import dev.taskid.state.AuditLog;
@@ -38,7 +38,7 @@ public final class LockHolder {
     }
 
     public static void main(String[] args) throws IOException {
-        JsonLines json = new JsonLines();
+        Json json = new Json();
         Clock clock = Clock.systemUTC();
         StateDir dir = StateDir.of(Path.of(args[0]));
         Config config = Config.load(dir.config(), json);

@@ -43,7 +43,7 @@ class McpProcessTest {
         assertEquals(0, r.status(), r::toString);
         List<Object> frames = new ArrayList<>();
         for (String line : r.stdout().split("\n")) {
-            Map<String, Object> frame = map(Json.parse(line));
+            Map<String, Object> frame = map(Frames.parse(line));
             assertEquals("2.0", frame.get("jsonrpc"), line);
             frames.add(frame);
         }
@@ -55,7 +55,7 @@ class McpProcessTest {
         Processes.Result cli = Processes.run(Processes.taskid("--dir", state, "reserve", "UX", "2", "--verbose"),
                 tmp, Map.of(), Duration.ofSeconds(30));
         assertEquals(0, cli.status(), cli::toString);
-        Map<String, Object> verbose = map(Json.parse(cli.stdout().trim()));
+        Map<String, Object> verbose = map(Frames.parse(cli.stdout().trim()));
         assertEquals(new ArrayList<>(verbose.keySet()), new ArrayList<>(mcp.keySet()),
                 "reserve_task_ids carries exactly the fields of `taskid reserve --verbose`");
         assertEquals(List.of("UX-72", "UX-73"), verbose.get("ids"));

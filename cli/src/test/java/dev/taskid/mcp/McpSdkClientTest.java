@@ -3,6 +3,7 @@ package dev.taskid.mcp;
 import dev.taskid.testing.Processes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -82,7 +83,19 @@ class McpSdkClientTest {
 
     private static Map<String, Object> textJson(Object callResult) throws IOException {
         List<?> content = (List<?>) map(callResult).get("content");
-        return map(Json.parse((String) map(content.get(0)).get("text")));
+        return map(Frames.parse((String) map(content.get(0)).get("text")));
+    }
+
+    private static Map<String, Object> structured(Map<String, Object> summary, String call) {
+        Map<String, Object> result = map(summary.get(call));
+        assertNotEquals(true, result.get("isError"), () -> call + ": " + result);
+        return map(result.get("structuredContent"));
+    }
+
+    private static String toolErrorCode(Map<String, Object> summary, String call) throws IOException {
+        Map<String, Object> result = map(summary.get(call));
+        assertEquals(true, result.get("isError"), () -> call + ": " + result);
+        return (String) map(textJson(result).get("error")).get("code");
     }
 
     @Test
@@ -93,7 +106,7 @@ class McpSdkClientTest {
         command.addAll(Processes.taskid("--dir", state.toString(), "mcp"));
         Processes.Result r = Processes.run(command, tmp, Map.of(), Duration.ofSeconds(60));
         assertEquals(0, r.status(), r::toString);
-        Map<String, Object> s = map(Json.parse(r.stdout().trim()));
+        Map<String, Object> s = map(Frames.parse(r.stdout().trim()));
 
         assertEquals("taskid", map(s.get("server")).get("name"));
         assertNotNull(map(s.get("capabilities")).get("tools"));
@@ -102,7 +115,12 @@ class McpSdkClientTest {
         for (Object t : (List<?>) s.get("tools")) {
             names.add(map(t).get("name"));
         }
-        assertEquals(Set.of("reserve_task_ids", "validate_task_ids", "show_counters", "process_inbox"), names);
+        assertEquals(Set.of("reserve_task_ids", "validate_task_ids", "show_counters", "process_inbox", "submit_tasks",
+                "lookup_task_ids", "check_collisions"), names);
+        for (Object t : (List<?>) s.get("tools")) {
+            assertEquals("object", map(map(t).get("inputSchema")).get("type"), t::toString);
+            assertEquals("object", map(map(t).get("outputSchema")).get("type"), t::toString);
+        }
 
         // Two reservations: unique, consecutive, after the 19 already in TASKS.md.
         Map<String, Object> first = map(map(s.get("first")).get("structuredContent"));
@@ -134,6 +152,41 @@ class McpSdkClientTest {
         assertEquals(false, validate.get("allIssued"));
         assertEquals(Map.of("SEC", 24L), map(map(map(s.get("show")).get("structuredContent")).get("counters")));
         assertEquals(-32602L, map(s.get("unknownTool")).get("code"), "unknown tool: JSON-RPC invalid params");
+        for (Object name : names) {
+            assertTrue(((String) map(s.get("unknownTool")).get("message")).contains((String) name), "the unknown-tool error names " + name);
+        }
+
+        // Every structured result matches its tool's outputSchema, with no undeclared field.
+        assertEquals(Map.of(), s.get("schemaErrors"));
+
+        Map<String, Object> submitted = structured(s, "submit");
+        assertEquals(List.of("SEC-20"), submitted.get("queued"));
+        assertEquals(tmp.resolve(".taskid/inbox.json").toString(), submitted.get("inbox"));
+        assertEquals(List.of("SEC-20"), structured(s, "submitAgain").get("alreadyQueued"));
+        assertEquals(-32602L, map(s.get("submitTypo")).get("code"));
+        assertTrue(((String) map(s.get("submitTypo")).get("message")).contains("\"titel\""), s.get("submitTypo")::toString);
+        assertEquals(List.of("SEC-20"), structured(s, "process").get("added"));
+
+        // Who reserved SEC-21 and why: the first reservation, by this client, with its purpose.
+        List<?> found = (List<?>) structured(s, "lookup").get("results");
+        Map<String, Object> sec21 = map(((List<?>) map(found.get(0)).get("entries")).get(0));
+        assertEquals(List.of("SEC-20", "SEC-21", "SEC-22"), sec21.get("ids"));
+        assertEquals("sdk test", sec21.get("purpose"));
+        assertEquals("taskid-sdk-test", sec21.get("agent"));
+        assertEquals("reserved", sec21.get("match"));
+        Map<String, Object> keyed = map(((List<?>) map(found.get(1)).get("entries")).get(0));
+        assertEquals("sdk-test-key", keyed.get("key"));
+        assertEquals(1L, map(found.get(1)).get("matched"), "the replayed call reserved nothing: one entry");
+        assertEquals(2, ((List<?>) map(found.get(2)).get("entries")).size(), "limit 2");
+        assertEquals("INVALID_PREFIX", toolErrorCode(s, "lookupUnknown"));
+        assertEquals(-32602L, map(s.get("lookupTooMany")).get("code"));
+
+        assertEquals(true, structured(s, "checkClean").get("ok"));
+        Map<String, Object> check = structured(s, "check");
+        assertEquals(false, check.get("ok"));
+        assertEquals(List.of("duplicate SEC-20", "above-counter SEC-900"), ((List<?>) check.get("findings")).stream()
+                .map(f -> map(f).get("kind") + " " + map(f).get("id")).toList());
+        assertEquals("BAD_REQUEST", toolErrorCode(s, "checkOutside"), "a file outside the work tree is not read");
         assertTrue(((String) s.get("serverStderr")).contains("taskid mcp"), "diagnostics go to stderr");
         System.out.printf("MCP TypeScript SDK client: initialize round trip %.0f ms (JVM start included)%n",
                 ((Number) s.get("initializeMs")).doubleValue());

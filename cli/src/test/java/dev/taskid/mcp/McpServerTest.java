@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.taskid.check.CollisionCheck;
 import dev.taskid.client.TaskIds;
 import dev.taskid.inbox.Inbox;
 import dev.taskid.state.StateDir;
@@ -52,13 +53,13 @@ class McpServerTest {
     private List<Object> session(String... lines) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         byte[] in = (String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8);
-        McpServer server = new McpServer(ids::call, inbox::process, new ByteArrayInputStream(in), out,
-                new PrintStream(log, true, StandardCharsets.UTF_8));
+        Tools tools = new Tools(ids::call, inbox, new AuditLookup(ids.stateDir().dir()), new CollisionCheck(ids, tmp));
+        McpServer server = new McpServer(tools, new ByteArrayInputStream(in), out, new PrintStream(log, true, StandardCharsets.UTF_8));
         assertEquals(0, server.run());
         List<Object> replies = new ArrayList<>();
         for (String line : out.toString(StandardCharsets.UTF_8).split("\n", -1)) {
             if (!line.isEmpty()) {
-                replies.add(Json.parse(line)); // every line of stdout is one JSON-RPC frame
+                replies.add(Frames.parse(line)); // every line of stdout is one JSON-RPC frame
             }
         }
         assertTrue(out.toString(StandardCharsets.UTF_8).endsWith("\n") || out.size() == 0);
@@ -71,7 +72,7 @@ class McpServerTest {
     }
 
     private static String call(Object id, String tool, String argsJson) {
-        return "{\"jsonrpc\":\"2.0\",\"id\":" + Json.writeString(id) + ",\"method\":\"tools/call\",\"params\":{\"name\":\""
+        return "{\"jsonrpc\":\"2.0\",\"id\":" + Frames.writeString(id) + ",\"method\":\"tools/call\",\"params\":{\"name\":\""
                 + tool + "\",\"arguments\":" + argsJson + "}}";
     }
 
@@ -90,7 +91,7 @@ class McpServerTest {
         List<?> content = (List<?>) result(reply).get("content");
         assertEquals(1, content.size());
         assertEquals("text", map(content.get(0)).get("type"));
-        return map(Json.parse((String) map(content.get(0)).get("text")));
+        return map(Frames.parse((String) map(content.get(0)).get("text")));
     }
 
     @Test
@@ -108,7 +109,7 @@ class McpServerTest {
     }
 
     @Test
-    void toolsListHasTheFourToolsWithSchemas() throws IOException {
+    void toolsListHasEveryToolWithSchemas() throws IOException {
         List<Object> r = session(init("2025-06-18"), "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}",
                 "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}");
         assertEquals(2, r.size(), "the notification is not answered");
@@ -120,7 +121,8 @@ class McpServerTest {
             assertNotNull(map(t).get("outputSchema"));
             assertNotNull(map(t).get("description"));
         }
-        assertEquals(Set.of("reserve_task_ids", "validate_task_ids", "show_counters", "process_inbox"), names);
+        assertEquals(Set.of("reserve_task_ids", "validate_task_ids", "show_counters", "process_inbox", "submit_tasks",
+                "lookup_task_ids", "check_collisions"), names);
         Map<String, Object> reserve = map(tools.get(0));
         assertEquals(List.of("prefix"), map(reserve.get("inputSchema")).get("required"));
         assertEquals(Set.of("prefix", "count", "purpose", "key"), map(map(reserve.get("inputSchema")).get("properties")).keySet());
@@ -292,6 +294,141 @@ class McpServerTest {
         assertEquals(0L, retried.get("waiting"));
     }
 
+    /** The code of a tool error, checked to be one: isError, no structuredContent, code and advice in the text. */
+    private static String toolError(Object reply) throws IOException {
+        assertEquals(true, result(reply).get("isError"), () -> "tool error expected: " + reply);
+        assertNull(result(reply).get("structuredContent"));
+        Map<String, Object> error = map(toolJson(reply).get("error"));
+        assertNotNull(error.get("advice"));
+        return (String) error.get("code");
+    }
+
+    private static String read(Path file) {
+        try {
+            return Files.readString(file);
+        } catch (IOException e) {
+            return e.toString();
+        }
+    }
+
+    private static String argumentError(Object reply) {
+        Map<String, Object> error = map(map(reply).get("error"));
+        assertNotNull(error, () -> "JSON-RPC error expected: " + reply);
+        assertEquals((long) McpServer.INVALID_PARAMS, error.get("code"));
+        return (String) error.get("message");
+    }
+
+    @Test
+    void submitTasksQueuesCheckedTasksOnceAndProcessInboxAddsThem() throws IOException {
+        String task = "{\"id\":\"SEC-20\",\"title\":\"Rate limit\",\"priority\":\"High\",\"files\":[\"a.java\"]}";
+        List<Object> r = session(init("2025-06-18"),
+                call(1, "reserve_task_ids", "{\"prefix\":\"SEC\"}"),
+                call(2, "submit_tasks", "{\"tasks\":[" + task + "]}"),
+                call(3, "submit_tasks", "{\"tasks\":[" + task + "]}"),
+                call(4, "submit_tasks", "{\"tasks\":[{\"id\":\"SEC-21\",\"title\":\"   \"}]}"),
+                call(5, "submit_tasks", "{\"tasks\":[{\"id\":\"SEC-21\",\"titel\":\"typo\"}]}"),
+                call(6, "submit_tasks", "{\"tasks\":[{\"id\":\"SEC-21\",\"title\":\"x\",\"files\":\"a.java\"}]}"),
+                call(7, "submit_tasks", "{\"tasks\":[]}"),
+                call(8, "process_inbox", "{}"));
+        Map<String, Object> first = map(result(r.get(2)).get("structuredContent"));
+        assertEquals(List.of("SEC-20"), first.get("queued"));
+        assertEquals(List.of(), first.get("alreadyQueued"));
+        assertEquals(tmp.resolve(".taskid/inbox.json").toString(), first.get("inbox"));
+        assertEquals(first, toolJson(r.get(2)));
+        assertEquals(List.of("SEC-20"), map(result(r.get(3)).get("structuredContent")).get("alreadyQueued"), "a retry queues nothing twice");
+        assertEquals("BAD_REQUEST", toolError(r.get(4)), "a blank title is refused as by `taskid inbox submit`");
+        assertTrue(argumentError(r.get(5)).contains("field \"titel\" is unknown"), r.get(5)::toString);
+        assertTrue(argumentError(r.get(6)).contains("field \"files\" must be an array"), r.get(6)::toString);
+        assertTrue(argumentError(r.get(7)).contains("at least 1 item"), r.get(7)::toString);
+        assertEquals(List.of("SEC-20"), map(result(r.get(8)).get("structuredContent")).get("added"));
+        assertTrue(Files.readString(tmp.resolve("TASKS.md")).contains("| SEC-20 | Rate limit |  | High | ready | | inbox |"),
+                () -> "TASKS.md: " + read(tmp.resolve("TASKS.md")));
+    }
+
+    @Test
+    void lookupTaskIdsSaysWhoReservedAnIdWhenAndWhy() throws IOException {
+        ids.call(new dev.taskid.protocol.Request.Reserve(null, "SEC", 3, "review findings", "claude-1", "k-1"));
+        ids.call(new dev.taskid.protocol.Request.Reserve(null, "SEC", 30, "bulk", "claude-2", null));
+        ids.call(new dev.taskid.protocol.Request.SetCounter(null, "SEC", 100, false));
+        List<Object> r = session(init("2025-06-18"),
+                call(1, "lookup_task_ids", "{\"queries\":[\"SEC-21\",\"SEC-22..SEC-23\",\"SEC-60\",\"SEC-40..45\",\"DOC-1\"]}"),
+                call(2, "lookup_task_ids", "{\"queries\":[\"SEC\"],\"limit\":1}"),
+                call(3, "lookup_task_ids", "{\"queries\":[\"FOO-1\"]}"),
+                call(4, "lookup_task_ids", "{\"queries\":[\"SEC-5..SEC-2\"]}"),
+                call(5, "lookup_task_ids", "{\"queries\":[\"SEC-1\"],\"limit\":101}"));
+        Map<String, Object> out = map(result(r.get(1)).get("structuredContent"));
+        List<?> results = (List<?>) out.get("results");
+        Map<String, Object> one = map(results.get(0));
+        assertEquals(1L, one.get("matched"));
+        Map<String, Object> entry = map(((List<?>) one.get("entries")).get(0));
+        assertEquals("reserve", entry.get("op"));
+        assertEquals("reserved", entry.get("match"));
+        assertEquals(List.of("SEC-20", "SEC-21", "SEC-22"), entry.get("ids"));
+        assertEquals("review findings", entry.get("purpose"));
+        assertEquals("claude-1", entry.get("agent"));
+        assertEquals("k-1", entry.get("key"));
+        assertEquals("fallback", entry.get("mode"));
+        assertEquals(2L, map(results.get(1)).get("matched"), "SEC-22..SEC-23: the two reservations");
+        Map<String, Object> passed = map(((List<?>) map(results.get(2)).get("entries")).get(0));
+        assertEquals("set", passed.get("op"));
+        assertEquals("passed", passed.get("match"), "SEC-60 was never reserved: the set moved the counter past it");
+        Map<String, Object> bulk = map(((List<?>) map(results.get(3)).get("entries")).get(0));
+        assertEquals(AuditLookup.MAX_IDS_PER_ENTRY, ((List<?>) bulk.get("ids")).size(), "long ID lists are cut");
+        assertEquals(10L, bulk.get("idsOmitted"));
+        assertEquals(0L, map(results.get(4)).get("matched"), "a configured prefix with no history: nothing, no error");
+        assertEquals(out, toolJson(r.get(1)));
+        assertEquals(List.of(tmp.resolve(".taskid/audit.log").toString()), out.get("files"));
+
+        Map<String, Object> latest = map(((List<?>) map(result(r.get(2)).get("structuredContent")).get("results")).get(0));
+        assertEquals(true, latest.get("truncated"));
+        assertEquals(1, ((List<?>) latest.get("entries")).size());
+        assertEquals("set", map(((List<?>) latest.get("entries")).get(0)).get("op"), "the latest entries are kept");
+        assertEquals("INVALID_PREFIX", toolError(r.get(3)));
+        assertEquals("INVALID_ID", toolError(r.get(4)));
+        assertTrue(argumentError(r.get(5)).contains("at most 100"));
+    }
+
+    @Test
+    void checkCollisionsFindsDuplicatesAndUnreservedIdsAndChangesNothing() throws IOException {
+        ids.call(new dev.taskid.protocol.Request.Peek(null, null)); // first use: the counters come from TASKS.md as it was
+        Files.writeString(tmp.resolve("TASKS.md"), "| SEC-19 | old task |\n| SEC-19 | another task |\n| SEC-500 | made up |\n");
+        Files.writeString(tmp.getParent().resolve("outside-" + tmp.getFileName() + ".md"), "| SEC-1 | x |\n");
+        try (var huge = java.nio.channels.FileChannel.open(tmp.resolve("huge.md"), java.nio.file.StandardOpenOption.CREATE_NEW,
+                java.nio.file.StandardOpenOption.WRITE)) {
+            huge.write(java.nio.ByteBuffer.wrap(new byte[] {'\n'}), 16 << 20); // sparse, one byte past the 16 MiB limit
+        }
+        List<Object> r = session(init("2025-06-18"),
+                call(1, "check_collisions", "{}"),
+                call(2, "check_collisions", "{\"limit\":1}"),
+                call(3, "check_collisions", "{\"files\":[\"../outside-" + tmp.getFileName() + ".md\"]}"),
+                call(4, "check_collisions", "{\"files\":[\"/etc/hostname\"]}"),
+                call(5, "check_collisions", "{\"staged\":true}"),
+                call(6, "show_counters", "{\"prefix\":\"SEC\"}"),
+                call(7, "check_collisions", "{\"files\":[\"huge.md\"]}"));
+        Map<String, Object> report = map(result(r.get(1)).get("structuredContent"));
+        assertEquals(false, report.get("ok"));
+        assertEquals(false, result(r.get(1)).get("isError"), "findings are a result, not a tool error");
+        List<?> findings = (List<?>) report.get("findings");
+        assertEquals(List.of("duplicate", "above-counter"), findings.stream().map(f -> map(f).get("kind")).toList());
+        assertEquals("SEC-19", map(findings.get(0)).get("id"));
+        assertEquals(2, ((List<?>) map(findings.get(0)).get("occurrences")).size());
+        assertEquals("SEC-500", map(findings.get(1)).get("id"));
+        assertEquals(2L, report.get("totalFindings"));
+        assertEquals(false, report.get("truncated"));
+        assertEquals(report, toolJson(r.get(1)));
+        Map<String, Object> cut = map(result(r.get(2)).get("structuredContent"));
+        assertEquals(1, ((List<?>) cut.get("findings")).size());
+        assertEquals(true, cut.get("truncated"));
+        assertEquals("BAD_REQUEST", toolError(r.get(3)), "nothing outside the work tree is read");
+        assertEquals("BAD_REQUEST", toolError(r.get(4)));
+        assertEquals("BAD_REQUEST", toolError(r.get(5)), "staged needs a git repository");
+        assertEquals(Map.of("SEC", 19L), map(map(result(r.get(6)).get("structuredContent")).get("counters")),
+                "read-only: no counter was raised");
+        assertEquals("BAD_REQUEST", toolError(r.get(7)), "a file past the read limit is refused, not read into memory");
+        String huge = toolJson(r.get(7)).toString();
+        assertTrue(huge.contains("larger than 16 MiB"), huge);
+    }
+
     @Test
     void jsonRpcErrorsForProtocolProblems() throws IOException {
         List<Object> r = session(
@@ -303,17 +440,21 @@ class McpServerTest {
                 "[]",
                 "42",
                 "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"ping\"}",
-                "{\"jsonrpc\":\"2.0\",\"id\":6,\"result\":{}}");
+                "{\"jsonrpc\":\"2.0\",\"id\":6,\"result\":{}}",
+                "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/list\"}");
         int[] codes = {McpServer.PARSE_ERROR, McpServer.METHOD_NOT_FOUND, McpServer.INVALID_PARAMS,
                 McpServer.INVALID_REQUEST, McpServer.INVALID_PARAMS, McpServer.INVALID_REQUEST, McpServer.INVALID_REQUEST};
-        assertEquals(codes.length + 1, r.size(), "a response from the client gets no answer");
+        assertEquals(codes.length + 2, r.size(), "a response from the client gets no answer");
         for (int i = 0; i < codes.length; i++) {
             Map<String, Object> error = map(map(r.get(i)).get("error"));
             assertNotNull(error, "error expected: " + r.get(i));
             assertEquals((long) codes[i], error.get("code"), error::toString);
         }
         assertTrue(map(r.get(0)).containsKey("id") && map(r.get(0)).get("id") == null, "parse errors answer id null");
-        assertEquals("Unknown tool: rm_rf (known: reserve_task_ids, validate_task_ids, show_counters, process_inbox)",
+        List<String> listed = ((List<?>) result(r.get(codes.length + 1)).get("tools")).stream()
+                .map(t -> (String) map(t).get("name")).toList();
+        assertEquals(7, listed.size());
+        assertEquals("Unknown tool: rm_rf (known: " + String.join(", ", listed) + ")",
                 map(map(r.get(2)).get("error")).get("message"), "every tool of the table is named");
         assertEquals(Map.of(), result(r.get(codes.length)), "ping answers {}");
     }

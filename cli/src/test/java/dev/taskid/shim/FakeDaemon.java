@@ -2,11 +2,12 @@ package dev.taskid.shim;
 
 import dev.taskid.allocator.Allocator;
 import dev.taskid.allocator.Ledger;
-import dev.taskid.protocol.JsonLines;
 import dev.taskid.protocol.Protocol;
 import dev.taskid.protocol.ProtocolException;
 import dev.taskid.protocol.Request;
+import dev.taskid.protocol.RequestCodec;
 import dev.taskid.protocol.Response;
+import dev.taskid.protocol.ResponseCodec;
 import dev.taskid.state.Config;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -33,7 +34,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 final class FakeDaemon implements AutoCloseable {
     private final ServerSocketChannel server;
     private final Path socket;
-    private final JsonLines json = new JsonLines();
+    private final RequestCodec requests = new RequestCodec();
+    private final ResponseCodec responses = new ResponseCodec();
     private final Allocator allocator = new Allocator(Config.defaults(), Clock.systemUTC());
     private final Ledger ledger;
     private final boolean hangUp;
@@ -79,7 +81,7 @@ final class FakeDaemon implements AutoCloseable {
                 received.add(new String(bytes, java.nio.charset.StandardCharsets.UTF_8));
                 Response response;
                 try {
-                    Request request = json.decodeRequest(bytes);
+                    Request request = requests.decode(bytes);
                     if (hangUp && !(request instanceof Request.Hello)) {
                         close(); // a daemon that dies mid-request: the socket is gone too
                         return;
@@ -88,7 +90,7 @@ final class FakeDaemon implements AutoCloseable {
                 } catch (ProtocolException e) {
                     response = e.toFailure();
                 }
-                out.write(json.encode(response));
+                out.write(responses.encode(response));
                 out.write('\n');
                 out.flush();
             }

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.taskid.protocol.JsonLines;
+import dev.taskid.json.Json;
 import dev.taskid.testing.Processes;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -95,6 +95,6 @@ class ShimSeedTest {
 
     private static Map<String, Object> object(String line) throws Exception {
         byte[] bytes = line.trim().getBytes(StandardCharsets.UTF_8);
-        return new JsonLines().readObject(bytes, 0, bytes.length, null);
+        return new Json().readObject(bytes, 0, bytes.length);
     }
 }

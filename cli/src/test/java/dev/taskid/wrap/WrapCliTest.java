@@ -7,8 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.taskid.client.TaskIds;
+import dev.taskid.json.Json;
 import dev.taskid.protocol.ErrorCode;
-import dev.taskid.protocol.JsonLines;
 import dev.taskid.protocol.Request;
 import dev.taskid.protocol.Response;
 import dev.taskid.state.StateDir;
@@ -32,7 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** Wrapped sequences in the file-lock mode: the real CLI in child JVMs, and in-process clients. */
 class WrapCliTest {
     private static final Duration TIMEOUT = Duration.ofSeconds(60);
-    private final JsonLines json = new JsonLines();
+    private final Json json = new Json();
 
     @TempDir
     Path root;
@@ -54,7 +54,7 @@ class WrapCliTest {
 
     private Map<String, Object> object(String line) throws Exception {
         byte[] bytes = line.trim().getBytes(StandardCharsets.UTF_8);
-        return json.readObject(bytes, 0, bytes.length, null);
+        return json.readObject(bytes, 0, bytes.length);
     }
 
     private Path seedState(long next) throws Exception {

@@ -3,8 +3,8 @@ package dev.taskid.wrap;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.taskid.json.Json;
 import dev.taskid.protocol.ErrorCode;
-import dev.taskid.protocol.JsonLines;
 import dev.taskid.testing.Processes;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -25,7 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class WrapRebuildCliTest {
     private static final Duration TIMEOUT = Duration.ofSeconds(60);
-    private final JsonLines json = new JsonLines();
+    private final Json json = new Json();
 
     @TempDir
     Path root;
@@ -46,7 +46,7 @@ class WrapRebuildCliTest {
 
     private Object ids(Processes.Result r) throws Exception {
         byte[] bytes = r.stdout().trim().getBytes(StandardCharsets.UTF_8);
-        return json.readObject(bytes, 0, bytes.length, null).get("ids");
+        return json.readObject(bytes, 0, bytes.length).get("ids");
     }
 
     @Test

@@ -9,10 +9,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.taskid.allocator.Allocator;
 import dev.taskid.allocator.Ledger;
 import dev.taskid.allocator.Wrap;
+import dev.taskid.json.Json;
 import dev.taskid.protocol.ErrorCode;
-import dev.taskid.protocol.JsonLines;
 import dev.taskid.protocol.Request;
+import dev.taskid.protocol.RequestCodec;
 import dev.taskid.protocol.Response;
+import dev.taskid.protocol.ResponseCodec;
 import dev.taskid.protocol.TaskIdException;
 import dev.taskid.state.Config;
 import dev.taskid.state.StateFile;
@@ -32,7 +34,9 @@ import org.junit.jupiter.api.io.TempDir;
 /** Wrap arithmetic, config, the allocator's rules for wrapped prefixes, the state file and the codec. */
 class WrapTest {
     private static final Clock CLOCK = Clock.fixed(Instant.parse("2026-11-25T10:00:00Z"), ZoneOffset.UTC);
-    private final JsonLines json = new JsonLines();
+    private final Json json = new Json();
+    private final RequestCodec requests = new RequestCodec();
+    private final ResponseCodec responses = new ResponseCodec();
 
     @TempDir
     Path tmp;
@@ -334,21 +338,21 @@ class WrapTest {
     @Test
     void codecBothWays() throws Exception {
         Request.Archive req = new Request.Archive(null, "DEV", List.of(1L, 0L), true);
-        byte[] line = json.encode(req);
+        byte[] line = requests.encode(req);
         assertEquals("{\"op\":\"archive\",\"prefix\":\"DEV\",\"numbers\":[1,0],\"restore\":true}", new String(line, StandardCharsets.UTF_8));
-        assertEquals(req, json.decodeRequest(line));
-        Request plain = json.decodeRequest("{\"id\":7,\"op\":\"archive\",\"prefix\":\"DEV\"}".getBytes(StandardCharsets.UTF_8));
+        assertEquals(req, requests.decode(line));
+        Request plain = requests.decode("{\"id\":7,\"op\":\"archive\",\"prefix\":\"DEV\"}".getBytes(StandardCharsets.UTF_8));
         assertEquals(new Request.Archive(dev.taskid.protocol.RequestId.of(7), "DEV", List.of(), false), plain);
         assertTrue(plain.mutates());
-        var bad = assertThrows(dev.taskid.protocol.ProtocolException.class, () -> json.decodeRequest(
+        var bad = assertThrows(dev.taskid.protocol.ProtocolException.class, () -> requests.decode(
                 "{\"op\":\"archive\",\"prefix\":\"DEV\",\"numbers\":[\"1\"]}".getBytes(StandardCharsets.UTF_8)));
         assertEquals(ErrorCode.BAD_REQUEST, bad.code());
 
         Response.Archived resp = new Response.Archived(dev.taskid.protocol.RequestId.of("a"), "DEV", false, List.of(1L),
                 List.of(2L), List.of(0L, 3L), 10, 13, 4);
-        byte[] out = json.encode(resp);
+        byte[] out = responses.encode(resp);
         assertEquals("{\"id\":\"a\",\"ok\":true,\"prefix\":\"DEV\",\"changed\":[1],\"unchanged\":[2],\"active\":[0,3],"
                 + "\"wrap\":10,\"counter\":13,\"next\":4}", new String(out, StandardCharsets.UTF_8));
-        assertEquals(resp, json.decodeResponse(out, "archive"));
+        assertEquals(resp, responses.decode(out, "archive"));
     }
 }

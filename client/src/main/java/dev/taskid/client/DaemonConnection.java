@@ -1,11 +1,12 @@
 package dev.taskid.client;
 
 import dev.taskid.protocol.ErrorCode;
-import dev.taskid.protocol.JsonLines;
 import dev.taskid.protocol.Protocol;
 import dev.taskid.protocol.ProtocolException;
 import dev.taskid.protocol.Request;
+import dev.taskid.protocol.RequestCodec;
 import dev.taskid.protocol.Response;
+import dev.taskid.protocol.ResponseCodec;
 import dev.taskid.protocol.TaskIdException;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -31,16 +32,16 @@ public final class DaemonConnection implements AutoCloseable {
 
     private final SocketChannel channel;
     private final Selector selector;
-    private final JsonLines json;
+    private final RequestCodec requests = new RequestCodec();
+    private final ResponseCodec responses = new ResponseCodec();
     private final Duration timeout;
     private final ByteBuffer in = ByteBuffer.allocate(64 * 1024);
     private final Response.Hello hello;
 
-    private DaemonConnection(SocketChannel channel, Selector selector, JsonLines json, Duration timeout,
+    private DaemonConnection(SocketChannel channel, Selector selector, Duration timeout,
                              long helloDeadline) throws IOException, ProtocolException {
         this.channel = channel;
         this.selector = selector;
-        this.json = json;
         this.timeout = timeout;
         in.flip();
         Response r = call(new Request.Hello(null, Protocol.VERSION), helloDeadline);
@@ -68,7 +69,7 @@ public final class DaemonConnection implements AutoCloseable {
      * socket's directory and the uid of the process serving it (FORBIDDEN otherwise).
      * {@code timeout} bounds each later request.
      */
-    static Optional<DaemonConnection> tryConnect(Path socket, DaemonTrust trust, JsonLines json,
+    static Optional<DaemonConnection> tryConnect(Path socket, DaemonTrust trust,
                                                  Duration connectTimeout, Duration timeout) {
         if (!trust.mayConnect(socket)) {
             return Optional.empty();
@@ -89,7 +90,7 @@ public final class DaemonConnection implements AutoCloseable {
                 awaitConnect(ch, selector, deadline, connectTimeout);
             }
             trust.checkPeer(ch, socket);
-            return Optional.of(new DaemonConnection(ch, selector, json, timeout, deadline));
+            return Optional.of(new DaemonConnection(ch, selector, timeout, deadline));
         } catch (IOException e) {
             close(ch, selector);
             return Optional.empty();
@@ -133,14 +134,14 @@ public final class DaemonConnection implements AutoCloseable {
     }
 
     private Response call(Request request, long deadline) throws IOException, ProtocolException {
-        byte[] body = json.encode(request);
+        byte[] body = requests.encode(request);
         ByteBuffer out = ByteBuffer.allocate(body.length + 1).put(body).put((byte) '\n').flip();
         while (out.hasRemaining()) {
             if (channel.write(out) == 0) {
                 await(SelectionKey.OP_WRITE, deadline);
             }
         }
-        return json.decodeResponse(readLine(deadline), request.op());
+        return responses.decode(readLine(deadline), request.op());
     }
 
     private byte[] readLine(long deadline) throws IOException {

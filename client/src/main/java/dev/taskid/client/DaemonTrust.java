@@ -7,10 +7,13 @@ import dev.taskid.state.StateDir;
 import dev.taskid.state.Users;
 import java.io.IOException;
 import java.nio.channels.SocketChannel;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFileAttributes;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.UserPrincipal;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -63,7 +66,8 @@ final class DaemonTrust {
 
     /**
      * Whether a daemon may be at {@code socket}: false when its directory or the socket file
-     * does not exist; FORBIDDEN when either is not trustworthy.
+     * does not exist; FORBIDDEN when either is not trustworthy; SYSTEM_ERROR naming the path
+     * when this user may not reach it (the fallback could not read that directory either).
      */
     boolean mayConnect(Path socket) {
         if (!SocketDir.check(socket.getParent(), runtimeDir, users)) {
@@ -72,6 +76,8 @@ final class DaemonTrust {
         BasicFileAttributes a;
         try {
             a = Files.readAttributes(socket, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        } catch (AccessDeniedException e) {
+            throw unreachable(socket);
         } catch (IOException e) {
             return false;
         }
@@ -80,6 +86,26 @@ final class DaemonTrust {
                     + " is a symbolic link: taskid does not follow it; remove it", Map.of("socket", socket.toString()), null);
         }
         return true;
+    }
+
+    /**
+     * A socket behind a directory this user may not search (another user's 0700 state
+     * directory): its path, the cause (AccessDeniedException's own message is only the path)
+     * and what the directory's owner can do.
+     */
+    private static TaskIdException unreachable(Path socket) {
+        Path dir = socket.getParent();
+        String mode = "";
+        try {
+            PosixFileAttributes d = Files.readAttributes(dir, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            mode = ": " + dir + " is " + PosixFilePermissions.toString(d.permissions()) + ", owned by " + d.owner().getName();
+        } catch (IOException | UnsupportedOperationException e) {
+            // the path and the cause say enough
+        }
+        return new TaskIdException(ErrorCode.SYSTEM_ERROR, "cannot reach the daemon socket " + socket + ": permission denied for uid "
+                + Users.currentUid() + mode + ". A state directory shared with other users lets them through to the socket"
+                + " (mode 0711, as `taskid systemd install --system` sets it up) and lists their uids in allowedUids;"
+                + " otherwise use a state directory of your own (--dir)", Map.of("file", socket.toString()), null);
     }
 
     /** FORBIDDEN unless the process serving {@code channel} runs as a trusted user. */

@@ -1,7 +1,7 @@
 package dev.taskid.client;
 
 import dev.taskid.allocator.Allocator;
-import dev.taskid.protocol.JsonLines;
+import dev.taskid.json.Json;
 import dev.taskid.protocol.Protocol;
 import dev.taskid.protocol.Request;
 import dev.taskid.protocol.Response;
@@ -25,7 +25,7 @@ final class LockedState implements AutoCloseable {
     private final Allocator allocator;
     private final Clock clock;
     private boolean warm;
-    private final JsonLines json = new JsonLines();
+    private final Json json = new Json();
 
     LockedState(StateStore store, Config config, Clock clock) {
         this.clock = clock;

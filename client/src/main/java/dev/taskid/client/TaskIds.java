@@ -3,8 +3,8 @@ package dev.taskid.client;
 import dev.taskid.backend.BackendConfig;
 import dev.taskid.backend.Backends;
 import dev.taskid.backend.RemoteBackend;
+import dev.taskid.json.Json;
 import dev.taskid.protocol.ErrorCode;
-import dev.taskid.protocol.JsonLines;
 import dev.taskid.protocol.Protocol;
 import dev.taskid.protocol.ProtocolException;
 import dev.taskid.protocol.Request;
@@ -94,7 +94,7 @@ public final class TaskIds implements AutoCloseable {
 
     private final StateDir dir;
     private final Options options;
-    private final JsonLines json = new JsonLines();
+    private final Json json = new Json();
     private final Clock clock = Clock.systemUTC();
     private final Path socket;
     private final DaemonTrust trust;
@@ -173,13 +173,23 @@ public final class TaskIds implements AutoCloseable {
         }
         if (!options.fallback()) {
             throw new TaskIdException(ErrorCode.DAEMON_UNAVAILABLE,
-                    "no daemon is listening at " + socket + " (start one with: taskid daemon)");
+                    "no daemon is listening at " + socket + " (start one with: taskid daemon)" + withoutFallback());
         }
         Optional<RemoteState> shared = remote();
         if (shared.isPresent()) {
             return shared.get().apply(request); // never the local files: other hosts share these counters
         }
         return fallback(request);
+    }
+
+    /** What --no-fallback gave up, when a shared backend is configured: the direct transaction, not a file lock. */
+    private String withoutFallback() {
+        try {
+            return backend().map(b -> "; --no-fallback also keeps this call from going to the shared backend "
+                    + b.describe() + " directly (without it, it would; never to local files)").orElse("");
+        } catch (TaskIdException e) {
+            return ""; // an invalid config is reported by the calls that use it
+        }
     }
 
     private Reply fallback(Request request) {
@@ -297,7 +307,7 @@ public final class TaskIds implements AutoCloseable {
 
     private DaemonConnection connect() {
         if (connection == null) {
-            connection = DaemonConnection.tryConnect(socket, trust, json, options.connectTimeout(),
+            connection = DaemonConnection.tryConnect(socket, trust, options.connectTimeout(),
                     options.daemonTimeout()).orElse(null);
         }
         return connection;

@@ -1,8 +1,8 @@
 package dev.taskid.backend;
 
+import dev.taskid.json.Json;
+import dev.taskid.json.JsonException;
 import dev.taskid.protocol.ErrorCode;
-import dev.taskid.protocol.JsonLines;
-import dev.taskid.protocol.ProtocolException;
 import dev.taskid.protocol.TaskIdException;
 import dev.taskid.state.Config;
 import dev.taskid.state.StateDir;
@@ -45,7 +45,7 @@ public record BackendConfig(String url, String project, String projectFrom, bool
      *
      * @throws TaskIdException CONFIG_INVALID for a malformed setting, a password in the file, or no project key
      */
-    public static Optional<BackendConfig> load(StateDir dir, Map<String, String> env, JsonLines json) {
+    public static Optional<BackendConfig> load(StateDir dir, Map<String, String> env, Json json) {
         Map<String, Object> section = section(dir.config(), json);
         String envUrl = env.get(ENV_URL);
         String url = envUrl != null && !envUrl.isBlank() ? envUrl.trim() : (String) section.get("url");
@@ -146,7 +146,7 @@ public record BackendConfig(String url, String project, String projectFrom, bool
         return url.replaceAll("(//[^/@:?]*):[^/@?]*@", "$1:***@").replaceAll("([?&]password=)[^&]*", "$1***");
     }
 
-    private static Map<String, Object> section(Path file, JsonLines json) {
+    private static Map<String, Object> section(Path file, Json json) {
         byte[] bytes;
         try {
             bytes = Files.readAllBytes(file);
@@ -157,8 +157,8 @@ public record BackendConfig(String url, String project, String projectFrom, bool
         }
         Object value;
         try {
-            value = json.readObject(bytes, 0, bytes.length, null).get(Config.BACKEND);
-        } catch (ProtocolException e) {
+            value = json.readObject(bytes, 0, bytes.length).get(Config.BACKEND);
+        } catch (JsonException e) {
             throw new TaskIdException(ErrorCode.CONFIG_INVALID, file + " is invalid: " + e.getMessage());
         }
         if (value == null) {

@@ -2,8 +2,8 @@ package dev.taskid.state;
 
 import dev.taskid.allocator.Ledger;
 import dev.taskid.allocator.Wrap;
+import dev.taskid.json.Json;
 import dev.taskid.protocol.ErrorCode;
-import dev.taskid.protocol.JsonLines;
 import dev.taskid.protocol.TaskIdException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -42,7 +42,7 @@ final class ActiveReplay {
      * The active numbers of every wrapped prefix whose counter (in {@code counters}) is above 0,
      * or STATE_CORRUPT saying why the log cannot rebuild them.
      */
-    Map<String, Map<Long, Long>> rebuild(Path dir, JsonLines json, Map<String, Long> counters) {
+    Map<String, Map<Long, Long>> rebuild(Path dir, Json json, Map<String, Long> counters) {
         Map<String, Prefix> prefixes = new TreeMap<>();
         counters.forEach((p, c) -> {
             if (config.wrap(p) > 0 && c > 0) {

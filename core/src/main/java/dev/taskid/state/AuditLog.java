@@ -1,9 +1,10 @@
 package dev.taskid.state;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import dev.taskid.json.Json;
+import dev.taskid.json.JsonException;
+import dev.taskid.json.Timestamps;
 import dev.taskid.protocol.ErrorCode;
-import dev.taskid.protocol.JsonLines;
-import dev.taskid.protocol.ProtocolException;
 import dev.taskid.protocol.Request;
 import dev.taskid.protocol.Response;
 import dev.taskid.protocol.TaskIdException;
@@ -54,7 +55,7 @@ public final class AuditLog {
 
     private final Path file;
     private final Path dir;
-    private final JsonLines json;
+    private final Json json;
     private final Config.AuditOptions options;
 
     /**
@@ -86,22 +87,22 @@ public final class AuditLog {
         }
 
         /** The line as written to the log, without the newline. */
-        public byte[] toJson(JsonLines json) {
+        public byte[] toJson(Json json) {
             return json.write(this::write);
         }
 
         void write(JsonGenerator g) throws IOException {
             g.writeStartObject();
-            g.writeStringField("time", JsonLines.timestamp(time));
+            g.writeStringField("time", Timestamps.format(time));
             g.writeStringField("op", op);
             if (prefix != null) {
                 g.writeStringField("prefix", prefix);
             }
             if (!ids.isEmpty()) {
-                JsonLines.writeValue(g, "ids", ids);
+                Json.writeValue(g, "ids", ids);
             }
             if (!numbers.isEmpty()) {
-                JsonLines.writeValue(g, "numbers", numbers);
+                Json.writeValue(g, "numbers", numbers);
             }
             if (from >= 0) {
                 g.writeNumberField("from", from);
@@ -128,7 +129,7 @@ public final class AuditLog {
         }
 
         /** The line's fields back; throws IllegalArgumentException if it is not an audit line. */
-        static Entry of(Map<String, Object> m) {
+        public static Entry of(Map<String, Object> m) {
             if (!(m.get("time") instanceof String time) || !(m.get("op") instanceof String op)) {
                 throw new IllegalArgumentException("no time or op");
             }
@@ -159,7 +160,7 @@ public final class AuditLog {
         }
     }
 
-    public AuditLog(Path dir, JsonLines json, Config.AuditOptions options) {
+    public AuditLog(Path dir, Json json, Config.AuditOptions options) {
         this.dir = dir.toAbsolutePath();
         this.file = this.dir.resolve(FILE);
         this.json = json;
@@ -356,7 +357,7 @@ public final class AuditLog {
      * one that passes {@code lineFilter} (a cheap test on the raw text) to {@code sink}.
      * Returns the number of unreadable lines (torn by a crash, or not audit lines).
      */
-    public static int read(Path dir, JsonLines json, Predicate<String> lineFilter, Consumer<Entry> sink) {
+    public static int read(Path dir, Json json, Predicate<String> lineFilter, Consumer<Entry> sink) {
         int unreadable = 0;
         for (Path f : files(dir)) {
             try (BufferedReader r = new BufferedReader(new InputStreamReader(Files.newInputStream(f),
@@ -368,8 +369,8 @@ public final class AuditLog {
                     }
                     byte[] bytes = line.getBytes(StandardCharsets.UTF_8);
                     try {
-                        sink.accept(Entry.of(json.readObject(bytes, 0, bytes.length, null)));
-                    } catch (ProtocolException | IllegalArgumentException | DateTimeParseException e) {
+                        sink.accept(Entry.of(json.readObject(bytes, 0, bytes.length)));
+                    } catch (JsonException | IllegalArgumentException | DateTimeParseException e) {
                         unreadable++;
                     }
                 }
@@ -388,7 +389,7 @@ public final class AuditLog {
      * cut short by a crash, is left for the next read). Returns {@code offset} when the file is
      * missing.
      */
-    static long readFrom(Path file, long offset, JsonLines json, Consumer<Entry> sink) {
+    static long readFrom(Path file, long offset, Json json, Consumer<Entry> sink) {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
             ByteBuffer buf = ByteBuffer.allocate(1 << 16);
             ByteArrayOutputStream line = new ByteArrayOutputStream(256);
@@ -408,8 +409,8 @@ public final class AuditLog {
                     if (line.size() > 0) {
                         byte[] bytes = line.toByteArray();
                         try {
-                            sink.accept(Entry.of(json.readObject(bytes, 0, bytes.length, null)));
-                        } catch (ProtocolException | IllegalArgumentException | DateTimeParseException e) {
+                            sink.accept(Entry.of(json.readObject(bytes, 0, bytes.length)));
+                        } catch (JsonException | IllegalArgumentException | DateTimeParseException e) {
                             // a torn or foreign line: skipped, as by every reader of the log
                         }
                         line.reset();
@@ -431,7 +432,7 @@ public final class AuditLog {
     }
 
     /** The counters the log knows of: what {@code recover} and {@code doctor} compare with. */
-    public static Counters counters(Path dir, JsonLines json) {
+    public static Counters counters(Path dir, Json json) {
         Map<String, Long> highest = new TreeMap<>();
         Map<String, Long> last = new TreeMap<>();
         int[] lines = {0};

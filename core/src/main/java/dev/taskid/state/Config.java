@@ -1,9 +1,9 @@
 package dev.taskid.state;
 
 import dev.taskid.allocator.Rules;
+import dev.taskid.json.Json;
+import dev.taskid.json.JsonException;
 import dev.taskid.protocol.ErrorCode;
-import dev.taskid.protocol.JsonLines;
-import dev.taskid.protocol.ProtocolException;
 import dev.taskid.protocol.TaskId;
 import dev.taskid.protocol.TaskIdException;
 import java.io.IOException;
@@ -121,7 +121,7 @@ public record Config(Set<String> prefixes, int maxBatch, Duration lockTimeout, S
     }
 
     /** Reads the config file; a missing file means defaults. */
-    public static Config load(Path file, JsonLines json) {
+    public static Config load(Path file, Json json) {
         byte[] bytes;
         try {
             bytes = Files.readAllBytes(file);
@@ -135,8 +135,8 @@ public record Config(Set<String> prefixes, int maxBatch, Duration lockTimeout, S
             throw new TaskIdException(ErrorCode.SYSTEM_ERROR, "cannot read " + file + ": " + e.getMessage());
         }
         try {
-            return parse(json.readObject(bytes, 0, bytes.length, null));
-        } catch (ProtocolException | ClassCastException e) {
+            return parse(json.readObject(bytes, 0, bytes.length));
+        } catch (JsonException | ClassCastException e) {
             throw invalid(file, e.getMessage());
         } catch (TaskIdException e) {
             throw invalid(file, e.getMessage());

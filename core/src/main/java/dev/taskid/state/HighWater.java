@@ -2,9 +2,9 @@ package dev.taskid.state;
 
 import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
 import dev.taskid.allocator.Ledger;
+import dev.taskid.json.Json;
+import dev.taskid.json.JsonException;
 import dev.taskid.protocol.ErrorCode;
-import dev.taskid.protocol.JsonLines;
-import dev.taskid.protocol.ProtocolException;
 import dev.taskid.protocol.TaskId;
 import dev.taskid.protocol.TaskIdException;
 import java.io.IOException;
@@ -50,9 +50,9 @@ public final class HighWater {
 
     private final Path dir;
     private final Path file;
-    private final JsonLines json;
+    private final Json json;
 
-    public HighWater(Path dir, JsonLines json) {
+    public HighWater(Path dir, Json json) {
         this.dir = dir.toAbsolutePath();
         this.file = this.dir.resolve(FILE);
         this.json = json;
@@ -153,7 +153,7 @@ public final class HighWater {
             throw new TaskIdException(ErrorCode.SYSTEM_ERROR, "cannot read " + file + ": " + e.getMessage(), Map.of(), e);
         }
         try {
-            Map<String, Object> obj = json.readObject(bytes, 0, bytes.length, null);
+            Map<String, Object> obj = json.readObject(bytes, 0, bytes.length);
             if (!(obj.get("audit") instanceof Map<?, ?> a) || !(a.get("fileKey") instanceof String key)
                     || !(a.get("head") instanceof String head) || !(a.get("offset") instanceof Long offset)
                     || !(obj.get("marks") instanceof Map<?, ?> m)) {
@@ -166,7 +166,7 @@ public final class HighWater {
                 }
             }
             return new Summary(key, head, offset, marks);
-        } catch (ProtocolException e) {
+        } catch (JsonException e) {
             return null; // a cache: an unreadable one is rebuilt from the log
         }
     }
@@ -181,7 +181,7 @@ public final class HighWater {
             g.writeStringField("head", s.head());
             g.writeNumberField("offset", s.offset());
             g.writeEndObject();
-            JsonLines.writeValue(g, "marks", s.marks());
+            Json.writeValue(g, "marks", s.marks());
             g.writeEndObject();
         });
         try {

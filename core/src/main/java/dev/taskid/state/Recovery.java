@@ -2,8 +2,8 @@ package dev.taskid.state;
 
 import dev.taskid.allocator.IdScanner;
 import dev.taskid.allocator.Ledger;
+import dev.taskid.json.Json;
 import dev.taskid.protocol.ErrorCode;
-import dev.taskid.protocol.JsonLines;
 import dev.taskid.protocol.TaskIdException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -54,9 +54,9 @@ public final class Recovery {
     private final StateDir dir;
     private final StateFile file;
     private final Config config;
-    private final JsonLines json;
+    private final Json json;
 
-    public Recovery(StateDir dir, StateFile file, Config config, JsonLines json) {
+    public Recovery(StateDir dir, StateFile file, Config config, Json json) {
         this.dir = dir;
         this.file = file;
         this.config = config;

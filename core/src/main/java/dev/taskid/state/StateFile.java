@@ -3,10 +3,10 @@ package dev.taskid.state;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
 import dev.taskid.allocator.Ledger;
+import dev.taskid.json.Json;
+import dev.taskid.json.JsonException;
 import dev.taskid.protocol.ErrorCode;
-import dev.taskid.protocol.JsonLines;
 import dev.taskid.protocol.Protocol;
-import dev.taskid.protocol.ProtocolException;
 import dev.taskid.protocol.TaskId;
 import dev.taskid.protocol.TaskIdException;
 import java.io.IOException;
@@ -50,10 +50,10 @@ public final class StateFile {
     private final Path file;
     private final Path previous;
     private final Path dir;
-    private final JsonLines json;
+    private final Json json;
     private final Clock clock;
 
-    public StateFile(Path file, JsonLines json, Clock clock) {
+    public StateFile(Path file, Json json, Clock clock) {
         this.file = file;
         this.previous = file.resolveSibling(file.getFileName() + ".prev");
         this.dir = file.toAbsolutePath().getParent();
@@ -79,7 +79,7 @@ public final class StateFile {
         byte[] bytes = read.get();
         try {
             return Optional.of(parse(bytes));
-        } catch (ProtocolException | IllegalArgumentException | ClassCastException | DateTimeParseException e) {
+        } catch (JsonException | IllegalArgumentException | ClassCastException | DateTimeParseException e) {
             throw corrupt(bytes, e.getMessage());
         }
     }
@@ -108,14 +108,14 @@ public final class StateFile {
         }
         try {
             return new Inspection(other, true, parse(bytes), null);
-        } catch (ProtocolException | IllegalArgumentException | ClassCastException | DateTimeParseException
+        } catch (JsonException | IllegalArgumentException | ClassCastException | DateTimeParseException
                  | NullPointerException e) {
             return new Inspection(other, true, null, String.valueOf(e.getMessage()));
         }
     }
 
-    private Ledger parse(byte[] bytes) throws ProtocolException {
-        Map<String, Object> obj = json.readObject(bytes, 0, bytes.length, null);
+    private Ledger parse(byte[] bytes) throws JsonException {
+        Map<String, Object> obj = json.readObject(bytes, 0, bytes.length);
         if (!(obj.get("version") instanceof Long v) || (v != VERSION && v != VERSION_ACTIVE)) {
             throw new IllegalArgumentException("unsupported version " + obj.get("version") + " (expected " + VERSION
                     + " or " + VERSION_ACTIVE + ")");
@@ -254,12 +254,12 @@ public final class StateFile {
             g.setPrettyPrinter(new DefaultPrettyPrinter());
             g.writeStartObject();
             g.writeNumberField("version", ledger.activeNumbers().isEmpty() ? VERSION : VERSION_ACTIVE);
-            JsonLines.writeValue(g, "counters", ledger.counters());
+            Json.writeValue(g, "counters", ledger.counters());
             if (!ledger.keys().isEmpty()) {
                 writeKeys(g, ledger);
             }
             if (!ledger.activeNumbers().isEmpty()) {
-                JsonLines.writeValue(g, "active", ledger.activeNumbers());
+                Json.writeValue(g, "active", ledger.activeNumbers());
             }
             g.writeEndObject();
         });

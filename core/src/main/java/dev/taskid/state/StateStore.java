@@ -2,8 +2,8 @@ package dev.taskid.state;
 
 import dev.taskid.allocator.IdScanner;
 import dev.taskid.allocator.Ledger;
+import dev.taskid.json.Json;
 import dev.taskid.protocol.ErrorCode;
-import dev.taskid.protocol.JsonLines;
 import dev.taskid.protocol.TaskIdException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -26,7 +26,7 @@ public final class StateStore implements AutoCloseable {
     private final StateLock lock;
     private final StateFile file;
     private final AuditLog audit;
-    private final JsonLines json;
+    private final Json json;
     private final Clock clock;
     private final LegacyState legacy;
     private volatile Runnable onMoved = () -> { };
@@ -35,7 +35,7 @@ public final class StateStore implements AutoCloseable {
     public record Loaded(Ledger ledger, Optional<String> notice) {
     }
 
-    private StateStore(StateDir dir, StateLock lock, StateFile file, AuditLog audit, JsonLines json, Clock clock) {
+    private StateStore(StateDir dir, StateLock lock, StateFile file, AuditLog audit, Json json, Clock clock) {
         this.json = json;
         this.clock = clock;
         this.dir = dir;
@@ -46,12 +46,12 @@ public final class StateStore implements AutoCloseable {
     }
 
     /** Opens (creating if needed) the state directory and its lock file; default audit log bounds. */
-    public static StateStore open(StateDir dir, JsonLines json, Clock clock) {
+    public static StateStore open(StateDir dir, Json json, Clock clock) {
         return open(dir, json, clock, Config.AuditOptions.DEFAULT);
     }
 
     /** Opens (creating if needed) the state directory and its lock file. */
-    public static StateStore open(StateDir dir, JsonLines json, Clock clock, Config.AuditOptions auditOptions) {
+    public static StateStore open(StateDir dir, Json json, Clock clock, Config.AuditOptions auditOptions) {
         try {
             dir.create();
         } catch (IOException e) {

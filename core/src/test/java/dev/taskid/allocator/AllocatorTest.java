@@ -8,10 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.taskid.protocol.ErrorCode;
-import dev.taskid.protocol.JsonLines;
 import dev.taskid.protocol.Protocol;
 import dev.taskid.protocol.ProtocolException;
 import dev.taskid.protocol.Request;
+import dev.taskid.protocol.RequestCodec;
 import dev.taskid.protocol.RequestId;
 import dev.taskid.protocol.Response;
 import dev.taskid.state.Config;
@@ -151,7 +151,7 @@ class AllocatorTest {
         ErrorCode code;
         try {
             code = assertInstanceOf(Response.Failure.class,
-                    apply(new JsonLines().decodeRequest(line.getBytes(UTF_8)))).code();
+                    apply(new RequestCodec().decode(line.getBytes(UTF_8)))).code();
         } catch (ProtocolException e) {
             code = e.code();
         }

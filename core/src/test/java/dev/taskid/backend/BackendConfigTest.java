@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.taskid.json.Json;
 import dev.taskid.protocol.ErrorCode;
-import dev.taskid.protocol.JsonLines;
 import dev.taskid.protocol.TaskIdException;
 import dev.taskid.state.StateDir;
 import java.nio.file.Files;
@@ -31,8 +31,8 @@ class BackendConfigTest {
     @Test
     void noBackendMeansLocal() throws Exception {
         StateDir dir = StateDir.of(tmp.resolve(".taskid"));
-        assertTrue(BackendConfig.load(dir, Map.of(), new JsonLines()).isEmpty());
-        assertTrue(BackendConfig.load(dir, Map.of("TASKID_BACKEND", "local"), new JsonLines()).isEmpty());
+        assertTrue(BackendConfig.load(dir, Map.of(), new Json()).isEmpty());
+        assertTrue(BackendConfig.load(dir, Map.of("TASKID_BACKEND", "local"), new Json()).isEmpty());
     }
 
     @Test
@@ -41,7 +41,7 @@ class BackendConfigTest {
         Files.createDirectories(state);
         Files.writeString(state.resolve("config.json"), "{\"backend\": {\"url\": \"postgresql://db/x\", \"project\": \"acme\"}}");
         BackendConfig c = BackendConfig.load(StateDir.of(state), Map.of("TASKID_BACKEND", "postgresql://other/y"),
-                new JsonLines()).orElseThrow();
+                new Json()).orElseThrow();
         assertEquals("postgresql://other/y", c.url());
         assertEquals("acme", c.project());
     }
@@ -52,7 +52,7 @@ class BackendConfigTest {
         Files.createDirectories(state);
         Files.writeString(state.resolve("config.json"), "{\"backend\": {\"url\": \"postgresql://u:secret@db/x\", \"project\": \"p\"}}");
         TaskIdException e = assertThrows(TaskIdException.class,
-                () -> BackendConfig.load(StateDir.of(state), Map.of(), new JsonLines()));
+                () -> BackendConfig.load(StateDir.of(state), Map.of(), new Json()));
         assertEquals(ErrorCode.CONFIG_INVALID, e.code());
         assertTrue(e.getMessage().contains("pgpass") && !e.getMessage().contains("secret"), e.getMessage());
     }
@@ -63,7 +63,7 @@ class BackendConfigTest {
         Files.createDirectories(state);
         Files.writeString(state.resolve("config.json"), "{\"backend\": \"postgresql://db/x\"}");
         TaskIdException e = assertThrows(TaskIdException.class,
-                () -> BackendConfig.load(StateDir.of(state), Map.of(), new JsonLines()));
+                () -> BackendConfig.load(StateDir.of(state), Map.of(), new Json()));
         assertEquals(ErrorCode.CONFIG_INVALID, e.code());
         assertTrue(e.getMessage().contains("project"), e.getMessage());
     }

@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.taskid.json.Json;
 import dev.taskid.protocol.ErrorCode;
-import dev.taskid.protocol.JsonLines;
 import dev.taskid.protocol.Request;
 import dev.taskid.protocol.Response;
 import dev.taskid.protocol.TaskIdException;
@@ -26,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
 class AuditLogTest {
     private static final Instant T0 = Instant.parse("2026-11-25T10:00:00.250Z");
     private static final AuditLog.Requester BY = new AuditLog.Requester(4242, 1000, AuditLog.FALLBACK, 3);
-    private final JsonLines json = new JsonLines();
+    private final Json json = new Json();
 
     @TempDir
     Path dir;

@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.taskid.json.Json;
 import dev.taskid.protocol.ErrorCode;
-import dev.taskid.protocol.JsonLines;
 import dev.taskid.protocol.TaskIdException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,7 +21,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /** .taskid/config.json: defaults, every field, and a clear CONFIG_INVALID for every bad value. */
 class ConfigTest {
-    private final JsonLines json = new JsonLines();
+    private final Json json = new Json();
 
     @TempDir
     Path tmp;

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.taskid.allocator.Ledger;
-import dev.taskid.protocol.JsonLines;
+import dev.taskid.json.Json;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -18,7 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
 class HighWaterTest {
     private static final AuditLog.Requester BY = new AuditLog.Requester(4242, 1000, AuditLog.FALLBACK, 3);
     private static final Instant T0 = Instant.parse("2026-11-25T10:00:00Z");
-    private final JsonLines json = new JsonLines();
+    private final Json json = new Json();
 
     @TempDir
     Path dir;

@@ -8,8 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.taskid.allocator.Allocator;
 import dev.taskid.allocator.Ledger;
+import dev.taskid.json.Json;
 import dev.taskid.protocol.ErrorCode;
-import dev.taskid.protocol.JsonLines;
 import dev.taskid.protocol.Request;
 import dev.taskid.protocol.Response;
 import dev.taskid.protocol.TaskIdException;
@@ -31,7 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
 class StateStoreTest {
     private static final Clock CLOCK = Clock.fixed(Instant.parse("2026-11-25T10:00:00Z"), ZoneOffset.UTC);
     private static final AuditLog.Requester BY = new AuditLog.Requester(1, 1, AuditLog.FALLBACK, 0);
-    private final JsonLines json = new JsonLines();
+    private final Json json = new Json();
 
     @TempDir
     Path project;

@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.taskid.allocator.Ledger;
+import dev.taskid.json.Json;
 import dev.taskid.protocol.ErrorCode;
-import dev.taskid.protocol.JsonLines;
 import dev.taskid.protocol.TaskIdException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class StateSymlinkTest {
     private static final AuditLog.Requester BY = new AuditLog.Requester(1, 0, AuditLog.FALLBACK, 0);
-    private final JsonLines json = new JsonLines();
+    private final Json json = new Json();
 
     @TempDir
     Path tmp;

@@ -1,7 +1,7 @@
 package dev.taskid.testing;
 
-import dev.taskid.protocol.JsonLines;
-import dev.taskid.protocol.ProtocolException;
+import dev.taskid.json.Json;
+import dev.taskid.json.JsonException;
 import dev.taskid.state.AuditLog;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -13,15 +13,15 @@ import java.util.Map;
 
 /** Reading what processes print and what taskid writes: JSON lines, the audit log. */
 public final class JsonText {
-    private static final JsonLines JSON = new JsonLines();
+    private static final Json JSON = new Json();
 
     private JsonText() {
     }
 
     /** One JSON object from a line of output (surrounding white space ignored). */
-    public static Map<String, Object> object(String line) throws ProtocolException {
+    public static Map<String, Object> object(String line) throws JsonException {
         byte[] b = line.trim().getBytes(StandardCharsets.UTF_8);
-        return JSON.readObject(b, 0, b.length, null);
+        return JSON.readObject(b, 0, b.length);
     }
 
     /** A JSON array of strings, as read by {@link #object}. */
@@ -34,7 +34,7 @@ public final class JsonText {
     }
 
     /** Every line of the state directory's audit log and its rotated files. */
-    public static List<Map<String, Object>> auditLines(Path state) throws IOException, ProtocolException {
+    public static List<Map<String, Object>> auditLines(Path state) throws IOException, JsonException {
         List<Map<String, Object>> lines = new ArrayList<>();
         for (Path f : AuditLog.files(state)) {
             for (String l : Files.readAllLines(f)) {

@@ -50,7 +50,7 @@ public final class Processes {
     public static String cliClassPath() {
         Set<String> parts = new LinkedHashSet<>();
         for (String name : List.of("dev.taskid.cli.Main", "dev.taskid.client.TaskIds", "dev.taskid.state.StateStore",
-                "dev.taskid.protocol.JsonLines", "com.fasterxml.jackson.core.JsonFactory")) {
+                "dev.taskid.json.Json", "com.fasterxml.jackson.core.JsonFactory")) {
             try {
                 Class<?> c = Class.forName(name, false, Processes.class.getClassLoader());
                 parts.add(Path.of(c.getProtectionDomain().getCodeSource().getLocation().toURI()).toString());

@@ -6,8 +6,8 @@ import dev.taskid.backend.Backends;
 import dev.taskid.backend.LocalBackend;
 import dev.taskid.backend.RemoteBackend;
 import dev.taskid.backend.StateBackend;
+import dev.taskid.json.Json;
 import dev.taskid.protocol.ErrorCode;
-import dev.taskid.protocol.JsonLines;
 import dev.taskid.protocol.TaskIdException;
 import dev.taskid.protocol.Version;
 import dev.taskid.server.PeerCheck;
@@ -15,8 +15,8 @@ import dev.taskid.server.SocketServer;
 import dev.taskid.server.Transport;
 import dev.taskid.state.AuditLog;
 import dev.taskid.state.Config;
-import dev.taskid.state.StateDir;
 import dev.taskid.state.SocketDir;
+import dev.taskid.state.StateDir;
 import dev.taskid.state.StateLock;
 import dev.taskid.state.StateStore;
 import dev.taskid.state.Users;
@@ -131,7 +131,7 @@ public final class Daemon implements AutoCloseable {
     public static Daemon start(StateDir dir, SocketServer.Settings settings, Map<String, String> env,
                                Options options, Ending ending)
             throws InterruptedException {
-        JsonLines json = new JsonLines();
+        Json json = new Json();
         Clock clock = Clock.systemUTC();
         Config config = Config.load(dir.config(), json);
         StateStore store = StateStore.open(dir, json, clock, config.audit());
@@ -158,7 +158,7 @@ public final class Daemon implements AutoCloseable {
                 throw new TaskIdException(ErrorCode.SYSTEM_ERROR, "the " + transport.name()
                         + " transport cannot tell who connects (no SO_PEERCRED), so this daemon would serve nobody");
             }
-            SocketServer server = new SocketServer(transport, settings, json, loop,
+            SocketServer server = new SocketServer(transport, settings, loop,
                     new PeerCheck(transport, uid, Users.currentUser(), config.allowedUids()));
             loop.start(server.stateLoop(), server::connections);
             if (inherited.isPresent()) {
@@ -233,7 +233,7 @@ public final class Daemon implements AutoCloseable {
      * durable commits; a daemon that cannot serve does not start), else this state directory,
      * loaded into memory. The state lock is held either way: it owns the socket.
      */
-    private static StateBackend backend(StateDir dir, Map<String, String> env, JsonLines json, Config config, Clock clock,
+    private static StateBackend backend(StateDir dir, Map<String, String> env, Json json, Config config, Clock clock,
                                         StateStore store) {
         Optional<BackendConfig> shared = BackendConfig.load(dir, env, json);
         if (shared.isPresent()) {

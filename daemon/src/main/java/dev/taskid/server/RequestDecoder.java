@@ -1,10 +1,10 @@
 package dev.taskid.server;
 
 import dev.taskid.protocol.ErrorCode;
-import dev.taskid.protocol.JsonLines;
 import dev.taskid.protocol.Protocol;
 import dev.taskid.protocol.ProtocolException;
 import dev.taskid.protocol.Request;
+import dev.taskid.protocol.RequestCodec;
 import dev.taskid.protocol.Response;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
@@ -31,7 +31,7 @@ public final class RequestDecoder extends ChannelInboundHandlerAdapter {
     private static final AttributeKey<RequestDecoder> KEY = AttributeKey.valueOf("taskid.decoder");
     private static final int KEEP_SCRATCH = 4096;
 
-    private final JsonLines json;
+    private final RequestCodec codec;
     private final Backlog backlog;
     private ChannelHandlerContext ctx;
     private ByteBuf pending;
@@ -40,8 +40,8 @@ public final class RequestDecoder extends ChannelInboundHandlerAdapter {
     private boolean inputClosed;
     private boolean ended;
 
-    public RequestDecoder(JsonLines json, Backlog backlog) {
-        this.json = json;
+    public RequestDecoder(RequestCodec codec, Backlog backlog) {
+        this.codec = codec;
         this.backlog = backlog;
     }
 
@@ -152,13 +152,9 @@ public final class RequestDecoder extends ChannelInboundHandlerAdapter {
     }
 
     private Inbound decode(ByteBuf buf, int start, int length) {
-        if (scratch.length < length) {
-            scratch = new byte[Math.max(length, 2 * scratch.length)];
-        }
-        buf.getBytes(start, scratch, 0, length);
         Inbound inbound;
         try {
-            Request request = json.decodeRequest(scratch, 0, length);
+            Request request = decodeLine(buf, start, length);
             inbound = backlog.full()
                     ? Inbound.failed(Response.Failure.of(request.id(), ErrorCode.BUSY,
                             "the daemon has " + backlog.max() + " requests in flight; retry shortly"), false)
@@ -166,10 +162,29 @@ public final class RequestDecoder extends ChannelInboundHandlerAdapter {
         } catch (ProtocolException e) {
             inbound = Inbound.failed(e.toFailure(), false);
         }
-        if (scratch.length > KEEP_SCRATCH) {
-            scratch = new byte[256]; // one long line does not keep 64 KiB per connection
-        }
         return inbound;
+    }
+
+    /**
+     * The codec reads the line where it lies: in a heap buffer's own array, no copy; a direct
+     * buffer's bytes (what the native transports read into) are copied once into this
+     * connection's scratch array, which is reused.
+     */
+    private Request decodeLine(ByteBuf buf, int start, int length) throws ProtocolException {
+        if (buf.hasArray()) {
+            return codec.decode(buf.array(), buf.arrayOffset() + start, length);
+        }
+        if (scratch.length < length) {
+            scratch = new byte[Math.max(length, 2 * scratch.length)];
+        }
+        buf.getBytes(start, scratch, 0, length);
+        try {
+            return codec.decode(scratch, 0, length);
+        } finally {
+            if (scratch.length > KEEP_SCRATCH) {
+                scratch = new byte[256]; // one long line does not keep 64 KiB per connection
+            }
+        }
     }
 
     private void tooLong() {

@@ -1,24 +1,30 @@
 package dev.taskid.server;
 
-import dev.taskid.protocol.JsonLines;
 import dev.taskid.protocol.Response;
+import dev.taskid.protocol.ResponseCodec;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufOutputStream;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.MessageToByteEncoder;
+import java.io.IOException;
 
-/** A response to its line: JSON and a newline. */
+/**
+ * A response to its line: JSON and a newline, generated straight into the outbound buffer
+ * (Jackson's generator buffers in its recycled array; no byte[] per response).
+ */
 @ChannelHandler.Sharable
 public final class ResponseEncoder extends MessageToByteEncoder<Response> {
-    private final JsonLines json;
+    private final ResponseCodec codec;
 
-    public ResponseEncoder(JsonLines json) {
+    public ResponseEncoder(ResponseCodec codec) {
         super(Response.class);
-        this.json = json;
+        this.codec = codec;
     }
 
     @Override
-    protected void encode(ChannelHandlerContext ctx, Response response, ByteBuf out) {
-        out.writeBytes(json.encode(response)).writeByte('\n');
+    protected void encode(ChannelHandlerContext ctx, Response response, ByteBuf out) throws IOException {
+        codec.encode(response, new ByteBufOutputStream(out));
+        out.writeByte('\n');
     }
 }

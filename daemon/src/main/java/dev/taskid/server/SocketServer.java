@@ -1,6 +1,7 @@
 package dev.taskid.server;
 
-import dev.taskid.protocol.JsonLines;
+import dev.taskid.protocol.RequestCodec;
+import dev.taskid.protocol.ResponseCodec;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -40,12 +41,13 @@ public final class SocketServer implements AutoCloseable {
     private final ServerBootstrap bootstrap;
     private Channel server;
 
-    public SocketServer(Transport transport, Settings settings, JsonLines json, RequestSink sink, PeerCheck peerCheck) {
+    public SocketServer(Transport transport, Settings settings, RequestSink sink, PeerCheck peerCheck) {
         this.transport = transport;
         this.workers = transport.newGroup(1);
         this.connections = new Connections(settings.maxConnections());
         this.backlog = new Backlog(settings.maxInFlight());
-        ResponseEncoder encoder = new ResponseEncoder(json);
+        ResponseEncoder encoder = new ResponseEncoder(new ResponseCodec());
+        RequestCodec requests = new RequestCodec();
         Refusals refusals = new Refusals();
         RequestHandler handler = new RequestHandler(sink);
         long idleMillis = settings.idleTimeout().toMillis();
@@ -65,7 +67,7 @@ public final class SocketServer implements AutoCloseable {
                         p.addLast("connections", connections);
                         p.addLast("peer", peerCheck);
                         p.addLast("idle", new IdleStateHandler(idleMillis, idleMillis, 0, TimeUnit.MILLISECONDS));
-                        p.addLast("decoder", new RequestDecoder(json, backlog));
+                        p.addLast("decoder", new RequestDecoder(requests, backlog));
                         p.addLast("handler", handler);
                     }
                 });

@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.taskid.client.TaskIds;
+import dev.taskid.json.Json;
+import dev.taskid.json.JsonException;
 import dev.taskid.mcp.McpServer;
-import dev.taskid.protocol.JsonLines;
-import dev.taskid.protocol.ProtocolException;
 import dev.taskid.shim.Shims;
 import dev.taskid.state.StateDir;
 import dev.taskid.testing.DaemonProcess;
@@ -59,7 +59,7 @@ class ClientExamplesTest {
     private Path repo;
     private Path state;
     private DaemonProcess daemon;
-    private final JsonLines json = new JsonLines();
+    private final Json json = new Json();
 
     @BeforeAll
     void startDaemon() throws Exception {
@@ -257,10 +257,10 @@ class ClientExamplesTest {
 
     // ----------------------------------------------------------------- helpers
 
-    private Map<String, Object> ok(Result r) throws ProtocolException {
+    private Map<String, Object> ok(Result r) throws JsonException {
         assertEquals(0, r.status(), r::toString);
         byte[] line = r.stdout().trim().getBytes(StandardCharsets.UTF_8);
-        return json.readObject(line, 0, line.length, null);
+        return json.readObject(line, 0, line.length);
     }
 
     private static String example(String name) {

@@ -126,7 +126,7 @@ public final class DaemonBench {
     }
 
     /** {@code n} threads, one connection each, reserving one ID at a time until the time is up. */
-    private static long[][] run(Path state, TaskIds.Options options, int n, long nanos) throws InterruptedException {
+    static long[][] run(Path state, TaskIds.Options options, int n, long nanos) throws InterruptedException {
         long[][] latencies = new long[n][];
         CountDownLatch ready = new CountDownLatch(n);
         CountDownLatch go = new CountDownLatch(1);
@@ -168,13 +168,13 @@ public final class DaemonBench {
         return latencies;
     }
 
-    private static Map<String, Object> stats(Path state, TaskIds.Options options) {
+    static Map<String, Object> stats(Path state, TaskIds.Options options) {
         try (TaskIds ids = TaskIds.open(StateDir.of(state), options)) {
             return ((Response.Stats) ids.call(new Request.Stats(null)).response()).values();
         }
     }
 
-    private static long delta(Map<String, Object> before, Map<String, Object> after, String key) {
+    static long delta(Map<String, Object> before, Map<String, Object> after, String key) {
         return (long) (number(after, key) - number(before, key));
     }
 
@@ -182,7 +182,7 @@ public final class DaemonBench {
         return ((Number) m.get(key)).doubleValue();
     }
 
-    private static long requests(Map<String, Object> m) {
+    static long requests(Map<String, Object> m) {
         return ((Map<?, ?>) m.get("requests")).values().stream().mapToLong(v -> ((Number) v).longValue()).sum();
     }
 

@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.taskid.cli.LockHolder;
 import dev.taskid.client.TaskIds;
-import dev.taskid.protocol.JsonLines;
+import dev.taskid.json.Json;
 import dev.taskid.state.StateDir;
 import dev.taskid.testing.DaemonProcess;
 import dev.taskid.testing.FsyncShim;
@@ -185,7 +185,7 @@ class DaemonLifecycleTest {
         for (int i = 1; i <= n; i++) {
             batch.append("{\"id\":").append(i).append(",\"op\":\"reserve\",\"prefix\":\"SEC\"}\n");
         }
-        JsonLines json = new JsonLines();
+        Json json = new Json();
         List<Map<String, Object>> answers = new ArrayList<>();
         String firstEpoch;
         ExecutorService writer = Executors.newSingleThreadExecutor();
@@ -205,7 +205,7 @@ class DaemonLifecycleTest {
             daemon.process().destroy(); // SIGTERM with the rest of the batch in flight
             while (line != null) {
                 byte[] bytes = line.getBytes(StandardCharsets.UTF_8);
-                answers.add(json.readObject(bytes, 0, bytes.length, null)); // a cut-off line fails here
+                answers.add(json.readObject(bytes, 0, bytes.length)); // a cut-off line fails here
                 line = readOrReset(in);
             }
             assertEquals(0, daemon.awaitExit(), daemon.log());

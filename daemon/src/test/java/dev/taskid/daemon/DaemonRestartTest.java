@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.awaitility.Awaitility.await;
 
 import dev.taskid.client.TaskIds;
-import dev.taskid.protocol.JsonLines;
+import dev.taskid.json.Json;
 import dev.taskid.protocol.Response;
 import dev.taskid.state.StateDir;
 import dev.taskid.state.StateFile;
@@ -142,7 +142,7 @@ class DaemonRestartTest {
 
     /** What counters.json holds: what a daemon started now would load. */
     private static long counter(Path state) {
-        return new StateFile(state.resolve("counters.json"), new JsonLines(), Clock.systemUTC()).read()
+        return new StateFile(state.resolve("counters.json"), new Json(), Clock.systemUTC()).read()
                 .orElseThrow().counter("SEC");
     }
 }

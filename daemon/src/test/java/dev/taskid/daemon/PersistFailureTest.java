@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.taskid.client.TaskIds;
+import dev.taskid.json.Json;
 import dev.taskid.protocol.ErrorCode;
-import dev.taskid.protocol.JsonLines;
 import dev.taskid.protocol.Request;
 import dev.taskid.protocol.Response;
 import dev.taskid.state.StateDir;
@@ -137,7 +137,7 @@ class PersistFailureTest {
     }
 
     private static long counter(Path state) {
-        return new StateFile(state.resolve("counters.json"), new JsonLines(), Clock.systemUTC()).read()
+        return new StateFile(state.resolve("counters.json"), new Json(), Clock.systemUTC()).read()
                 .orElseThrow().counter("SEC");
     }
 

@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.taskid.protocol.JsonLines;
+import dev.taskid.json.Json;
+import dev.taskid.json.JsonException;
 import dev.taskid.protocol.Protocol;
-import dev.taskid.protocol.ProtocolException;
 import dev.taskid.protocol.Version;
 import dev.taskid.testing.DaemonProcess;
 import java.io.BufferedReader;
@@ -52,7 +52,7 @@ class WireTest {
     static Path tmp;
     private DaemonProcess daemon;
     private Path socket;
-    private final JsonLines json = new JsonLines();
+    private final Json json = new Json();
 
     @BeforeAll
     void start() throws IOException {
@@ -188,7 +188,7 @@ class WireTest {
      * Bad clients one after another until told to stop (bounded): garbage, an oversized line,
      * or a cut-off request and a close. Returns how many connections it made.
      */
-    private int flood(int kind, AtomicBoolean stop) throws ProtocolException {
+    private int flood(int kind, AtomicBoolean stop) throws JsonException {
         int made = 0;
         String junk = "{".repeat(Protocol.MAX_LINE_BYTES + 100);
         while (!stop.get() && made < 2_000) {
@@ -270,7 +270,7 @@ class WireTest {
             Map<String, Object> stats = c.call("{\"op\":\"stats\"}");
             Map<?, ?> values = (Map<?, ?>) stats.get("stats");
             return ((Number) values.get("connectionsOpen")).longValue();
-        } catch (IOException | ProtocolException e) {
+        } catch (IOException | JsonException e) {
             return -1;
         }
     }
@@ -305,14 +305,14 @@ class WireTest {
             }
         }
 
-        Map<String, Object> read() throws IOException, ProtocolException {
+        Map<String, Object> read() throws IOException, JsonException {
             String line = readLine();
             assertTrue(line != null, "the daemon closed the connection");
             byte[] b = line.getBytes(StandardCharsets.UTF_8);
-            return json.readObject(b, 0, b.length, null);
+            return json.readObject(b, 0, b.length);
         }
 
-        Map<String, Object> call(String request) throws IOException, ProtocolException {
+        Map<String, Object> call(String request) throws IOException, JsonException {
             send(request + "\n");
             return read();
         }

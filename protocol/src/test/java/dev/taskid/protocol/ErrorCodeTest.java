@@ -58,12 +58,12 @@ class ErrorCodeTest {
 
     @Test
     void failureOnTheWireCarriesTheNameAndTheRetryFlag() throws Exception {
-        JsonLines json = new JsonLines();
+        ResponseCodec json = new ResponseCodec();
         for (ErrorCode c : ErrorCode.values()) {
             String line = new String(json.encode(Response.Failure.of(RequestId.of(1), c, "m")), java.nio.charset.StandardCharsets.UTF_8);
             assertEquals("{\"id\":1,\"ok\":false,\"error\":{\"code\":\"" + c.name() + "\",\"message\":\"m\",\"retry\":"
                     + c.retryByDefault() + ",\"details\":{}}}", line);
-            Response.Failure back = (Response.Failure) json.decodeResponse(line.getBytes(java.nio.charset.StandardCharsets.UTF_8), "reserve");
+            Response.Failure back = (Response.Failure) json.decode(line.getBytes(java.nio.charset.StandardCharsets.UTF_8), "reserve");
             assertEquals(c, back.code());
             assertEquals(c.retryByDefault(), back.retry());
         }

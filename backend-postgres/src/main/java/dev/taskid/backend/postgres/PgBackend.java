@@ -3,8 +3,9 @@ package dev.taskid.backend.postgres;
 import dev.taskid.allocator.Ledger;
 import dev.taskid.backend.BackendConfig;
 import dev.taskid.backend.RemoteBackend;
+import dev.taskid.json.Json;
+import dev.taskid.json.JsonException;
 import dev.taskid.protocol.ErrorCode;
-import dev.taskid.protocol.JsonLines;
 import dev.taskid.protocol.Request;
 import dev.taskid.protocol.TaskId;
 import dev.taskid.protocol.TaskIdException;
@@ -20,6 +21,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Clock;
 import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -28,6 +30,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
 
 /**
  * The counters in PostgreSQL. A batch is ONE transaction: {@link #begin} locks the counter rows
@@ -57,6 +61,9 @@ final class PgBackend implements RemoteBackend {
             + " SELECT ?, k, p, c, f, a::timestamptz FROM unnest(?::text[], ?::text[], ?::bigint[], ?::bigint[], ?::text[])"
             + " AS u(k, p, c, f, a)";
     private static final String WRITE_AUDIT = "INSERT INTO taskid_audit (project, host, line) SELECT ?, ?, unnest(?::text[])";
+    private static final String READ_AUDIT = "SELECT line FROM taskid_audit WHERE project = ? ORDER BY id";
+    /** Rows fetched per round trip when reading the audit rows: memory stays bounded. */
+    private static final int AUDIT_FETCH_ROWS = 1000;
     private static final String PRUNE_KEYS = "DELETE FROM taskid_keys WHERE project = ? AND at < ?::timestamptz";
     private static final long PRUNE_EVERY_NANOS = 600_000_000_000L;
     private static final long MAX_BACKOFF_MILLIS = 500;
@@ -66,7 +73,7 @@ final class PgBackend implements RemoteBackend {
     private final Clock clock;
     private final PgUrl url;
     private final String host = hostName();
-    private final JsonLines json = new JsonLines();
+    private final Json json = new Json();
     private Connection connection;
     /** The counters this batch read, and which of them it locked: what commit compares against. */
     private Map<String, Long> loaded = Map.of();
@@ -282,6 +289,37 @@ final class PgBackend implements RemoteBackend {
             }
             throw unavailable("could not create the schema", e);
         }
+    }
+
+    @Override
+    public int readAudit(Predicate<String> lineFilter, Consumer<AuditLog.Entry> sink) {
+        int unreadable = 0;
+        try (Connection c = connect(); PreparedStatement ps = c.prepareStatement(READ_AUDIT)) {
+            ps.setFetchSize(AUDIT_FETCH_ROWS); // a cursor (autocommit is off): rows come in slices
+            ps.setString(1, backend.project());
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    String line = rs.getString(1);
+                    if (!lineFilter.test(line)) {
+                        continue;
+                    }
+                    byte[] bytes = line.getBytes(StandardCharsets.UTF_8);
+                    try {
+                        sink.accept(AuditLog.Entry.of(json.readObject(bytes, 0, bytes.length)));
+                    } catch (JsonException | IllegalArgumentException | DateTimeParseException e) {
+                        unreadable++;
+                    }
+                }
+            }
+            c.rollback();
+        } catch (SQLException e) {
+            if ("42P01".equals(e.getSQLState())) {
+                throw new TaskIdException(ErrorCode.CONFIG_INVALID, "the backend " + backend.describe()
+                        + " has no taskid schema: run taskid backend init");
+            }
+            throw unavailable("could not read the audit rows", e);
+        }
+        return unreadable;
     }
 
     @Override

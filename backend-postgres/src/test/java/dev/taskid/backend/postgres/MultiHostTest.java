@@ -1,5 +1,12 @@
 package dev.taskid.backend.postgres;
 
+import static dev.taskid.backend.postgres.Hosts.PROJECT;
+import static dev.taskid.backend.postgres.Hosts.assertNoDuplicates;
+import static dev.taskid.backend.postgres.Hosts.audited;
+import static dev.taskid.backend.postgres.Hosts.cli;
+import static dev.taskid.backend.postgres.Hosts.counter;
+import static dev.taskid.backend.postgres.Hosts.initSchema;
+import static dev.taskid.backend.postgres.Hosts.load;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -46,7 +53,6 @@ import org.junit.jupiter.api.io.TempDir;
  * sessions terminated mid-transaction, the server crashed and restarted).
  */
 class MultiHostTest {
-    private static final String PROJECT = "github.com/acme/app";
     private static PgCluster pg;
     private static final AtomicInteger databases = new AtomicInteger();
 
@@ -68,27 +74,13 @@ class MultiHostTest {
     /** A fresh database with the schema, as {@code taskid backend init} (a real CLI process) makes it. */
     private String database() throws Exception {
         String url = pg.createDatabase("t" + databases.incrementAndGet());
-        Path host = host("init", url);
-        Processes.Result r = cli(host, "backend", "init", "--json");
-        assertEquals(0, r.status(), r.toString());
-        assertTrue(r.stdout().contains("created schema version 1"), r.toString());
+        initSchema(host("init", url));
         return url;
     }
 
     /** A host's state dir whose committed config names the shared backend. */
     private Path host(String name, String url) throws Exception {
-        Path dir = tmp.resolve(name);
-        Files.createDirectories(dir);
-        Files.writeString(dir.resolve("config.json"), "{\"backend\": {\"url\": \"" + url + "\", \"project\": \"" + PROJECT
-                + "\", \"timeoutMs\": 30000}}"); // generous: a shared 2-core machine under load connects slowly
-        return dir;
-    }
-
-    private static Processes.Result cli(Path dir, String... args) {
-        List<String> cmd = new ArrayList<>(List.of(Processes.java(), "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp",
-                Processes.testClassPath(), "dev.taskid.cli.Main", "--dir", dir.toString()));
-        cmd.addAll(List.of(args));
-        return Processes.run(cmd, dir, Map.of(), Duration.ofSeconds(120));
+        return Hosts.host(tmp.resolve(name), url, 30_000); // generous: a shared 2-core machine under load connects slowly
     }
 
     private static TaskIds.Options direct() {
@@ -96,59 +88,6 @@ class MultiHostTest {
         env.remove("TASKID_DIR");
         env.remove("TASKID_BACKEND");
         return new TaskIds.Options(true, Duration.ofSeconds(30), Optional.empty(), Map.copyOf(env));
-    }
-
-    private static long counter(String url, String prefix) throws Exception {
-        try (Connection c = pg.connect(url.substring(url.lastIndexOf('/') + 1)); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("SELECT n FROM taskid_counters WHERE project = '" + PROJECT + "' AND prefix = '"
-                     + prefix + "'")) {
-            return rs.next() ? rs.getLong(1) : 0;
-        }
-    }
-
-    /** What reservers got: every acknowledged number, and how many calls failed (outcome unknown to them). */
-    private record Outcome(List<Long> numbers, int failures, List<String> errors) {
-    }
-
-    /** Runs reservers against {@code targets} (each a TaskIds factory) until {@code stop}, or {@code calls} each. */
-    private static Outcome load(List<java.util.function.Supplier<TaskIds>> targets, int threadsEach, int calls,
-                                AtomicBoolean stop) throws Exception {
-        ConcurrentLinkedQueue<Long> numbers = new ConcurrentLinkedQueue<>();
-        AtomicInteger failures = new AtomicInteger();
-        ConcurrentLinkedQueue<String> errors = new ConcurrentLinkedQueue<>();
-        ExecutorService pool = Executors.newCachedThreadPool();
-        List<Future<?>> running = new ArrayList<>();
-        for (java.util.function.Supplier<TaskIds> target : targets) {
-            for (int t = 0; t < threadsEach; t++) {
-                running.add(pool.submit(() -> {
-                    try (TaskIds ids = target.get()) {
-                        for (int i = 0; i < calls && !stop.get(); i++) {
-                            try {
-                                numbers.addAll(ids.reserve("SEC", 1 + i % 3, "load").numbers());
-                            } catch (TaskIdException e) {
-                                if (e.code() == ErrorCode.DAEMON_UNAVAILABLE) {
-                                    break; // this host's daemon was killed: its callers stop
-                                }
-                                failures.incrementAndGet(); // BACKEND_UNAVAILABLE: outcome unknown to the caller
-                                errors.add(e.code() + ": " + e.getMessage());
-                            }
-                        }
-                    }
-                    return null;
-                }));
-            }
-        }
-        for (Future<?> f : running) {
-            f.get(5, TimeUnit.MINUTES);
-        }
-        pool.shutdown();
-        return new Outcome(new ArrayList<>(numbers), failures.get(), List.copyOf(errors));
-    }
-
-    private static void assertNoDuplicates(List<Long> numbers) {
-        Set<Long> unique = new TreeSet<>(numbers);
-        assertEquals(numbers.size(), unique.size(), "an ID was handed out twice");
-        System.out.println("acknowledged " + numbers.size() + " numbers, none twice");
     }
 
     /** Starts three daemons ("hosts") on {@code url} into {@code daemons}; a client factory for each. */
@@ -178,7 +117,7 @@ class MultiHostTest {
                 Path dir = host("cli" + i, url);
                 cliRuns.add(clis.submit(() -> cli(dir, "reserve", "SEC", "2", "--verbose")));
             }
-            Outcome o = load(targets, 3, 40, new AtomicBoolean());
+            Hosts.Outcome o = load(targets, 3, 40, new AtomicBoolean());
             List<Long> numbers = new ArrayList<>(o.numbers());
             List<Processes.Result> cliResults = new ArrayList<>();
             for (Future<Processes.Result> f : cliRuns) {
@@ -197,7 +136,7 @@ class MultiHostTest {
                 assertTrue(r.stdout().contains("\"mode\":\"backend\""), r.toString());
             }
             assertEquals(0, o.failures(), o.errors().toString());
-            long counter = counter(url, "SEC");
+            long counter = counter(pg, url, "SEC");
             assertEquals(numbers.size(), counter, "IDs are dense: nothing failed, so nothing is skipped");
             assertEquals(new TreeSet<>(numbers).last(), counter);
             for (DaemonProcess d : daemons) {
@@ -218,43 +157,30 @@ class MultiHostTest {
             List<java.util.function.Supplier<TaskIds>> targets = startHosts(url, daemons);
             AtomicBoolean stop = new AtomicBoolean();
             ExecutorService loader = Executors.newSingleThreadExecutor();
-            Future<Outcome> running = loader.submit(() -> load(targets, 3, Integer.MAX_VALUE, stop));
-            await().atMost(Duration.ofSeconds(60)).until(() -> counter(url, "SEC") > 100);
+            Future<Hosts.Outcome> running = loader.submit(() -> load(targets, 3, Integer.MAX_VALUE, stop));
+            await().atMost(Duration.ofSeconds(60)).until(() -> counter(pg, url, "SEC") > 100);
             daemons.get(2).kill(); // kill -9 under load
-            long before = counter(url, "SEC");
-            await().atMost(Duration.ofSeconds(60)).until(() -> counter(url, "SEC") > before + 100);
+            long before = counter(pg, url, "SEC");
+            await().atMost(Duration.ofSeconds(60)).until(() -> counter(pg, url, "SEC") > before + 100);
             try (Connection c = pg.connect("postgres"); Statement s = c.createStatement()) {
                 // the daemons' sessions, wherever they are (most often inside a batch's transaction)
                 s.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE 'taskid-daemon%'");
             }
-            long afterTerminate = counter(url, "SEC");
-            await().atMost(Duration.ofSeconds(60)).until(() -> counter(url, "SEC") > afterTerminate + 100);
+            long afterTerminate = counter(pg, url, "SEC");
+            await().atMost(Duration.ofSeconds(60)).until(() -> counter(pg, url, "SEC") > afterTerminate + 100);
             pg.crash();
             pg.launch();
-            long afterCrash = counter(url, "SEC");
-            await().atMost(Duration.ofSeconds(60)).until(() -> counter(url, "SEC") > afterCrash + 100);
+            long afterCrash = counter(pg, url, "SEC");
+            await().atMost(Duration.ofSeconds(60)).until(() -> counter(pg, url, "SEC") > afterCrash + 100);
             stop.set(true);
-            Outcome o = running.get(2, TimeUnit.MINUTES);
+            Hosts.Outcome o = running.get(2, TimeUnit.MINUTES);
             loader.shutdown();
             System.out.println("under faults: " + o.failures() + " calls failed with BACKEND_UNAVAILABLE");
             assertNoDuplicates(o.numbers());
-            long counter = counter(url, "SEC");
+            long counter = counter(pg, url, "SEC");
             assertTrue(new TreeSet<>(o.numbers()).last() <= counter, "an acknowledged ID is above the durable counter");
             // Nothing acknowledged was lost: every acknowledged number is in a committed audit line.
-            Set<Long> audited = new TreeSet<>();
-            try (Connection c = pg.connect(url.substring(url.lastIndexOf('/') + 1)); Statement s = c.createStatement();
-                 ResultSet rs = s.executeQuery("SELECT line FROM taskid_audit")) {
-                dev.taskid.protocol.JsonLines json = new dev.taskid.protocol.JsonLines();
-                while (rs.next()) {
-                    byte[] line = rs.getString(1).getBytes(java.nio.charset.StandardCharsets.UTF_8);
-                    Map<String, Object> entry = json.readObject(line, 0, line.length, null);
-                    if ("reserve".equals(entry.get("op"))) { // from: the counter before, to: the last number
-                        for (long n = (Long) entry.get("from") + 1; n <= (Long) entry.get("to"); n++) {
-                            audited.add(n);
-                        }
-                    }
-                }
-            }
+            Set<Long> audited = audited(pg, url, "SEC");
             List<Long> lost = o.numbers().stream().filter(n -> !audited.contains(n)).toList();
             assertEquals(List.of(), lost, "acknowledged but not durable");
             // The survivors serve again, after the crash, without a restart of their own.
@@ -283,7 +209,7 @@ class MultiHostTest {
                 assertEquals(got.get(0).get(1, TimeUnit.MINUTES), got.get(1).get(1, TimeUnit.MINUTES), key);
                 two.shutdown();
             }
-            assertEquals(20 * 2, counter(url, "SEC"), "each key reserved once");
+            assertEquals(20 * 2, counter(pg, url, "SEC"), "each key reserved once");
         }
     }
 
@@ -303,6 +229,110 @@ class MultiHostTest {
     }
 
     @Test
+    void logAndStatsReadEveryHostsAuditRowsFromTheBackend() throws Exception {
+        String url = database();
+        Path direct = host("direct-a", url);
+        try (DaemonProcess d = DaemonProcess.start(host("daemon-b", url))) {
+            assertEquals(0, cli(direct, "reserve", "SEC", "2", "--purpose", "first").status());
+            try (TaskIds ids = TaskIds.open(StateDir.of(d.stateDir()), d.clientOptions())) {
+                assertEquals(List.of(3L), ids.reserve("SEC", 1, "second").numbers());
+            }
+            assertEquals(0, cli(direct, "reserve", "UX", "--purpose", "third").status());
+        }
+        Path other = host("c", url); // a clone that never reserved: no local history at all
+        Processes.Result who = cli(other, "log", "SEC-3", "--json");
+        assertEquals(0, who.status(), who.toString());
+        assertTrue(who.stdout().contains("\"ids\":[\"SEC-3\"]") && who.stdout().contains("\"purpose\":\"second\"")
+                && who.stdout().contains("\"mode\":\"daemon\""), who.toString());
+        Processes.Result sec = cli(other, "log", "SEC");
+        assertEquals(0, sec.status(), sec.toString());
+        assertEquals(2, sec.stdout().lines().count(), sec.toString());
+        assertTrue(sec.stdout().contains("SEC-1 SEC-2") && sec.stdout().contains("\"first\"")
+                && sec.stdout().contains("backend"), sec.toString());
+        Processes.Result missing = cli(other, "log", "SEC-9");
+        assertEquals(1, missing.status(), missing.toString());
+        Processes.Result stats = cli(other, "stats", "--json");
+        assertEquals(0, stats.status(), stats.toString());
+        String s = stats.stdout();
+        assertTrue(s.contains("\"mode\":\"backend\"") && s.contains("\"lines\":3") && s.contains("\"project\":\"" + PROJECT)
+                && s.contains("\"reservationsByMode\":{\"backend\":2,\"daemon\":1}")
+                && s.contains("\"idsByMode\":{\"backend\":3,\"daemon\":1}"), s);
+        Processes.Result text = cli(other, "stats");
+        assertTrue(text.stdout().contains("3 changes in the shared backend") && text.stdout().contains("shared backend directly"),
+                text.toString());
+        assertFalse(Files.exists(other.resolve("audit.log")), "nothing local");
+    }
+
+    @Test
+    void noFallbackWithABackendFailsAtOnceWithoutTouchingIt() throws Exception {
+        String url = database();
+        Path dir = host("nofallback", url);
+        Processes.Result r = cli(dir, "--no-fallback", "reserve", "SEC", "--json");
+        assertEquals(7, r.status(), r.toString());
+        assertEquals("", r.stdout(), r.toString());
+        // The daemon is the only way --no-fallback allows; the shared backend is named, untouched.
+        assertTrue(r.stderr().contains("\"code\":\"DAEMON_UNAVAILABLE\"") && r.stderr().contains("--no-fallback")
+                && r.stderr().contains("shared backend") && r.stderr().contains("taskid daemon"), r.toString());
+        assertEquals(0, counter(pg, url, "SEC"), "nothing reserved directly");
+        assertFalse(Files.exists(dir.resolve("counters.json")), "never the local files");
+        try (DaemonProcess d = DaemonProcess.start(dir)) {
+            Processes.Result viaDaemon = cli(dir, "--no-fallback", "reserve", "SEC", "--verbose");
+            assertEquals(0, viaDaemon.status(), viaDaemon.toString());
+            assertTrue(viaDaemon.stdout().contains("\"mode\":\"daemon\""), viaDaemon.toString());
+        }
+        assertEquals(1, counter(pg, url, "SEC"));
+    }
+
+    @Test
+    void wrappedPrefixesAndArchiveAreRefusedAndTheInboxChecksAgainstTheBackend() throws Exception {
+        String url = database();
+        Path repo = tmp.resolve("wrap-repo");
+        Path state = repo.resolve(".taskid");
+        Files.createDirectories(repo.resolve(".git"));
+        Hosts.host(state, url, 30_000);
+        String backend = Files.readString(state.resolve("config.json"));
+        Files.writeString(state.resolve("config.json"), backend.substring(0, backend.lastIndexOf('}'))
+                + ", \"prefixOptions\": {\"SEC\": {\"wrap\": 1000}}}");
+        for (String[] call : List.of(new String[] {"reserve", "UX"}, new String[] {"archive", "SEC", "1"})) {
+            Processes.Result r = cli(state, call);
+            assertEquals(5, r.status(), r.toString());
+            assertTrue(r.stderr().contains("CONFIG_INVALID") && r.stderr().contains("wrapped prefixes [SEC]")
+                    && r.stderr().contains("shared PostgreSQL backend"), r.toString());
+        }
+        DaemonProcess refused = DaemonProcess.launch(state, Map.of(), List.of());
+        assertEquals(5, refused.awaitExit(), refused.log());
+        assertTrue(refused.log().contains("wrapped prefixes [SEC]"), refused.log());
+        assertEquals(0, counter(pg, url, "UX"), "nothing reserved");
+
+        Files.writeString(state.resolve("config.json"), backend); // no wrap: archive has nothing to archive
+        Processes.Result archive = cli(state, "archive", "SEC", "1");
+        assertEquals(2, archive.status(), archive.toString());
+        assertTrue(archive.stderr().contains("does not wrap"), archive.toString());
+
+        try (DaemonProcess d = DaemonProcess.start(state)) { // the same through a daemon, and the inbox with one
+            Processes.Result viaDaemon = cli(state, "archive", "SEC", "1");
+            assertEquals(2, viaDaemon.status(), viaDaemon.toString());
+            assertTrue(viaDaemon.stderr().contains("does not wrap"), viaDaemon.toString());
+            inboxChecksAgainstTheBackend(repo, state);
+        }
+    }
+
+    private static void inboxChecksAgainstTheBackend(Path repo, Path state) throws Exception {
+        assertEquals(0, cli(state, "reserve", "SEC", "2").status());
+        Path tasks = repo.resolve("tasks.json");
+        Files.writeString(tasks, "{\"tasks\": [{\"id\": \"SEC-2\", \"title\": \"reserved on the backend\"},"
+                + " {\"id\": \"SEC-5\", \"title\": \"never reserved\"}]}");
+        assertEquals(0, cli(state, "inbox", "submit", tasks.toString()).status());
+        Processes.Result processed = cli(state, "inbox", "process");
+        assertEquals(1, processed.status(), processed.toString()); // one task rejected
+        assertTrue((processed.stdout() + processed.stderr()).contains("counter at SEC-2"), processed.toString());
+        String table = Files.readString(repo.resolve("TASKS.md"));
+        assertTrue(table.contains("| SEC-2 | reserved on the backend"), table);
+        assertFalse(table.contains("SEC-5"), table);
+        assertFalse(Files.exists(state.resolve("counters.json")), "never the local files");
+    }
+
+    @Test
     void unreachableBackendIsAClearErrorAndNeverLocalFiles() throws Exception {
         Path dir = tmp.resolve("nowhere");
         Files.createDirectories(dir);
@@ -319,6 +349,9 @@ class MultiHostTest {
         assertEquals("", r.stdout().trim().isEmpty() ? "" : r.stdout().contains("\"ids\":[\"SEC") ? "ids" : "");
         assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(30), "bounded wait");
         assertFalse(Files.exists(dir.resolve("counters.json")), "never the local files");
+        Processes.Result log = cli(dir, "log", "--json");
+        assertEquals(7, log.status(), log.toString());
+        assertTrue(log.stderr().contains("BACKEND_UNAVAILABLE") && log.stderr().contains("audit rows"), log.toString());
         // A daemon that cannot reach its backend does not start.
         DaemonProcess d = DaemonProcess.launch(dir, Map.of(), List.of());
         assertEquals(7, d.awaitExit(), d.log());
@@ -378,8 +411,8 @@ class MultiHostTest {
         }
         Processes.Result imported = cli(state, "backend", "import", "--json");
         assertEquals(0, imported.status(), imported.toString());
-        assertEquals(40, counter(url, "SEC"), "the local counter");
-        assertEquals(77, counter(url, "DOC"), "the highest ID in TASKS.md");
-        assertEquals(90, counter(url, "UX"), "import never lowers");
+        assertEquals(40, counter(pg, url, "SEC"), "the local counter");
+        assertEquals(77, counter(pg, url, "DOC"), "the highest ID in TASKS.md");
+        assertEquals(90, counter(pg, url, "UX"), "import never lowers");
     }
 }

@@ -6,10 +6,10 @@ import dev.taskid.cli.command.Spec;
 import dev.taskid.cli.command.Output;
 import dev.taskid.backend.BackendConfig;
 import dev.taskid.backend.RemoteBackend;
-import dev.taskid.client.TaskIds;
 import dev.taskid.cli.usage.UsageException;
+import dev.taskid.client.TaskIds;
+import dev.taskid.json.Json;
 import dev.taskid.protocol.ErrorCode;
-import dev.taskid.protocol.JsonLines;
 import dev.taskid.protocol.Request;
 import dev.taskid.protocol.Response;
 import dev.taskid.state.Config;
@@ -89,7 +89,7 @@ public final class BackendCommand implements Command {
 
     /** The highest number each local source knows per prefix: counters.json, its backup, the audit log, TASKS.md. */
     private static Map<String, Long> floors(TaskIds ids) {
-        JsonLines codec = new JsonLines();
+        Json codec = new Json();
         Config config = Config.load(ids.stateDir().config(), codec);
         StateFile file = new StateFile(ids.stateDir().counters(), codec, Clock.systemUTC());
         Recovery.Plan plan = new Recovery(ids.stateDir(), file, config, codec).plan();

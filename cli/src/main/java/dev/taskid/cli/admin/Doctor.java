@@ -4,7 +4,7 @@ import dev.taskid.allocator.IdScanner;
 import dev.taskid.cli.command.Context;
 import dev.taskid.cli.command.Output;
 import dev.taskid.client.TaskIds;
-import dev.taskid.protocol.JsonLines;
+import dev.taskid.json.Json;
 import dev.taskid.protocol.Request;
 import dev.taskid.protocol.Response;
 import dev.taskid.protocol.TaskIdException;
@@ -47,7 +47,7 @@ final class Doctor {
 
     private final TaskIds ids;
     private final StateDir dir;
-    private final JsonLines codec = new JsonLines();
+    private final Json codec = new Json();
     private final List<Finding> findings = new ArrayList<>();
 
     Doctor(TaskIds ids) {

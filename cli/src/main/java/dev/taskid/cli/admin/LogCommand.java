@@ -1,5 +1,6 @@
 package dev.taskid.cli.admin;
 
+import dev.taskid.backend.AuditTrail;
 import dev.taskid.cli.command.Command;
 import dev.taskid.cli.command.Context;
 import dev.taskid.cli.command.Spec;
@@ -30,7 +31,8 @@ public final class LogCommand implements Command {
             "Show the audit log (.taskid/audit.log and its rotated files, oldest first): every reservation, set, init,\n"
                     + "archive and recover with time, IDs, purpose, agent, key, requester pid/uid and mode. With an ID: who\n"
                     + "reserved it, when and why (exit 1 if the log has no such entry). --since takes 2026-02-19T18:00:00Z,\n"
-                    + "2026-02-19 or an age (30m, 2h, 7d). --json: the matching lines as JSON Lines.";
+                    + "2026-02-19 or an age (30m, 2h, 7d). --json: the matching lines as JSON Lines. With a shared backend:\n"
+                    + "its audit rows, every host's.";
 
     private static final Spec SPEC = new Spec("log",
             SYNOPSIS,
@@ -71,7 +73,7 @@ public final class LogCommand implements Command {
         Instant[] first = {null};
         Predicate<String> cheap = query == null ? l -> true
                 : l -> l.contains("\"prefix\":\"" + query.prefix() + "\"");
-        int unreadable = AuditLog.read(dir.dir(), o.codec(), cheap, e -> {
+        int unreadable = AuditTrail.read(dir, c.env(), o.codec(), cheap, e -> { // the shared rows with a backend
             if (first[0] == null) {
                 first[0] = e.time();
             }
@@ -181,7 +183,7 @@ public final class LogCommand implements Command {
     /** One entry as a line for people. */
     static String text(AuditLog.Entry e) {
         StringBuilder b = new StringBuilder();
-        b.append(dev.taskid.protocol.JsonLines.timestamp(e.time())).append("  ").append(String.format("%-8s", e.op()));
+        b.append(dev.taskid.json.Timestamps.format(e.time())).append("  ").append(String.format("%-8s", e.op()));
         if (!e.ids().isEmpty()) {
             List<String> ids = e.ids();
             b.append(' ').append(ids.size() <= 6 ? String.join(" ", ids)

@@ -7,8 +7,8 @@ import dev.taskid.cli.command.Output;
 import dev.taskid.options.Option;
 import dev.taskid.cli.usage.UsageException;
 import dev.taskid.client.TaskIds;
+import dev.taskid.json.Json;
 import dev.taskid.protocol.ErrorCode;
-import dev.taskid.protocol.JsonLines;
 import dev.taskid.protocol.Response;
 import dev.taskid.protocol.TaskIdException;
 import dev.taskid.state.AuditLog;
@@ -64,7 +64,7 @@ public final class RecoverCommand implements Command {
         if (!rest.isEmpty()) {
             throw new UsageException("recover takes no arguments", SYNOPSIS);
         }
-        JsonLines codec = new JsonLines();
+        Json codec = new Json();
         Config config = Config.load(ids.stateDir().config(), codec);
         try {
             // Readable or missing needs no lock to say so (files are replaced by rename), so this

@@ -1,5 +1,6 @@
 package dev.taskid.cli.admin;
 
+import dev.taskid.backend.AuditTrail;
 import dev.taskid.cli.command.Command;
 import dev.taskid.cli.command.Context;
 import dev.taskid.cli.command.Spec;
@@ -8,14 +9,12 @@ import dev.taskid.options.Option;
 import dev.taskid.cli.usage.UsageException;
 import dev.taskid.client.Reply;
 import dev.taskid.client.TaskIds;
-import dev.taskid.protocol.JsonLines;
+import dev.taskid.json.Json;
+import dev.taskid.json.Timestamps;
 import dev.taskid.protocol.Request;
 import dev.taskid.protocol.Response;
 import dev.taskid.protocol.TaskIdException;
-import dev.taskid.state.AuditLog;
 import java.io.PrintStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -35,7 +34,8 @@ public final class StatsCommand implements Command {
             "Show what taskid has been doing. With a daemon: its uptime, requests by op, IDs allocated, batch sizes and\n"
                     + "persist latency (p50/p99, histograms), errors by code, connections. Always: from the audit log,\n"
                     + "reservations and IDs by mode and the file-lock mode's lock waits (p50/p99/max). --since limits the\n"
-                    + "audit figures (2026-02-19T18:00:00Z, 2026-02-19, 30m, 2h, 7d). Never takes the state lock.\n"
+                    + "audit figures (2026-02-19T18:00:00Z, 2026-02-19, 30m, 2h, 7d). Never takes the state lock. With a shared\n"
+                    + "backend: the figures of its audit rows, every host's.\n"
                     + "--watch: a live view, refreshed every --interval seconds (default 2): per-prefix counters, reservations\n"
                     + "and IDs per second, persist latency, connected clients; q or Ctrl-C quits. With --json: one line per refresh.";
 
@@ -90,10 +90,13 @@ public final class StatsCommand implements Command {
         } catch (TaskIdException e) {
             err.println("taskid: the daemon did not give its stats: " + e.code() + ": " + e.getMessage());
         }
-        Map<String, Object> audit = auditFigures(ids.stateDir().dir(), o.codec(), since);
+        Map<String, Object> audit;
+        try (AuditTrail trail = AuditTrail.open(ids.stateDir(), c.env(), o.codec())) { // shared rows with a backend
+            audit = auditFigures(trail, since);
+        }
         if (json) {
             Map<String, Object> m = new LinkedHashMap<>();
-            m.put("mode", daemon != null ? "daemon" : "fallback");
+            m.put("mode", daemon != null ? "daemon" : audit.containsKey("backend") ? "backend" : "fallback");
             m.put("stateDir", ids.stateDir().dir().toString());
             if (daemon != null) {
                 m.put("daemon", daemon);
@@ -103,14 +106,16 @@ public final class StatsCommand implements Command {
             return Context.OK;
         }
         if (daemon == null) {
-            out.println("no daemon is running: requests are served by the file lock (figures from the audit log)");
+            out.println(audit.containsKey("backend")
+                    ? "no daemon is running: requests go to the shared backend directly (figures from its audit rows)"
+                    : "no daemon is running: requests are served by the file lock (figures from the audit log)");
         }
         text(daemon, audit, sinceText).forEach(out::println);
         return Context.OK;
     }
 
     /** Figures of the audit log lines at or after {@code since}. */
-    static Map<String, Object> auditFigures(Path dir, JsonLines json, Instant since) {
+    static Map<String, Object> auditFigures(AuditTrail trail, Instant since) {
         Map<String, Long> byOp = new TreeMap<>();
         Map<String, Long> reservations = new TreeMap<>();
         Map<String, Long> idsByMode = new TreeMap<>();
@@ -118,7 +123,7 @@ public final class StatsCommand implements Command {
         List<Long> waits = new ArrayList<>();
         long[] count = {0};
         Instant[] span = {null, null};
-        int unreadable = AuditLog.read(dir, json, l -> true, e -> {
+        int unreadable = trail.read(l -> true, e -> {
             if (e.time().isBefore(since)) {
                 return;
             }
@@ -136,24 +141,13 @@ public final class StatsCommand implements Command {
             }
         });
         long[] w = Figures.sorted(waits);
-        Map<String, Object> m = new LinkedHashMap<>();
-        List<Path> files = AuditLog.files(dir);
-        long bytes = 0;
-        for (Path f : files) {
-            try {
-                bytes += Files.size(f);
-            } catch (java.io.IOException e) {
-                // rotated away meanwhile
-            }
-        }
-        m.put("files", files.size());
-        m.put("bytes", bytes);
+        Map<String, Object> m = new LinkedHashMap<>(trail.where());
         m.put("lines", count[0]);
         if (unreadable > 0) {
             m.put("unreadableLines", unreadable);
         }
-        m.put("first", span[0] == null ? null : JsonLines.timestamp(span[0]));
-        m.put("last", span[1] == null ? null : JsonLines.timestamp(span[1]));
+        m.put("first", span[0] == null ? null : Timestamps.format(span[0]));
+        m.put("last", span[1] == null ? null : Timestamps.format(span[1]));
         m.put("changesByOp", byOp);
         m.put("reservationsByMode", reservations);
         m.put("idsByMode", idsByMode);
@@ -217,7 +211,9 @@ public final class StatsCommand implements Command {
     @SuppressWarnings("unchecked")
     private static void auditRows(Map<String, Object> a, String since, List<String[]> rows) {
         String window = since == null ? "in the audit log" : "since " + since;
-        rows.add(row("audit log", a.get("lines") + " changes in " + a.get("files") + " file(s), " + bytes(num(a.get("bytes")))
+        rows.add(row("audit log", a.get("lines") + " changes in " + (a.containsKey("backend")
+                ? "the shared backend " + a.get("backend") + " (project " + a.get("project") + ")"
+                : a.get("files") + " file(s), " + bytes(num(a.get("bytes"))))
                 + (a.get("first") == null ? "" : ", " + a.get("first") + " .. " + a.get("last"))));
         rows.add(row("changes " + window, counts(a.get("changesByOp"))));
         rows.add(row("reservations " + window, counts(a.get("reservationsByMode"))));

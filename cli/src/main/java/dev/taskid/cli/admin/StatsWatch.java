@@ -4,7 +4,7 @@ import dev.taskid.cli.command.Context;
 import dev.taskid.cli.usage.UsageException;
 import dev.taskid.client.Reply;
 import dev.taskid.client.TaskIds;
-import dev.taskid.protocol.JsonLines;
+import dev.taskid.json.Json;
 import dev.taskid.protocol.Request;
 import dev.taskid.protocol.Response;
 import dev.taskid.protocol.TaskIdException;
@@ -36,7 +36,7 @@ final class StatsWatch {
 
     private final Context c;
     private final Duration interval;
-    private final JsonLines codec;
+    private final Json codec;
 
     StatsWatch(Context c, Duration interval) {
         this.c = c;

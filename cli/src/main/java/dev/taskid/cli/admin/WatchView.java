@@ -1,6 +1,6 @@
 package dev.taskid.cli.admin;
 
-import dev.taskid.protocol.JsonLines;
+import dev.taskid.json.Timestamps;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -31,7 +31,7 @@ final class WatchView {
      */
     static List<String> lines(Snapshot start, Snapshot previous, Snapshot now, Duration interval, boolean keys) {
         List<String> lines = new ArrayList<>();
-        lines.add("taskid stats --watch: every " + seconds(interval.toMillis() / 1000.0) + ", " + JsonLines.timestamp(now.time())
+        lines.add("taskid stats --watch: every " + seconds(interval.toMillis() / 1000.0) + ", " + Timestamps.format(now.time())
                 + (keys ? "   (q or Ctrl-C: quit)" : "   (Ctrl-C: quit)"));
         lines.add(row("state", now.stateDir()));
         Map<String, Object> d = now.daemon();
@@ -52,7 +52,7 @@ final class WatchView {
         lines.add(row("IDs/s", previous == null ? "-" : rate(idsPerSecond(previous, now)) + " (" + window + ")"));
         lines.add("");
         lines.add(String.format("%-16s %10s %s", "prefix", "counter", start == null ? ""
-                : "  since " + JsonLines.timestamp(start.time())));
+                : "  since " + Timestamps.format(start.time())));
         if (now.counters().isEmpty()) {
             lines.add("(no counters yet)");
         }
@@ -66,7 +66,7 @@ final class WatchView {
     /** The same figures as one JSON object, for {@code --watch --json}. */
     static Map<String, Object> fields(Snapshot previous, Snapshot now) {
         Map<String, Object> m = new LinkedHashMap<>();
-        m.put("time", JsonLines.timestamp(now.time()));
+        m.put("time", Timestamps.format(now.time()));
         m.put("stateDir", now.stateDir());
         m.put("mode", now.daemon() != null ? "daemon" : "fallback");
         m.put("counters", now.counters());

@@ -2,8 +2,9 @@ package dev.taskid.cli.command;
 
 import dev.taskid.client.Reply;
 import dev.taskid.protocol.ErrorCode;
-import dev.taskid.protocol.JsonLines;
+import dev.taskid.json.Json;
 import dev.taskid.protocol.Response;
+import dev.taskid.protocol.ResponseCodec;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
@@ -17,7 +18,8 @@ public final class Output {
     private final PrintStream out;
     private final PrintStream err;
     private final boolean json;
-    private final JsonLines codec = new JsonLines();
+    private final Json codec = new Json();
+    private final ResponseCodec responses = new ResponseCodec();
 
     public Output(PrintStream out, PrintStream err, boolean json) {
         this.out = out;
@@ -38,7 +40,7 @@ public final class Output {
         return json;
     }
 
-    public JsonLines codec() {
+    public Json codec() {
         return codec;
     }
 
@@ -47,7 +49,7 @@ public final class Output {
         out.println(new String(codec.write(g -> {
             g.writeStartObject();
             for (Map.Entry<String, ?> e : fields.entrySet()) {
-                JsonLines.writeValue(g, e.getKey(), e.getValue());
+                Json.writeValue(g, e.getKey(), e.getValue());
             }
             g.writeEndObject();
         }), StandardCharsets.UTF_8));
@@ -55,7 +57,7 @@ public final class Output {
 
     /** Prints a response as its wire JSON on stdout. */
     public void response(Response r) {
-        out.println(new String(codec.encode(r), StandardCharsets.UTF_8));
+        out.println(new String(responses.encode(r), StandardCharsets.UTF_8));
     }
 
     /** The notice a reply carries (e.g. "answered from a rewound counters.json"), on stderr. */
@@ -76,7 +78,7 @@ public final class Output {
     /** Reports an error: {@code taskid: CODE: message}, or its JSON failure line; returns its exit status. */
     public int fail(ErrorCode code, String message, boolean retry, Map<String, Object> details) {
         if (json) {
-            err.println(new String(codec.encode(new Response.Failure(null, code, message, retry, details)),
+            err.println(new String(responses.encode(new Response.Failure(null, code, message, retry, details)),
                     StandardCharsets.UTF_8));
         } else {
             err.println("taskid: " + code + ": " + message);

@@ -1,8 +1,8 @@
 package dev.taskid.cli.config;
 
 import dev.taskid.protocol.ErrorCode;
-import dev.taskid.protocol.JsonLines;
-import dev.taskid.protocol.ProtocolException;
+import dev.taskid.json.Json;
+import dev.taskid.json.JsonException;
 import dev.taskid.protocol.TaskIdException;
 import dev.taskid.state.Config;
 import dev.taskid.state.Spelling;
@@ -41,7 +41,7 @@ public record UserConfig(Path file, boolean exists, Optional<Duration> lockTimeo
     }
 
     /** Reads it; no file means no preferences. */
-    public static UserConfig load(Map<String, String> env, JsonLines codec) {
+    public static UserConfig load(Map<String, String> env, Json codec) {
         Path file = location(env);
         byte[] bytes;
         try (InputStream in = Files.newInputStream(file)) {
@@ -56,8 +56,8 @@ public record UserConfig(Path file, boolean exists, Optional<Duration> lockTimeo
         }
         Map<String, Object> obj;
         try {
-            obj = codec.readObject(bytes, 0, bytes.length, null);
-        } catch (ProtocolException e) {
+            obj = codec.readObject(bytes, 0, bytes.length);
+        } catch (JsonException e) {
             throw invalid(file, e.getMessage());
         }
         for (String key : obj.keySet()) {

@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Instant;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -21,10 +20,11 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** The line codec: round trips of every message type, and the error code of every kind of bad line. */
-class JsonLinesTest {
+/** The request and response codecs: round trips of every message type, and the error code of every kind of bad line. */
+class CodecTest {
     private static final Instant AT = Instant.parse("2026-11-25T10:00:00.123Z");
-    private final JsonLines json = new JsonLines();
+    private final RequestCodec requests = new RequestCodec();
+    private final ResponseCodec responses = new ResponseCodec();
 
     static Stream<Request> requests() {
         return Stream.of(
@@ -48,9 +48,9 @@ class JsonLinesTest {
     @ParameterizedTest
     @MethodSource("requests")
     void everyRequestSurvivesARoundTrip(Request request) throws Exception {
-        byte[] line = json.encode(request);
+        byte[] line = requests.encode(request);
         assertFalse(contains(line, (byte) '\n'), "one line");
-        assertEquals(request, json.decodeRequest(line));
+        assertEquals(request, requests.decode(line));
     }
 
     @Test
@@ -86,9 +86,9 @@ class JsonLinesTest {
     @ParameterizedTest
     @MethodSource("responses")
     void everyResponseSurvivesARoundTrip(String op, Response response) throws Exception {
-        byte[] line = json.encode(response);
+        byte[] line = responses.encode(response);
         assertFalse(contains(line, (byte) '\n'), "one line");
-        assertEquals(response, json.decodeResponse(line, op));
+        assertEquals(response, responses.decode(line, op));
     }
 
     @Test
@@ -103,33 +103,33 @@ class JsonLinesTest {
                 List.of(20L, 21L), 19, 21, 22, Instant.parse("2026-11-25T10:00:00Z"), false);
         assertEquals("{\"id\":2,\"ok\":true,\"prefix\":\"SEC\",\"ids\":[\"SEC-20\",\"SEC-21\"],\"numbers\":[20,21],"
                 + "\"previous\":19,\"counter\":21,\"next\":22,\"reservedAt\":\"2026-11-25T10:00:00.000Z\"}",
-                text(json.encode(r)));
+                text(responses.encode(r)));
         Response.Reserved replay = new Response.Reserved(null, "SEC", List.of("SEC-20"), List.of(20L), 19, 20, 21,
                 Instant.parse("2026-11-25T10:00:00.987654321Z"), true);
-        assertTrue(text(json.encode(replay)).endsWith("\"reservedAt\":\"2026-11-25T10:00:00.987Z\",\"replayed\":true}"),
+        assertTrue(text(responses.encode(replay)).endsWith("\"reservedAt\":\"2026-11-25T10:00:00.987Z\",\"replayed\":true}"),
                 "milliseconds, truncated like JavaScript's toISOString; replayed only when true");
     }
 
     @Test
     void requestIdIsEchoedAsSentStringOrNumber() throws Exception {
-        Request numeric = json.decodeRequest(bytes("{\"id\":42,\"op\":\"ping\"}"));
+        Request numeric = requests.decode(bytes("{\"id\":42,\"op\":\"ping\"}"));
         assertEquals(RequestId.of(42), numeric.id());
-        assertEquals("{\"id\":42,\"ok\":true}", text(json.encode(new Response.Pong(numeric.id()))));
+        assertEquals("{\"id\":42,\"ok\":true}", text(responses.encode(new Response.Pong(numeric.id()))));
 
-        Request string = json.decodeRequest(bytes("{\"id\":\"42\",\"op\":\"ping\"}"));
+        Request string = requests.decode(bytes("{\"id\":\"42\",\"op\":\"ping\"}"));
         assertEquals(RequestId.of("42"), string.id());
-        assertEquals("{\"id\":\"42\",\"ok\":true}", text(json.encode(new Response.Pong(string.id()))));
+        assertEquals("{\"id\":\"42\",\"ok\":true}", text(responses.encode(new Response.Pong(string.id()))));
 
-        Request none = json.decodeRequest(bytes("{\"op\":\"ping\"}"));
+        Request none = requests.decode(bytes("{\"op\":\"ping\"}"));
         assertNull(none.id());
-        assertEquals("{\"ok\":true}", text(json.encode(new Response.Pong(null))));
-        assertNull(json.decodeRequest(bytes("{\"id\":null,\"op\":\"ping\"}")).id(), "null id = no id");
+        assertEquals("{\"ok\":true}", text(responses.encode(new Response.Pong(null))));
+        assertNull(requests.decode(bytes("{\"id\":null,\"op\":\"ping\"}")).id(), "null id = no id");
 
-        Request odd = json.decodeRequest(bytes("{\"id\":\"a\\\"b\\n\u00e9\",\"op\":\"ping\"}"));
+        Request odd = requests.decode(bytes("{\"id\":\"a\\\"b\\n\u00e9\",\"op\":\"ping\"}"));
         assertEquals(RequestId.of("a\"b\n\u00e9"), odd.id());
-        byte[] echoed = json.encode(new Response.Pong(odd.id()));
+        byte[] echoed = responses.encode(new Response.Pong(odd.id()));
         assertFalse(contains(echoed, (byte) '\n'));
-        assertEquals(odd.id(), json.decodeResponse(echoed, "ping").id());
+        assertEquals(odd.id(), responses.decode(echoed, "ping").id());
     }
 
     @ParameterizedTest
@@ -158,12 +158,12 @@ class JsonLinesTest {
     void unicodeSurvivesAndStaysOneLine() throws Exception {
         String purpose = "Überprüfung — 検証 🚀 line\nbreak\u2028sep\ttab \u0000nul";
         Request.Reserve r = new Request.Reserve(RequestId.of("ü"), "SEC", 1, purpose, "agent-ä", "ключ");
-        byte[] line = json.encode(r);
+        byte[] line = requests.encode(r);
         assertFalse(contains(line, (byte) '\n'));
         assertFalse(contains(line, (byte) 0));
-        assertEquals(r, json.decodeRequest(line));
+        assertEquals(r, requests.decode(line));
         // UTF-8 as sent by other languages' JSON libraries, escaped or not
-        Request raw = json.decodeRequest(bytes("{\"op\":\"reserve\",\"prefix\":\"SEC\",\"purpose\":\"検証 \\ud83d\\ude80\"}"));
+        Request raw = requests.decode(bytes("{\"op\":\"reserve\",\"prefix\":\"SEC\",\"purpose\":\"検証 \\ud83d\\ude80\"}"));
         assertEquals("検証 🚀", ((Request.Reserve) raw).purpose());
     }
 
@@ -172,7 +172,7 @@ class JsonLinesTest {
         byte[] line = bytes("{\"op\":\"ping\",\"x\":\"..\"}");
         line[line.length - 4] = (byte) 0xC3; // a lead byte followed by an ASCII byte
         line[line.length - 3] = (byte) 0x28;
-        assertEquals(ErrorCode.BAD_REQUEST, assertThrows(ProtocolException.class, () -> json.decodeRequest(line)).code());
+        assertEquals(ErrorCode.BAD_REQUEST, assertThrows(ProtocolException.class, () -> requests.decode(line)).code());
     }
 
     @ParameterizedTest
@@ -252,22 +252,22 @@ class JsonLinesTest {
     void decodesOnlyTheGivenSliceOfABuffer() throws Exception {
         String line = "{\"id\":3,\"op\":\"ping\"}";
         byte[] buf = bytes("garbage" + line + "more garbage");
-        assertEquals(new Request.Ping(RequestId.of(3)), json.decodeRequest(buf, 7, line.length()));
+        assertEquals(new Request.Ping(RequestId.of(3)), requests.decode(buf, 7, line.length()));
     }
 
     @Test
     void failureDecodingKeepsCodeMessageAndDetails() throws Exception {
-        Response r = json.decodeResponse(bytes("{\"id\":1,\"ok\":false,\"error\":{\"code\":\"LOCK_TIMEOUT\",\"message\":\"held\","
+        Response r = responses.decode(bytes("{\"id\":1,\"ok\":false,\"error\":{\"code\":\"LOCK_TIMEOUT\",\"message\":\"held\","
                 + "\"retry\":true,\"details\":{\"holder\":\"pid 12\"}}}"), "reserve");
         assertEquals(new Response.Failure(RequestId.of(1), ErrorCode.LOCK_TIMEOUT, "held", true, Map.of("holder", "pid 12")), r);
         assertFalse(r.ok());
         // a code this client does not know yet still reads as a failure
-        Response.Failure newer = (Response.Failure) json.decodeResponse(bytes(
+        Response.Failure newer = (Response.Failure) responses.decode(bytes(
                 "{\"ok\":false,\"error\":{\"code\":\"SOMETHING_NEW\",\"message\":\"m\"}}"), "ping");
         assertEquals(ErrorCode.BAD_REQUEST, newer.code());
         assertEquals("m", newer.message());
         assertEquals(ErrorCode.BAD_REQUEST, assertThrows(ProtocolException.class,
-                () -> json.decodeResponse(bytes("{\"ok\":false}"), "ping")).code());
+                () -> responses.decode(bytes("{\"ok\":false}"), "ping")).code());
     }
 
     @ParameterizedTest
@@ -281,53 +281,27 @@ class JsonLinesTest {
     })
     void malformedReserveResponsesAreProtocolErrors(String line) {
         assertEquals(ErrorCode.BAD_REQUEST,
-                assertThrows(ProtocolException.class, () -> json.decodeResponse(bytes(line), "reserve")).code());
+                assertThrows(ProtocolException.class, () -> responses.decode(bytes(line), "reserve")).code());
     }
 
     @Test
     void malformedValidateResponseIsAProtocolError() {
         assertEquals(ErrorCode.BAD_REQUEST, assertThrows(ProtocolException.class,
-                () -> json.decodeResponse(bytes("{\"ok\":true,\"results\":[\"SEC-1\"]}"), "validate")).code());
-    }
-
-    @Test
-    void timestampsAreJavaScriptStyle() {
-        assertEquals("2026-02-19T18:00:00.000Z", JsonLines.timestamp(Instant.parse("2026-02-19T18:00:00Z")));
-        assertEquals("2026-02-19T18:00:00.999Z", JsonLines.timestamp(Instant.parse("2026-02-19T18:00:00.999999Z")));
-    }
-
-    @Test
-    void genericValuesAreWrittenAsJson() {
-        Map<String, Object> values = new LinkedHashMap<>();
-        values.put("int", 1);
-        values.put("long", Long.MAX_VALUE);
-        values.put("big", new java.math.BigInteger("123456789012345678901234567890"));
-        values.put("double", 0.5);
-        values.put("bool", true);
-        values.put("null", null);
-        values.put("list", List.of(1, "a"));
-        values.put("other", java.time.Duration.ofSeconds(1));
-        assertEquals("{\"v\":{\"int\":1,\"long\":9223372036854775807,\"big\":123456789012345678901234567890,"
-                + "\"double\":0.5,\"bool\":true,\"null\":null,\"list\":[1,\"a\"],\"other\":\"PT1S\"}}",
-                text(json.write(g -> {
-                    g.writeStartObject();
-                    JsonLines.writeValue(g, "v", values);
-                    g.writeEndObject();
-                })));
+                () -> responses.decode(bytes("{\"ok\":true,\"results\":[\"SEC-1\"]}"), "validate")).code());
     }
 
     // ------------------------------------------------------------------ helpers
 
     private Request decode(String line) {
         try {
-            return json.decodeRequest(bytes(line));
+            return requests.decode(bytes(line));
         } catch (ProtocolException e) {
             throw new AssertionError(line + ": " + e.code() + " " + e.getMessage(), e);
         }
     }
 
     private ProtocolException decodeFails(String line) {
-        return assertThrows(ProtocolException.class, () -> json.decodeRequest(bytes(line)), line);
+        return assertThrows(ProtocolException.class, () -> requests.decode(bytes(line)), line);
     }
 
     private static Set<Class<?>> permitted(Class<?> sealed) {
