@@ -1,10 +1,14 @@
 package dev.taskid.check;
 
+import dev.taskid.cli.command.Command;
+import dev.taskid.cli.command.Context;
+import dev.taskid.cli.command.Spec;
 import dev.taskid.cli.usage.UsageException;
-import dev.taskid.client.TaskIds;
 import dev.taskid.json.Json;
+import dev.taskid.options.Option;
 import dev.taskid.protocol.ErrorCode;
 import dev.taskid.protocol.TaskIdException;
+import dev.taskid.shim.Shims;
 import dev.taskid.state.DurableFiles;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -17,6 +21,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 
 /**
@@ -27,7 +32,7 @@ import java.util.Set;
  * <p>Exit status: 0 no problem (after {@code --fix}: none left); 1 problems found; 2 usage; the
  * usual statuses for errors (6 SYSTEM_ERROR when git or a file cannot be read).
  */
-public final class CheckCommand {
+public final class CheckCommand implements Command {
     public static final String SYNOPSIS = "check [FILE...] [--all-refs] [--staged] [--fix] [--install-hook] [--json]";
     public static final String HELP =
             "Find task IDs defined twice (in TASKS.md or FILEs, and the inbox), IDs above their counter (written without\n"
@@ -43,12 +48,31 @@ public final class CheckCommand {
     private static final int OK = 0;
     private static final int FOUND = 1;
 
-    private CheckCommand() {
+    private static final Spec SPEC = new Spec("check",
+            SYNOPSIS,
+            HELP,
+            List.of(Option.flag("--all-refs", "also compare the local branches and worktrees"),
+                Option.flag("--staged", "read the FILEs from git's index"),
+                Option.flag("--fix", "raise counters above every ID seen"),
+                Option.flag("--install-hook", "add the check to the repository's pre-commit hook")));
+
+    @Override
+    public Spec spec() {
+        return SPEC;
     }
 
-    public static int run(List<String> files, boolean allRefs, boolean staged, boolean fix, boolean installHook, boolean json,
-                          TaskIds ids, Path cwd, List<String> taskidCommand, PrintStream out, PrintStream err) {
-        if (installHook) {
+    @Override
+    public int run(Context c) {
+        List<String> files = c.rest();
+        boolean allRefs = c.flag("--all-refs");
+        boolean staged = c.flag("--staged");
+        boolean fix = c.flag("--fix");
+        boolean json = c.json();
+        Path cwd = c.cwd();
+        PrintStream out = c.out();
+        PrintStream err = c.err();
+        if (c.flag("--install-hook")) {
+            List<String> taskidCommand = Objects.requireNonNullElse(Shims.taskidCommand(), List.of("taskid"));
             if (fix) {
                 throw new UsageException("--install-hook and --fix do not go together: a hook should not change counters",
                         SYNOPSIS);
@@ -62,7 +86,7 @@ public final class CheckCommand {
             }
             return installHook(new Git(cwd), command, out);
         }
-        CollisionCheck.Report report = new CollisionCheck(ids, cwd).run(files, allRefs, fix, staged);
+        CollisionCheck.Report report = new CollisionCheck(c.ids(), cwd).run(files, allRefs, fix, staged);
         List<CollisionCheck.Finding> remaining = report.remaining();
         if (json) {
             out.println(new String(new Json().write(g -> {

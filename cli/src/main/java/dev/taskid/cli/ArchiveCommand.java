@@ -1,7 +1,12 @@
 package dev.taskid.cli;
 
-import dev.taskid.cli.usage.UsageException;
 import dev.taskid.allocator.Wrap;
+import dev.taskid.cli.command.Command;
+import dev.taskid.cli.command.Context;
+import dev.taskid.cli.command.Spec;
+import dev.taskid.cli.usage.UsageException;
+import dev.taskid.client.Reply;
+import dev.taskid.options.Option;
 import dev.taskid.protocol.Request;
 import dev.taskid.protocol.Response;
 import java.util.ArrayList;
@@ -16,14 +21,38 @@ import java.util.regex.Pattern;
  * number may be written {@code 42}, {@code 042}, {@code PROJECT-042} or as a range
  * {@code 900-949}; commas separate too.
  */
-final class ArchiveCommand {
+final class ArchiveCommand implements Command {
     private static final Pattern NUMBER = Pattern.compile("[0-9]{1,15}");
     private static final Pattern RANGE = Pattern.compile("([0-9]{1,15})-([0-9]{1,15})");
     private static final Pattern ID = Pattern.compile("([A-Z][A-Z0-9]{0,15})-([0-9]{1,15})");
     /** The protocol's longest list. */
     private static final int MAX_NUMBERS = 10_000;
 
-    private ArchiveCommand() {
+    private static final Spec SPEC = new Spec("archive",
+            "archive PREFIX [NUMBER|FROM-TO|ID...] [--restore] [--json]",
+            "Mark numbers of a wrapped prefix (config prefixOptions wrap) done, so the sequence may hand them out again\n"
+                + "when it comes round; a reservation that would hand out an active number fails with NUMBER_CONFLICT.\n"
+                + "No numbers: list the active ones. --restore: mark them active again (in use from before taskid).",
+            List.of(Option.flag("--restore", "mark the numbers active again instead")));
+
+    @Override
+    public Spec spec() {
+        return SPEC;
+    }
+
+    @Override
+    public int run(Context c) {
+        Reply reply = c.ids().call(request(c.rest(), c.flag("--restore")));
+        c.output().notice(reply);
+        if (reply.response() instanceof Response.Failure f) {
+            return c.output().fail(f);
+        }
+        if (c.json()) {
+            c.output().response(reply.response());
+        } else {
+            c.out().print(text((Response.Archived) reply.response()));
+        }
+        return Context.OK;
     }
 
     static Request.Archive request(List<String> rest, boolean restore) {

@@ -1,5 +1,7 @@
 package dev.taskid.cli;
 
+import dev.taskid.cli.command.Spec;
+import dev.taskid.options.Option;
 import java.util.List;
 
 /**
@@ -22,17 +24,24 @@ final class ManPage {
                 + " (taskid daemon, or the systemd units); otherwise every call takes an OS file lock on the same state."
                 + " Results go to stdout, diagnostics to stderr.")).append('\n');
         b.append(".SH COMMANDS\n");
-        for (Cli.Command c : Cli.COMMANDS) {
+        for (Spec c : Commands.specs()) {
             b.append(".TP\n.B ").append(text(c.synopsis())).append('\n');
             b.append(text(c.help().replace("\n", " "))).append('\n');
+            if (!c.options().isEmpty()) {
+                b.append(".RS\n");
+                for (Option o : c.options()) {
+                    b.append(".TP\n.B ").append(text(o.usage())).append('\n').append(text(o.help())).append('\n');
+                }
+                b.append(".RE\n");
+            }
         }
         b.append(".SH OPTIONS\nGlobal options go before the command.\n");
-        for (String[] o : Cli.GLOBAL_OPTIONS) {
-            b.append(".TP\n.B ").append(text(o[0])).append('\n').append(text(o[1])).append('\n');
+        for (Option o : Commands.GLOBAL) {
+            b.append(".TP\n.B ").append(text(o.usage())).append('\n').append(text(o.help())).append('\n');
         }
         b.append(".SH EXIT STATUS\n");
-        for (String[] e : Cli.EXIT_STATUS) {
-            b.append(".TP\n.B ").append(e[0]).append('\n').append(text(e[1])).append('\n');
+        for (Commands.ExitStatus e : Commands.EXIT_STATUS) {
+            b.append(".TP\n.B ").append(e.status()).append('\n').append(text(e.meaning())).append('\n');
         }
         b.append(".SH ENVIRONMENT\n");
         for (String[] e : List.of(
@@ -40,13 +49,17 @@ final class ManPage {
                 new String[] {"TASKID_BIN", "the taskid command the seed-script shims run when no daemon answers"},
                 new String[] {"JAVA_HOME", "the Java (17 or newer) to run; else java on PATH"},
                 new String[] {"TASKID_JAVA_OPTS, TASKID_DAEMON_JAVA_OPTS", "extra JVM options for the CLI, the daemon"},
-                new String[] {"TASKID_NO_CDS", "run without a start-up class-data archive"})) {
+                new String[] {"TASKID_NO_CDS", "run without a start-up class-data archive"},
+                new String[] {"TASKID_LOG_LEVEL", "the daemon's log level (INFO; DEBUG for more, WARN for less)"},
+                new String[] {"XDG_CONFIG_HOME", "where the per-user config is (default ~/.config)"})) {
             b.append(".TP\n.B ").append(text(e[0])).append('\n').append(text(e[1])).append('\n');
         }
         b.append(".SH FILES\n");
         for (String[] f : List.of(
                 new String[] {".taskid/config.json", "optional configuration: prefixes, maxBatch, lockTimeoutMs, allowedUids,"
                         + " prefixOptions (width, wrap, bare), audit"},
+                new String[] {"$XDG_CONFIG_HOME/taskid/config.json", "optional per-user preferences: lockTimeoutMs, fallback,"
+                        + " agent, json (nothing that decides which IDs are handed out); taskid config show says what applies"},
                 new String[] {"counters.json, audit.log, daemon.sock, lock", "the state, the audit trail, the daemon's"
                         + " socket and the state lock, in the state directory"},
                 new String[] {"/usr/lib/systemd/user/taskid@.socket, taskid@.service", "per-repository socket-activated"

@@ -1,5 +1,6 @@
 package dev.taskid.cli;
 
+import dev.taskid.cli.command.Context;
 import dev.taskid.protocol.ErrorCode;
 import dev.taskid.protocol.TaskIdException;
 import dev.taskid.state.StateDir;
@@ -46,7 +47,7 @@ final class SystemdUnits {
             out.println("clients: taskid --dir " + dir.dir() + " reserve SEC   (or TASKID_DIR=" + dir.dir() + ")");
             out.println("other users: list their uids in " + dir.config() + " \"allowedUids\" (the directory is"
                     + " 0711: they reach the socket, not the files)");
-            return Cli.OK;
+            return Context.OK;
         }
         Path unitDir = unitDirOverride != null ? unitDirOverride : userUnitDir();
         written.add(write(unitDir.resolve("taskid@.socket"), resource("taskid@.socket")));
@@ -65,7 +66,7 @@ final class SystemdUnits {
         }
         report(written);
         out.println("then: systemctl --user daemon-reload && systemctl --user enable --now taskid@" + instance + ".socket");
-        return Cli.OK;
+        return Context.OK;
     }
 
     /**
@@ -117,7 +118,7 @@ final class SystemdUnits {
         if (removed.isEmpty()) {
             out.println("nothing to remove in " + unitDir);
         }
-        return Cli.OK;
+        return Context.OK;
     }
 
     /**

@@ -1,8 +1,12 @@
 package dev.taskid.inbox;
 
+import dev.taskid.cli.command.Command;
+import dev.taskid.cli.command.Context;
+import dev.taskid.cli.command.Spec;
 import dev.taskid.cli.usage.UsageException;
 import dev.taskid.client.TaskIds;
 import dev.taskid.json.Json;
+import dev.taskid.options.Option;
 import dev.taskid.protocol.ErrorCode;
 import dev.taskid.protocol.TaskIdException;
 import dev.taskid.state.Config;
@@ -26,7 +30,7 @@ import java.util.Map;
  * stays in the inbox with its reason); 2 usage or malformed input (nothing queued); the usual
  * statuses for errors (4 LOCK_TIMEOUT, 5 STATE_CORRUPT for an unreadable inbox, 6 SYSTEM_ERROR).
  */
-public final class InboxCommand {
+public final class InboxCommand implements Command {
     public static final String SYNOPSIS = "inbox submit [FILE] | inbox process [--retry] [--json]";
     public static final String HELP =
             "submit: queue tasks for TASKS.md. Reads JSON from FILE or stdin: {\"tasks\":[...]}, an array, or one task;\n"
@@ -40,22 +44,31 @@ public final class InboxCommand {
     private static final int OK = 0;
     private static final int REJECTED = 1;
 
-    private InboxCommand() {
+    private static final Spec SPEC = new Spec("inbox",
+            SYNOPSIS,
+            HELP,
+            List.of(Option.flag("--retry", "process: check tasks rejected earlier again")));
+
+    @Override
+    public Spec spec() {
+        return SPEC;
     }
 
-    /**
-     * Runs {@code inbox} with the words after it. {@code lockTimeout} is the global option's
-     * value in milliseconds, or null for the config's.
-     */
-    public static int run(List<String> rest, boolean json, boolean retry, String lockTimeout, TaskIds ids, Path cwd,
-                          InputStream stdin, PrintStream out, PrintStream err) {
+    /** Runs {@code inbox} with the words after it; the lock timeout is the global option's, or the config's. */
+    @Override
+    public int run(Context c) {
+        List<String> rest = c.rest();
+        boolean json = c.json();
+        boolean retry = c.flag("--retry");
+        TaskIds ids = c.ids();
+        PrintStream out = c.out();
+        PrintStream err = c.err();
         if (rest.isEmpty() || !List.of("submit", "process").contains(rest.get(0))) {
             return usage("inbox takes submit or process");
         }
-        Duration timeout = lockTimeout != null ? Duration.ofMillis(Long.parseLong(lockTimeout))
-                : Config.load(ids.stateDir().config(), new Json()).lockTimeout();
+        Duration timeout = c.lockTimeout().orElseGet(() -> Config.load(ids.stateDir().config(), new Json()).lockTimeout());
         try (Inbox inbox = new Inbox(ids, timeout)) {
-            return rest.get(0).equals("submit") ? submit(inbox, rest, json, retry, cwd, stdin, out, err)
+            return rest.get(0).equals("submit") ? submit(inbox, rest, json, retry, c.cwd(), c.in(), out, err)
                     : process(inbox, rest, json, retry, out, err);
         }
     }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.taskid.cli.command.Spec;
 import dev.taskid.protocol.Version;
 import dev.taskid.testing.Processes;
 import java.nio.charset.StandardCharsets;
@@ -32,7 +33,7 @@ class ManPageTest {
             Files.writeString(file, page, StandardCharsets.UTF_8);
         }
         assertEquals(page, Files.readString(file, StandardCharsets.UTF_8), "docs/taskid.1 is stale; refresh it (see javadoc)");
-        for (Cli.Command c : Cli.COMMANDS) {
+        for (Spec c : Commands.specs()) {
             assertTrue(page.contains(".B " + c.name().replace("-", "\\-")), c.name());
         }
     }

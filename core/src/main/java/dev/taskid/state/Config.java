@@ -148,7 +148,7 @@ public record Config(Set<String> prefixes, int maxBatch, Duration lockTimeout, S
     }
 
     /** The keys of config.json, of each {@code prefixOptions} entry and of {@code audit}: any other is a typo. */
-    static final List<String> KEYS = List.of("prefixes", "extraPrefixes", "maxBatch", "lockTimeoutMs", "allowedUids",
+    public static final List<String> KEYS = List.of("prefixes", "extraPrefixes", "maxBatch", "lockTimeoutMs", "allowedUids",
             "prefixOptions", "audit", BACKEND); // backend: read by BackendConfig
     static final List<String> PREFIX_OPTION_KEYS = List.of("width", "wrap", "bare");
     static final List<String> AUDIT_KEYS = List.of("maxBytes", "keep");

@@ -1,9 +1,14 @@
 package dev.taskid.state;
 
+import dev.taskid.options.Suggest;
 import java.util.Collection;
+import java.util.Locale;
 import java.util.Optional;
 
-/** "Did you mean": the known word closest to a typo, by edit distance. */
+/**
+ * "Did you mean" for configuration keys: case-insensitive, and more lenient than the command
+ * line's (a third of the key), since a key is long and its typos many.
+ */
 public final class Spelling {
     private Spelling() {
     }
@@ -13,7 +18,7 @@ public final class Spelling {
         String best = null;
         int bestDistance = Integer.MAX_VALUE;
         for (String k : known) {
-            int d = distance(typo.toLowerCase(java.util.Locale.ROOT), k.toLowerCase(java.util.Locale.ROOT));
+            int d = Suggest.distance(typo.toLowerCase(Locale.ROOT), k.toLowerCase(Locale.ROOT));
             if (d < bestDistance) {
                 best = k;
                 bestDistance = d;
@@ -21,25 +26,5 @@ public final class Spelling {
         }
         // a third of the word, at least 2 edits: "extraPrefix" is extraPrefixes, "foo" is nothing
         return best != null && bestDistance <= Math.max(2, best.length() / 3) ? Optional.of(best) : Optional.empty();
-    }
-
-    /** Levenshtein distance: insertions, deletions and substitutions. */
-    static int distance(String a, String b) {
-        int[] previous = new int[b.length() + 1];
-        int[] current = new int[b.length() + 1];
-        for (int j = 0; j <= b.length(); j++) {
-            previous[j] = j;
-        }
-        for (int i = 1; i <= a.length(); i++) {
-            current[0] = i;
-            for (int j = 1; j <= b.length(); j++) {
-                int substitute = previous[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
-                current[j] = Math.min(substitute, Math.min(previous[j] + 1, current[j - 1] + 1));
-            }
-            int[] t = previous;
-            previous = current;
-            current = t;
-        }
-        return previous[b.length()];
     }
 }

@@ -140,6 +140,8 @@ public final class Processes {
         pb.environment().remove("TASKID_BIN");
         pb.environment().remove("TASKID_BACKEND");
         pb.environment().remove("TASKID_BACKEND_PROJECT");
+        // nor their per-user taskid preferences (a test that wants some sets its own XDG_CONFIG_HOME)
+        pb.environment().put("XDG_CONFIG_HOME", cwd.toAbsolutePath().resolve(".no-user-config").toString());
         pb.environment().putAll(env);
         try {
             Process p = pb.start();

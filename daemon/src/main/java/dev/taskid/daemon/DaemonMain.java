@@ -1,12 +1,18 @@
 package dev.taskid.daemon;
 
 import ch.qos.logback.classic.LoggerContext;
+import dev.taskid.options.Option;
+import dev.taskid.options.OptionException;
+import dev.taskid.options.OptionParser;
+import dev.taskid.options.ParsedArgs;
 import dev.taskid.protocol.TaskIdException;
 import dev.taskid.server.Fatal;
 import dev.taskid.server.SocketServer;
 import dev.taskid.state.StateDir;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
@@ -26,36 +32,41 @@ public final class DaemonMain {
     private DaemonMain() {
     }
 
-    private static final String USAGE = "usage: taskid daemon [--dir PATH] [--lock-timeout MS]";
+    private static final Option DIR = Option.valued("--dir", "PATH",
+            "state directory (default: .git/taskid in a git repository, else .taskid; env TASKID_DIR)");
+    private static final Option LOCK_TIMEOUT = Option.valued("--lock-timeout", "MS",
+            "how long to wait for the state lock at start (default 30000 or config lockTimeoutMs)");
+    private static final Option HELP = Option.flag("--help", "print this help").withAlias("-h");
+    /** The daemon's options, in the model the CLI's commands use (dev.taskid.options). */
+    static final List<Option> OPTIONS = List.of(DIR, LOCK_TIMEOUT, HELP);
 
     public static void main(String[] args) throws InterruptedException {
-        String dirOption = System.getenv("TASKID_DIR");
+        ParsedArgs parsed;
+        try {
+            parsed = OptionParser.parse(Arrays.asList(args), OPTIONS);
+        } catch (OptionException e) {
+            usageError(e.getMessage());
+            return;
+        }
+        if (parsed.flag(HELP.name())) {
+            System.out.print(help());
+            return;
+        }
+        if (!parsed.positionals().isEmpty()) {
+            usageError("unknown argument " + parsed.positionals().get(0));
+        }
+        String dirOption = parsed.value(DIR.name()) != null ? parsed.value(DIR.name()) : System.getenv("TASKID_DIR");
         Optional<Duration> lockTimeout = Optional.empty();
-        for (int i = 0; i < args.length; i++) {
-            String a = args[i];
-            String name = a.contains("=") ? a.substring(0, a.indexOf('=')) : a;
-            boolean takesValue = name.equals("--dir") || name.equals("--lock-timeout");
-            String value = !takesValue ? null : a.contains("=") ? a.substring(a.indexOf('=') + 1)
-                    : i + 1 < args.length ? args[++i] : null;
-            if (takesValue && value == null) {
-                usageError(name + " needs a value");
-            } else if (name.equals("--dir")) {
-                dirOption = value;
-            } else if (name.equals("--lock-timeout")) {
-                try {
-                    long ms = Long.parseLong(value);
-                    if (ms < 0) {
-                        throw new NumberFormatException();
-                    }
-                    lockTimeout = Optional.of(Duration.ofMillis(ms));
-                } catch (NumberFormatException e) {
-                    usageError("--lock-timeout takes milliseconds (a whole number, 0 or more), not " + value);
+        String value = parsed.value(LOCK_TIMEOUT.name());
+        if (value != null) {
+            try {
+                long ms = Long.parseLong(value);
+                if (ms < 0) {
+                    throw new NumberFormatException();
                 }
-            } else if (a.equals("--help") || a.equals("-h")) {
-                System.out.println(USAGE + "   (runs in the foreground; logs to stderr)");
-                return;
-            } else {
-                usageError("unknown argument " + a);
+                lockTimeout = Optional.of(Duration.ofMillis(ms));
+            } catch (NumberFormatException e) {
+                usageError("--lock-timeout takes milliseconds (a whole number, 0 or more), not " + value);
             }
         }
         // A thread the daemon needs that dies of an Error must not leave a process holding the lock.
@@ -103,8 +114,23 @@ public final class DaemonMain {
         stopped.await();
     }
 
+    /** {@code usage: taskid daemon [--dir PATH] [--lock-timeout MS]}, from the options. */
+    static String usage() {
+        StringBuilder b = new StringBuilder("usage: taskid daemon");
+        OPTIONS.stream().filter(o -> !o.equals(HELP)).forEach(o -> b.append(" [").append(o.usage()).append(']'));
+        return b.toString();
+    }
+
+    static String help() {
+        StringBuilder b = new StringBuilder(usage()).append("   (runs in the foreground; logs to stderr)\n\noptions:\n");
+        for (Option o : OPTIONS) {
+            b.append(String.format("  %-18s %s%n", o.usage(), o.help()));
+        }
+        return b.toString();
+    }
+
     private static void usageError(String message) {
-        System.err.println("taskid daemon: " + message + " (" + USAGE + ")");
+        System.err.println("taskid daemon: " + message + " (" + usage() + ")");
         System.exit(2);
     }
 

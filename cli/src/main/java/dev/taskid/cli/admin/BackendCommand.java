@@ -1,5 +1,9 @@
 package dev.taskid.cli.admin;
 
+import dev.taskid.cli.command.Command;
+import dev.taskid.cli.command.Context;
+import dev.taskid.cli.command.Spec;
+import dev.taskid.cli.command.Output;
 import dev.taskid.backend.BackendConfig;
 import dev.taskid.backend.RemoteBackend;
 import dev.taskid.cli.usage.UsageException;
@@ -23,20 +27,31 @@ import java.util.TreeMap;
  * {@code taskid backend init|import|show}: set up the shared backend (PostgreSQL) and move a
  * repository's local counters into it.
  */
-public final class BackendCommand {
-    public static final String SYNOPSIS = "backend init|import|show [--json]";
-    public static final String HELP =
+public final class BackendCommand implements Command {
+    private static final String SYNOPSIS = "backend init|import|show [--json]";
+    private static final String HELP =
             "The shared backend (PostgreSQL) that several machines use instead of local files (README: Many machines).\n"
                     + "init: create or upgrade its schema (idempotent; safe from several hosts at once).\n"
                     + "import: raise the shared counters to at least this clone's local ones (counters.json, its backup, the\n"
                     + "audit log) and the highest IDs in TASKS.md. Never lowers. Run it once per clone that has local state.\n"
                     + "show: which backend and project key this repository uses.";
 
-    private BackendCommand() {
+    private static final Spec SPEC = new Spec("backend",
+            SYNOPSIS,
+            HELP);
+
+    @Override
+    public Spec spec() {
+        return SPEC;
     }
 
-    public static int run(List<String> rest, boolean json, TaskIds ids, PrintStream out, PrintStream err) {
-        Output o = new Output(out, err, json);
+    @Override
+    public int run(Context c) {
+        List<String> rest = c.rest();
+        boolean json = c.json();
+        TaskIds ids = c.ids();
+        PrintStream out = c.out();
+        Output o = c.output();
         if (rest.size() != 1 || !List.of("init", "import", "show").contains(rest.get(0))) {
             throw new UsageException("backend takes one of init, import, show", SYNOPSIS);
         }
@@ -69,7 +84,7 @@ public final class BackendCommand {
         } else {
             m.forEach((k, v) -> out.println(k + ": " + v));
         }
-        return Output.OK;
+        return Context.OK;
     }
 
     /** The highest number each local source knows per prefix: counters.json, its backup, the audit log, TASKS.md. */

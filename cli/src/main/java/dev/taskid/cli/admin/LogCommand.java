@@ -1,6 +1,11 @@
 package dev.taskid.cli.admin;
 
 import dev.taskid.backend.AuditTrail;
+import dev.taskid.cli.command.Command;
+import dev.taskid.cli.command.Context;
+import dev.taskid.cli.command.Spec;
+import dev.taskid.cli.command.Output;
+import dev.taskid.options.Option;
 import dev.taskid.cli.usage.UsageException;
 import dev.taskid.protocol.ErrorCode;
 import dev.taskid.protocol.TaskId;
@@ -20,16 +25,23 @@ import java.util.function.Predicate;
  * answers "who reserved SEC-20, when and why". Reads the files without the lock: lines are
  * appended whole and a torn one is skipped.
  */
-public final class LogCommand {
-    public static final String SYNOPSIS = "log [PREFIX|ID|PREFIX NUMBER] [--since T] [--json]";
-    public static final String HELP =
+public final class LogCommand implements Command {
+    private static final String SYNOPSIS = "log [PREFIX|ID|PREFIX NUMBER] [--since T] [--json]";
+    private static final String HELP =
             "Show the audit log (.taskid/audit.log and its rotated files, oldest first): every reservation, set, init,\n"
                     + "archive and recover with time, IDs, purpose, agent, key, requester pid/uid and mode. With an ID: who\n"
                     + "reserved it, when and why (exit 1 if the log has no such entry). --since takes 2026-02-19T18:00:00Z,\n"
                     + "2026-02-19 or an age (30m, 2h, 7d). --json: the matching lines as JSON Lines. With a shared backend:\n"
                     + "its audit rows, every host's.";
 
-    private LogCommand() {
+    private static final Spec SPEC = new Spec("log",
+            SYNOPSIS,
+            HELP,
+            List.of(Option.valued("--since", "T", "only entries since T: 2026-02-19T18:00:00Z, 2026-02-19 or an age (30m, 2h, 7d)")));
+
+    @Override
+    public Spec spec() {
+        return SPEC;
     }
 
     /** What to look for: a prefix, optionally one number of it. */
@@ -39,14 +51,20 @@ public final class LogCommand {
         }
     }
 
-    public static int run(List<String> rest, String sinceText, boolean json, StateDir dir, PrintStream out,
-                          PrintStream err) {
-        Output o = new Output(out, err, json);
+    @Override
+    public int run(Context c) {
+        List<String> rest = c.rest();
+        String sinceText = c.option("--since");
+        boolean json = c.json();
+        StateDir dir = c.ids().stateDir();
+        PrintStream out = c.out();
+        PrintStream err = c.err();
+        Output o = c.output();
         Query query;
         Instant since;
         try {
             query = query(rest);
-            since = sinceText == null ? Instant.MIN : Output.since(sinceText, Instant.now());
+            since = sinceText == null ? Instant.MIN : Figures.since(sinceText, Instant.now());
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage(), SYNOPSIS);
         }
@@ -55,7 +73,7 @@ public final class LogCommand {
         Instant[] first = {null};
         Predicate<String> cheap = query == null ? l -> true
                 : l -> l.contains("\"prefix\":\"" + query.prefix() + "\"");
-        int unreadable = AuditTrail.read(dir, System.getenv(), o.codec, cheap, e -> { // the shared rows with a backend
+        int unreadable = AuditTrail.read(dir, c.env(), o.codec(), cheap, e -> { // the shared rows with a backend
             if (first[0] == null) {
                 first[0] = e.time();
             }
@@ -83,11 +101,11 @@ public final class LogCommand {
             shown.addAll(passed);
         }
         for (AuditEntry e : shown) {
-            out.println(json ? new String(e.toJson(o.codec), StandardCharsets.UTF_8) : text(e));
+            out.println(json ? new String(e.toJson(o.codec()), StandardCharsets.UTF_8) : text(e));
         }
         if (query != null && reserved.isEmpty() && passed.isEmpty()) {
             // Like `show FOO`: a prefix that is not configured (and has no history) is a mistake, not an empty log.
-            Config config = Config.load(dir.config(), o.codec);
+            Config config = Config.load(dir.config(), o.codec());
             if (!config.isValidPrefix(query.prefix())) {
                 return o.fail(ErrorCode.INVALID_PREFIX, "Invalid prefix \"" + query.prefix() + "\". Valid: "
                         + String.join(", ", config.prefixes()), Map.of("valid", List.copyOf(config.prefixes())));
@@ -99,13 +117,13 @@ public final class LogCommand {
                 err.println("taskid: the audit log has no entry for " + what
                         + (first[0] == null ? " (the log is empty)"
                         : " (it starts at " + first[0] + "; older entries were rotated away, or the ID was made without taskid)"));
-                return Output.NO;
+                return Context.NO;
             }
             if (reserved.isEmpty() && !json) {
                 err.println("taskid: no reservation handed out " + what + "; the counter was moved past it by the above");
             }
         }
-        return Output.OK;
+        return Context.OK;
     }
 
     private static Query query(List<String> rest) {

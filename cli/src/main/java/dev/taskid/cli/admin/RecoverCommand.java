@@ -1,5 +1,10 @@
 package dev.taskid.cli.admin;
 
+import dev.taskid.cli.command.Command;
+import dev.taskid.cli.command.Context;
+import dev.taskid.cli.command.Spec;
+import dev.taskid.cli.command.Output;
+import dev.taskid.options.Option;
 import dev.taskid.cli.usage.UsageException;
 import dev.taskid.client.TaskIds;
 import dev.taskid.json.Json;
@@ -28,9 +33,9 @@ import java.util.Optional;
  * (no --yes); the usual statuses for errors (4 LOCK_TIMEOUT while a daemon or writer holds the
  * lock, 6 SYSTEM_ERROR).
  */
-public final class RecoverCommand {
-    public static final String SYNOPSIS = "recover [--yes] [--all-active] [--json]";
-    public static final String HELP =
+public final class RecoverCommand implements Command {
+    private static final String SYNOPSIS = "recover [--yes] [--all-active] [--json]";
+    private static final String HELP =
             "After STATE_CORRUPT: rebuild .taskid/counters.json from the highest of the audit log, the IDs in TASKS.md and\n"
                     + "counters.json.prev (the version before the last write), so no counter goes below any of them. Shows the\n"
                     + "plan and writes nothing without --yes (exit 1). The unreadable file is kept as counters.json.corrupt-<time>;\n"
@@ -39,12 +44,24 @@ public final class RecoverCommand {
                     + "lines) recover refuses, and --all-active marks every number those prefixes handed out active instead.\n"
                     + "Needs the state lock: no daemon can run on an unreadable file, and no other writer runs meanwhile.";
 
-    private RecoverCommand() {
+    private static final Spec SPEC = new Spec("recover",
+            SYNOPSIS,
+            HELP,
+            List.of(Option.flag("--yes", "write the plan (without it: only show it)"),
+                Option.flag("--all-active", "mark every number of a wrapped prefix active (when the log cannot tell which are)")));
+
+    @Override
+    public Spec spec() {
+        return SPEC;
     }
 
-    public static int run(List<String> rest, boolean yes, boolean allActive, boolean json, TaskIds ids, PrintStream out,
-                          PrintStream err) {
-        Output o = new Output(out, err, json);
+    @Override
+    public int run(Context c) {
+        List<String> rest = c.rest();
+        boolean yes = c.flag("--yes");
+        boolean allActive = c.flag("--all-active");
+        TaskIds ids = c.ids();
+        Output o = c.output();
         if (!rest.isEmpty()) {
             throw new UsageException("recover takes no arguments", SYNOPSIS);
         }
@@ -58,7 +75,7 @@ public final class RecoverCommand {
             if (!first.needed()) {
                 report(o, first, false, "nothing to recover: " + file.path()
                         + (first.current().exists() ? " is readable" : " does not exist yet (the next reservation creates it)"));
-                return Output.OK;
+                return Context.OK;
             }
             // A running daemon holds the lock for its whole life: say so now rather than after the lock wait.
             Optional<Response.Hello> daemon = ids.daemon();
@@ -72,14 +89,14 @@ public final class RecoverCommand {
                 Recovery.Plan plan = recovery.plan();
                 if (!yes) {
                     report(o, plan, false, "nothing written; run `taskid recover --yes` to write these counters");
-                    return Output.NO;
+                    return Context.NO;
                 }
                 List<AuditEntry> lines = recovery.apply(plan, store, AuditEntry.Requester.self(AuditLog.FALLBACK, -1),
                         Instant.now(), allActive);
                 report(o, plan, true, "recovered " + store.file().path() + " (" + lines.size() + " counters); "
                         + (plan.rewound().isEmpty() ? "the unreadable version is kept as counters.json.corrupt-*"
                         : "rewound counters raised to the highest issued, none lowered"));
-                return Output.OK;
+                return Context.OK;
             });
         } catch (TaskIdException e) {
             return o.fail(e.code(), e.getMessage(), e.details());
@@ -87,7 +104,7 @@ public final class RecoverCommand {
     }
 
     private static void report(Output o, Recovery.Plan plan, boolean written, String summary) {
-        if (o.json) {
+        if (o.json()) {
             List<Map<String, Object>> rows = new ArrayList<>();
             for (Recovery.Row r : plan.rows()) {
                 Map<String, Object> m = new LinkedHashMap<>();
@@ -111,7 +128,7 @@ public final class RecoverCommand {
             o.object(m);
             return;
         }
-        PrintStream out = o.out;
+        PrintStream out = o.out();
         out.println("counters.json:      " + describe(plan));
         out.println("counters.json.prev: " + describe(plan.backup()));
         out.println("audit log:          " + plan.auditLines() + " lines"
@@ -126,7 +143,7 @@ public final class RecoverCommand {
             }
             out.println();
         }
-        (written || !plan.needed() ? out : o.err).println(summary);
+        (written || !plan.needed() ? out : o.err()).println(summary);
     }
 
     private static String describe(StateFile.Inspection i) {

@@ -1,6 +1,11 @@
 package dev.taskid.cli.admin;
 
 import dev.taskid.backend.AuditTrail;
+import dev.taskid.cli.command.Command;
+import dev.taskid.cli.command.Context;
+import dev.taskid.cli.command.Spec;
+import dev.taskid.cli.command.Output;
+import dev.taskid.options.Option;
 import dev.taskid.cli.usage.UsageException;
 import dev.taskid.client.Reply;
 import dev.taskid.client.TaskIds;
@@ -23,27 +28,53 @@ import java.util.TreeMap;
  * reservations and IDs each mode served and, for the file-lock mode, how long callers waited
  * for the lock (p50/p99/max).
  */
-public final class StatsCommand {
-    public static final String SYNOPSIS = "stats [--since T] [--json]";
-    public static final String HELP =
+public final class StatsCommand implements Command {
+    private static final String SYNOPSIS = "stats [--since T] [--json] | stats --watch [--interval SECONDS] [--json]";
+    private static final String HELP =
             "Show what taskid has been doing. With a daemon: its uptime, requests by op, IDs allocated, batch sizes and\n"
                     + "persist latency (p50/p99, histograms), errors by code, connections. Always: from the audit log,\n"
                     + "reservations and IDs by mode and the file-lock mode's lock waits (p50/p99/max). --since limits the\n"
                     + "audit figures (2026-02-19T18:00:00Z, 2026-02-19, 30m, 2h, 7d). Never takes the state lock. With a shared\n"
-                    + "backend: the figures of its audit rows, every host's.";
+                    + "backend: the figures of its audit rows, every host's.\n"
+                    + "--watch: a live view, refreshed every --interval seconds (default 2): per-prefix counters, reservations\n"
+                    + "and IDs per second, persist latency, connected clients; q or Ctrl-C quits. With --json: one line per refresh.";
 
-    private StatsCommand() {
+    private static final Spec SPEC = new Spec("stats",
+            SYNOPSIS,
+            HELP,
+            List.of(Option.valued("--since", "T", "audit figures since T: 2026-02-19T18:00:00Z, 2026-02-19 or an age (30m, 2h, 7d)"),
+                Option.flag("--watch", "a live view until q or Ctrl-C"),
+                Option.valued("--interval", "SECONDS", "--watch: seconds between refreshes, 0.2 to 3600 (default 2)")));
+
+    @Override
+    public Spec spec() {
+        return SPEC;
     }
 
-    public static int run(List<String> rest, String sinceText, boolean json, TaskIds ids, PrintStream out,
-                          PrintStream err) {
-        Output o = new Output(out, err, json);
+    @Override
+    public int run(Context c) {
+        List<String> rest = c.rest();
+        String sinceText = c.option("--since");
+        boolean json = c.json();
+        TaskIds ids = c.ids();
+        PrintStream out = c.out();
+        PrintStream err = c.err();
+        Output o = c.output();
         if (!rest.isEmpty()) {
             throw new UsageException("stats takes no arguments", SYNOPSIS);
         }
+        if (c.flag("--watch")) {
+            if (sinceText != null) {
+                throw new UsageException("--since does not go with --watch (the view shows what happens now)", SYNOPSIS);
+            }
+            return new StatsWatch(c, StatsWatch.interval(c.option("--interval"))).run();
+        }
+        if (c.option("--interval") != null) {
+            throw new UsageException("--interval goes with --watch", SYNOPSIS);
+        }
         Instant since;
         try {
-            since = sinceText == null ? Instant.MIN : Output.since(sinceText, Instant.now());
+            since = sinceText == null ? Instant.MIN : Figures.since(sinceText, Instant.now());
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage(), SYNOPSIS);
         }
@@ -60,7 +91,7 @@ public final class StatsCommand {
             err.println("taskid: the daemon did not give its stats: " + e.code() + ": " + e.getMessage());
         }
         Map<String, Object> audit;
-        try (AuditTrail trail = AuditTrail.open(ids.stateDir(), System.getenv(), o.codec)) { // shared rows with a backend
+        try (AuditTrail trail = AuditTrail.open(ids.stateDir(), c.env(), o.codec())) { // shared rows with a backend
             audit = auditFigures(trail, since);
         }
         if (json) {
@@ -72,7 +103,7 @@ public final class StatsCommand {
             }
             m.put("audit", audit);
             o.object(m);
-            return Output.OK;
+            return Context.OK;
         }
         if (daemon == null) {
             out.println(audit.containsKey("backend")
@@ -80,7 +111,7 @@ public final class StatsCommand {
                     : "no daemon is running: requests are served by the file lock (figures from the audit log)");
         }
         text(daemon, audit, sinceText).forEach(out::println);
-        return Output.OK;
+        return Context.OK;
     }
 
     /** Figures of the audit log lines at or after {@code since}. */
@@ -109,7 +140,7 @@ public final class StatsCommand {
                 waits.add(e.by().lockWaitMs());
             }
         });
-        long[] w = Output.sorted(waits);
+        long[] w = Figures.sorted(waits);
         Map<String, Object> m = new LinkedHashMap<>(trail.where());
         m.put("lines", count[0]);
         if (unreadable > 0) {
@@ -123,8 +154,8 @@ public final class StatsCommand {
         m.put("reservationsByAgent", byAgent);
         Map<String, Object> lock = new LinkedHashMap<>();
         lock.put("samples", w.length);
-        lock.put("p50", Output.percentile(w, 0.5));
-        lock.put("p99", Output.percentile(w, 0.99));
+        lock.put("p50", Figures.percentile(w, 0.5));
+        lock.put("p99", Figures.percentile(w, 0.99));
         lock.put("max", w.length == 0 ? 0 : w[w.length - 1]);
         m.put("fallbackLockWaitMs", lock);
         return m;
@@ -238,7 +269,7 @@ public final class StatsCommand {
         return n < 1024 * 1024 ? String.format("%.1f KiB", n / 1024.0) : String.format("%.1f MiB", n / (1024.0 * 1024));
     }
 
-    private static String duration(long seconds) {
+    static String duration(long seconds) {
         if (seconds < 60) {
             return seconds + "s";
         }

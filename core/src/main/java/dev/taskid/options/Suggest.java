@@ -1,15 +1,15 @@
-package dev.taskid.cli;
+package dev.taskid.options;
 
 import java.util.Collection;
 import java.util.Optional;
 
 /** "Did you mean": the known word closest to a mistyped one, if it is close enough. */
-final class Suggest {
+public final class Suggest {
     private Suggest() {
     }
 
     /** The candidate at the smallest edit distance from {@code word}, at most 2 (or a third of its length). */
-    static Optional<String> closest(String word, Collection<String> candidates) {
+    public static Optional<String> closest(String word, Collection<String> candidates) {
         String best = null;
         int bestDistance = Integer.MAX_VALUE;
         for (String c : candidates) {
@@ -24,7 +24,7 @@ final class Suggest {
     }
 
     /** Levenshtein distance, with a swap of two neighbours counted as one edit. */
-    static int distance(String a, String b) {
+    public static int distance(String a, String b) {
         int[][] d = new int[a.length() + 1][b.length() + 1];
         for (int i = 0; i <= a.length(); i++) {
             d[i][0] = i;
@@ -45,7 +45,7 @@ final class Suggest {
     }
 
     /** {@code " (did you mean \"x\"?)"}, or nothing. */
-    static String hint(String word, Collection<String> candidates) {
+    public static String hint(String word, Collection<String> candidates) {
         return closest(word, candidates).map(c -> " (did you mean \"" + c + "\"?)").orElse("");
     }
 }

@@ -1,61 +1,19 @@
 package dev.taskid.cli.admin;
 
-import dev.taskid.json.Json;
-import dev.taskid.protocol.ErrorCode;
-import dev.taskid.protocol.Response;
-import dev.taskid.protocol.ResponseCodec;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
 import java.util.Arrays;
-import java.util.Map;
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** What the admin commands share: their streams, JSON or text, errors as the CLI prints them. */
-final class Output {
-    static final int OK = 0;
-    static final int NO = 1;
-
-    final PrintStream out;
-    final PrintStream err;
-    final boolean json;
-    final Json codec = new Json();
-    final ResponseCodec responses = new ResponseCodec();
-
-    Output(PrintStream out, PrintStream err, boolean json) {
-        this.out = out;
-        this.err = err;
-        this.json = json;
+/** What the admin commands share: {@code --since} and percentiles. */
+final class Figures {
+    private Figures() {
     }
-
-    /** Prints {@code fields} as one JSON object on stdout. */
-    void object(Map<String, ?> fields) {
-        out.println(new String(codec.write(g -> {
-            g.writeStartObject();
-            for (Map.Entry<String, ?> e : fields.entrySet()) {
-                Json.writeValue(g, e.getKey(), e.getValue());
-            }
-            g.writeEndObject();
-        }), StandardCharsets.UTF_8));
-    }
-
-    /** An error as the CLI reports errors: text or JSON on stderr; returns the exit status. */
-    int fail(ErrorCode code, String message, Map<String, Object> details) {
-        if (json) {
-            err.println(new String(responses.encode(new Response.Failure(null, code, message, code.retryByDefault(), details)),
-                    StandardCharsets.UTF_8));
-        } else {
-            err.println("taskid: " + code + ": " + message);
-        }
-        return code.exitStatus();
-    }
-
-    // ------------------------------------------------------------------ shared parsing and figures
 
     private static final Pattern AGO = Pattern.compile("([0-9]{1,9})([smhd])");
 
@@ -95,7 +53,7 @@ final class Output {
         return sorted[Math.min(sorted.length - 1, (int) (sorted.length * p))];
     }
 
-    static long[] sorted(java.util.List<Long> values) {
+    static long[] sorted(List<Long> values) {
         long[] a = values.stream().mapToLong(Long::longValue).toArray();
         Arrays.sort(a);
         return a;
