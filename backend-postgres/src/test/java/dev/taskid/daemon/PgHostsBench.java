@@ -29,13 +29,13 @@ public final class PgHostsBench {
     private static final long WARMUP_NANOS = TimeUnit.SECONDS.toNanos(2);
     private static final long STATS_IDLE_FLUSH_MILLIS = 11_000;
 
-    private PgHostsBench() {
-    }
+    private PgHostsBench() {}
 
     /** What the server counted: commits and rows written (inserted + updated + deleted). */
     private record Server(long commits, long rows) {
         static Server read(String jdbc) throws Exception {
-            try (Connection c = DriverManager.getConnection(jdbc); Statement s = c.createStatement()) {
+            try (Connection c = DriverManager.getConnection(jdbc);
+                    Statement s = c.createStatement()) {
                 try (ResultSet rs = s.executeQuery("SELECT xact_commit, tup_inserted + tup_updated + tup_deleted"
                         + " FROM pg_stat_database WHERE datname = current_database()")) {
                     rs.next();
@@ -53,27 +53,40 @@ public final class PgHostsBench {
         TaskIds.Options options = TaskIds.Options.DEFAULT.withFallback(false);
         ExecutorService hosts = Executors.newFixedThreadPool(states.size());
         all(hosts, states, s -> DaemonBench.run(s, options, connections, WARMUP_NANOS)); // JIT, connections, caches
-        List<Map<String, Object>> before = states.stream().map(s -> DaemonBench.stats(s, options)).toList();
+        List<Map<String, Object>> before =
+                states.stream().map(s -> DaemonBench.stats(s, options)).toList();
         quiet();
         Server server0 = Server.read(jdbc);
         long start = System.nanoTime();
-        List<long[][]> latencies = all(hosts, states, s -> DaemonBench.run(s, options, connections,
-                TimeUnit.SECONDS.toNanos(seconds)));
+        List<long[][]> latencies =
+                all(hosts, states, s -> DaemonBench.run(s, options, connections, TimeUnit.SECONDS.toNanos(seconds)));
         double elapsed = (System.nanoTime() - start) / 1e9;
         quiet();
         Server server1 = Server.read(jdbc);
-        List<Map<String, Object>> after = states.stream().map(s -> DaemonBench.stats(s, options)).toList();
+        List<Map<String, Object>> after =
+                states.stream().map(s -> DaemonBench.stats(s, options)).toList();
         hosts.shutdown();
-        long[] all = latencies.stream().flatMap(Arrays::stream).flatMapToLong(Arrays::stream).sorted().toArray();
+        long[] all = latencies.stream()
+                .flatMap(Arrays::stream)
+                .flatMapToLong(Arrays::stream)
+                .sorted()
+                .toArray();
         long batches = 0;
         long requests = 0;
         for (int i = 0; i < states.size(); i++) {
             batches += DaemonBench.delta(before.get(i), after.get(i), "batches");
             requests += DaemonBench.requests(after.get(i)) - DaemonBench.requests(before.get(i));
         }
-        System.out.printf(Locale.ROOT, "| taskid, %d daemon(s) x %d connections | %,.0f | %.1f | %.1f | %,.0f | %,.0f | %.1f |%n",
-                states.size(), connections, all.length / elapsed, pct(all, 0.50) / 1e6, pct(all, 0.99) / 1e6,
-                (server1.commits() - server0.commits()) / elapsed, (server1.rows() - server0.rows()) / elapsed,
+        System.out.printf(
+                Locale.ROOT,
+                "| taskid, %d daemon(s) x %d connections | %,.0f | %.1f | %.1f | %,.0f | %,.0f | %.1f |%n",
+                states.size(),
+                connections,
+                all.length / elapsed,
+                pct(all, 0.50) / 1e6,
+                pct(all, 0.99) / 1e6,
+                (server1.commits() - server0.commits()) / elapsed,
+                (server1.rows() - server0.rows()) / elapsed,
                 (double) requests / Math.max(1, batches));
     }
 

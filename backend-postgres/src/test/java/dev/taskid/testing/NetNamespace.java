@@ -32,9 +32,11 @@ public final class NetNamespace implements AutoCloseable {
     /** Creates the namespace and its veth pair; skips the test without root, ip or nft. */
     public static NetNamespace create() {
         Processes.Result id = Processes.run(List.of("id", "-u"), Path.of("/"), Map.of(), Duration.ofSeconds(10));
-        Assumptions.assumeTrue(id.stdout().trim().equals("0"), "network namespaces and firewall rules need root"
-                + " (CI runs as root)");
-        Assumptions.assumeTrue(Processes.onPath("ip").isPresent() && Processes.onPath("nft").isPresent(),
+        Assumptions.assumeTrue(
+                id.stdout().trim().equals("0"),
+                "network namespaces and firewall rules need root" + " (CI runs as root)");
+        Assumptions.assumeTrue(
+                Processes.onPath("ip").isPresent() && Processes.onPath("nft").isPresent(),
                 "needs ip (iproute2) and nft (nftables): .ci/run installs them");
         long pid = ProcessHandle.current().pid();
         int net = (int) (pid % 16_000); // one /30 per test JVM within 198.18.0.0/16
@@ -76,11 +78,18 @@ public final class NetNamespace implements AutoCloseable {
 
     /** The partition: every packet between the namespace and {@link #hostAddress} is dropped, both ways. */
     public void cut() {
-        Processes.Result r = Processes.run(wrap(List.of("nft", "-f", "-")), Path.of("/"), Map.of(),
+        Processes.Result r = Processes.run(
+                wrap(List.of("nft", "-f", "-")),
+                Path.of("/"),
+                Map.of(),
                 ("table inet " + TABLE + " {\n"
-                        + "  chain out { type filter hook output priority 0; policy accept; ip daddr " + hostAddress + " drop; }\n"
-                        + "  chain in { type filter hook input priority 0; policy accept; ip saddr " + hostAddress + " drop; }\n"
-                        + "}\n").getBytes(java.nio.charset.StandardCharsets.UTF_8), Duration.ofSeconds(30));
+                                + "  chain out { type filter hook output priority 0; policy accept; ip daddr "
+                                + hostAddress + " drop; }\n"
+                                + "  chain in { type filter hook input priority 0; policy accept; ip saddr "
+                                + hostAddress + " drop; }\n"
+                                + "}\n")
+                        .getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                Duration.ofSeconds(30));
         if (r.status() != 0) {
             throw new IllegalStateException("nft failed: " + r);
         }

@@ -59,19 +59,31 @@ public final class PgCluster implements AutoCloseable {
      */
     public static PgCluster start(String address, String clients) {
         Optional<Path> bin = binaries();
-        Assumptions.assumeTrue(bin.isPresent(), "no PostgreSQL binaries (/usr/lib/postgresql/*/bin/initdb): "
-                + "install Debian's postgresql package (.ci/run does)");
+        Assumptions.assumeTrue(
+                bin.isPresent(),
+                "no PostgreSQL binaries (/usr/lib/postgresql/*/bin/initdb): "
+                        + "install Debian's postgresql package (.ci/run does)");
         String uid = id("-u");
         String gid = id("-g");
         try {
             Path data = Files.createTempDirectory("taskid-pg");
             run(List.of("chown", uid + ":" + gid, data.toString()));
-            PgCluster c = new PgCluster(bin.get(), data, uid, gid, freePort(),
-                    address == null ? "127.0.0.1" : "127.0.0.1," + address);
-            c.asPostgres(List.of(bin.get().resolve("initdb").toString(), "-D", data.resolve("db").toString(),
-                    "--auth=trust", "-U", "postgres", "--no-sync", "-E", "UTF8"));
+            PgCluster c = new PgCluster(
+                    bin.get(), data, uid, gid, freePort(), address == null ? "127.0.0.1" : "127.0.0.1," + address);
+            c.asPostgres(List.of(
+                    bin.get().resolve("initdb").toString(),
+                    "-D",
+                    data.resolve("db").toString(),
+                    "--auth=trust",
+                    "-U",
+                    "postgres",
+                    "--no-sync",
+                    "-E",
+                    "UTF8"));
             if (clients != null) {
-                Files.writeString(data.resolve("db").resolve("pg_hba.conf"), "host all all " + clients + " trust\n",
+                Files.writeString(
+                        data.resolve("db").resolve("pg_hba.conf"),
+                        "host all all " + clients + " trust\n",
                         java.nio.file.StandardOpenOption.APPEND);
             }
             c.launch();
@@ -87,9 +99,11 @@ public final class PgCluster implements AutoCloseable {
             return Optional.empty();
         }
         try (Stream<Path> versions = Files.list(root)) {
-            return versions.map(v -> v.resolve("bin")).filter(b -> Files.isExecutable(b.resolve("initdb")))
-                    .max(Comparator.comparing(b -> b.getParent().getFileName().toString(), Comparator.comparingInt(String::length)
-                            .thenComparing(Comparator.naturalOrder())));
+            return versions.map(v -> v.resolve("bin"))
+                    .filter(b -> Files.isExecutable(b.resolve("initdb")))
+                    .max(Comparator.comparing(
+                            b -> b.getParent().getFileName().toString(),
+                            Comparator.comparingInt(String::length).thenComparing(Comparator.naturalOrder())));
         } catch (IOException e) {
             return Optional.empty();
         }
@@ -98,12 +112,26 @@ public final class PgCluster implements AutoCloseable {
     /** Starts the server (again, after {@link #crash}) and waits until it accepts connections. */
     public void launch() {
         List<String> cmd = new ArrayList<>(setpriv());
-        cmd.addAll(List.of(bin.resolve("postgres").toString(), "-D", data.resolve("db").toString(), "-p",
-                String.valueOf(port), "-c", "listen_addresses=" + listen, "-c", "unix_socket_directories=" + data,
-                "-c", "max_connections=300", "-c", "shared_buffers=16MB"));
+        cmd.addAll(List.of(
+                bin.resolve("postgres").toString(),
+                "-D",
+                data.resolve("db").toString(),
+                "-p",
+                String.valueOf(port),
+                "-c",
+                "listen_addresses=" + listen,
+                "-c",
+                "unix_socket_directories=" + data,
+                "-c",
+                "max_connections=300",
+                "-c",
+                "shared_buffers=16MB"));
         try {
-            server = new ProcessBuilder(cmd).redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.appendTo(data.resolve("server.log").toFile())).start();
+            server = new ProcessBuilder(cmd)
+                    .redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(
+                            data.resolve("server.log").toFile()))
+                    .start();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -121,13 +149,20 @@ public final class PgCluster implements AutoCloseable {
 
     /** A crash: {@code pg_ctl stop -m immediate} (no checkpoint; recovery replays the WAL at the next start). */
     public void crash() {
-        asPostgres(List.of(bin.resolve("pg_ctl").toString(), "stop", "-m", "immediate", "-D", data.resolve("db").toString()));
+        asPostgres(List.of(
+                bin.resolve("pg_ctl").toString(),
+                "stop",
+                "-m",
+                "immediate",
+                "-D",
+                data.resolve("db").toString()));
         awaitExit();
     }
 
     /** A new empty database; returns its libpq URL. */
     public String createDatabase(String name) {
-        try (Connection c = connect("postgres"); Statement s = c.createStatement()) {
+        try (Connection c = connect("postgres");
+                Statement s = c.createStatement()) {
             s.execute("CREATE DATABASE " + name);
         } catch (SQLException e) {
             throw new IllegalStateException(e);
@@ -198,7 +233,8 @@ public final class PgCluster implements AutoCloseable {
     }
 
     private static String id(String which) {
-        Processes.Result r = Processes.run(List.of("id", which, "postgres"), Path.of("/"), Map.of(), Duration.ofSeconds(10));
+        Processes.Result r =
+                Processes.run(List.of("id", which, "postgres"), Path.of("/"), Map.of(), Duration.ofSeconds(10));
         Assumptions.assumeTrue(r.status() == 0, "no postgres user (Debian's postgresql package creates it)");
         return r.stdout().trim();
     }

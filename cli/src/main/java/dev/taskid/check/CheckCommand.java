@@ -48,13 +48,15 @@ public final class CheckCommand implements Command {
     private static final int OK = 0;
     private static final int FOUND = 1;
 
-    private static final Spec SPEC = new Spec("check",
+    private static final Spec SPEC = new Spec(
+            "check",
             SYNOPSIS,
             HELP,
-            List.of(Option.flag("--all-refs", "also compare the local branches and worktrees"),
-                Option.flag("--staged", "read the FILEs from git's index"),
-                Option.flag("--fix", "raise counters above every ID seen"),
-                Option.flag("--install-hook", "add the check to the repository's pre-commit hook")));
+            List.of(
+                    Option.flag("--all-refs", "also compare the local branches and worktrees"),
+                    Option.flag("--staged", "read the FILEs from git's index"),
+                    Option.flag("--fix", "raise counters above every ID seen"),
+                    Option.flag("--install-hook", "add the check to the repository's pre-commit hook")));
 
     @Override
     public Spec spec() {
@@ -74,8 +76,8 @@ public final class CheckCommand implements Command {
         if (c.flag("--install-hook")) {
             List<String> taskidCommand = Objects.requireNonNullElse(Shims.taskidCommand(), List.of("taskid"));
             if (fix) {
-                throw new UsageException("--install-hook and --fix do not go together: a hook should not change counters",
-                        SYNOPSIS);
+                throw new UsageException(
+                        "--install-hook and --fix do not go together: a hook should not change counters", SYNOPSIS);
             }
             List<String> command = new ArrayList<>(taskidCommand);
             command.add("check");
@@ -89,32 +91,45 @@ public final class CheckCommand implements Command {
         CollisionCheck.Report report = new CollisionCheck(c.ids(), cwd).run(files, allRefs, fix, staged);
         List<CollisionCheck.Finding> remaining = report.remaining();
         if (json) {
-            out.println(new String(new Json().write(g -> {
-                g.writeStartObject();
-                g.writeBooleanField("ok", remaining.isEmpty());
-                Json.writeValue(g, "findings", report.findings().stream().map(CheckCommand::fields).toList());
-                Map<String, Object> raised = new LinkedHashMap<>();
-                report.raised().forEach((p, r) -> raised.put(p, Map.of("before", r[0], "after", r[1])));
-                Json.writeValue(g, "raised", raised);
-                Json.writeValue(g, "sources", report.sources());
-                Json.writeValue(g, "notes", report.notes());
-                g.writeEndObject();
-            }), StandardCharsets.UTF_8));
+            out.println(new String(
+                    new Json().write(g -> {
+                        g.writeStartObject();
+                        g.writeBooleanField("ok", remaining.isEmpty());
+                        Json.writeValue(
+                                g,
+                                "findings",
+                                report.findings().stream()
+                                        .map(CheckCommand::fields)
+                                        .toList());
+                        Map<String, Object> raised = new LinkedHashMap<>();
+                        report.raised().forEach((p, r) -> raised.put(p, Map.of("before", r[0], "after", r[1])));
+                        Json.writeValue(g, "raised", raised);
+                        Json.writeValue(g, "sources", report.sources());
+                        Json.writeValue(g, "notes", report.notes());
+                        g.writeEndObject();
+                    }),
+                    StandardCharsets.UTF_8));
         } else {
             report.notes().forEach(n -> err.println("taskid: note: " + n));
             for (CollisionCheck.Finding f : report.findings()) {
                 for (CollisionCheck.Occurrence o : f.occurrences()) {
-                    out.println(o.source() + ":" + o.line() + ":" + o.id() + ": " + f.kind().wireName() + ": " + f.message()
+                    out.println(o.source() + ":" + o.line() + ":" + o.id() + ": "
+                            + f.kind().wireName() + ": " + f.message()
                             + (o.title() == null || o.title().isEmpty() ? "" : " (\"" + o.title() + "\")"));
                 }
             }
             report.raised().forEach((p, r) -> out.println("raised " + p + " from " + r[0] + " to " + r[1]));
-            out.println(remaining.isEmpty()
-                    ? "ok: no task ID collisions in " + String.join(", ", report.sources())
-                    : remaining.size() + " problem(s) with task IDs" + (fix || remaining.stream().noneMatch(
-                            f -> f.kind() == CollisionCheck.Kind.ABOVE_COUNTER) ? ""
-                            : " (IDs above their counter: reserve IDs with `taskid reserve`, or raise counters with"
-                                    + " `taskid check --fix`)"));
+            out.println(
+                    remaining.isEmpty()
+                            ? "ok: no task ID collisions in " + String.join(", ", report.sources())
+                            : remaining.size() + " problem(s) with task IDs"
+                                    + (fix
+                                                    || remaining.stream()
+                                                            .noneMatch(
+                                                                    f -> f.kind() == CollisionCheck.Kind.ABOVE_COUNTER)
+                                            ? ""
+                                            : " (IDs above their counter: reserve IDs with `taskid reserve`, or raise counters with"
+                                                    + " `taskid check --fix`)"));
         }
         return remaining.isEmpty() ? OK : FOUND;
     }
@@ -162,7 +177,9 @@ public final class CheckCommand implements Command {
                 text = "#!/bin/sh\n" + ours;
             } else if (existing.startsWith("#!")) {
                 int nl = existing.indexOf('\n');
-                text = nl < 0 ? existing + "\n" + ours : existing.substring(0, nl + 1) + ours + existing.substring(nl + 1);
+                text = nl < 0
+                        ? existing + "\n" + ours
+                        : existing.substring(0, nl + 1) + ours + existing.substring(nl + 1);
             } else {
                 text = "#!/bin/sh\n" + ours + existing;
             }

@@ -52,7 +52,9 @@ public final class CollisionCheck {
 
     /** What kind of problem. */
     public enum Kind {
-        DUPLICATE("duplicate"), ABOVE_COUNTER("above-counter"), CONFLICT("conflict");
+        DUPLICATE("duplicate"),
+        ABOVE_COUNTER("above-counter"),
+        CONFLICT("conflict");
 
         private final String wire;
 
@@ -66,29 +68,28 @@ public final class CollisionCheck {
     }
 
     /** Where an ID occurs: {@code source} is a file, {@code REF:PATH} or an inbox; line is 1-based. */
-    public record Occurrence(String source, int line, String id, String title) {
-    }
+    public record Occurrence(String source, int line, String id, String title) {}
 
     /** One problem and every place it shows. */
-    public record Finding(Kind kind, TaskId id, String message, List<Occurrence> occurrences) {
-    }
+    public record Finding(Kind kind, TaskId id, String message, List<Occurrence> occurrences) {}
 
     /** What the check found; {@code raised} is prefix → [before, after] when counters were raised. */
     public record Report(List<Finding> findings, List<String> sources, Map<String, long[]> raised, List<String> notes) {
         /** Findings still true after {@code --fix} (which resolves ABOVE_COUNTER). */
         public List<Finding> remaining() {
-            return raised.isEmpty() ? findings
-                    : findings.stream().filter(f -> f.kind() != Kind.ABOVE_COUNTER).toList();
+            return raised.isEmpty()
+                    ? findings
+                    : findings.stream()
+                            .filter(f -> f.kind() != Kind.ABOVE_COUNTER)
+                            .toList();
         }
     }
 
     /** A set of files read together: the working files here, one branch, or one other work tree. */
-    private record Place(String name, List<Doc> docs, List<Occurrence> inboxTasks) {
-    }
+    private record Place(String name, List<Doc> docs, List<Occurrence> inboxTasks) {}
 
     /** One file's text and its label. */
-    private record Doc(String label, String text) {
-    }
+    private record Doc(String label, String text) {}
 
     /** Longest file read: memory stays bounded whatever a path names. */
     static final int MAX_FILE_BYTES = 16 << 20;
@@ -150,7 +151,8 @@ public final class CollisionCheck {
         List<Place> distinct = new ArrayList<>();
         Map<List<String>, Place> seen = new LinkedHashMap<>();
         for (Place place : places) {
-            List<String> key = new ArrayList<>(place.docs().stream().map(Doc::text).toList());
+            List<String> key =
+                    new ArrayList<>(place.docs().stream().map(Doc::text).toList());
             if (!place.inboxTasks().isEmpty()) {
                 key.add("\u0000inbox" + place.inboxTasks());
             }
@@ -184,8 +186,12 @@ public final class CollisionCheck {
             definitions.put(place, defs);
             defs.forEach((id, where) -> {
                 if (where.size() > 1) {
-                    findings.add(new Finding(Kind.DUPLICATE, id, "task ID defined " + where.size() + " times"
-                            + (place.name().equals("here") ? "" : " in " + place.name()), where));
+                    findings.add(new Finding(
+                            Kind.DUPLICATE,
+                            id,
+                            "task ID defined " + where.size() + " times"
+                                    + (place.name().equals("here") ? "" : " in " + place.name()),
+                            where));
                 }
             });
         }
@@ -227,8 +233,11 @@ public final class CollisionCheck {
     public void requireInWorkTree(String file) {
         Path root = realPath(worktreeRoot());
         if (Path.of(file).isAbsolute() || !realPath(cwd.resolve(file)).startsWith(root)) {
-            throw new TaskIdException(ErrorCode.BAD_REQUEST, file + " is not a path inside the work tree " + root
-                    + " (give it relative to " + cwd + ")", Map.of("file", file), null);
+            throw new TaskIdException(
+                    ErrorCode.BAD_REQUEST,
+                    file + " is not a path inside the work tree " + root + " (give it relative to " + cwd + ")",
+                    Map.of("file", file),
+                    null);
         }
     }
 
@@ -247,7 +256,8 @@ public final class CollisionCheck {
                 TaskId id = TaskId.parse(e.id().trim()).orElse(null);
                 if (id != null && prefixes.contains(id.prefix())) {
                     Object title = e.task().get("title");
-                    out.add(new Occurrence(label(file), e.line(), e.id().trim(), title == null ? "" : title.toString()));
+                    out.add(new Occurrence(
+                            label(file), e.line(), e.id().trim(), title == null ? "" : title.toString()));
                 }
             }
         }
@@ -258,14 +268,16 @@ public final class CollisionCheck {
     private Map<Path, String> staged(List<Path> paths) {
         Git git = new Git(cwd);
         if (!git.isRepository()) {
-            throw new TaskIdException(ErrorCode.BAD_REQUEST, "--staged needs a git repository; " + cwd + " is not in one");
+            throw new TaskIdException(
+                    ErrorCode.BAD_REQUEST, "--staged needs a git repository; " + cwd + " is not in one");
         }
         Path top = realPath(git.topLevel());
         Map<Path, String> objects = new LinkedHashMap<>();
         for (Path p : paths) {
             Path real = realPath(p);
             if (!real.startsWith(top)) {
-                throw new TaskIdException(ErrorCode.BAD_REQUEST, p + " is outside the repository " + top + ": it has no staged content");
+                throw new TaskIdException(
+                        ErrorCode.BAD_REQUEST, p + " is outside the repository " + top + ": it has no staged content");
             }
             objects.put(p, ":" + top.relativize(real).toString().replace('\\', '/'));
         }
@@ -284,7 +296,8 @@ public final class CollisionCheck {
     private List<Place> otherPlaces(List<Path> paths, List<String> notes) {
         Git git = new Git(cwd);
         if (!git.isRepository()) {
-            throw new TaskIdException(ErrorCode.BAD_REQUEST, "--all-refs needs a git repository; " + cwd + " is not in one");
+            throw new TaskIdException(
+                    ErrorCode.BAD_REQUEST, "--all-refs needs a git repository; " + cwd + " is not in one");
         }
         Path top = realPath(git.topLevel());
         List<String> relative = new ArrayList<>();
@@ -320,7 +333,9 @@ public final class CollisionCheck {
             out.add(new Place("branch " + name, docs, List.of()));
         }
         for (Git.Worktree wt : git.worktrees()) {
-            if (wt.bare() || !Files.isDirectory(wt.path()) || realPath(wt.path()).equals(top)) {
+            if (wt.bare()
+                    || !Files.isDirectory(wt.path())
+                    || realPath(wt.path()).equals(top)) {
                 continue;
             }
             List<Doc> docs = new ArrayList<>();
@@ -345,14 +360,17 @@ public final class CollisionCheck {
                 byId.computeIfAbsent(id, k -> new LinkedHashMap<>()).put(place, where)));
         List<Finding> out = new ArrayList<>();
         for (Map.Entry<TaskId, Map<Place, List<Occurrence>>> e : byId.entrySet()) {
-            List<Map.Entry<Place, List<Occurrence>>> places = new ArrayList<>(e.getValue().entrySet());
+            List<Map.Entry<Place, List<Occurrence>>> places =
+                    new ArrayList<>(e.getValue().entrySet());
             if (places.size() < 2) {
                 continue;
             }
             boolean conflict = false;
             for (int i = 0; i < places.size() && !conflict; i++) {
                 for (int j = 0; j < places.size() && !conflict; j++) {
-                    if (i != j && !matchesAny(places.get(i).getValue(), places.get(j).getValue())) {
+                    if (i != j
+                            && !matchesAny(
+                                    places.get(i).getValue(), places.get(j).getValue())) {
                         conflict = true;
                     }
                 }
@@ -360,8 +378,11 @@ public final class CollisionCheck {
             if (conflict) {
                 List<Occurrence> where = new ArrayList<>();
                 places.forEach(p -> where.addAll(p.getValue()));
-                out.add(new Finding(Kind.CONFLICT, e.getKey(),
-                        "one ID, different tasks on different branches or work trees", where));
+                out.add(new Finding(
+                        Kind.CONFLICT,
+                        e.getKey(),
+                        "one ID, different tasks on different branches or work trees",
+                        where));
             }
         }
         return out;
@@ -417,8 +438,12 @@ public final class CollisionCheck {
         mentions.forEach((id, where) -> {
             if (notIssued.contains(id.toString())) {
                 long counter = counters.getOrDefault(id.prefix(), 0L);
-                out.add(new Finding(Kind.ABOVE_COUNTER, id, "above its counter (" + id.prefix() + " at " + counter
-                        + "): never reserved, so taskid may hand it out again", dedupe(where)));
+                out.add(new Finding(
+                        Kind.ABOVE_COUNTER,
+                        id,
+                        "above its counter (" + id.prefix() + " at " + counter
+                                + "): never reserved, so taskid may hand it out again",
+                        dedupe(where)));
             }
         });
         return out;
@@ -464,18 +489,25 @@ public final class CollisionCheck {
         try (InputStream in = Files.newInputStream(p)) {
             byte[] bytes = in.readNBytes(MAX_FILE_BYTES + 1);
             if (bytes.length > MAX_FILE_BYTES) {
-                throw new TaskIdException(ErrorCode.BAD_REQUEST, p + " is larger than " + (MAX_FILE_BYTES >> 20)
-                        + " MiB: not a task list taskid checks", Map.of("file", p.toString()), null);
+                throw new TaskIdException(
+                        ErrorCode.BAD_REQUEST,
+                        p + " is larger than " + (MAX_FILE_BYTES >> 20) + " MiB: not a task list taskid checks",
+                        Map.of("file", p.toString()),
+                        null);
             }
             return new String(bytes, StandardCharsets.UTF_8);
         } catch (NoSuchFileException e) {
             if (required) {
-                throw new TaskIdException(ErrorCode.SYSTEM_ERROR, "no such file: " + p, Map.of("file", p.toString()), e);
+                throw new TaskIdException(
+                        ErrorCode.SYSTEM_ERROR, "no such file: " + p, Map.of("file", p.toString()), e);
             }
             return null;
         } catch (IOException e) {
-            throw new TaskIdException(ErrorCode.SYSTEM_ERROR, "cannot read " + p + ": " + e.getMessage(),
-                    Map.of("file", p.toString()), e);
+            throw new TaskIdException(
+                    ErrorCode.SYSTEM_ERROR,
+                    "cannot read " + p + ": " + e.getMessage(),
+                    Map.of("file", p.toString()),
+                    e);
         }
     }
 
@@ -492,7 +524,9 @@ public final class CollisionCheck {
             return abs.toRealPath();
         } catch (IOException e) {
             Path parent = abs.getParent();
-            return parent == null || abs.getFileName() == null ? abs : realPath(parent).resolve(abs.getFileName());
+            return parent == null || abs.getFileName() == null
+                    ? abs
+                    : realPath(parent).resolve(abs.getFileName());
         }
     }
 }

@@ -32,7 +32,9 @@ final class Git {
     /** True when {@code dir} is inside a git work tree. */
     boolean isRepository() {
         try {
-            return new String(run(null, "rev-parse", "--is-inside-work-tree"), StandardCharsets.UTF_8).trim().equals("true");
+            return new String(run(null, "rev-parse", "--is-inside-work-tree"), StandardCharsets.UTF_8)
+                    .trim()
+                    .equals("true");
         } catch (TaskIdException e) {
             return false;
         }
@@ -51,7 +53,8 @@ final class Git {
     /** Full names of the local branches, e.g. {@code refs/heads/main}. */
     List<String> branches() {
         List<String> out = new ArrayList<>();
-        for (String line : text("for-each-ref", "--format=%(refname)", "refs/heads").split("\n")) {
+        for (String line :
+                text("for-each-ref", "--format=%(refname)", "refs/heads").split("\n")) {
             if (!line.isBlank()) {
                 out.add(line.trim());
             }
@@ -60,8 +63,7 @@ final class Git {
     }
 
     /** A work tree from {@code git worktree list --porcelain}. */
-    record Worktree(Path path, String branch, boolean bare) {
-    }
+    record Worktree(Path path, String branch, boolean bare) {}
 
     List<Worktree> worktrees() {
         List<Worktree> out = new ArrayList<>();
@@ -161,8 +163,9 @@ final class Git {
         try {
             if (!p.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
-                throw new TaskIdException(ErrorCode.SYSTEM_ERROR, "git " + String.join(" ", args) + " did not finish in "
-                        + TIMEOUT_SECONDS + " s");
+                throw new TaskIdException(
+                        ErrorCode.SYSTEM_ERROR,
+                        "git " + String.join(" ", args) + " did not finish in " + TIMEOUT_SECONDS + " s");
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -172,12 +175,16 @@ final class Git {
         byte[] output = out.join();
         if (output.length > MAX_OUTPUT_BYTES) {
             // (checked first: git fails once the drain stops reading)
-            throw new TaskIdException(ErrorCode.SYSTEM_ERROR, "git " + String.join(" ", args) + " wrote more than "
-                    + (MAX_OUTPUT_BYTES >> 20) + " MiB in " + dir + ": too much to check at once (fewer files, or without all refs)");
+            throw new TaskIdException(
+                    ErrorCode.SYSTEM_ERROR,
+                    "git " + String.join(" ", args) + " wrote more than " + (MAX_OUTPUT_BYTES >> 20) + " MiB in " + dir
+                            + ": too much to check at once (fewer files, or without all refs)");
         }
         if (p.exitValue() != 0) {
-            throw new TaskIdException(ErrorCode.SYSTEM_ERROR, "git " + String.join(" ", args) + " failed in " + dir + ": "
-                    + new String(err.join(), StandardCharsets.UTF_8).trim());
+            throw new TaskIdException(
+                    ErrorCode.SYSTEM_ERROR,
+                    "git " + String.join(" ", args) + " failed in " + dir + ": "
+                            + new String(err.join(), StandardCharsets.UTF_8).trim());
         }
         return output;
     }
@@ -185,13 +192,15 @@ final class Git {
     /** All of {@code in}, up to one byte more than {@link #MAX_OUTPUT_BYTES}: memory stays bounded. */
     private static CompletableFuture<byte[]> drain(InputStream in) {
         CompletableFuture<byte[]> f = new CompletableFuture<>();
-        Thread t = new Thread(() -> {
-            try (in) {
-                f.complete(in.readNBytes(MAX_OUTPUT_BYTES + 1));
-            } catch (IOException e) {
-                f.complete(new byte[0]);
-            }
-        }, "git-drain");
+        Thread t = new Thread(
+                () -> {
+                    try (in) {
+                        f.complete(in.readNBytes(MAX_OUTPUT_BYTES + 1));
+                    } catch (IOException e) {
+                        f.complete(new byte[0]);
+                    }
+                },
+                "git-drain");
         t.setDaemon(true);
         t.start();
         return f;

@@ -28,11 +28,12 @@ final class ArchiveCommand implements Command {
     /** The protocol's longest list. */
     private static final int MAX_NUMBERS = 10_000;
 
-    private static final Spec SPEC = new Spec("archive",
+    private static final Spec SPEC = new Spec(
+            "archive",
             "archive PREFIX [NUMBER|FROM-TO|ID...] [--restore] [--json]",
             "Mark numbers of a wrapped prefix (config prefixOptions wrap) done, so the sequence may hand them out again\n"
-                + "when it comes round; a reservation that would hand out an active number fails with NUMBER_CONFLICT.\n"
-                + "No numbers: list the active ones. --restore: mark them active again (in use from before taskid).",
+                    + "when it comes round; a reservation that would hand out an active number fails with NUMBER_CONFLICT.\n"
+                    + "No numbers: list the active ones. --restore: mark them active again (in use from before taskid).",
             List.of(Option.flag("--restore", "mark the numbers active again instead")));
 
     @Override
@@ -82,7 +83,8 @@ final class ArchiveCommand implements Command {
             long from = Long.parseLong(m.group(1));
             long to = Long.parseLong(m.group(2));
             if (to < from || to - from >= MAX_NUMBERS) {
-                throw new UsageException("range " + part + ": FROM-TO with FROM <= TO and at most " + MAX_NUMBERS + " numbers");
+                throw new UsageException(
+                        "range " + part + ": FROM-TO with FROM <= TO and at most " + MAX_NUMBERS + " numbers");
             }
             for (long n = from; n <= to; n++) {
                 numbers.add(n);
@@ -105,16 +107,24 @@ final class ArchiveCommand implements Command {
         int width = r.wrap() > 0 ? Wrap.digits((int) r.wrap()) : 0;
         StringBuilder b = new StringBuilder();
         if (!r.changed().isEmpty()) {
-            b.append(r.prefix()).append(r.restore() ? ": active again: " : ": archived: ").append(join(r.changed(), width))
+            b.append(r.prefix())
+                    .append(r.restore() ? ": active again: " : ": archived: ")
+                    .append(join(r.changed(), width))
                     .append('\n');
         }
         if (!r.unchanged().isEmpty()) {
-            b.append(r.prefix()).append(r.restore() ? ": already active: " : ": not active (nothing to do): ")
-                    .append(join(r.unchanged(), width)).append('\n');
+            b.append(r.prefix())
+                    .append(r.restore() ? ": already active: " : ": not active (nothing to do): ")
+                    .append(join(r.unchanged(), width))
+                    .append('\n');
         }
-        b.append(r.prefix()).append(": ").append(r.active().size()).append(" active")
+        b.append(r.prefix())
+                .append(": ")
+                .append(r.active().size())
+                .append(" active")
                 .append(r.wrap() > 0 ? " (wraps at " + r.wrap() + ", next " + pad(r.next(), width) + ")" : "")
-                .append(r.active().isEmpty() ? "" : ": " + join(r.active(), width)).append('\n');
+                .append(r.active().isEmpty() ? "" : ": " + join(r.active(), width))
+                .append('\n');
         return b.toString();
     }
 

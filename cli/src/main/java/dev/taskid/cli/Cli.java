@@ -64,9 +64,11 @@ final class Cli {
                     out.print(Commands.usage(Version.CURRENT));
                     return Context.OK;
                 }
-                throw new UsageException(args.positionals().isEmpty() ? "no command given"
-                        : "unknown command \"" + args.positionals().get(0) + "\""
-                                + Suggest.hint(args.positionals().get(0), Commands.names()));
+                throw new UsageException(
+                        args.positionals().isEmpty()
+                                ? "no command given"
+                                : "unknown command \"" + args.positionals().get(0) + "\""
+                                        + Suggest.hint(args.positionals().get(0), Commands.names()));
             }
             if (help) {
                 out.print(Commands.help(command.get()));
@@ -77,15 +79,23 @@ final class Cli {
                 output = new Output(out, err, true);
             }
             try (StateSession session = new StateSession(cwd, env, args, user, err)) {
-                Context context = new Context(args.positionals().subList(1, args.positionals().size()), args, output, in,
-                        cwd, env, user, session);
+                Context context = new Context(
+                        args.positionals().subList(1, args.positionals().size()),
+                        args,
+                        output,
+                        in,
+                        cwd,
+                        env,
+                        user,
+                        session);
                 context.lockTimeout(); // a malformed --lock-timeout is a usage error before the command starts
                 int status = command.get().run(context);
                 session.noticeIfGuessed();
                 return status;
             }
         } catch (UsageException e) {
-            String synopsis = e.synopsis() != null ? e.synopsis()
+            String synopsis = e.synopsis() != null
+                    ? e.synopsis()
                     : command.map(c -> c.spec().synopsis()).orElse("COMMAND ...");
             if (output.json()) {
                 return output.fail(ErrorCode.BAD_REQUEST, e.getMessage(), false, Map.of("usage", "taskid " + synopsis));

@@ -22,45 +22,70 @@ import java.util.Optional;
  */
 final class Commands {
     static final List<Command> ALL = List.of(
-            new ReserveCommand(), new InitCommand(), new ShowCommand(), new PrefixesCommand(), new ValidateCommand(),
-            new SetCommand(), new ImportCommand(), new ArchiveCommand(), new DaemonCommand(), new SystemdCommand(),
-            new McpCommand(), new ShimCommand(), new InboxCommand(), new CheckCommand(), new LogCommand(),
-            new StatsCommand(), new RecoverCommand(), new BackendCommand(), new DoctorCommand(), new ConfigCommand(), new SocketPathCommand(),
-            new CompletionCommand(), new HelpCommand());
+            new ReserveCommand(),
+            new InitCommand(),
+            new ShowCommand(),
+            new PrefixesCommand(),
+            new ValidateCommand(),
+            new SetCommand(),
+            new ImportCommand(),
+            new ArchiveCommand(),
+            new DaemonCommand(),
+            new SystemdCommand(),
+            new McpCommand(),
+            new ShimCommand(),
+            new InboxCommand(),
+            new CheckCommand(),
+            new LogCommand(),
+            new StatsCommand(),
+            new RecoverCommand(),
+            new BackendCommand(),
+            new DoctorCommand(),
+            new ConfigCommand(),
+            new SocketPathCommand(),
+            new CompletionCommand(),
+            new HelpCommand());
 
-    static final Option DIR = Option.valued("--dir", "PATH",
+    static final Option DIR = Option.valued(
+            "--dir",
+            "PATH",
             "state directory (default: .git/taskid in a git repository, else .taskid; env TASKID_DIR)");
-    static final Option JSON = Option.flag("--json",
-            "JSON output on every exit path: results on stdout, errors as JSON on stderr");
-    static final Option NO_FALLBACK = Option.flag("--no-fallback",
-            "fail (DAEMON_UNAVAILABLE) instead of using the file lock when no daemon answers");
-    static final Option LOCK_TIMEOUT = Option.valued("--lock-timeout", "MS",
-            "how long to wait for the state lock (default 30000 or config lockTimeoutMs)");
+    static final Option JSON =
+            Option.flag("--json", "JSON output on every exit path: results on stdout, errors as JSON on stderr");
+    static final Option NO_FALLBACK = Option.flag(
+            "--no-fallback", "fail (DAEMON_UNAVAILABLE) instead of using the file lock when no daemon answers");
+    static final Option LOCK_TIMEOUT = Option.valued(
+            "--lock-timeout", "MS", "how long to wait for the state lock (default 30000 or config lockTimeoutMs)");
     static final Option VERSION = Option.flag("--version", "print the version");
-    static final Option HELP = Option.flag("--help", "print this help (taskid COMMAND --help: that command's)").withAlias("-h");
+    static final Option HELP = Option.flag("--help", "print this help (taskid COMMAND --help: that command's)")
+            .withAlias("-h");
 
     /** The options every command accepts (before or after its name). */
     static final List<Option> GLOBAL = List.of(DIR, JSON, NO_FALLBACK, LOCK_TIMEOUT, VERSION, HELP);
 
     /** One row of README "Exit status". */
-    record ExitStatus(int status, String meaning) {
-    }
+    record ExitStatus(int status, String meaning) {}
 
     /** The exit statuses (README "Exit status"): for the help and the manual page. */
     static final List<ExitStatus> EXIT_STATUS = List.of(
             new ExitStatus(0, "success"),
-            new ExitStatus(1, "no, without an error: validate found IDs not issued, inbox process rejected a task, check found"
-                    + " a problem, doctor found a failure, recover showed a plan, log ID found no entry, import found nothing"),
+            new ExitStatus(
+                    1,
+                    "no, without an error: validate found IDs not issued, inbox process rejected a task, check found"
+                            + " a problem, doctor found a failure, recover showed a plan, log ID found no entry, import found nothing"),
             new ExitStatus(2, "usage error or BAD_REQUEST, UNKNOWN_OP, LINE_TOO_LONG"),
-            new ExitStatus(3, "INVALID_PREFIX, INVALID_COUNT, INVALID_ID, COUNTER_OVERFLOW, COUNTER_DECREASE, KEY_REUSED,"
-                    + " NUMBER_CONFLICT; daemon status: not running"),
+            new ExitStatus(
+                    3,
+                    "INVALID_PREFIX, INVALID_COUNT, INVALID_ID, COUNTER_OVERFLOW, COUNTER_DECREASE, KEY_REUSED,"
+                            + " NUMBER_CONFLICT; daemon status: not running"),
             new ExitStatus(4, "LOCK_TIMEOUT (retry)"),
             new ExitStatus(5, "STATE_CORRUPT (run taskid recover), STATE_MOVED, CONFIG_INVALID"),
             new ExitStatus(6, "SYSTEM_ERROR: disk full, read-only, permissions, no Java 17+ (retry when fixed)"),
-            new ExitStatus(7, "FORBIDDEN, BUSY, PROTOCOL_MISMATCH, DAEMON_UNAVAILABLE, BACKEND_UNAVAILABLE (the shared backend: retry)"));
+            new ExitStatus(
+                    7,
+                    "FORBIDDEN, BUSY, PROTOCOL_MISMATCH, DAEMON_UNAVAILABLE, BACKEND_UNAVAILABLE (the shared backend: retry)"));
 
-    private Commands() {
-    }
+    private Commands() {}
 
     static Optional<Command> byName(String name) {
         return ALL.stream().filter(c -> c.spec().name().equals(name)).findFirst();
@@ -85,7 +110,8 @@ final class Commands {
 
     /** {@code taskid CMD --help}. */
     static String help(Command c) {
-        return "usage: taskid " + globalUsage() + c.spec().synopsis() + "\n\n" + c.spec().help() + "\n";
+        return "usage: taskid " + globalUsage() + c.spec().synopsis() + "\n\n"
+                + c.spec().help() + "\n";
     }
 
     /** {@code taskid --help}. */

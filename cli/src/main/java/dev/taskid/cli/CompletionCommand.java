@@ -15,10 +15,11 @@ import java.util.stream.Collectors;
 final class CompletionCommand implements Command {
     static final List<String> SHELLS = List.of("bash", "zsh", "fish");
 
-    private static final Spec SPEC = new Spec("completion",
+    private static final Spec SPEC = new Spec(
+            "completion",
             "completion bash|zsh|fish",
             "Print a shell completion script, e.g. `source <(taskid completion bash)` in ~/.bashrc,\n"
-                + "`taskid completion fish > ~/.config/fish/completions/taskid.fish`.");
+                    + "`taskid completion fish > ~/.config/fish/completions/taskid.fish`.");
 
     @Override
     public Spec spec() {
@@ -38,8 +39,9 @@ final class CompletionCommand implements Command {
     static String script(String shell) {
         return switch (shell) {
             case "bash" -> bash();
-            case "zsh" -> "#compdef taskid\n# taskid completion for zsh (the bash one, through bashcompinit)\n"
-                    + "autoload -U +X bashcompinit && bashcompinit\n" + bash();
+            case "zsh" ->
+                "#compdef taskid\n# taskid completion for zsh (the bash one, through bashcompinit)\n"
+                        + "autoload -U +X bashcompinit && bashcompinit\n" + bash();
             case "fish" -> fish();
             default -> throw new IllegalArgumentException(shell);
         };
@@ -51,25 +53,34 @@ final class CompletionCommand implements Command {
 
     private static String bash() {
         Set<String> global = names(Commands.GLOBAL);
-        Set<String> globalValued = names(Commands.GLOBAL.stream().filter(Option::takesValue).toList());
+        Set<String> globalValued =
+                names(Commands.GLOBAL.stream().filter(Option::takesValue).toList());
         StringBuilder b = new StringBuilder("# taskid completion for bash: source <(taskid completion bash)\n");
         b.append("_taskid() {\n")
                 .append("  local cur=${COMP_WORDS[COMP_CWORD]} cmd= i w\n")
                 .append("  for ((i = 1; i < COMP_CWORD; i++)); do\n")
                 .append("    w=${COMP_WORDS[i]}\n")
                 .append("    case $w in\n")
-                .append("      ").append(String.join("|", globalValued)).append(") ((i++)) ;;\n")
+                .append("      ")
+                .append(String.join("|", globalValued))
+                .append(") ((i++)) ;;\n")
                 .append("      -*) ;;\n")
                 .append("      *) cmd=$w; break ;;\n")
                 .append("    esac\n")
                 .append("  done\n")
                 .append("  case $cmd in\n");
         for (Spec c : Commands.specs()) {
-            b.append("    ").append(c.name()).append(") COMPREPLY=($(compgen -W \"")
-                    .append(String.join(" ", words(c))).append("\" -- \"$cur\")) ;;\n");
+            b.append("    ")
+                    .append(c.name())
+                    .append(") COMPREPLY=($(compgen -W \"")
+                    .append(String.join(" ", words(c)))
+                    .append("\" -- \"$cur\")) ;;\n");
         }
-        b.append("    *) COMPREPLY=($(compgen -W \"").append(String.join(" ", new TreeSet<>(Commands.names()))).append(' ')
-                .append(String.join(" ", global)).append("\" -- \"$cur\")) ;;\n")
+        b.append("    *) COMPREPLY=($(compgen -W \"")
+                .append(String.join(" ", new TreeSet<>(Commands.names())))
+                .append(' ')
+                .append(String.join(" ", global))
+                .append("\" -- \"$cur\")) ;;\n")
                 .append("  esac\n")
                 .append("}\n")
                 .append("complete -o default -F _taskid taskid\n");
@@ -77,17 +88,30 @@ final class CompletionCommand implements Command {
     }
 
     private static String fish() {
-        StringBuilder b = new StringBuilder("# taskid completion for fish: taskid completion fish > ~/.config/fish/completions/taskid.fish\n");
+        StringBuilder b = new StringBuilder(
+                "# taskid completion for fish: taskid completion fish > ~/.config/fish/completions/taskid.fish\n");
         b.append("complete -c taskid -f\n");
-        for (Option o : Commands.GLOBAL.stream().sorted(Comparator.comparing(Option::name)).toList()) {
-            b.append("complete -c taskid -l ").append(o.name().substring(2)).append(o.takesValue() ? " -r" : "").append('\n');
+        for (Option o : Commands.GLOBAL.stream()
+                .sorted(Comparator.comparing(Option::name))
+                .toList()) {
+            b.append("complete -c taskid -l ")
+                    .append(o.name().substring(2))
+                    .append(o.takesValue() ? " -r" : "")
+                    .append('\n');
         }
         for (Spec c : Commands.specs()) {
-            b.append("complete -c taskid -n __fish_use_subcommand -a ").append(c.name())
-                    .append(" -d '").append(firstSentence(c.help())).append("'\n");
+            b.append("complete -c taskid -n __fish_use_subcommand -a ")
+                    .append(c.name())
+                    .append(" -d '")
+                    .append(firstSentence(c.help()))
+                    .append("'\n");
             for (Option o : sorted(c.options())) {
-                b.append("complete -c taskid -n '__fish_seen_subcommand_from ").append(c.name()).append("' -l ")
-                        .append(o.name().substring(2)).append(o.takesValue() ? " -r" : "").append('\n');
+                b.append("complete -c taskid -n '__fish_seen_subcommand_from ")
+                        .append(c.name())
+                        .append("' -l ")
+                        .append(o.name().substring(2))
+                        .append(o.takesValue() ? " -r" : "")
+                        .append('\n');
             }
         }
         return b.toString();
@@ -95,7 +119,9 @@ final class CompletionCommand implements Command {
 
     /** Flags first, then valued options, each by name: the order the scripts have always listed them in. */
     private static List<Option> sorted(List<Option> options) {
-        return options.stream().sorted(Comparator.comparing(Option::takesValue).thenComparing(Option::name)).toList();
+        return options.stream()
+                .sorted(Comparator.comparing(Option::takesValue).thenComparing(Option::name))
+                .toList();
     }
 
     /** What may follow a command: its sub-command words (from the synopsis) and options. */

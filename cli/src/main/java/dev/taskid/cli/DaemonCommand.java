@@ -21,10 +21,11 @@ final class DaemonCommand implements Command {
     /** {@code daemon status} with no daemon (README "Exit status"). */
     static final int NOT_RUNNING = 3;
 
-    private static final Spec SPEC = new Spec("daemon",
+    private static final Spec SPEC = new Spec(
+            "daemon",
             "daemon status|stop [--json]",
             "status: is a daemon serving this state directory (exit 3 if not). stop: SIGTERM it and wait for it to exit.\n"
-                + "`taskid daemon` with no sub-command runs the daemon in the foreground (via the launcher).");
+                    + "`taskid daemon` with no sub-command runs the daemon in the foreground (via the launcher).");
 
     @Override
     public Spec spec() {
@@ -66,8 +67,9 @@ final class DaemonCommand implements Command {
             m.put("epoch", h.epoch());
             c.output().object(m);
         } else {
-            c.out().println("taskid daemon " + h.version() + " running: pid " + h.pid() + ", state " + h.stateDir()
-                    + ", socket " + ids.socket() + ", epoch " + h.epoch());
+            c.out()
+                    .println("taskid daemon " + h.version() + " running: pid " + h.pid() + ", state " + h.stateDir()
+                            + ", socket " + ids.socket() + ", epoch " + h.epoch());
         }
         return Context.OK;
     }
@@ -78,8 +80,12 @@ final class DaemonCommand implements Command {
         try {
             process.onExit().get(30, TimeUnit.SECONDS);
         } catch (Exception e) {
-            return c.output().fail(ErrorCode.SYSTEM_ERROR, "daemon pid " + h.pid() + " did not exit within 30 s after SIGTERM",
-                    true, Map.of("pid", h.pid()));
+            return c.output()
+                    .fail(
+                            ErrorCode.SYSTEM_ERROR,
+                            "daemon pid " + h.pid() + " did not exit within 30 s after SIGTERM",
+                            true,
+                            Map.of("pid", h.pid()));
         }
         if (c.json()) {
             Map<String, Object> m = new LinkedHashMap<>();

@@ -8,9 +8,7 @@ import java.util.Optional;
 
 /** {@code taskid help [COMMAND]}: the same text as {@code --help}. */
 final class HelpCommand implements Command {
-    private static final Spec SPEC = new Spec("help",
-            "help [COMMAND]",
-            "Show help.");
+    private static final Spec SPEC = new Spec("help", "help [COMMAND]", "Show help.");
 
     @Override
     public Spec spec() {
@@ -19,7 +17,8 @@ final class HelpCommand implements Command {
 
     @Override
     public int run(Context c) {
-        Optional<Command> about = c.rest().isEmpty() ? Optional.empty() : Commands.byName(c.rest().get(0));
+        Optional<Command> about =
+                c.rest().isEmpty() ? Optional.empty() : Commands.byName(c.rest().get(0));
         c.out().print(about.map(Commands::help).orElseGet(() -> Commands.usage(Version.CURRENT)));
         return Context.OK;
     }

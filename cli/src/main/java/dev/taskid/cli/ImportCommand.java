@@ -3,14 +3,14 @@ package dev.taskid.cli;
 import dev.taskid.allocator.Wrap;
 import dev.taskid.cli.command.Command;
 import dev.taskid.cli.command.Context;
-import dev.taskid.cli.command.Spec;
 import dev.taskid.cli.command.Output;
+import dev.taskid.cli.command.Spec;
 import dev.taskid.cli.usage.UsageException;
 import dev.taskid.client.Reply;
 import dev.taskid.client.TaskIds;
+import dev.taskid.json.JsonException;
 import dev.taskid.options.Option;
 import dev.taskid.protocol.ErrorCode;
-import dev.taskid.json.JsonException;
 import dev.taskid.protocol.Request;
 import dev.taskid.protocol.Response;
 import dev.taskid.state.Config;
@@ -28,12 +28,15 @@ import java.util.TreeSet;
 
 /** {@code taskid import}: counters raised from the seed scripts' state files. */
 final class ImportCommand implements Command {
-    private static final Spec SPEC = new Spec("import",
+    private static final Spec SPEC = new Spec(
+            "import",
             "import [--from FILE]... [--opencode-prefix PREFIX]",
             "Raise counters from the seed scripts' state: .claude/.task-id-counters.json and, with --opencode-prefix,\n"
-                + ".opencode/specs/state.json (next_project_number). Never lowers.",
-            List.of(Option.valued("--from", "FILE", "the seed state file to read (default: both seeds' files)"),
-                Option.valued("--opencode-prefix", "PREFIX", "the prefix that seed 001's next_project_number numbers")));
+                    + ".opencode/specs/state.json (next_project_number). Never lowers.",
+            List.of(
+                    Option.valued("--from", "FILE", "the seed state file to read (default: both seeds' files)"),
+                    Option.valued(
+                            "--opencode-prefix", "PREFIX", "the prefix that seed 001's next_project_number numbers")));
 
     @Override
     public Spec spec() {
@@ -87,8 +90,9 @@ final class ImportCommand implements Command {
             } else if (obj.get("next_project_number") instanceof Long next) {
                 String prefix = c.option("--opencode-prefix");
                 if (prefix == null) {
-                    c.err().println("taskid: skipped " + file + " (next_project_number " + next
-                            + "): say which prefix numbers it with --opencode-prefix PREFIX");
+                    c.err()
+                            .println("taskid: skipped " + file + " (next_project_number " + next
+                                    + "): say which prefix numbers it with --opencode-prefix PREFIX");
                     continue;
                 }
                 // next_project_number = the next number to hand out; with wrap, read in the first cycle
@@ -97,8 +101,11 @@ final class ImportCommand implements Command {
                 activeProjects(obj.get("active_projects")).ifPresent(a -> seedActive.put(prefix, a));
                 used.add(file.toString());
             } else {
-                return o.fail(ErrorCode.STATE_CORRUPT, file + " has neither \"counters\" nor \"next_project_number\"",
-                        false, Map.of());
+                return o.fail(
+                        ErrorCode.STATE_CORRUPT,
+                        file + " has neither \"counters\" nor \"next_project_number\"",
+                        false,
+                        Map.of());
             }
         }
         if (used.isEmpty()) {
@@ -106,8 +113,9 @@ final class ImportCommand implements Command {
             if (c.json()) {
                 o.object(Map.of("imported", List.of()));
             }
-            c.err().println("taskid: nothing to import: none of " + files.stream().map(Path::toString).toList()
-                    + " holds seed counters");
+            c.err()
+                    .println("taskid: nothing to import: none of "
+                            + files.stream().map(Path::toString).toList() + " holds seed counters");
             return Context.NO;
         }
         Reply reply = ids.call(new Request.Init(null, null, floors));
@@ -129,7 +137,9 @@ final class ImportCommand implements Command {
         }
         Set<Long> out = new TreeSet<>();
         for (Object o : list) {
-            Object n = o instanceof Map<?, ?> m ? (m.containsKey("number") ? m.get("number") : m.get("project_number")) : o;
+            Object n = o instanceof Map<?, ?> m
+                    ? (m.containsKey("number") ? m.get("number") : m.get("project_number"))
+                    : o;
             if (n instanceof Long l) {
                 out.add(l);
             } else if (n instanceof String t && t.matches("\\d{1,15}")) {

@@ -26,11 +26,9 @@ public final class InitFloors {
     public static final long MAX_TOTAL_BYTES = 64L << 20;
 
     /** The floors and how many IDs were seen. */
-    public record Scan(Map<String, Long> floors, int found) {
-    }
+    public record Scan(Map<String, Long> floors, int found) {}
 
-    private InitFloors() {
-    }
+    private InitFloors() {}
 
     /** Scans {@code files} for IDs of {@code prefixes}; BAD_REQUEST or SYSTEM_ERROR naming the file otherwise. */
     public static Scan scan(List<Path> files, Set<String> prefixes) {
@@ -53,24 +51,37 @@ public final class InitFloors {
             // Follows a symlink on purpose (TASKS.md may be one); what it leads to must be a plain file.
             BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);
             if (!a.isRegularFile()) {
-                throw new TaskIdException(ErrorCode.BAD_REQUEST, file + " is " + (a.isDirectory() ? "a directory" : "not a regular file"
-                        + " (a device, FIFO or socket)") + ": taskid init reads regular files only",
-                        Map.of("file", file.toString()), null);
+                throw new TaskIdException(
+                        ErrorCode.BAD_REQUEST,
+                        file + " is "
+                                + (a.isDirectory()
+                                        ? "a directory"
+                                        : "not a regular file" + " (a device, FIFO or socket)")
+                                + ": taskid init reads regular files only",
+                        Map.of("file", file.toString()),
+                        null);
             }
             try (InputStream in = Files.newInputStream(file)) {
                 byte[] bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, left + 1));
                 if (bytes.length > left) {
-                    throw new TaskIdException(ErrorCode.BAD_REQUEST, "the files to scan are larger than "
-                            + (MAX_TOTAL_BYTES >> 20) + " MiB together (at " + file + "): pass fewer or smaller files",
-                            Map.of("file", file.toString()), null);
+                    throw new TaskIdException(
+                            ErrorCode.BAD_REQUEST,
+                            "the files to scan are larger than " + (MAX_TOTAL_BYTES >> 20) + " MiB together (at " + file
+                                    + "): pass fewer or smaller files",
+                            Map.of("file", file.toString()),
+                            null);
                 }
                 return bytes;
             }
         } catch (NoSuchFileException e) {
-            throw new TaskIdException(ErrorCode.SYSTEM_ERROR, "no such file: " + file, Map.of("file", file.toString()), e);
+            throw new TaskIdException(
+                    ErrorCode.SYSTEM_ERROR, "no such file: " + file, Map.of("file", file.toString()), e);
         } catch (IOException e) {
-            throw new TaskIdException(ErrorCode.SYSTEM_ERROR, "cannot read " + file + ": " + e.getMessage(),
-                    Map.of("file", file.toString()), e);
+            throw new TaskIdException(
+                    ErrorCode.SYSTEM_ERROR,
+                    "cannot read " + file + ": " + e.getMessage(),
+                    Map.of("file", file.toString()),
+                    e);
         }
     }
 }

@@ -8,8 +8,7 @@ import java.nio.file.Path;
 
 /** Entry point of the {@code taskid} command. */
 public final class Main {
-    private Main() {
-    }
+    private Main() {}
 
     public static void main(String[] args) {
         PrintStream out = new PrintStream(new FileOutputStream(FileDescriptor.out), false, StandardCharsets.UTF_8);

@@ -10,9 +10,7 @@ import java.util.Map;
 
 /** {@code taskid prefixes}: the valid prefixes (the counters' keys). */
 final class PrefixesCommand implements Command {
-    private static final Spec SPEC = new Spec("prefixes",
-            "prefixes [--json]",
-            "Print the valid prefixes.");
+    private static final Spec SPEC = new Spec("prefixes", "prefixes [--json]", "Print the valid prefixes.");
 
     @Override
     public Spec spec() {

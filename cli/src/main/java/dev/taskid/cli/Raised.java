@@ -8,8 +8,7 @@ import java.util.Map;
 
 /** How {@code init} and {@code import} report counters they raised: the answer as JSON, or a table. */
 final class Raised {
-    private Raised() {
-    }
+    private Raised() {}
 
     /** Reports {@code reply} to an init request; {@code found} IDs were seen by the client's own scan. */
     static int report(Output o, Reply reply, int found, String source) {
@@ -18,7 +17,8 @@ final class Raised {
             return o.fail(f);
         }
         Response.Initialized answer = (Response.Initialized) reply.response();
-        Response.Initialized r = new Response.Initialized(answer.id(), answer.found() + found, answer.before(), answer.after());
+        Response.Initialized r =
+                new Response.Initialized(answer.id(), answer.found() + found, answer.before(), answer.after());
         if (o.json()) {
             o.response(r);
             return Context.OK;
@@ -29,8 +29,12 @@ final class Raised {
         }
         for (Map.Entry<String, Long> e : r.after().entrySet()) {
             long before = r.before().getOrDefault(e.getKey(), 0L);
-            o.out().printf("   %-8s → %d%s%n", e.getKey(), e.getValue(),
-                    before == e.getValue() ? "   (unchanged)" : "   (was " + before + ")");
+            o.out()
+                    .printf(
+                            "   %-8s → %d%s%n",
+                            e.getKey(),
+                            e.getValue(),
+                            before == e.getValue() ? "   (unchanged)" : "   (was " + before + ")");
         }
         return Context.OK;
     }

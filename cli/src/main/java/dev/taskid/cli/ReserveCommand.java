@@ -2,16 +2,16 @@ package dev.taskid.cli;
 
 import dev.taskid.cli.command.Command;
 import dev.taskid.cli.command.Context;
-import dev.taskid.cli.command.Spec;
 import dev.taskid.cli.command.Output;
+import dev.taskid.cli.command.Spec;
 import dev.taskid.cli.usage.UsageException;
 import dev.taskid.client.Mode;
 import dev.taskid.client.Reply;
 import dev.taskid.client.TaskIds;
-import dev.taskid.options.Option;
-import dev.taskid.protocol.ErrorCode;
 import dev.taskid.json.Json;
 import dev.taskid.json.Timestamps;
+import dev.taskid.options.Option;
+import dev.taskid.protocol.ErrorCode;
 import dev.taskid.protocol.Request;
 import dev.taskid.protocol.Response;
 import dev.taskid.protocol.TaskIdException;
@@ -27,15 +27,17 @@ import java.util.concurrent.TimeUnit;
 final class ReserveCommand implements Command {
     private static final Set<String> FORMATS = Set.of("seed000", "seed001", "verbose");
 
-    private static final Spec SPEC = new Spec("reserve",
+    private static final Spec SPEC = new Spec(
+            "reserve",
             "reserve PREFIX [COUNT] [--purpose TEXT] [--agent NAME] [--key KEY] [--verbose] [--format seed000|seed001|verbose]",
             "Reserve COUNT (default 1) consecutive IDs, atomically and durably. Prints {\"ids\":[...],\"reservedAt\":...}.\n"
-                + "--key makes retries safe: the same key and arguments return the same IDs.",
-            List.of(Option.valued("--purpose", "TEXT", "why, for the audit log"),
-                Option.valued("--agent", "NAME", "who, for the audit log (default: the per-user config's agent)"),
-                Option.valued("--key", "KEY", "idempotency key: a retry with the same key gets the same IDs"),
-                Option.flag("--verbose", "same as --format verbose"),
-                Option.valued("--format", "seed000|seed001|verbose", "the output's shape (default seed000)")));
+                    + "--key makes retries safe: the same key and arguments return the same IDs.",
+            List.of(
+                    Option.valued("--purpose", "TEXT", "why, for the audit log"),
+                    Option.valued("--agent", "NAME", "who, for the audit log (default: the per-user config's agent)"),
+                    Option.valued("--key", "KEY", "idempotency key: a retry with the same key gets the same IDs"),
+                    Option.flag("--verbose", "same as --format verbose"),
+                    Option.valued("--format", "seed000|seed001|verbose", "the output's shape (default seed000)")));
 
     @Override
     public Spec spec() {
@@ -48,7 +50,8 @@ final class ReserveCommand implements Command {
         if (rest.isEmpty() || rest.size() > 2) {
             throw new UsageException("reserve takes PREFIX and an optional COUNT");
         }
-        String format = c.flag("--verbose") ? "verbose" : c.option("--format") == null ? "seed000" : c.option("--format");
+        String format =
+                c.flag("--verbose") ? "verbose" : c.option("--format") == null ? "seed000" : c.option("--format");
         if (!FORMATS.contains(format)) {
             throw new UsageException("--format must be seed000, seed001 or verbose");
         }
@@ -58,13 +61,25 @@ final class ReserveCommand implements Command {
             try {
                 count = Long.parseLong(rest.get(1));
             } catch (NumberFormatException e) {
-                return o.fail(ErrorCode.INVALID_COUNT, "count must be a positive integer, got \"" + rest.get(1) + "\"",
-                        false, Map.of());
+                return o.fail(
+                        ErrorCode.INVALID_COUNT,
+                        "count must be a positive integer, got \"" + rest.get(1) + "\"",
+                        false,
+                        Map.of());
             }
         }
         long started = System.nanoTime();
-        Reply reply = callCatching(c.ids(), new Request.Reserve(null, rest.get(0), count, c.option("--purpose"),
-                c.option("--agent") != null ? c.option("--agent") : c.user().agent().orElse(null), c.option("--key")));
+        Reply reply = callCatching(
+                c.ids(),
+                new Request.Reserve(
+                        null,
+                        rest.get(0),
+                        count,
+                        c.option("--purpose"),
+                        c.option("--agent") != null
+                                ? c.option("--agent")
+                                : c.user().agent().orElse(null),
+                        c.option("--key")));
         o.notice(reply);
         long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
         if (reply.response() instanceof Response.Failure f) {
@@ -119,8 +134,12 @@ final class ReserveCommand implements Command {
         try {
             return ids.call(request);
         } catch (TaskIdException e) {
-            return new Reply(new Response.Failure(null, e.code(), e.getMessage(), e.code().retryByDefault(), e.details()),
-                    Mode.FALLBACK, 0, Optional.empty());
+            return new Reply(
+                    new Response.Failure(
+                            null, e.code(), e.getMessage(), e.code().retryByDefault(), e.details()),
+                    Mode.FALLBACK,
+                    0,
+                    Optional.empty());
         }
     }
 

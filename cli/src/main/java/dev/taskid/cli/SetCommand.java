@@ -12,7 +12,8 @@ import java.util.List;
 
 /** {@code taskid set PREFIX N [--force]}: one counter set; lowering needs --force. */
 final class SetCommand implements Command {
-    private static final Spec SPEC = new Spec("set",
+    private static final Spec SPEC = new Spec(
+            "set",
             "set PREFIX N [--force]",
             "Set a counter. Raising is safe; lowering needs --force because lowered IDs are handed out again.",
             List.of(Option.flag("--force", "allow lowering the counter")));
@@ -35,9 +36,10 @@ final class SetCommand implements Command {
         }
         Response.CounterSet r = (Response.CounterSet) reply.response();
         if (r.counter() < r.previous()) {
-            c.err().println("taskid: warning: " + r.prefix() + " lowered from " + r.previous() + " to " + r.counter()
-                    + ": IDs " + r.prefix() + "-" + (r.counter() + 1) + " to " + r.prefix() + "-" + r.previous()
-                    + " will be handed out again");
+            c.err()
+                    .println("taskid: warning: " + r.prefix() + " lowered from " + r.previous() + " to " + r.counter()
+                            + ": IDs " + r.prefix() + "-" + (r.counter() + 1) + " to " + r.prefix() + "-" + r.previous()
+                            + " will be handed out again");
         }
         if (c.json()) {
             c.output().response(r);

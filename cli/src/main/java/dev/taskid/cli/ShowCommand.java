@@ -10,9 +10,8 @@ import dev.taskid.protocol.Response;
 
 /** {@code taskid show [PREFIX]}: the counters. */
 final class ShowCommand implements Command {
-    private static final Spec SPEC = new Spec("show",
-            "show [PREFIX] [--json]",
-            "Print the counters (value = last number issued).");
+    private static final Spec SPEC =
+            new Spec("show", "show [PREFIX] [--json]", "Print the counters (value = last number issued).");
 
     @Override
     public Spec spec() {
@@ -24,7 +23,9 @@ final class ShowCommand implements Command {
         if (c.rest().size() > 1) {
             throw new UsageException("show takes at most one PREFIX");
         }
-        Reply reply = c.ids().call(new Request.Peek(null, c.rest().isEmpty() ? null : c.rest().get(0)));
+        Reply reply = c.ids()
+                .call(new Request.Peek(
+                        null, c.rest().isEmpty() ? null : c.rest().get(0)));
         c.output().notice(reply);
         if (reply.response() instanceof Response.Failure f) {
             return c.output().fail(f);

@@ -8,10 +8,11 @@ import java.util.Map;
 
 /** {@code taskid socket-path}: where the daemon listens, whether or not it runs. */
 final class SocketPathCommand implements Command {
-    private static final Spec SPEC = new Spec("socket-path",
+    private static final Spec SPEC = new Spec(
+            "socket-path",
             "socket-path [--json]",
             "Print the daemon's socket for this state directory, whether or not a daemon runs (for other clients,\n"
-                + "like gpgconf --list-dirs agent-socket).");
+                    + "like gpgconf --list-dirs agent-socket).");
 
     @Override
     public Spec spec() {

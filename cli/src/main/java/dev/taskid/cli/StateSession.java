@@ -45,7 +45,8 @@ final class StateSession implements Supplier<TaskIds>, AutoCloseable {
             TaskIds.Options options = TaskIds.Options.DEFAULT.withFallback(fallback);
             String timeout = args.value("--lock-timeout");
             Optional<Duration> lockTimeout = timeout != null
-                    ? Optional.of(Duration.ofMillis(Context.integer(timeout, "--lock-timeout"))) : user.lockTimeout();
+                    ? Optional.of(Duration.ofMillis(Context.integer(timeout, "--lock-timeout")))
+                    : user.lockTimeout();
             if (lockTimeout.isPresent()) {
                 options = options.withLockTimeout(lockTimeout.get());
             }

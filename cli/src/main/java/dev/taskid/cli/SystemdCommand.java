@@ -12,13 +12,16 @@ import java.util.List;
 
 /** {@code taskid systemd install|uninstall}: the socket-activated units for this state directory. */
 final class SystemdCommand implements Command {
-    private static final Spec SPEC = new Spec("systemd",
+    private static final Spec SPEC = new Spec(
+            "systemd",
             "systemd install|uninstall [--system] [--unit-dir DIR]",
             "install: write systemd units for this state directory that start the daemon on the first connection\n"
-                + "(user units taskid@.socket/.service by default; --system: taskid.service) and print the systemctl\n"
-                + "commands. uninstall: remove this directory's drop-ins (or the system unit).",
-            List.of(Option.flag("--system", "the system-wide daemon (state in /var/lib/taskid unless --dir)"),
-                Option.valued("--unit-dir", "DIR", "where the unit files go (default: systemd's own directories)")));
+                    + "(user units taskid@.socket/.service by default; --system: taskid.service) and print the systemctl\n"
+                    + "commands. uninstall: remove this directory's drop-ins (or the system unit).",
+            List.of(
+                    Option.flag("--system", "the system-wide daemon (state in /var/lib/taskid unless --dir)"),
+                    Option.valued(
+                            "--unit-dir", "DIR", "where the unit files go (default: systemd's own directories)")));
 
     @Override
     public Spec spec() {
@@ -27,7 +30,8 @@ final class SystemdCommand implements Command {
 
     @Override
     public int run(Context c) {
-        if (c.rest().size() != 1 || !List.of("install", "uninstall").contains(c.rest().get(0))) {
+        if (c.rest().size() != 1
+                || !List.of("install", "uninstall").contains(c.rest().get(0))) {
             throw new UsageException("systemd takes install or uninstall");
         }
         TaskIds ids = c.ids();

@@ -51,21 +51,25 @@ final class SystemdUnits {
         }
         Path unitDir = unitDirOverride != null ? unitDirOverride : userUnitDir();
         written.add(write(unitDir.resolve("taskid@.socket"), resource("taskid@.socket")));
-        written.add(write(unitDir.resolve("taskid@.service"), resource("taskid@.service").replace(PLACEHOLDER, launcher)));
+        written.add(write(
+                unitDir.resolve("taskid@.service"), resource("taskid@.service").replace(PLACEHOLDER, launcher)));
         Path root = dir.projectRoot();
         String instance = escapePath(root);
         // The templates assume <root>/.git/taskid and a socket inside it; say otherwise in drop-ins.
         if (!dir.dir().equals(root.resolve(".git").resolve(StateDir.IN_GIT))) {
-            written.add(write(unitDir.resolve("taskid@" + instance + ".service.d/dir.conf"),
+            written.add(write(
+                    unitDir.resolve("taskid@" + instance + ".service.d/dir.conf"),
                     "[Service]\nExecStart=\nExecStart=" + launcher + " daemon --dir " + dir.dir() + "\n"
                             + "ReadWritePaths=" + dir.dir() + "\n"));
         }
         if (!socket.equals(dir.dir().resolve("daemon.sock"))) {
-            written.add(write(unitDir.resolve("taskid@" + instance + ".socket.d/listen.conf"),
+            written.add(write(
+                    unitDir.resolve("taskid@" + instance + ".socket.d/listen.conf"),
                     "[Socket]\nListenStream=\nListenStream=" + socket + "\n"));
         }
         report(written);
-        out.println("then: systemctl --user daemon-reload && systemctl --user enable --now taskid@" + instance + ".socket");
+        out.println(
+                "then: systemctl --user daemon-reload && systemctl --user enable --now taskid@" + instance + ".socket");
         return Context.OK;
     }
 
@@ -80,7 +84,9 @@ final class SystemdUnits {
             return unit;
         }
         unit = unit.replace("StateDirectory=taskid\nStateDirectoryMode=0711\n", "ReadWritePaths=" + dir + "\n")
-                .replace(" (created by StateDirectory=, 0711:\n# allowed users reach the socket inside, not the files).", ".")
+                .replace(
+                        " (created by StateDirectory=, 0711:\n# allowed users reach the socket inside, not the files).",
+                        ".")
                 .replace(SYSTEM_STATE.toString(), dir.toString());
         if (dir.startsWith("/home") || dir.startsWith("/root") || dir.startsWith("/run/user")) {
             // ProtectHome=yes would hide the state directory itself; read-only keeps the rest safe.
@@ -99,7 +105,8 @@ final class SystemdUnits {
         } else {
             unitDir = unitDirOverride != null ? unitDirOverride : userUnitDir();
             String instance = escapePath(dir.projectRoot());
-            out.println("first: systemctl --user disable --now taskid@" + instance + ".socket taskid@" + instance + ".service");
+            out.println("first: systemctl --user disable --now taskid@" + instance + ".socket taskid@" + instance
+                    + ".service");
             removed.addAll(delete(unitDir.resolve("taskid@" + instance + ".service.d/dir.conf")));
             removed.addAll(delete(unitDir.resolve("taskid@" + instance + ".socket.d/listen.conf")));
             // The templates serve every repository: they go with the last one that uses them.
@@ -146,7 +153,9 @@ final class SystemdUnits {
         List<String> others = new ArrayList<>();
         for (String name : found) {
             String unit = name.endsWith(".d") ? name.substring(0, name.length() - 2) : name;
-            if (unit.startsWith("taskid@") && !unit.startsWith("taskid@.") && !unit.startsWith("taskid@" + instance + ".")) {
+            if (unit.startsWith("taskid@")
+                    && !unit.startsWith("taskid@.")
+                    && !unit.startsWith("taskid@" + instance + ".")) {
                 String other = unit.substring("taskid@".length(), unit.lastIndexOf('.'));
                 if (!others.contains(other)) {
                     others.add(other);
@@ -167,8 +176,12 @@ final class SystemdUnits {
         byte[] bytes = trimmed.getBytes(StandardCharsets.UTF_8);
         for (int i = 0; i < bytes.length; i++) {
             int c = bytes[i] & 0xff;
-            boolean plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-                    || c == ':' || c == '_' || (c == '.' && i > 0);
+            boolean plain = (c >= 'a' && c <= 'z')
+                    || (c >= 'A' && c <= 'Z')
+                    || (c >= '0' && c <= '9')
+                    || c == ':'
+                    || c == '_'
+                    || (c == '.' && i > 0);
             if (c == '/') {
                 b.append('-');
             } else if (plain) {
@@ -182,7 +195,9 @@ final class SystemdUnits {
 
     private Path userUnitDir() {
         String config = env.get("XDG_CONFIG_HOME");
-        Path base = config != null && !config.isEmpty() ? Path.of(config) : Path.of(env.getOrDefault("HOME", "/root"), ".config");
+        Path base = config != null && !config.isEmpty()
+                ? Path.of(config)
+                : Path.of(env.getOrDefault("HOME", "/root"), ".config");
         return base.resolve("systemd/user");
     }
 
@@ -192,7 +207,8 @@ final class SystemdUnits {
         if (launcher != null && !launcher.isEmpty()) {
             return launcher;
         }
-        throw new TaskIdException(ErrorCode.SYSTEM_ERROR,
+        throw new TaskIdException(
+                ErrorCode.SYSTEM_ERROR,
                 "run this through the taskid launcher (./taskid or bin/taskid) so the units can point at it");
     }
 
@@ -212,7 +228,11 @@ final class SystemdUnits {
             Files.createDirectories(file.getParent());
             Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
             Files.writeString(tmp, content, StandardCharsets.UTF_8);
-            Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            Files.move(
+                    tmp,
+                    file,
+                    java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
             return file;
         } catch (IOException e) {
             throw new TaskIdException(ErrorCode.SYSTEM_ERROR, "cannot write " + file + ": " + e.getMessage());

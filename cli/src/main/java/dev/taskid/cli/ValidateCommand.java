@@ -10,7 +10,8 @@ import dev.taskid.protocol.Response;
 
 /** {@code taskid validate ID...}: was each ID issued? */
 final class ValidateCommand implements Command {
-    private static final Spec SPEC = new Spec("validate",
+    private static final Spec SPEC = new Spec(
+            "validate",
             "validate ID... [--json]",
             "Say whether each ID was issued (known prefix, number at or below its counter). Exit 1 if any was not.");
 

@@ -88,8 +88,7 @@ public final class Inbox implements AutoCloseable {
     // ------------------------------------------------------------------ submit
 
     /** What a submit did: IDs queued now, and IDs whose identical task was already queued. */
-    public record Submitted(List<String> queued, List<String> alreadyQueued, Path inbox) {
-    }
+    public record Submitted(List<String> queued, List<String> alreadyQueued, Path inbox) {}
 
     /**
      * Appends {@code tasks} to {@code .taskid/inbox.json} under the inbox lock. A task equal to
@@ -134,25 +133,33 @@ public final class Inbox implements AutoCloseable {
     // ------------------------------------------------------------------ process
 
     /** A task left in an inbox with its reason; {@code line} is where its object starts. */
-    public record Rejected(String id, String reason, Path file, int line) {
-    }
+    public record Rejected(String id, String reason, Path file, int line) {}
 
     /**
      * What a run did: IDs added to TASKS.md, IDs whose identical row was already there (removed
      * from the inbox), tasks rejected now, and how many earlier rejections still wait for a fix
      * (not looked at without {@code retry}).
      */
-    public record Processed(List<String> added, List<String> alreadyPresent, List<Rejected> rejected, int waiting,
-                            Path tasksFile, List<Path> inboxes) {
+    public record Processed(
+            List<String> added,
+            List<String> alreadyPresent,
+            List<Rejected> rejected,
+            int waiting,
+            Path tasksFile,
+            List<Path> inboxes) {
         public boolean clean() {
             return rejected.isEmpty();
         }
     }
 
-    private enum Verdict { ADD, PRESENT, REJECT }
-
-    private record Decision(InboxFile.Content source, InboxFile.Entry entry, Verdict verdict, String row, String reason) {
+    private enum Verdict {
+        ADD,
+        PRESENT,
+        REJECT
     }
+
+    private record Decision(
+            InboxFile.Content source, InboxFile.Entry entry, Verdict verdict, String row, String reason) {}
 
     /**
      * Validates every pending task (and, with {@code retry}, every earlier rejected one) and
@@ -165,7 +172,10 @@ public final class Inbox implements AutoCloseable {
             if (Files.exists(seedFile())) {
                 inboxes.add(InboxFile.read(seedFile(), factory));
             }
-            List<Path> paths = inboxes.stream().filter(InboxFile.Content::exists).map(InboxFile.Content::path).toList();
+            List<Path> paths = inboxes.stream()
+                    .filter(InboxFile.Content::exists)
+                    .map(InboxFile.Content::path)
+                    .toList();
             List<Candidate> candidates = new ArrayList<>();
             int waiting = 0;
             for (InboxFile.Content c : inboxes) {
@@ -186,14 +196,21 @@ public final class Inbox implements AutoCloseable {
             for (int attempt = 1; ; attempt++) {
                 String before = readTasks();
                 List<Decision> decisions = decide(candidates, before, counters, verdicts, config);
-                List<String> rows = decisions.stream().filter(d -> d.verdict() == Verdict.ADD).map(Decision::row).toList();
+                List<String> rows = decisions.stream()
+                        .filter(d -> d.verdict() == Verdict.ADD)
+                        .map(Decision::row)
+                        .toList();
                 if (!rows.isEmpty()) {
                     String after = TasksMarkdown.insertRows(before, rows, counters.keySet());
                     if (!readTasks().equals(before)) {
                         if (attempt >= MAX_ATTEMPTS) {
-                            throw new TaskIdException(ErrorCode.LOCK_TIMEOUT, tasksFile()
-                                    + " keeps changing while the inbox is processed (someone writes it without taskid's"
-                                    + " inbox lock); nothing was added, retry", Map.of("file", tasksFile().toString()), null);
+                            throw new TaskIdException(
+                                    ErrorCode.LOCK_TIMEOUT,
+                                    tasksFile()
+                                            + " keeps changing while the inbox is processed (someone writes it without taskid's"
+                                            + " inbox lock); nothing was added, retry",
+                                    Map.of("file", tasksFile().toString()),
+                                    null);
                         }
                         continue;
                     }
@@ -205,11 +222,14 @@ public final class Inbox implements AutoCloseable {
         }
     }
 
-    private record Candidate(InboxFile.Content source, InboxFile.Entry entry) {
-    }
+    private record Candidate(InboxFile.Content source, InboxFile.Entry entry) {}
 
-    private List<Decision> decide(List<Candidate> candidates, String tasks, Map<String, Long> counters,
-                                  Map<String, Response.Validation.Check> verdicts, Config config) {
+    private List<Decision> decide(
+            List<Candidate> candidates,
+            String tasks,
+            Map<String, Long> counters,
+            Map<String, Response.Validation.Check> verdicts,
+            Config config) {
         Set<String> prefixes = counters.keySet();
         Map<TaskId, TasksMarkdown.Definition> existing = new HashMap<>();
         for (TasksMarkdown.Definition d : TasksMarkdown.definitions(tasks, prefixes)) {
@@ -232,7 +252,8 @@ public final class Inbox implements AutoCloseable {
                 if (id == null) {
                     reason = "Invalid task ID " + idText + ": not PREFIX-NUMBER (e.g. SEC-20)";
                 } else if (!counters.containsKey(id.prefix())) {
-                    reason = "Invalid prefix \"" + id.prefix() + "\" in " + idText + ". Valid: " + String.join(", ", prefixes);
+                    reason = "Invalid prefix \"" + id.prefix() + "\" in " + idText + ". Valid: "
+                            + String.join(", ", prefixes);
                 } else if (check == null || !check.issued()) {
                     long counter = counters.get(id.prefix());
                     reason = id.number() > counter
@@ -251,15 +272,26 @@ public final class Inbox implements AutoCloseable {
                 if (there.text().trim().equals(row)) {
                     out.add(new Decision(c.source(), c.entry(), Verdict.PRESENT, row, null));
                 } else {
-                    out.add(new Decision(c.source(), c.entry(), Verdict.REJECT, null,
-                            id + " is already in " + TASKS_FILE + " (line " + there.line() + ": " + there.text().trim()
-                                    + "); reserve a new ID with `taskid reserve " + id.prefix() + "`"));
+                    out.add(new Decision(
+                            c.source(),
+                            c.entry(),
+                            Verdict.REJECT,
+                            null,
+                            id + " is already in " + TASKS_FILE + " (line " + there.line() + ": "
+                                    + there.text().trim() + "); reserve a new ID with `taskid reserve " + id.prefix()
+                                    + "`"));
                 }
             } else if (added.containsKey(id)) {
                 boolean same = added.get(id).equals(row);
-                out.add(new Decision(c.source(), c.entry(), same ? Verdict.PRESENT : Verdict.REJECT, row,
-                        same ? null : id + " appears twice in the inbox with different tasks; the first one was added to "
-                                + TASKS_FILE + "; reserve a new ID with `taskid reserve " + id.prefix() + "`"));
+                out.add(new Decision(
+                        c.source(),
+                        c.entry(),
+                        same ? Verdict.PRESENT : Verdict.REJECT,
+                        row,
+                        same
+                                ? null
+                                : id + " appears twice in the inbox with different tasks; the first one was added to "
+                                        + TASKS_FILE + "; reserve a new ID with `taskid reserve " + id.prefix() + "`"));
             } else {
                 added.put(id, row);
                 out.add(new Decision(c.source(), c.entry(), Verdict.ADD, row, null));
@@ -281,7 +313,8 @@ public final class Inbox implements AutoCloseable {
      */
     private void updateInboxes(List<InboxFile.Content> inboxes, List<Decision> decisions) {
         for (InboxFile.Content content : inboxes) {
-            List<Decision> mine = new ArrayList<>(decisions.stream().filter(d -> d.source() == content).toList());
+            List<Decision> mine = new ArrayList<>(
+                    decisions.stream().filter(d -> d.source() == content).toList());
             if (mine.isEmpty()) {
                 continue;
             }
@@ -322,7 +355,9 @@ public final class Inbox implements AutoCloseable {
         List<Rejected> rejected = new ArrayList<>();
         Map<Path, List<InboxFile.Entry>> now = new HashMap<>();
         for (Decision d : decisions) {
-            String id = d.entry().id() == null ? String.valueOf(d.entry().task().get("id")) : d.entry().id().trim();
+            String id = d.entry().id() == null
+                    ? String.valueOf(d.entry().task().get("id"))
+                    : d.entry().id().trim();
             switch (d.verdict()) {
                 case ADD -> added.add(id);
                 case PRESENT -> present.add(id);
@@ -333,7 +368,8 @@ public final class Inbox implements AutoCloseable {
     }
 
     private int lineNow(Decision d, Map<Path, List<InboxFile.Entry>> now) {
-        List<InboxFile.Entry> entries = now.computeIfAbsent(d.source().path(),
+        List<InboxFile.Entry> entries = now.computeIfAbsent(
+                d.source().path(),
                 p -> new ArrayList<>(InboxFile.read(p, factory).entries()));
         for (int i = 0; i < entries.size(); i++) {
             if (InboxFile.sameTask(entries.get(i).task(), d.entry().task())) {
@@ -374,7 +410,8 @@ public final class Inbox implements AutoCloseable {
         } catch (NoSuchFileException e) {
             return "";
         } catch (IOException e) {
-            throw new TaskIdException(ErrorCode.SYSTEM_ERROR, "cannot read " + tasksFile() + ": " + e.getMessage(), Map.of(), e);
+            throw new TaskIdException(
+                    ErrorCode.SYSTEM_ERROR, "cannot read " + tasksFile() + ": " + e.getMessage(), Map.of(), e);
         }
     }
 
@@ -382,9 +419,12 @@ public final class Inbox implements AutoCloseable {
         try {
             DurableFiles.replace(tasksFile(), text.getBytes(StandardCharsets.UTF_8));
         } catch (IOException e) {
-            throw new TaskIdException(ErrorCode.SYSTEM_ERROR, "could not save " + tasksFile() + " (" + e
-                    + "); it and the inbox are unchanged. Fix the disk (space, read-only mount, permissions) and retry.",
-                    Map.of("file", tasksFile().toString()), e);
+            throw new TaskIdException(
+                    ErrorCode.SYSTEM_ERROR,
+                    "could not save " + tasksFile() + " (" + e
+                            + "); it and the inbox are unchanged. Fix the disk (space, read-only mount, permissions) and retry.",
+                    Map.of("file", tasksFile().toString()),
+                    e);
         }
     }
 
@@ -392,8 +432,11 @@ public final class Inbox implements AutoCloseable {
         try {
             dir.create();
         } catch (IOException e) {
-            throw new TaskIdException(ErrorCode.SYSTEM_ERROR, "cannot create state directory " + dir.dir() + ": "
-                    + e.getMessage(), Map.of(), e);
+            throw new TaskIdException(
+                    ErrorCode.SYSTEM_ERROR,
+                    "cannot create state directory " + dir.dir() + ": " + e.getMessage(),
+                    Map.of(),
+                    e);
         }
         if (lock == null) {
             lock = new StateLock(lockFile(), Clock.systemUTC());

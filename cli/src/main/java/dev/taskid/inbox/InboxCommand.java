@@ -44,10 +44,8 @@ public final class InboxCommand implements Command {
     private static final int OK = 0;
     private static final int REJECTED = 1;
 
-    private static final Spec SPEC = new Spec("inbox",
-            SYNOPSIS,
-            HELP,
-            List.of(Option.flag("--retry", "process: check tasks rejected earlier again")));
+    private static final Spec SPEC = new Spec(
+            "inbox", SYNOPSIS, HELP, List.of(Option.flag("--retry", "process: check tasks rejected earlier again")));
 
     @Override
     public Spec spec() {
@@ -66,15 +64,25 @@ public final class InboxCommand implements Command {
         if (rest.isEmpty() || !List.of("submit", "process").contains(rest.get(0))) {
             return usage("inbox takes submit or process");
         }
-        Duration timeout = c.lockTimeout().orElseGet(() -> Config.load(ids.stateDir().config(), new Json()).lockTimeout());
+        Duration timeout = c.lockTimeout()
+                .orElseGet(
+                        () -> Config.load(ids.stateDir().config(), new Json()).lockTimeout());
         try (Inbox inbox = new Inbox(ids, timeout)) {
-            return rest.get(0).equals("submit") ? submit(inbox, rest, json, retry, c.cwd(), c.in(), out, err)
+            return rest.get(0).equals("submit")
+                    ? submit(inbox, rest, json, retry, c.cwd(), c.in(), out, err)
                     : process(inbox, rest, json, retry, out, err);
         }
     }
 
-    private static int submit(Inbox inbox, List<String> rest, boolean json, boolean retry, Path cwd, InputStream stdin,
-                              PrintStream out, PrintStream err) {
+    private static int submit(
+            Inbox inbox,
+            List<String> rest,
+            boolean json,
+            boolean retry,
+            Path cwd,
+            InputStream stdin,
+            PrintStream out,
+            PrintStream err) {
         Json codec = new Json();
         if (rest.size() > 2 || retry) {
             return usage("inbox submit takes at most one FILE (default: stdin)");
@@ -86,8 +94,8 @@ public final class InboxCommand implements Command {
         } catch (NoSuchFileException e) {
             throw new TaskIdException(ErrorCode.SYSTEM_ERROR, "no such file: " + cwd.resolve(from));
         } catch (IOException e) {
-            throw new TaskIdException(ErrorCode.SYSTEM_ERROR, "cannot read " + (from == null ? "stdin" : from) + ": "
-                    + e.getMessage());
+            throw new TaskIdException(
+                    ErrorCode.SYSTEM_ERROR, "cannot read " + (from == null ? "stdin" : from) + ": " + e.getMessage());
         }
         List<Map<String, Object>> tasks = parseTasks(input, codec, from == null ? "stdin" : from);
         Inbox.Submitted s = inbox.submit(tasks);
@@ -102,33 +110,41 @@ public final class InboxCommand implements Command {
         return OK;
     }
 
-    private static int process(Inbox inbox, List<String> rest, boolean json, boolean retry, PrintStream out, PrintStream err) {
+    private static int process(
+            Inbox inbox, List<String> rest, boolean json, boolean retry, PrintStream out, PrintStream err) {
         Json codec = new Json();
         if (rest.size() > 1) {
             return usage("inbox process takes no arguments");
         }
         Inbox.Processed p = inbox.process(retry);
         if (json) {
-            out.println(new String(codec.write(g -> {
-                g.writeStartObject();
-                for (Map.Entry<String, Object> e : fields(p).entrySet()) {
-                    Json.writeValue(g, e.getKey(), e.getValue());
-                }
-                g.writeEndObject();
-            }), StandardCharsets.UTF_8));
+            out.println(new String(
+                    codec.write(g -> {
+                        g.writeStartObject();
+                        for (Map.Entry<String, Object> e : fields(p).entrySet()) {
+                            Json.writeValue(g, e.getKey(), e.getValue());
+                        }
+                        g.writeEndObject();
+                    }),
+                    StandardCharsets.UTF_8));
         } else {
             if (!p.added().isEmpty()) {
                 out.println("added to " + p.tasksFile() + ": " + String.join(", ", p.added()));
             }
             if (!p.alreadyPresent().isEmpty()) {
-                out.println("already in " + p.tasksFile() + " (removed from the inbox): " + String.join(", ", p.alreadyPresent()));
+                out.println("already in " + p.tasksFile() + " (removed from the inbox): "
+                        + String.join(", ", p.alreadyPresent()));
             }
             for (Inbox.Rejected r : p.rejected()) {
                 out.println("rejected " + r.id() + " (" + r.file() + ":" + r.line() + "): " + r.reason());
             }
-            out.println(p.added().size() + " added, " + p.alreadyPresent().size() + " already present, "
-                    + p.rejected().size() + " rejected" + (p.waiting() == 0 ? ""
-                    : ", " + p.waiting() + " rejected earlier still waiting in the inbox (fix them, then: taskid inbox process --retry)"));
+            out.println(
+                    p.added().size() + " added, " + p.alreadyPresent().size() + " already present, "
+                            + p.rejected().size() + " rejected"
+                            + (p.waiting() == 0
+                                    ? ""
+                                    : ", " + p.waiting()
+                                            + " rejected earlier still waiting in the inbox (fix them, then: taskid inbox process --retry)"));
         }
         return p.clean() ? OK : REJECTED;
     }
@@ -200,7 +216,8 @@ public final class InboxCommand implements Command {
             Map<String, Object> task = new LinkedHashMap<>();
             raw.forEach((k, v) -> task.put(String.valueOf(k), v));
             if (!(task.get("id") instanceof String id) || id.isBlank()) {
-                throw bad(from + ": task " + (i + 1) + " has no \"id\" string (reserve IDs first: taskid reserve PREFIX N)");
+                throw bad(from + ": task " + (i + 1)
+                        + " has no \"id\" string (reserve IDs first: taskid reserve PREFIX N)");
             }
             if (!(task.get("title") instanceof String title) || title.isBlank()) {
                 throw bad(from + ": task " + (i + 1) + " (" + id + ") has no \"title\" string");

@@ -35,8 +35,7 @@ public final class InboxFile {
     /** The field a rejected task carries. */
     public static final String REASON = "reason";
 
-    private InboxFile() {
-    }
+    private InboxFile() {}
 
     /** One task and the line its object starts on. */
     public record Entry(Map<String, Object> task, int line) {
@@ -60,8 +59,7 @@ public final class InboxFile {
     }
 
     /** A file's tasks and its other top-level fields; {@code exists} is false for a missing file. */
-    public record Content(Path path, boolean exists, Map<String, Object> top, List<Entry> entries) {
-    }
+    public record Content(Path path, boolean exists, Map<String, Object> top, List<Entry> entries) {}
 
     static Map<String, Object> withoutReason(Map<String, Object> task) {
         Map<String, Object> m = new LinkedHashMap<>(task);
@@ -77,7 +75,8 @@ public final class InboxFile {
         } catch (NoSuchFileException e) {
             return new Content(path, false, new LinkedHashMap<>(), new ArrayList<>());
         } catch (IOException e) {
-            throw new TaskIdException(ErrorCode.SYSTEM_ERROR, "cannot read " + path + ": " + e.getMessage(), Map.of(), e);
+            throw new TaskIdException(
+                    ErrorCode.SYSTEM_ERROR, "cannot read " + path + ": " + e.getMessage(), Map.of(), e);
         }
         if (new String(bytes, java.nio.charset.StandardCharsets.UTF_8).isBlank()) {
             return new Content(path, true, new LinkedHashMap<>(), new ArrayList<>());
@@ -85,9 +84,12 @@ public final class InboxFile {
         try {
             return parse(path, bytes, factory);
         } catch (IOException | IllegalArgumentException e) {
-            throw new TaskIdException(ErrorCode.STATE_CORRUPT, path + " is not a valid inbox (" + firstLine(e.getMessage())
-                    + "). It was left untouched; fix it by hand: {\"tasks\":[{\"id\":\"SEC-20\",\"title\":\"...\"}]}",
-                    Map.of("file", path.toString()), e);
+            throw new TaskIdException(
+                    ErrorCode.STATE_CORRUPT,
+                    path + " is not a valid inbox (" + firstLine(e.getMessage())
+                            + "). It was left untouched; fix it by hand: {\"tasks\":[{\"id\":\"SEC-20\",\"title\":\"...\"}]}",
+                    Map.of("file", path.toString()),
+                    e);
         }
     }
 
@@ -181,8 +183,12 @@ public final class InboxFile {
             Files.createDirectories(path.toAbsolutePath().getParent());
             DurableFiles.replace(path, encode(top, tasks, factory));
         } catch (IOException e) {
-            throw new TaskIdException(ErrorCode.SYSTEM_ERROR, "could not save " + path + " (" + e + "); it is unchanged."
-                    + " Fix the disk (space, read-only mount, permissions) and retry.", Map.of("file", path.toString()), e);
+            throw new TaskIdException(
+                    ErrorCode.SYSTEM_ERROR,
+                    "could not save " + path + " (" + e + "); it is unchanged."
+                            + " Fix the disk (space, read-only mount, permissions) and retry.",
+                    Map.of("file", path.toString()),
+                    e);
         }
     }
 
@@ -200,12 +206,14 @@ public final class InboxFile {
 
     /** For messages: the JSON of one value on one line. */
     static String oneLine(Json json, Map<String, Object> task) {
-        return new String(json.write(g -> {
-            g.writeStartObject();
-            for (Map.Entry<String, Object> e : task.entrySet()) {
-                Json.writeValue(g, e.getKey(), e.getValue());
-            }
-            g.writeEndObject();
-        }), java.nio.charset.StandardCharsets.UTF_8);
+        return new String(
+                json.write(g -> {
+                    g.writeStartObject();
+                    for (Map.Entry<String, Object> e : task.entrySet()) {
+                        Json.writeValue(g, e.getKey(), e.getValue());
+                    }
+                    g.writeEndObject();
+                }),
+                java.nio.charset.StandardCharsets.UTF_8);
     }
 }

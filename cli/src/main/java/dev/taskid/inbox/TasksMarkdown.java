@@ -34,30 +34,29 @@ import java.util.regex.Pattern;
 public final class TasksMarkdown {
     /** The seed's table header for a TASKS.md that has no task table yet. */
     public static final String HEADER = "| ID | Title | Estimate | Priority | Status | | Source |";
+
     public static final String SEPARATOR = "|---|---|---|---|---|---|---|";
 
     private static final Pattern MENTION =
             Pattern.compile("(?<![A-Za-z0-9_-])([A-Z][A-Z0-9]{0,15})-([0-9]{1,15})(?![0-9])");
     private static final Pattern EXACT_ID = Pattern.compile("([A-Z][A-Z0-9]{0,15})-([0-9]{1,15})");
     private static final Pattern FENCE = Pattern.compile("^\\s{0,3}(`{3,}|~{3,})");
-    private static final Pattern SEPARATOR_ROW = Pattern.compile("^\\s*\\|?\\s*:?-{1,}:?\\s*(\\|\\s*:?-{1,}:?\\s*)*\\|?\\s*$");
+    private static final Pattern SEPARATOR_ROW =
+            Pattern.compile("^\\s*\\|?\\s*:?-{1,}:?\\s*(\\|\\s*:?-{1,}:?\\s*)*\\|?\\s*$");
     private static final Pattern LIST_ITEM =
             Pattern.compile("^\\s*(?:[-*+]|[0-9]{1,9}[.)])\\s+(?:\\[[ xX~-]\\]\\s+)?(.*)$");
-    private static final Pattern LEADING_ID = Pattern.compile(
-            "^(?:\\*\\*|__|~~|`|\\*|_|\\[)*([A-Z][A-Z0-9]{0,15})-([0-9]{1,15})(?![A-Za-z0-9_])"
+    private static final Pattern LEADING_ID =
+            Pattern.compile("^(?:\\*\\*|__|~~|`|\\*|_|\\[)*([A-Z][A-Z0-9]{0,15})-([0-9]{1,15})(?![A-Za-z0-9_])"
                     + "(?:\\*\\*|__|~~|`|\\*|_|\\]\\([^)]*\\)|\\])*");
     private static final Pattern LINK = Pattern.compile("^\\[(.*)\\]\\([^)]*\\)$");
 
-    private TasksMarkdown() {
-    }
+    private TasksMarkdown() {}
 
     /** A line that defines a task: its ID as written, the parsed ID, 1-based line, title, line text. */
-    public record Definition(String written, TaskId id, int line, String title, String text) {
-    }
+    public record Definition(String written, TaskId id, int line, String title, String text) {}
 
     /** An ID anywhere in the text (definitions included). */
-    public record Mention(String written, TaskId id, int line) {
-    }
+    public record Mention(String written, TaskId id, int line) {}
 
     /** The lines of {@code text} without their terminators. */
     public static List<String> lines(String text) {
@@ -88,7 +87,8 @@ public final class TasksMarkdown {
                 String marker = f.group(1);
                 if (fence == null) {
                     fence = marker;
-                } else if (marker.charAt(0) == fence.charAt(0) && marker.length() >= fence.length()
+                } else if (marker.charAt(0) == fence.charAt(0)
+                        && marker.length() >= fence.length()
                         && line.trim().length() == marker.length()) {
                     fence = null;
                 }
@@ -148,7 +148,9 @@ public final class TasksMarkdown {
         if (id == null) {
             return null;
         }
-        String title = rest.substring(m.end()).replaceFirst("^[\\s:|\\-\u2013\u2014.]+", "").trim();
+        String title = rest.substring(m.end())
+                .replaceFirst("^[\\s:|\\-\u2013\u2014.]+", "")
+                .trim();
         return new Definition(written, id, lineNumber, title, line);
     }
 
@@ -220,8 +222,12 @@ public final class TasksMarkdown {
 
     /** A title compared across branches: no decoration, lower case, single spaces. */
     public static String normalizeTitle(String title) {
-        return undecorate(title == null ? "" : title).toLowerCase(Locale.ROOT)
-                .replaceAll("[`*_~]", "").replaceAll("\\s+", " ").replaceAll("[\\s.:;,!]+$", "").trim();
+        return undecorate(title == null ? "" : title)
+                .toLowerCase(Locale.ROOT)
+                .replaceAll("[`*_~]", "")
+                .replaceAll("\\s+", " ")
+                .replaceAll("[\\s.:;,!]+$", "")
+                .trim();
     }
 
     // ------------------------------------------------------------------ writing rows
@@ -244,7 +250,8 @@ public final class TasksMarkdown {
         if (value == null) {
             return "";
         }
-        String s = value instanceof List<?> list ? String.join(", ", list.stream().map(String::valueOf).toList())
+        String s = value instanceof List<?> list
+                ? String.join(", ", list.stream().map(String::valueOf).toList())
                 : value.toString();
         return s.replaceAll("[\\r\\n]+", " ").replace("|", "\\|").trim();
     }
@@ -301,7 +308,8 @@ public final class TasksMarkdown {
     private static int headerTableEnd(List<String> lines) {
         for (int i = 0; i + 1 < lines.size(); i++) {
             String line = lines.get(i).trim();
-            if (line.startsWith("|") && SEPARATOR_ROW.matcher(lines.get(i + 1).trim()).matches()
+            if (line.startsWith("|")
+                    && SEPARATOR_ROW.matcher(lines.get(i + 1).trim()).matches()
                     && lines.get(i + 1).contains("-")) {
                 List<String> header = cells(line);
                 if (!header.isEmpty() && undecorate(header.get(0)).equalsIgnoreCase("ID")) {

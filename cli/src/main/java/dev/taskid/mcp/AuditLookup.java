@@ -94,8 +94,12 @@ final class AuditLookup {
         }
 
         private static TaskIdException invalid(String text) {
-            return new TaskIdException(ErrorCode.INVALID_ID, "Invalid query \"" + text + "\": expected a prefix (SEC), a task ID"
-                    + " (SEC-20) or a range of one prefix (SEC-20..SEC-25, SEC-20..25)", Map.of("query", text), null);
+            return new TaskIdException(
+                    ErrorCode.INVALID_ID,
+                    "Invalid query \"" + text + "\": expected a prefix (SEC), a task ID"
+                            + " (SEC-20) or a range of one prefix (SEC-20..SEC-25, SEC-20..25)",
+                    Map.of("query", text),
+                    null);
         }
 
         /** How {@code e} concerns this query, or null. */
@@ -113,7 +117,9 @@ final class AuditLookup {
             }
             for (String id : e.ids()) {
                 var parsed = TaskId.parse(id);
-                if (parsed.isPresent() && from <= parsed.get().number() && parsed.get().number() <= to) {
+                if (parsed.isPresent()
+                        && from <= parsed.get().number()
+                        && parsed.get().number() <= to) {
                     return e.op().equals("reserve") ? Match.RESERVED : Match.NAMED;
                 }
             }
@@ -170,10 +176,14 @@ final class AuditLookup {
             });
         } catch (TaskIdException e) {
             if (e.getCause() instanceof AccessDeniedException denied) {
-                throw new TaskIdException(ErrorCode.SYSTEM_ERROR, "cannot read the audit log in " + dir + ": permission denied on "
-                        + denied.getFile() + ". Only the state directory's owner can read it (its other users reach the"
-                        + " daemon's socket, not its files): ask them, or run `taskid log` as that user",
-                        Map.of("file", String.valueOf(denied.getFile())), e);
+                throw new TaskIdException(
+                        ErrorCode.SYSTEM_ERROR,
+                        "cannot read the audit log in " + dir + ": permission denied on "
+                                + denied.getFile()
+                                + ". Only the state directory's owner can read it (its other users reach the"
+                                + " daemon's socket, not its files): ask them, or run `taskid log` as that user",
+                        Map.of("file", String.valueOf(denied.getFile())),
+                        e);
             }
             throw e;
         }

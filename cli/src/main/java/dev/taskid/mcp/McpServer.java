@@ -37,6 +37,7 @@ import java.util.Map;
 public final class McpServer {
     /** Newest first. Structured tool output (outputSchema, structuredContent) exists since 2025-06-18. */
     static final List<String> PROTOCOL_VERSIONS = List.of("2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05");
+
     private static final String STRUCTURED_SINCE = "2025-06-18";
     /** Longest message accepted; a tools/call with 10,000 IDs to validate is ~150 KB. */
     static final int MAX_MESSAGE_BYTES = 4 << 20;
@@ -47,14 +48,15 @@ public final class McpServer {
     static final int INVALID_PARAMS = -32602;
     static final int INTERNAL_ERROR = -32603;
 
-    private static final String INSTRUCTIONS = "taskid hands out unique task IDs (SEC-20, UX-67, ...) shared by every agent "
-            + "working in this repository. Before you write new tasks, call reserve_task_ids for the IDs you need "
-            + "(one call with count N for N tasks), and use exactly the IDs it returns; never derive IDs from the highest "
-            + "one in TASKS.md. Pass a key that identifies your request so that retries return the same IDs. "
-            + "To add tasks, queue them with submit_tasks (each with its reserved ID), then call process_inbox: it appends "
-            + "the valid ones to TASKS.md and leaves rejected ones in the inbox with a reason. "
-            + "lookup_task_ids tells who reserved an ID, when and why (the audit log); check_collisions finds IDs defined "
-            + "twice or written without being reserved. On a tool error, read error.code and error.advice.";
+    private static final String INSTRUCTIONS =
+            "taskid hands out unique task IDs (SEC-20, UX-67, ...) shared by every agent "
+                    + "working in this repository. Before you write new tasks, call reserve_task_ids for the IDs you need "
+                    + "(one call with count N for N tasks), and use exactly the IDs it returns; never derive IDs from the highest "
+                    + "one in TASKS.md. Pass a key that identifies your request so that retries return the same IDs. "
+                    + "To add tasks, queue them with submit_tasks (each with its reserved ID), then call process_inbox: it appends "
+                    + "the valid ones to TASKS.md and leaves rejected ones in the inbox with a reason. "
+                    + "lookup_task_ids tells who reserved an ID, when and why (the audit log); check_collisions finds IDs defined "
+                    + "twice or written without being reserved. On a tool error, read error.code and error.advice.";
 
     private final Json json = new Json();
     private final Tools tools;
@@ -77,8 +79,8 @@ public final class McpServer {
      */
     public static int serve(TaskIds ids, List<String> args, InputStream in, PrintStream out, PrintStream err) {
         if (!args.isEmpty()) {
-            throw new dev.taskid.cli.usage.UsageException("mcp takes no arguments (global options such as --dir go before it)",
-                    "[--dir PATH] mcp");
+            throw new dev.taskid.cli.usage.UsageException(
+                    "mcp takes no arguments (global options such as --dir go before it)", "[--dir PATH] mcp");
         }
         PrintStream previous = System.out;
         System.setOut(err);
@@ -86,11 +88,15 @@ public final class McpServer {
             err.println("taskid mcp " + Version.CURRENT + ": serving state " + ids.stateDir() + " (daemon socket "
                     + ids.socket() + ", file-lock fallback) on stdio");
             try (Inbox inbox = new Inbox(ids, inboxLockTimeout(ids, err))) {
-                Tools tools = new Tools(request -> {
-                    Reply reply = ids.call(request);
-                    reply.notice().ifPresent(err::println);
-                    return reply;
-                }, inbox, new AuditLookup(ids.stateDir().dir()), new CollisionCheck(ids, Path.of("").toAbsolutePath()));
+                Tools tools = new Tools(
+                        request -> {
+                            Reply reply = ids.call(request);
+                            reply.notice().ifPresent(err::println);
+                            return reply;
+                        },
+                        inbox,
+                        new AuditLookup(ids.stateDir().dir()),
+                        new CollisionCheck(ids, Path.of("").toAbsolutePath()));
                 return new McpServer(tools, in, out, err).run();
             }
         } finally {
@@ -211,10 +217,14 @@ public final class McpServer {
                     + (protocolVersion.equals(requested) ? "" : " (asked for " + requested + ")"));
         }
         return Json.obj(
-                "protocolVersion", protocolVersion,
-                "capabilities", Json.obj("tools", Json.obj("listChanged", false)),
-                "serverInfo", Json.obj("name", "taskid", "title", "taskid: unique task IDs", "version", Version.CURRENT),
-                "instructions", INSTRUCTIONS);
+                "protocolVersion",
+                protocolVersion,
+                "capabilities",
+                Json.obj("tools", Json.obj("listChanged", false)),
+                "serverInfo",
+                Json.obj("name", "taskid", "title", "taskid: unique task IDs", "version", Version.CURRENT),
+                "instructions",
+                INSTRUCTIONS);
     }
 
     private boolean structured() {
@@ -227,7 +237,10 @@ public final class McpServer {
             return error(id, INVALID_PARAMS, "Invalid params: tools/call needs \"name\"", null);
         }
         if (!tools.exists(name)) {
-            return error(id, INVALID_PARAMS, "Unknown tool: " + name + " (known: " + String.join(", ", tools.names()) + ")",
+            return error(
+                    id,
+                    INVALID_PARAMS,
+                    "Unknown tool: " + name + " (known: " + String.join(", ", tools.names()) + ")",
                     null);
         }
         Object rawArgs = params.get("arguments");
@@ -238,7 +251,10 @@ public final class McpServer {
         var wrong = tools.checkArguments(name, args);
         if (wrong.isPresent()) {
             // Arguments that break the tool's inputSchema are a protocol error (MCP), not a tool result.
-            return error(id, INVALID_PARAMS, "Invalid params: " + name + ": " + wrong.get().message(),
+            return error(
+                    id,
+                    INVALID_PARAMS,
+                    "Invalid params: " + name + ": " + wrong.get().message(),
                     Json.obj("argument", wrong.get().argument()));
         }
         Tools.Outcome outcome;
@@ -306,7 +322,8 @@ public final class McpServer {
                 return null;
             }
             if (tooLong) {
-                send(error(null, PARSE_ERROR, "Parse error: message longer than " + MAX_MESSAGE_BYTES + " bytes", null));
+                send(error(
+                        null, PARSE_ERROR, "Parse error: message longer than " + MAX_MESSAGE_BYTES + " bytes", null));
                 continue;
             }
             byte[] bytes = line.toByteArray();

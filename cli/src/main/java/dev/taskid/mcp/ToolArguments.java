@@ -16,28 +16,26 @@ import java.util.Optional;
 final class ToolArguments {
     private static final Json JSON = new Json();
     /** What is wrong, and with which argument. */
-    record Problem(String argument, String message) {
-    }
+    record Problem(String argument, String message) {}
 
-    private ToolArguments() {
-    }
+    private ToolArguments() {}
 
     static Optional<Problem> check(Map<String, Object> schema, Map<String, Object> args) {
         return fields(schema, args).map(f -> new Problem(f.name(), "argument \"" + f.name() + "\" " + f.problem()));
     }
 
     /** Which field of an object is wrong, and how. */
-    private record Field(String name, String problem) {
-    }
+    private record Field(String name, String problem) {}
 
     /** The object {@code m} against an object schema: unknown fields first, then each value, then the required ones. */
     @SuppressWarnings("unchecked")
     private static Optional<Field> fields(Map<String, Object> schema, Map<String, Object> m) {
-        Map<String, Object> properties = schema.get("properties") instanceof Map<?, ?> p
-                ? (Map<String, Object>) p : Map.of();
+        Map<String, Object> properties =
+                schema.get("properties") instanceof Map<?, ?> p ? (Map<String, Object>) p : Map.of();
         for (Map.Entry<String, Object> e : m.entrySet()) {
             if (!properties.containsKey(e.getKey())) {
-                return Optional.of(new Field(e.getKey(), "is unknown (known: " + String.join(", ", properties.keySet()) + ")"));
+                return Optional.of(
+                        new Field(e.getKey(), "is unknown (known: " + String.join(", ", properties.keySet()) + ")"));
             }
             Optional<String> wrong = value((Map<String, Object>) properties.get(e.getKey()), e.getValue());
             if (wrong.isPresent()) {
@@ -57,8 +55,11 @@ final class ToolArguments {
     @SuppressWarnings("unchecked")
     private static Optional<String> value(Map<String, Object> schema, Object v) {
         String type = (String) schema.get("type");
-        String got = v == null ? "null" : v instanceof String s ? "the string \"" + shorten(s) + "\""
-                : JSON.writeString(v).length() > 40 ? v.getClass().getSimpleName() : JSON.writeString(v);
+        String got = v == null
+                ? "null"
+                : v instanceof String s
+                        ? "the string \"" + shorten(s) + "\""
+                        : JSON.writeString(v).length() > 40 ? v.getClass().getSimpleName() : JSON.writeString(v);
         switch (type == null ? "" : type) {
             case "string":
                 if (!(v instanceof String s)) {
@@ -110,7 +111,8 @@ final class ToolArguments {
                 if (!(v instanceof Map<?, ?> object)) {
                     return Optional.of("must be an object, got " + got);
                 }
-                return fields(schema, (Map<String, Object>) object).map(f -> "field \"" + f.name() + "\" " + f.problem());
+                return fields(schema, (Map<String, Object>) object)
+                        .map(f -> "field \"" + f.name() + "\" " + f.problem());
             default:
                 return Optional.empty();
         }

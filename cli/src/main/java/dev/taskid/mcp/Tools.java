@@ -98,13 +98,15 @@ final class Tools {
     /** What is wrong with {@code args} for tool {@code name} (which exists), checked against its inputSchema. */
     @SuppressWarnings("unchecked")
     java.util.Optional<ToolArguments.Problem> checkArguments(String name, Map<String, Object> args) {
-        Map<String, Object> d = definitions.stream().filter(t -> name.equals(t.get("name"))).findFirst().orElseThrow();
+        Map<String, Object> d = definitions.stream()
+                .filter(t -> name.equals(t.get("name")))
+                .findFirst()
+                .orElseThrow();
         return ToolArguments.check((Map<String, Object>) d.get("inputSchema"), args);
     }
 
     /** What a tool call produced: the structured result, or a failure. */
-    record Outcome(Map<String, Object> result, boolean isError) {
-    }
+    record Outcome(Map<String, Object> result, boolean isError) {}
 
     /** Runs a tool. Never throws for bad arguments or refused requests: those are tool errors. */
     Outcome call(String name, Map<String, Object> args, String agent) {
@@ -135,8 +137,8 @@ final class Tools {
     private Outcome reserve(Map<String, Object> args, String agent) {
         String prefix = string(args, "prefix");
         long count = integer(args, "count", 1);
-        Reply reply = backend.apply(new Request.Reserve(null, prefix, count, string(args, "purpose"), agent,
-                string(args, "key")));
+        Reply reply = backend.apply(
+                new Request.Reserve(null, prefix, count, string(args, "purpose"), agent, string(args, "key")));
         if (reply.response() instanceof Response.Failure f) {
             return error(f);
         }
@@ -168,7 +170,15 @@ final class Tools {
         for (Response.Validation.Check c : r.results()) {
             results.add(Json.obj("id", c.id(), "issued", c.issued(), "reason", c.reason()));
         }
-        return new Outcome(Json.obj("allIssued", r.allIssued(), "results", results, "mode", reply.mode().wireName()), false);
+        return new Outcome(
+                Json.obj(
+                        "allIssued",
+                        r.allIssued(),
+                        "results",
+                        results,
+                        "mode",
+                        reply.mode().wireName()),
+                false);
     }
 
     private Outcome show(Map<String, Object> args) {
@@ -177,7 +187,13 @@ final class Tools {
             return error(f);
         }
         Response.Counters r = (Response.Counters) reply.response();
-        return new Outcome(Json.obj("counters", new LinkedHashMap<>(r.counters()), "mode", reply.mode().wireName()), false);
+        return new Outcome(
+                Json.obj(
+                        "counters",
+                        new LinkedHashMap<>(r.counters()),
+                        "mode",
+                        reply.mode().wireName()),
+                false);
     }
 
     /** The fields of {@code taskid inbox process --json}; rejected tasks are a result, not a tool error. */
@@ -194,7 +210,8 @@ final class Tools {
     /** The audit log's entries for each query; an unknown prefix with no history is INVALID_PREFIX, as for {@code taskid log}. */
     @SuppressWarnings("unchecked")
     private Outcome lookup(Map<String, Object> args) {
-        List<AuditLookup.Query> queries = ((List<String>) args.get("queries")).stream().map(AuditLookup.Query::parse).toList();
+        List<AuditLookup.Query> queries = ((List<String>) args.get("queries"))
+                .stream().map(AuditLookup.Query::parse).toList();
         Map<String, Object> found = audit.lookup(queries, (int) integer(args, "limit", 20));
         Map<String, Long> counters = null;
         for (Object r : (List<?>) found.get("results")) {
@@ -203,8 +220,12 @@ final class Tools {
                 counters = counters != null ? counters : counters();
                 if (!counters.containsKey((String) result.get("prefix"))) {
                     List<String> valid = List.copyOf(counters.keySet());
-                    return error(ErrorCode.INVALID_PREFIX, "Invalid prefix \"" + result.get("prefix") + "\" in \""
-                            + result.get("query") + "\". Valid: " + String.join(", ", valid), false, Map.of("valid", valid));
+                    return error(
+                            ErrorCode.INVALID_PREFIX,
+                            "Invalid prefix \"" + result.get("prefix") + "\" in \"" + result.get("query")
+                                    + "\". Valid: " + String.join(", ", valid),
+                            false,
+                            Map.of("valid", valid));
                 }
             }
         }
@@ -229,8 +250,8 @@ final class Tools {
     private Outcome check(Map<String, Object> args) {
         List<String> files = args.get("files") == null ? List.of() : (List<String>) args.get("files");
         files.forEach(check::requireInWorkTree);
-        CollisionCheck.Report report = check.run(files, Boolean.TRUE.equals(args.get("allRefs")), false,
-                Boolean.TRUE.equals(args.get("staged")));
+        CollisionCheck.Report report = check.run(
+                files, Boolean.TRUE.equals(args.get("allRefs")), false, Boolean.TRUE.equals(args.get("staged")));
         long limit = integer(args, "limit", 100);
         List<Object> findings = new ArrayList<>();
         for (CollisionCheck.Finding f : report.findings()) {

@@ -8,12 +8,13 @@ import java.util.List;
 
 /** {@code taskid shim install|uninstall}: the seed scripts' drop-in replacements (see {@link Shims}). */
 public final class ShimCommand implements Command {
-    private static final Spec SPEC = new Spec("shim",
+    private static final Spec SPEC = new Spec(
+            "shim",
             "shim install claude|opencode [--prefix PREFIX] | shim uninstall [claude|opencode]",
             "install claude: write .claude/scripts/reserve-task-ids.js and init-task-counters.js, drop-in replacements\n"
-                + "for the seed scripts (same arguments and output) that ask taskid. install opencode: write the\n"
-                + "atomic-task-numberer subagent that calls `taskid reserve PREFIX N --format seed001` (--prefix, default DEV).\n"
-                + "Both import the seeds' counter files first (never lowering). uninstall: remove them, restoring backups.",
+                    + "for the seed scripts (same arguments and output) that ask taskid. install opencode: write the\n"
+                    + "atomic-task-numberer subagent that calls `taskid reserve PREFIX N --format seed001` (--prefix, default DEV).\n"
+                    + "Both import the seeds' counter files first (never lowering). uninstall: remove them, restoring backups.",
             List.of(Option.valued("--prefix", "PREFIX", "install opencode: the prefix its numbers get (default DEV)")));
 
     @Override

@@ -39,6 +39,7 @@ class AdminCliTest {
 
     @TempDir
     Path tmp;
+
     private Path repo;
     private Path state;
 
@@ -62,14 +63,25 @@ class AdminCliTest {
         List<CompletableFuture<List<Result>>> callers = new ArrayList<>();
         for (int c = 0; c < 6; c++) {
             int count = 1 + c % 3;
-            callers.add(CompletableFuture.supplyAsync(() -> {
-                List<Result> results = new ArrayList<>();
-                for (int k = 0; k < 3; k++) {
-                    results.add(Processes.run(Processes.taskid("reserve", "SEC", String.valueOf(count), "--verbose",
-                            "--agent", "agent-" + count), repo, Map.of(), TIMEOUT));
-                }
-                return results;
-            }, CALLERS));
+            callers.add(CompletableFuture.supplyAsync(
+                    () -> {
+                        List<Result> results = new ArrayList<>();
+                        for (int k = 0; k < 3; k++) {
+                            results.add(Processes.run(
+                                    Processes.taskid(
+                                            "reserve",
+                                            "SEC",
+                                            String.valueOf(count),
+                                            "--verbose",
+                                            "--agent",
+                                            "agent-" + count),
+                                    repo,
+                                    Map.of(),
+                                    TIMEOUT));
+                        }
+                        return results;
+                    },
+                    CALLERS));
         }
         List<String> acknowledged = new ArrayList<>();
         for (CompletableFuture<List<Result>> c : callers) {
@@ -98,8 +110,11 @@ class AdminCliTest {
         taskid("reserve", "SEC", "2", "--purpose", "security review of the parser", "--agent", "claude-7");
         Result who = taskid("log", "SEC-21");
         assertEquals(0, who.status(), who::toString);
-        assertTrue(who.stdout().contains("SEC-20 SEC-21") && who.stdout().contains("claude-7")
-                && who.stdout().contains("security review of the parser"), who.stdout());
+        assertTrue(
+                who.stdout().contains("SEC-20 SEC-21")
+                        && who.stdout().contains("claude-7")
+                        && who.stdout().contains("security review of the parser"),
+                who.stdout());
         Map<String, Object> line = object(taskid("log", "SEC-21", "--json").stdout());
         assertEquals(List.of("SEC-20", "SEC-21"), line.get("ids"));
         assertEquals(1, taskid("log", "SEC-99").status(), "no entry for an ID never handed out");
@@ -120,7 +135,11 @@ class AdminCliTest {
         for (Path f : files) {
             assertTrue(Files.size(f) <= 1024, f + " is " + Files.size(f) + " bytes");
         }
-        String last = taskid("log", "SEC", "--json").stdout().lines().reduce((a, b) -> b).orElse("");
+        String last = taskid("log", "SEC", "--json")
+                .stdout()
+                .lines()
+                .reduce((a, b) -> b)
+                .orElse("");
         assertTrue(last.contains("\"SEC-59\""), "log reads the newest file last: " + last);
         assertFalse(Files.exists(state.resolve("audit.log.3")));
     }
@@ -128,9 +147,9 @@ class AdminCliTest {
     @Test
     void recoverNeverLowersAnyCounterAndNeedsYes() throws Exception {
         Files.writeString(repo.resolve("TASKS.md"), "| SEC-19 | a |\n| UX-40 | b |\n");
-        taskid("reserve", "SEC", "5");  // SEC-20..24: the audit log knows 24
-        taskid("reserve", "UX", "1");   // UX-41
-        taskid("reserve", "SEC", "1");  // SEC-25
+        taskid("reserve", "SEC", "5"); // SEC-20..24: the audit log knows 24
+        taskid("reserve", "UX", "1"); // UX-41
+        taskid("reserve", "SEC", "1"); // SEC-25
         Files.writeString(state.resolve("counters.json.prev"), "{\"version\":1,\"counters\":{\"SEC\":24,\"DOC\":7}}");
         Files.writeString(repo.resolve("TASKS.md"), "| SEC-19 | a |\n| UX-90 | b |\n"); // TASKS.md is ahead for UX
         Path counters = state.resolve("counters.json");
@@ -141,23 +160,33 @@ class AdminCliTest {
         Result plan = taskid("recover", "--json");
         assertEquals(1, plan.status(), plan::toString);
         assertArrayEquals(garbage, Files.readAllBytes(counters), "no --yes: nothing written");
-        assertTrue(plan.stdout().contains("\"prefix\":\"SEC\",\"auditLog\":25,\"tasksMd\":19,\"backup\":24,\"counter\":25"),
+        assertTrue(
+                plan.stdout()
+                        .contains("\"prefix\":\"SEC\",\"auditLog\":25,\"tasksMd\":19,\"backup\":24,\"counter\":25"),
                 plan.stdout());
-        assertTrue(plan.stdout().contains("\"prefix\":\"UX\",\"auditLog\":41,\"tasksMd\":90,\"backup\":null,\"counter\":90"),
+        assertTrue(
+                plan.stdout()
+                        .contains("\"prefix\":\"UX\",\"auditLog\":41,\"tasksMd\":90,\"backup\":null,\"counter\":90"),
                 plan.stdout());
-        assertTrue(plan.stdout().contains("\"prefix\":\"DOC\",\"auditLog\":null,\"tasksMd\":null,\"backup\":7,\"counter\":7"),
+        assertTrue(
+                plan.stdout()
+                        .contains("\"prefix\":\"DOC\",\"auditLog\":null,\"tasksMd\":null,\"backup\":7,\"counter\":7"),
                 plan.stdout());
 
         Result done = taskid("recover", "--yes");
         assertEquals(0, done.status(), done::toString);
         try (Stream<Path> s = Files.list(state)) {
-            Path copy = s.filter(p -> p.getFileName().toString().startsWith("counters.json.corrupt-")).findFirst().orElseThrow();
+            Path copy = s.filter(p -> p.getFileName().toString().startsWith("counters.json.corrupt-"))
+                    .findFirst()
+                    .orElseThrow();
             assertArrayEquals(garbage, Files.readAllBytes(copy), "the unreadable bytes are kept");
         }
-        assertEquals(List.of("SEC-26"), object(taskid("reserve", "SEC").stdout()).get("ids"));
+        assertEquals(
+                List.of("SEC-26"), object(taskid("reserve", "SEC").stdout()).get("ids"));
         assertEquals(List.of("UX-91"), object(taskid("reserve", "UX").stdout()).get("ids"));
         assertEquals(0, taskid("recover").status(), "a readable file: nothing to recover");
-        assertTrue(auditLines(state).stream().anyMatch(l -> "recover".equals(l.get("op")) && Long.valueOf(90).equals(l.get("to"))));
+        assertTrue(auditLines(state).stream()
+                .anyMatch(l -> "recover".equals(l.get("op")) && Long.valueOf(90).equals(l.get("to"))));
     }
 
     /** A deleted counters.json is not a first use: it comes back from the audit log, not from TASKS.md. */
@@ -176,18 +205,28 @@ class AdminCliTest {
         taskid("reserve", "SEC");
         Result healthy = taskid("doctor");
         assertEquals(0, healthy.status(), healthy::toString);
-        assertTrue(healthy.stdout().contains("no daemon running") && healthy.stdout().endsWith("healthy\n"), healthy.stdout());
+        assertTrue(
+                healthy.stdout().contains("no daemon running")
+                        && healthy.stdout().endsWith("healthy\n"),
+                healthy.stdout());
 
-        Files.writeString(repo.resolve("TASKS.md"), "| SEC-19 | a |\n| SEC-33 | made up |\n", java.nio.file.StandardOpenOption.APPEND);
+        Files.writeString(
+                repo.resolve("TASKS.md"),
+                "| SEC-19 | a |\n| SEC-33 | made up |\n",
+                java.nio.file.StandardOpenOption.APPEND);
         Result drift = taskid("doctor", "--json");
         assertEquals(1, drift.status(), drift::toString);
-        assertTrue(drift.stdout().contains("\"check\":\"drift\",\"level\":\"fail\"") && drift.stdout().contains("SEC-33"),
+        assertTrue(
+                drift.stdout().contains("\"check\":\"drift\",\"level\":\"fail\"")
+                        && drift.stdout().contains("SEC-33"),
                 drift.stdout());
 
         Files.writeString(state.resolve("counters.json"), "not json");
         Result corrupt = taskid("doctor");
         assertEquals(1, corrupt.status(), corrupt::toString);
-        assertTrue(corrupt.stdout().contains("FAIL  counters") && corrupt.stdout().contains("taskid recover"), corrupt.stdout());
+        assertTrue(
+                corrupt.stdout().contains("FAIL  counters") && corrupt.stdout().contains("taskid recover"),
+                corrupt.stdout());
     }
 
     @Test

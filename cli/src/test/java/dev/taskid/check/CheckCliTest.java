@@ -24,8 +24,17 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class CheckCliTest {
     private static final Duration TIMEOUT = Duration.ofSeconds(60);
-    private static final Map<String, String> GIT_ENV = Map.of("GIT_AUTHOR_NAME", "t", "GIT_AUTHOR_EMAIL", "t@example.com",
-            "GIT_COMMITTER_NAME", "t", "GIT_COMMITTER_EMAIL", "t@example.com", "GIT_CONFIG_NOSYSTEM", "1");
+    private static final Map<String, String> GIT_ENV = Map.of(
+            "GIT_AUTHOR_NAME",
+            "t",
+            "GIT_AUTHOR_EMAIL",
+            "t@example.com",
+            "GIT_COMMITTER_NAME",
+            "t",
+            "GIT_COMMITTER_EMAIL",
+            "t@example.com",
+            "GIT_CONFIG_NOSYSTEM",
+            "1");
     private static final String TASKS = "# Tasks\n\n"
             + "| ID | Title | Estimate | Priority | Status | | Source |\n"
             + "|---|---|---|---|---|---|---|\n"
@@ -35,6 +44,7 @@ class CheckCliTest {
 
     @TempDir
     Path root;
+
     Path repo;
 
     @BeforeEach
@@ -72,8 +82,10 @@ class CheckCliTest {
 
         // A branch reuses SEC-22 for another task and adds SEC-23; nothing of it is checked out here.
         git(repo, "checkout", "-q", "-b", "feature");
-        Files.writeString(repo.resolve("TASKS.md"), TASKS.replace("| SEC-22 | Fix auth |", "| SEC-22 | Add a caching layer |")
-                + "| SEC-23 | Feature work | | | ready | | manual |\n");
+        Files.writeString(
+                repo.resolve("TASKS.md"),
+                TASKS.replace("| SEC-22 | Fix auth |", "| SEC-22 | Add a caching layer |")
+                        + "| SEC-23 | Feature work | | | ready | | manual |\n");
         git(repo, "commit", "-qam", "feature");
         git(repo, "checkout", "-q", "main");
         // A linked worktree gives SEC-23 to something else, uncommitted.
@@ -87,7 +99,9 @@ class CheckCliTest {
         assertEquals(1, here.status(), here::toString);
         assertTrue(here.stdout().contains("TASKS.md:5:SEC-21: duplicate: "), here::toString);
         assertTrue(here.stdout().contains("TASKS.md:8:SEC-21: duplicate: "), here::toString);
-        assertTrue(here.stdout().contains("TASKS.md:9:SEC-30: above-counter: above its counter (SEC at 24)"), here::toString);
+        assertTrue(
+                here.stdout().contains("TASKS.md:9:SEC-30: above-counter: above its counter (SEC at 24)"),
+                here::toString);
         assertFalse(here.stdout().contains("conflict"), () -> "branches are only read with --all-refs\n" + here);
 
         Processes.Result all = taskid(repo, "check", "--all-refs");
@@ -96,15 +110,22 @@ class CheckCliTest {
         assertTrue(all.stdout().contains("feature:TASKS.md:6:SEC-22: conflict: "), all::toString);
         assertTrue(all.stdout().contains("feature:TASKS.md:8:SEC-23: conflict: "), all::toString);
         assertTrue(all.stdout().contains(wt.toRealPath().resolve("TASKS.md") + ":8:SEC-23: conflict: "), all::toString);
-        assertFalse(all.stdout().contains("SEC-21: conflict"), () -> "the same task on every branch is no conflict\n" + all);
-        assertEquals(" M TASKS.md\n", git(repo, "status", "--porcelain").stdout(), "nothing checked out, nothing changed");
+        assertFalse(
+                all.stdout().contains("SEC-21: conflict"),
+                () -> "the same task on every branch is no conflict\n" + all);
+        assertEquals(
+                " M TASKS.md\n", git(repo, "status", "--porcelain").stdout(), "nothing checked out, nothing changed");
         assertEquals("main\n", git(repo, "branch", "--show-current").stdout());
 
         // From inside the linked worktree: the same state dir, the main worktree's edits seen as another place.
         Processes.Result fromWorktree = taskid(wt, "check", "--all-refs", "--json");
         assertEquals(1, fromWorktree.status(), fromWorktree::toString);
         assertTrue(fromWorktree.stdout().contains("{\"kind\":\"conflict\",\"id\":\"SEC-23\""), fromWorktree::toString);
-        assertTrue(fromWorktree.stdout().contains("\"file\":\"TASKS.md\",\"line\":8,\"id\":\"SEC-23\",\"title\":\"Unrelated billing bug\""),
+        assertTrue(
+                fromWorktree
+                        .stdout()
+                        .contains(
+                                "\"file\":\"TASKS.md\",\"line\":8,\"id\":\"SEC-23\",\"title\":\"Unrelated billing bug\""),
                 fromWorktree::toString);
     }
 
@@ -121,7 +142,8 @@ class CheckCliTest {
         assertTrue(fix.stdout().contains("TASKS.md:6:SEC-22: duplicate"), fix::toString);
         assertEquals(new String(before, StandardCharsets.UTF_8), Files.readString(repo.resolve("TASKS.md")));
         Processes.Result show = taskid(repo, "show");
-        assertTrue(show.stdout().contains("SEC      30") && show.stdout().contains("PERF     50"),
+        assertTrue(
+                show.stdout().contains("SEC      30") && show.stdout().contains("PERF     50"),
                 () -> "SEC raised, PERF (above every ID seen) not lowered\n" + show);
 
         Processes.Result after = taskid(repo, "check");
@@ -139,7 +161,10 @@ class CheckCliTest {
         Processes.Result install = Processes.run(Processes.taskid("check", "--install-hook"), repo, env, TIMEOUT);
         assertEquals(0, install.status(), install::toString);
         String text = Files.readString(hook);
-        assertTrue(text.startsWith("#!/bin/sh\n" + CheckCommand.HOOK_MARKER + "\n" + launcher + " check --staged || exit $?\n"), text);
+        assertTrue(
+                text.startsWith(
+                        "#!/bin/sh\n" + CheckCommand.HOOK_MARKER + "\n" + launcher + " check --staged || exit $?\n"),
+                text);
         assertTrue(text.endsWith("echo existing-hook-ran\n"), text);
         assertTrue(Files.isExecutable(hook));
         Processes.Result twice = Processes.run(Processes.taskid("check", "--install-hook"), repo, env, TIMEOUT);
@@ -154,8 +179,10 @@ class CheckCliTest {
         Processes.Result staged = taskid(repo, "check", "--staged");
         assertEquals(1, staged.status(), staged::toString);
         assertTrue(staged.stdout().contains("TASKS.md:8:SEC-21: duplicate"), staged::toString);
-        Processes.Result blockedStaged = Processes.run(List.of("git", "commit", "-qm", "staged reuse"), repo, GIT_ENV, TIMEOUT);
-        assertTrue(blockedStaged.status() != 0 && blockedStaged.stderr().contains("TASKS.md:8:SEC-21: duplicate"),
+        Processes.Result blockedStaged =
+                Processes.run(List.of("git", "commit", "-qm", "staged reuse"), repo, GIT_ENV, TIMEOUT);
+        assertTrue(
+                blockedStaged.status() != 0 && blockedStaged.stderr().contains("TASKS.md:8:SEC-21: duplicate"),
                 blockedStaged::toString);
 
         append(repo.resolve("TASKS.md"), "| SEC-21 | Reused ID | | | | | |\n");
@@ -165,7 +192,11 @@ class CheckCliTest {
         // git shows a hook's output on its stderr
         assertTrue(blocked.stderr().contains("TASKS.md:8:SEC-21: duplicate"), blocked::toString);
         assertFalse(blocked.stderr().contains("existing-hook-ran"), blocked::toString);
-        assertEquals(1, Integer.parseInt(git(repo, "rev-list", "--count", "HEAD").stdout().trim()), "nothing committed");
+        assertEquals(
+                1,
+                Integer.parseInt(
+                        git(repo, "rev-list", "--count", "HEAD").stdout().trim()),
+                "nothing committed");
 
         Files.writeString(repo.resolve("TASKS.md"), TASKS + "| SEC-20 | Reserved before | | | | | |\n");
         Processes.Result passes = Processes.run(commit, repo, GIT_ENV, TIMEOUT);
@@ -175,10 +206,12 @@ class CheckCliTest {
         Path fresh = root.resolve("fresh");
         Files.createDirectories(fresh);
         git(fresh, "init", "-q");
-        Processes.Result first = Processes.run(Processes.taskid("check", "--all-refs", "--install-hook"), fresh, env, TIMEOUT);
+        Processes.Result first =
+                Processes.run(Processes.taskid("check", "--all-refs", "--install-hook"), fresh, env, TIMEOUT);
         assertEquals(0, first.status(), first::toString);
         Path freshHook = fresh.resolve(".git/hooks/pre-commit");
-        assertEquals("#!/bin/sh\n" + CheckCommand.HOOK_MARKER + "\n" + launcher + " check --staged --all-refs || exit $?\n",
+        assertEquals(
+                "#!/bin/sh\n" + CheckCommand.HOOK_MARKER + "\n" + launcher + " check --staged --all-refs || exit $?\n",
                 Files.readString(freshHook));
         assertTrue(Files.isExecutable(freshHook));
     }

@@ -23,8 +23,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class CliContractTest {
     private static final String STAMP = "\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d(\\.\\d{1,9})?Z";
-    private static final List<String> DEFAULT_PREFIXES =
-            List.of("SEC", "PERF", "UX", "TEST", "DEV", "ARCH", "FIN", "DRY", "DOC", "DS", "MKT", "CNT", "INFRA", "OPS");
+    private static final List<String> DEFAULT_PREFIXES = List.of(
+            "SEC", "PERF", "UX", "TEST", "DEV", "ARCH", "FIN", "DRY", "DOC", "DS", "MKT", "CNT", "INFRA", "OPS");
 
     @TempDir
     Path tmp;
@@ -36,19 +36,34 @@ class CliContractTest {
 
         Processes.Result first = repo.taskid("reserve", "SEC", "2");
         assertEquals(0, first.status(), first.toString());
-        assertTrue(first.stdout().matches("\\{\"ids\":\\[\"SEC-20\",\"SEC-21\"],\"reservedAt\":\"" + STAMP + "\"}\n"),
+        assertTrue(
+                first.stdout().matches("\\{\"ids\":\\[\"SEC-20\",\"SEC-21\"],\"reservedAt\":\"" + STAMP + "\"}\n"),
                 "exactly one line in seed 000's shape: " + first.stdout());
         Instant.parse((String) CliRepo.object(first.stdout()).get("reservedAt"));
-        assertTrue(first.stderr().contains("created") && first.stderr().contains("TASKS.md")
-                && first.stderr().contains("SEC -> 19") && first.stderr().contains("UX -> 66"),
+        assertTrue(
+                first.stderr().contains("created")
+                        && first.stderr().contains("TASKS.md")
+                        && first.stderr().contains("SEC -> 19")
+                        && first.stderr().contains("UX -> 66"),
                 "first use says what it did, on stderr: " + first.stderr());
 
         Processes.Result verbose = repo.taskid("reserve", "SEC", "--verbose");
         assertEquals(0, verbose.status(), verbose.toString());
         assertEquals("", verbose.stderr(), "the counters exist now: nothing to say");
         Map<String, Object> v = CliRepo.object(verbose.stdout());
-        assertEquals(List.of("ids", "reservedAt", "prefix", "numbers", "previous", "counter", "next", "replayed", "mode",
-                "lockWaitMs"), new ArrayList<>(v.keySet()));
+        assertEquals(
+                List.of(
+                        "ids",
+                        "reservedAt",
+                        "prefix",
+                        "numbers",
+                        "previous",
+                        "counter",
+                        "next",
+                        "replayed",
+                        "mode",
+                        "lockWaitMs"),
+                new ArrayList<>(v.keySet()));
         assertEquals(List.of("SEC-22"), v.get("ids"));
         assertEquals("SEC", v.get("prefix"));
         assertEquals(List.of(22L), v.get("numbers"));
@@ -63,8 +78,17 @@ class CliContractTest {
         assertEquals(0, seed001.status(), seed001.toString());
         assertEquals(1, seed001.stdout().lines().count(), seed001.stdout());
         Map<String, Object> s = CliRepo.object(seed001.stdout());
-        assertEquals(List.of("status", "allocated_numbers", "allocation_count", "previous_next_number", "new_next_number",
-                "lock_acquired", "lock_duration_ms", "timestamp"), new ArrayList<>(s.keySet()));
+        assertEquals(
+                List.of(
+                        "status",
+                        "allocated_numbers",
+                        "allocation_count",
+                        "previous_next_number",
+                        "new_next_number",
+                        "lock_acquired",
+                        "lock_duration_ms",
+                        "timestamp"),
+                new ArrayList<>(s.keySet()));
         assertEquals("success", s.get("status"));
         assertEquals(List.of(23L, 24L, 25L), s.get("allocated_numbers"));
         assertEquals(3L, s.get("allocation_count"));
@@ -106,7 +130,8 @@ class CliContractTest {
         Processes.Result badPrefix = results.get(10);
         assertEquals(3, badPrefix.status(), badPrefix.toString());
         assertTrue(badPrefix.stderr().startsWith("taskid: INVALID_PREFIX: "), badPrefix.toString());
-        assertTrue(badPrefix.stderr().contains(String.join(", ", DEFAULT_PREFIXES)), "lists the valid ones: " + badPrefix);
+        assertTrue(
+                badPrefix.stderr().contains(String.join(", ", DEFAULT_PREFIXES)), "lists the valid ones: " + badPrefix);
         Processes.Result lower = results.get(11);
         assertEquals(3, lower.status(), lower.toString());
         assertEquals("INVALID_PREFIX", CliRepo.error(lower).get("code"));
@@ -114,7 +139,9 @@ class CliContractTest {
         Map<String, Object> details = (Map<String, Object>) CliRepo.error(lower).get("details");
         assertEquals(DEFAULT_PREFIXES, details.get("valid"));
         assertEquals(2, results.get(12).status(), "usage error: " + results.get(12));
-        assertTrue(results.get(12).stderr().contains("usage: taskid reserve PREFIX"), results.get(12).toString());
+        assertTrue(
+                results.get(12).stderr().contains("usage: taskid reserve PREFIX"),
+                results.get(12).toString());
         assertEquals(2, results.get(13).status(), "unknown command: " + results.get(13));
 
         for (Processes.Result r : results) {
@@ -128,8 +155,20 @@ class CliContractTest {
     @Test
     void everyCommandHasHelpThatExitsZero() throws Exception {
         CliRepo repo = CliRepo.in(tmp);
-        List<String> names = List.of("reserve", "init", "show", "prefixes", "validate", "set", "import", "archive",
-                "daemon", "systemd", "mcp", "shim", "help");
+        List<String> names = List.of(
+                "reserve",
+                "init",
+                "show",
+                "prefixes",
+                "validate",
+                "set",
+                "import",
+                "archive",
+                "daemon",
+                "systemd",
+                "mcp",
+                "shim",
+                "help");
         List<List<String>> commands = new ArrayList<>();
         names.forEach(n -> commands.add(List.of(n, "--help")));
         commands.add(List.of("--help"));
@@ -165,7 +204,8 @@ class CliContractTest {
 
         Processes.Result again = repo.taskid("init");
         assertEquals(0, again.status(), again.toString());
-        assertEquals(3, again.stdout().lines().filter(l -> l.endsWith("(unchanged)")).count(), again.stdout());
+        assertEquals(
+                3, again.stdout().lines().filter(l -> l.endsWith("(unchanged)")).count(), again.stdout());
         assertArrayEquals(once, Files.readAllBytes(repo.counters()), "idempotent");
 
         Processes.Result more = repo.taskid("init", "docs/more.md", "TASKS.md");
@@ -185,25 +225,37 @@ class CliContractTest {
         CliRepo repo = CliRepo.in(tmp);
         assertEquals(0, repo.taskid("reserve", "SEC", "5").status());
 
-        List<Processes.Result> r = repo.taskidEach(List.of(List.of("show", "SEC"), List.of("show", "--json"),
-                List.of("prefixes"), List.of("validate", "SEC-1", "SEC-5"), List.of("validate", "SEC-5", "SEC-6"),
+        List<Processes.Result> r = repo.taskidEach(List.of(
+                List.of("show", "SEC"),
+                List.of("show", "--json"),
+                List.of("prefixes"),
+                List.of("validate", "SEC-1", "SEC-5"),
+                List.of("validate", "SEC-5", "SEC-6"),
                 List.of("validate", "SEC-x", "BAD-1"),
                 List.of("set", "SEC", "3")));
         assertEquals(0, r.get(0).status(), r.get(0).toString());
         assertEquals("SEC      5\n", r.get(0).stdout());
         @SuppressWarnings("unchecked")
-        Map<String, Object> counters = (Map<String, Object>) CliRepo.object(r.get(1).stdout()).get("counters");
+        Map<String, Object> counters =
+                (Map<String, Object>) CliRepo.object(r.get(1).stdout()).get("counters");
         assertEquals(5L, counters.get("SEC"));
         assertEquals(0L, counters.get("UX"));
-        assertEquals(String.join("\n", new java.util.TreeSet<>(DEFAULT_PREFIXES)) + "\n", r.get(2).stdout());
+        assertEquals(
+                String.join("\n", new java.util.TreeSet<>(DEFAULT_PREFIXES)) + "\n",
+                r.get(2).stdout());
         assertEquals(0, r.get(3).status(), "both issued: " + r.get(3));
         assertEquals(1, r.get(4).status(), "SEC-6 was not issued: " + r.get(4));
         assertTrue(r.get(4).stdout().contains("SEC-6 NOT issued"), r.get(4).toString());
         assertEquals(1, r.get(5).status(), "not IDs at all are not issued either: " + r.get(5));
-        assertEquals("SEC-x NOT issued: not a task ID (expected PREFIX-NUMBER, e.g. SEC-20)\n"
-                + "BAD-1 NOT issued: unknown prefix BAD\n", r.get(5).stdout());
+        assertEquals(
+                "SEC-x NOT issued: not a task ID (expected PREFIX-NUMBER, e.g. SEC-20)\n"
+                        + "BAD-1 NOT issued: unknown prefix BAD\n",
+                r.get(5).stdout());
         assertEquals(ErrorCode.COUNTER_DECREASE.exitStatus(), r.get(6).status(), "lowering needs --force: " + r.get(6));
-        assertTrue(r.get(6).stderr().contains("COUNTER_DECREASE") && r.get(6).stderr().contains("--force"), r.get(6).toString());
+        assertTrue(
+                r.get(6).stderr().contains("COUNTER_DECREASE")
+                        && r.get(6).stderr().contains("--force"),
+                r.get(6).toString());
         assertEquals(5L, repo.counter("SEC"));
 
         Processes.Result raise = repo.taskid("set", "SEC", "9");
@@ -213,9 +265,13 @@ class CliContractTest {
 
         Processes.Result forced = repo.taskid("set", "SEC", "3", "--force");
         assertEquals(0, forced.status(), forced.toString());
-        assertTrue(forced.stderr().contains("warning") && forced.stderr().contains("SEC-4 to SEC-9 will be handed out again"),
+        assertTrue(
+                forced.stderr().contains("warning")
+                        && forced.stderr().contains("SEC-4 to SEC-9 will be handed out again"),
                 forced.toString());
-        assertEquals(List.of("SEC-4"), CliRepo.object(repo.taskid("reserve", "SEC").stdout()).get("ids"),
+        assertEquals(
+                List.of("SEC-4"),
+                CliRepo.object(repo.taskid("reserve", "SEC").stdout()).get("ids"),
                 "the lowered counter is the one used");
     }
 
@@ -228,7 +284,8 @@ class CliContractTest {
 
         Processes.Result noPrefix = repo.taskid("import");
         assertEquals(0, noPrefix.status(), noPrefix.toString());
-        assertTrue(noPrefix.stderr().contains("--opencode-prefix"), "says why the opencode file was skipped: " + noPrefix);
+        assertTrue(
+                noPrefix.stderr().contains("--opencode-prefix"), "says why the opencode file was skipped: " + noPrefix);
         assertEquals(40L, repo.counter("SEC"));
         assertEquals(66L, repo.counter("UX"), "TASKS.md said 66; the seed's 3 does not lower it");
         assertEquals(7L, repo.counter("PERF"));
@@ -237,7 +294,9 @@ class CliContractTest {
         Processes.Result both = repo.taskid("import", "--opencode-prefix", "DEV");
         assertEquals(0, both.status(), both.toString());
         assertEquals(41L, repo.counter("DEV"), "next_project_number 42 = 41 issued");
-        assertEquals(List.of("DEV-42"), CliRepo.object(repo.taskid("reserve", "DEV").stdout()).get("ids"));
+        assertEquals(
+                List.of("DEV-42"),
+                CliRepo.object(repo.taskid("reserve", "DEV").stdout()).get("ids"));
 
         repo.write(".claude/.task-id-counters.json", "{\"counters\":{\"SEC\":1}}");
         repo.write(".opencode/specs/state.json", "{\"next_project_number\":1}");

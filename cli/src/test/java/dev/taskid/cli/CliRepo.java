@@ -51,7 +51,8 @@ record CliRepo(Path root) {
         ExecutorService pool = Executors.newFixedThreadPool(2);
         try {
             List<Future<Processes.Result>> running = commands.stream()
-                    .map(c -> pool.submit(() -> taskid(c.toArray(String[]::new)))).toList();
+                    .map(c -> pool.submit(() -> taskid(c.toArray(String[]::new))))
+                    .toList();
             List<Processes.Result> results = new java.util.ArrayList<>();
             for (Future<Processes.Result> f : running) {
                 results.add(f.get());
@@ -70,8 +71,11 @@ record CliRepo(Path root) {
 
     /** The counter of {@code prefix} as stored in counters.json (0 when absent). */
     long counter(String prefix) {
-        return new StateFile(counters(), new Json(), Clock.systemUTC()).read().orElseThrow()
-                .counters().getOrDefault(prefix, 0L);
+        return new StateFile(counters(), new Json(), Clock.systemUTC())
+                .read()
+                .orElseThrow()
+                .counters()
+                .getOrDefault(prefix, 0L);
     }
 
     /** The one JSON object on {@code text}'s single line. */

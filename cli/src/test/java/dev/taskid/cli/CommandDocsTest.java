@@ -31,7 +31,10 @@ class CommandDocsTest {
     private static final Pattern CODE = Pattern.compile("\\b[A-Z][A-Z_]{2,}\\b");
 
     private static String readme() throws IOException {
-        return Files.readString(Path.of(System.getProperty("basedir", "")).toAbsolutePath().getParent().resolve("README.md"));
+        return Files.readString(Path.of(System.getProperty("basedir", ""))
+                .toAbsolutePath()
+                .getParent()
+                .resolve("README.md"));
     }
 
     private static String section(String text, String heading) {
@@ -60,7 +63,9 @@ class CommandDocsTest {
         List<String> missing = new ArrayList<>();
         for (Spec c : Commands.specs()) {
             for (Option o : c.options()) {
-                if (!Pattern.compile("(?<![a-z-])" + o.name() + "(?![a-z-])").matcher(rows.getOrDefault(c.name(), "")).find()) {
+                if (!Pattern.compile("(?<![a-z-])" + o.name() + "(?![a-z-])")
+                        .matcher(rows.getOrDefault(c.name(), ""))
+                        .find()) {
                     missing.add(c.name() + " " + o.name());
                 }
             }
@@ -68,8 +73,12 @@ class CommandDocsTest {
         assertEquals(List.of(), missing, "options the README's command table does not mention");
         String readme = readme();
         for (Option o : Commands.GLOBAL) {
-            assertTrue(o == Commands.VERSION || o == Commands.HELP || readme.contains("`" + o.usage() + "`")
-                    || readme.contains("`" + o.name() + "`"), "README names the global option " + o.usage());
+            assertTrue(
+                    o == Commands.VERSION
+                            || o == Commands.HELP
+                            || readme.contains("`" + o.usage() + "`")
+                            || readme.contains("`" + o.name() + "`"),
+                    "README names the global option " + o.usage());
         }
     }
 
@@ -102,7 +111,8 @@ class CommandDocsTest {
     /** Every error code is on the row of its exit status, in the model (help, man page) and in the README. */
     @Test
     void exitStatusesAgreeWithTheErrorCodesAndTheReadme() throws Exception {
-        Set<String> names = Arrays.stream(ErrorCode.values()).map(ErrorCode::name).collect(Collectors.toSet());
+        Set<String> names =
+                Arrays.stream(ErrorCode.values()).map(ErrorCode::name).collect(Collectors.toSet());
         Map<Integer, Set<String>> model = new TreeMap<>();
         for (Commands.ExitStatus e : Commands.EXIT_STATUS) {
             model.put(e.status(), codes(e.meaning(), names));

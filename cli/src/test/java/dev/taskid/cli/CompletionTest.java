@@ -33,7 +33,10 @@ class CompletionTest {
                 + "c taskid res\nc taskid --dir x sys\nc taskid systemd un\nc taskid reserve SEC --pu\n";
         Processes.Result r = Processes.run(List.of("bash", "-c", probe), tmp, Map.of(), CliRepo.TIMEOUT);
         assertEquals(0, r.status(), r.toString());
-        assertEquals(List.of("reserve", "systemd", "uninstall", "--purpose"), r.stdout().lines().toList(), r.toString());
+        assertEquals(
+                List.of("reserve", "systemd", "uninstall", "--purpose"),
+                r.stdout().lines().toList(),
+                r.toString());
         for (String shell : List.of("zsh", "fish")) {
             Processes.Result s = repo.taskid("completion", shell);
             assertEquals(0, s.status(), s.toString());
@@ -41,7 +44,8 @@ class CompletionTest {
             if (Processes.onPath(shell).isPresent()) {
                 Path file = tmp.resolve("taskid." + shell);
                 Files.writeString(file, s.stdout());
-                Processes.Result check = Processes.run(List.of(shell, "-n", file.toString()), tmp, Map.of(), CliRepo.TIMEOUT);
+                Processes.Result check =
+                        Processes.run(List.of(shell, "-n", file.toString()), tmp, Map.of(), CliRepo.TIMEOUT);
                 assertEquals(0, check.status(), shell + " -n: " + check);
             }
         }
@@ -52,7 +56,8 @@ class CompletionTest {
         CliRepo repo = CliRepo.in(tmp);
         Processes.Result command = repo.taskid("rserve", "SEC");
         assertEquals(2, command.status());
-        assertTrue(command.stderr().contains("unknown command \"rserve\" (did you mean \"reserve\"?)"), command.stderr());
+        assertTrue(
+                command.stderr().contains("unknown command \"rserve\" (did you mean \"reserve\"?)"), command.stderr());
         Processes.Result option = repo.taskid("reserve", "SEC", "--purpse", "x");
         assertEquals(2, option.status());
         assertTrue(option.stderr().contains("unknown option --purpse (did you mean \"--purpose\"?)"), option.stderr());

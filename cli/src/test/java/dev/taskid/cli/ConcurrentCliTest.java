@@ -7,7 +7,6 @@ import dev.taskid.testing.Processes;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.TreeSet;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -29,8 +28,7 @@ class ConcurrentCliTest {
     Path tmp;
 
     /** What one CLI call asked for and got. */
-    private record Call(int count, Processes.Result result) {
-    }
+    private record Call(int count, Processes.Result result) {}
 
     @Test
     void twentyAgentsTimesTenCallsHandOutEveryIdOnceWithoutGaps() throws Exception {
@@ -51,8 +49,16 @@ class ConcurrentCliTest {
                         int count = 1 + (agent + i) % 4; // batches of 1 to 4, mixed across agents
                         // The lock timeout is generous: this machine is shared, and what is under
                         // test is uniqueness, not how long a JVM may be descheduled.
-                        calls.add(new Call(count, repo.taskid("--lock-timeout", "60000", "reserve", "SEC",
-                                String.valueOf(count), "--agent", "agent-" + agent)));
+                        calls.add(new Call(
+                                count,
+                                repo.taskid(
+                                        "--lock-timeout",
+                                        "60000",
+                                        "reserve",
+                                        "SEC",
+                                        String.valueOf(count),
+                                        "--agent",
+                                        "agent-" + agent)));
                     }
                     return calls;
                 }));

@@ -20,8 +20,11 @@ class ConfigTypoCliTest {
         repo.write(".taskid/config.json", "{\"extraPrefix\":[\"QA\"]}");
         Processes.Result reserve = repo.taskid("reserve", "QA");
         assertEquals(ErrorCode.CONFIG_INVALID.exitStatus(), reserve.status(), reserve.toString());
-        assertTrue(reserve.stderr().contains("CONFIG_INVALID") && reserve.stderr().contains("unknown key \"extraPrefix\"")
-                && reserve.stderr().contains("did you mean \"extraPrefixes\"?"), reserve.toString());
+        assertTrue(
+                reserve.stderr().contains("CONFIG_INVALID")
+                        && reserve.stderr().contains("unknown key \"extraPrefix\"")
+                        && reserve.stderr().contains("did you mean \"extraPrefixes\"?"),
+                reserve.toString());
         Processes.Result doctor = repo.taskid("doctor");
         assertTrue(doctor.status() != 0 && doctor.stdout().contains("unknown key \"extraPrefix\""), doctor.toString());
     }

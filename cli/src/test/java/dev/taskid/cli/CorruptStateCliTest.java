@@ -25,7 +25,8 @@ class CorruptStateCliTest {
 
     private List<Path> copies(CliRepo repo) throws Exception {
         try (Stream<Path> files = Files.list(repo.state())) {
-            return files.filter(p -> p.getFileName().toString().startsWith("counters.json.corrupt-")).toList();
+            return files.filter(p -> p.getFileName().toString().startsWith("counters.json.corrupt-"))
+                    .toList();
         }
     }
 
@@ -46,12 +47,19 @@ class CorruptStateCliTest {
         assertArrayEquals(corrupt, Files.readAllBytes(repo.counters()), "untouched");
         List<Path> kept = copies(repo);
         assertEquals(1, kept.size(), kept.toString());
-        assertTrue(kept.get(0).getFileName().toString().matches("counters\\.json\\.corrupt-\\d{8}T\\d{6}Z"), kept.toString());
+        assertTrue(
+                kept.get(0).getFileName().toString().matches("counters\\.json\\.corrupt-\\d{8}T\\d{6}Z"),
+                kept.toString());
         assertArrayEquals(corrupt, Files.readAllBytes(kept.get(0)), "the copy is the corrupt file as found");
 
         // Nothing that would write counters.json gets past the check, not even a forced set.
-        List<List<String>> later = List.of(List.of("reserve", "SEC"), List.of("reserve", "UX", "2"), List.of("init"),
-                List.of("set", "SEC", "100"), List.of("set", "SEC", "1", "--force"), List.of("show"),
+        List<List<String>> later = List.of(
+                List.of("reserve", "SEC"),
+                List.of("reserve", "UX", "2"),
+                List.of("init"),
+                List.of("set", "SEC", "100"),
+                List.of("set", "SEC", "1", "--force"),
+                List.of("show"),
                 List.of("validate", "SEC-20"));
         for (Processes.Result r : repo.taskidEach(later)) {
             assertEquals(ErrorCode.STATE_CORRUPT.exitStatus(), r.status(), r.toString());
@@ -59,7 +67,9 @@ class CorruptStateCliTest {
         }
         Processes.Result seed001 = repo.taskid("reserve", "SEC", "--format", "seed001");
         assertEquals(5, seed001.status(), seed001.toString());
-        assertEquals("STATE_CORRUPT", ((java.util.Map<?, ?>) CliRepo.object(seed001.stdout()).get("error")).get("code"),
+        assertEquals(
+                "STATE_CORRUPT",
+                ((java.util.Map<?, ?>) CliRepo.object(seed001.stdout()).get("error")).get("code"),
                 "seed 001's callers read the error from stdout: " + seed001);
         assertArrayEquals(corrupt, Files.readAllBytes(repo.counters()), "still untouched: no reset");
         assertEquals(1, copies(repo).size(), "one copy per distinct content, not one per call");

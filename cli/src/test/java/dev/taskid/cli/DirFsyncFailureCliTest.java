@@ -38,24 +38,34 @@ class DirFsyncFailureCliTest {
 
     @Test
     void aFailedDirectoryFsyncSaysTheFileWasReplaced() throws Exception {
-        Assumptions.assumeTrue(Processes.onPath("gcc").isPresent(), "skipped: gcc is not on PATH (.ci/run installs it)");
+        Assumptions.assumeTrue(
+                Processes.onPath("gcc").isPresent(), "skipped: gcc is not on PATH (.ci/run installs it)");
         Path source = tmp.resolve("dirfsync.c");
         Files.writeString(source, SHIM);
         Path shim = tmp.resolve("dirfsync.so");
-        Processes.Result cc = Processes.run(List.of("gcc", "-shared", "-fPIC", "-o", shim.toString(), source.toString(), "-ldl"),
-                tmp, Map.of(), CliRepo.TIMEOUT);
+        Processes.Result cc = Processes.run(
+                List.of("gcc", "-shared", "-fPIC", "-o", shim.toString(), source.toString(), "-ldl"),
+                tmp,
+                Map.of(),
+                CliRepo.TIMEOUT);
         assertEquals(0, cc.status(), cc.toString());
 
         CliRepo repo = CliRepo.in(tmp.resolve("repo"));
         assertEquals(0, repo.taskid("reserve", "SEC").status()); // creates the state without the shim
-        Processes.Result failed = Processes.run(Processes.taskid("--json", "reserve", "SEC"), repo.root(),
-                Map.of("LD_PRELOAD", shim.toString()), CliRepo.TIMEOUT);
+        Processes.Result failed = Processes.run(
+                Processes.taskid("--json", "reserve", "SEC"),
+                repo.root(),
+                Map.of("LD_PRELOAD", shim.toString()),
+                CliRepo.TIMEOUT);
         assertEquals(ErrorCode.SYSTEM_ERROR.exitStatus(), failed.status(), failed.toString());
         assertEquals("", failed.stdout(), "nothing acknowledged: " + failed);
         String message = (String) CliRepo.error(failed).get("message");
         assertFalse(message.contains("unchanged"), message);
-        assertTrue(message.contains("was replaced") && message.contains("power loss")
-                && message.contains("never handed out twice"), message);
+        assertTrue(
+                message.contains("was replaced")
+                        && message.contains("power loss")
+                        && message.contains("never handed out twice"),
+                message);
 
         Processes.Result next = repo.taskid("reserve", "SEC");
         assertEquals(0, next.status(), next.toString());

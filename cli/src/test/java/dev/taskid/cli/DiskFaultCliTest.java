@@ -28,6 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
 class DiskFaultCliTest {
     @TempDir
     Path tmp;
+
     private CliRepo repo;
     private Path out;
     private Path taskid;
@@ -37,8 +38,11 @@ class DiskFaultCliTest {
         out = Files.createDirectories(tmp.resolve("out"));
         taskid = Processes.taskidScript(tmp.resolve("bin"));
         Path probe = Files.createDirectories(tmp.resolve("probe"));
-        Processes.Result r = Processes.run(List.of("unshare", "-m", "mount", "-t", "tmpfs", "-o", "size=4k", "tmpfs",
-                probe.toString()), tmp, Map.of(), CliRepo.TIMEOUT);
+        Processes.Result r = Processes.run(
+                List.of("unshare", "-m", "mount", "-t", "tmpfs", "-o", "size=4k", "tmpfs", probe.toString()),
+                tmp,
+                Map.of(),
+                CliRepo.TIMEOUT);
         Assumptions.assumeTrue(r.status() == 0, "skipped: needs unshare -m and mount rights (root): " + r);
         repo = CliRepo.in(Files.createDirectories(tmp.resolve("repo")));
         Files.createDirectories(repo.state());
@@ -46,16 +50,22 @@ class DiskFaultCliTest {
 
     /** Runs {@code script} in a private mount namespace, with $S the state dir, $O out/, and step(). */
     private void privately(String script) {
-        String prelude = "set -u\nstep() { n=$1; shift; \"$@\" >\"$O/$n.out\" 2>\"$O/$n.err\"; echo $? >\"$O/$n.rc\"; }\n"
-                + "T=" + taskid + "\n";
-        Processes.Result r = Processes.run(List.of("unshare", "-m", "sh", "-c", prelude + script), repo.root(),
-                Map.of("S", repo.state().toString(), "O", out.toString()), CliRepo.TIMEOUT);
+        String prelude =
+                "set -u\nstep() { n=$1; shift; \"$@\" >\"$O/$n.out\" 2>\"$O/$n.err\"; echo $? >\"$O/$n.rc\"; }\n" + "T="
+                        + taskid + "\n";
+        Processes.Result r = Processes.run(
+                List.of("unshare", "-m", "sh", "-c", prelude + script),
+                repo.root(),
+                Map.of("S", repo.state().toString(), "O", out.toString()),
+                CliRepo.TIMEOUT);
         assertEquals(0, r.status(), r.toString());
     }
 
     private Processes.Result step(String name) throws Exception {
-        return new Processes.Result(Integer.parseInt(Files.readString(out.resolve(name + ".rc")).trim()),
-                Files.readString(out.resolve(name + ".out")), Files.readString(out.resolve(name + ".err")));
+        return new Processes.Result(
+                Integer.parseInt(Files.readString(out.resolve(name + ".rc")).trim()),
+                Files.readString(out.resolve(name + ".out")),
+                Files.readString(out.resolve(name + ".err")));
     }
 
     @Test
@@ -79,7 +89,9 @@ class DiskFaultCliTest {
         assertTrue(((String) CliRepo.error(step("save")).get("message")).contains("the file is unchanged"));
         assertEquals("SEC      2\n", step("show").stdout(), "reading still works: " + step("show"));
         assertArrayEquals(before, Files.readAllBytes(repo.counters()));
-        assertEquals(List.of("SEC-3"), CliRepo.object(repo.taskid("reserve", "SEC").stdout()).get("ids"),
+        assertEquals(
+                List.of("SEC-3"),
+                CliRepo.object(repo.taskid("reserve", "SEC").stdout()).get("ids"),
                 "writable again: no number was used up");
     }
 
@@ -99,24 +111,42 @@ class DiskFaultCliTest {
 
         Processes.Result first = step("first");
         assertEquals(0, first.status(), first.toString());
-        assertEquals(List.of("SEC-1", "SEC-2", "SEC-3"), CliRepo.object(first.stdout()).get("ids"));
+        assertEquals(
+                List.of("SEC-1", "SEC-2", "SEC-3"),
+                CliRepo.object(first.stdout()).get("ids"));
 
         Processes.Result full = step("full");
         assertEquals(6, full.status(), full.toString());
         assertEquals("", full.stdout(), full.toString());
         assertEquals("SYSTEM_ERROR", CliRepo.error(full).get("code"), full.toString());
         assertTrue(full.stderr().contains("No space left on device"), full.toString());
-        assertArrayEquals(Files.readAllBytes(out.resolve("before.json")), Files.readAllBytes(out.resolve("after.json")),
+        assertArrayEquals(
+                Files.readAllBytes(out.resolve("before.json")),
+                Files.readAllBytes(out.resolve("after.json")),
                 "the old counters.json is intact");
-        assertEquals(3L, new StateFile(out.resolve("after.json"), new Json(), Clock.systemUTC()).read().orElseThrow()
-                .counters().get("SEC"), "and readable");
-        assertEquals("SEC      3\n", step("fullshow").stdout(), "readable by taskid on the full disk: " + step("fullshow"));
-        assertFalse(Files.readString(out.resolve("ls")).contains(".tmp"), "no half-written temp file left (counters.json.<pid>.tmp)");
+        assertEquals(
+                3L,
+                new StateFile(out.resolve("after.json"), new Json(), Clock.systemUTC())
+                        .read()
+                        .orElseThrow()
+                        .counters()
+                        .get("SEC"),
+                "and readable");
+        assertEquals(
+                "SEC      3\n", step("fullshow").stdout(), "readable by taskid on the full disk: " + step("fullshow"));
+        assertFalse(
+                Files.readString(out.resolve("ls")).contains(".tmp"),
+                "no half-written temp file left (counters.json.<pid>.tmp)");
 
         Processes.Result freed = step("freed");
         assertEquals(0, freed.status(), freed.toString());
         assertEquals(List.of("SEC-4", "SEC-5"), CliRepo.object(freed.stdout()).get("ids"), "no gap, no duplicate");
-        assertEquals(5L, new StateFile(out.resolve("final.json"), new Json(), Clock.systemUTC()).read().orElseThrow()
-                .counters().get("SEC"));
+        assertEquals(
+                5L,
+                new StateFile(out.resolve("final.json"), new Json(), Clock.systemUTC())
+                        .read()
+                        .orElseThrow()
+                        .counters()
+                        .get("SEC"));
     }
 }

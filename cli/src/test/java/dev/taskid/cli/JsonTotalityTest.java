@@ -23,9 +23,14 @@ class JsonTotalityTest {
     @Test
     void usageErrorsAreJsonErrorsUnderJson() {
         CliRepo repo = CliRepo.in(tmp);
-        for (List<String> argv : List.of(List.of("--json", "reserve"), List.of("--json", "frob"),
-                List.of("--json", "reserve", "SEC", "--bogus"), List.of("--json", "log", "a", "b", "c"),
-                List.of("--json", "shim", "install", "emacs"), List.of("--json", "inbox", "frob"), List.of("--json"))) {
+        for (List<String> argv : List.of(
+                List.of("--json", "reserve"),
+                List.of("--json", "frob"),
+                List.of("--json", "reserve", "SEC", "--bogus"),
+                List.of("--json", "log", "a", "b", "c"),
+                List.of("--json", "shim", "install", "emacs"),
+                List.of("--json", "inbox", "frob"),
+                List.of("--json"))) {
             Processes.Result r = repo.taskid(argv.toArray(String[]::new));
             assertEquals(2, r.status(), argv + ": " + r);
             assertEquals("", r.stdout(), argv + ": nothing on stdout");

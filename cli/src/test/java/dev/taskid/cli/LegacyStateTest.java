@@ -29,13 +29,17 @@ class LegacyStateTest {
 
     @TempDir
     Path tmp;
+
     private Path repo;
 
     @BeforeEach
     void repository() throws Exception {
         Assumptions.assumeTrue(Processes.onPath("git").isPresent(), "skipped: git is not installed");
         repo = Files.createDirectories(tmp.resolve("repo"));
-        assertEquals(0, Processes.run(List.of("git", "init", "-q"), repo, Map.of(), TIMEOUT).status());
+        assertEquals(
+                0,
+                Processes.run(List.of("git", "init", "-q"), repo, Map.of(), TIMEOUT)
+                        .status());
         Files.createDirectories(repo.resolve(".taskid"));
         Files.writeString(repo.resolve(".taskid/config.json"), "{\"extraPrefixes\":[\"OPS\"]}");
         // The old layout, written by this CLI itself pointed at .taskid (--dir keeps that layout).
@@ -54,7 +58,8 @@ class LegacyStateTest {
         assertFalse(Files.exists(repo.resolve(".taskid/audit.log")));
         assertTrue(Files.isRegularFile(repo.resolve(".taskid/config.json")), "the config stays committable");
         String audit = Files.readString(state.resolve("audit.log"));
-        assertTrue(audit.contains("\"SEC-1\"") && audit.contains("\"SEC-8\""), "old and new lines in one log: " + audit);
+        assertTrue(
+                audit.contains("\"SEC-1\"") && audit.contains("\"SEC-8\""), "old and new lines in one log: " + audit);
 
         Result second = ok(taskid("reserve", "OPS"));
         assertTrue(second.stdout().contains("OPS-3"), second.toString());
@@ -64,14 +69,15 @@ class LegacyStateTest {
     /** Both places hold counters (an older client wrote after the move): each prefix keeps the higher one. */
     @Test
     void whenBothHoldCountersTheHigherOfEachWins() throws Exception {
-        ok(taskid("reserve", "SEC"));                                       // moves: SEC 8, OPS 2
+        ok(taskid("reserve", "SEC")); // moves: SEC 8, OPS 2
         Files.copy(repo.resolve(".taskid/config.json"), repo.resolve(".git/taskid/config.json"));
-        ok(taskid("--dir", ".git/taskid", "reserve", "OPS", "5"));          // OPS 7 in the new place
-        ok(taskid("--dir", ".taskid", "reserve", "SEC", "20"));             // an old client: SEC 1..20 again in .taskid
+        ok(taskid("--dir", ".git/taskid", "reserve", "OPS", "5")); // OPS 7 in the new place
+        ok(taskid("--dir", ".taskid", "reserve", "SEC", "20")); // an old client: SEC 1..20 again in .taskid
         Result merged = ok(taskid("reserve", "SEC"));
         // At least SEC-21 (the old place handed out up to SEC-20); higher is allowed: the old
         // place's first use also counts what its leftover high-water mark knew (SEC 8).
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("SEC-(\\d+)").matcher(merged.stdout());
+        java.util.regex.Matcher m =
+                java.util.regex.Pattern.compile("SEC-(\\d+)").matcher(merged.stdout());
         assertTrue(m.find(), merged.toString());
         long next = Long.parseLong(m.group(1));
         assertTrue(next >= 21, "never lowered, never below the old place: " + merged);
@@ -80,7 +86,10 @@ class LegacyStateTest {
     }
 
     private static Map<String, Long> counters(Path state) {
-        return new StateFile(state.resolve("counters.json"), new Json(), Clock.systemUTC()).read().orElseThrow().counters();
+        return new StateFile(state.resolve("counters.json"), new Json(), Clock.systemUTC())
+                .read()
+                .orElseThrow()
+                .counters();
     }
 
     private Result taskid(String... args) {

@@ -4,8 +4,8 @@ import dev.taskid.allocator.Allocator;
 import dev.taskid.json.Json;
 import dev.taskid.protocol.Request;
 import dev.taskid.protocol.Response;
-import dev.taskid.state.AuditLog;
 import dev.taskid.state.AuditEntry;
+import dev.taskid.state.AuditLog;
 import dev.taskid.state.Config;
 import dev.taskid.state.StateDir;
 import dev.taskid.state.StateLock;
@@ -30,12 +30,12 @@ import java.util.List;
  * releases. Either way it exits after that one line.
  */
 public final class LockHolder {
-    private LockHolder() {
-    }
+    private LockHolder() {}
 
     /** The command line of a LockHolder JVM on {@code stateDir}; it prints {@code locked} once it holds the lock. */
     public static List<String> command(Path stateDir) {
-        return List.of(Processes.java(), "-cp", Processes.testClassPath(), LockHolder.class.getName(), stateDir.toString());
+        return List.of(
+                Processes.java(), "-cp", Processes.testClassPath(), LockHolder.class.getName(), stateDir.toString());
     }
 
     public static void main(String[] args) throws IOException {
@@ -44,18 +44,24 @@ public final class LockHolder {
         StateDir dir = StateDir.of(Path.of(args[0]));
         Config config = Config.load(dir.config(), json);
         try (StateStore store = StateStore.open(dir, json, clock, config.audit());
-             StateLock.Held held = store.lock().acquire(Duration.ofSeconds(60), "test lock holder")) {
+                StateLock.Held held = store.lock().acquire(Duration.ofSeconds(60), "test lock holder")) {
             StateStore.Loaded loaded = store.load(config);
             System.out.println("locked");
             System.out.flush();
             String line = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)).readLine();
             if (line != null && line.startsWith("reserve ")) {
                 String[] words = line.split(" ");
-                Request.Reserve request = new Request.Reserve(null, words[1], Long.parseLong(words[2]), "held", null, null);
-                Response.Reserved reserved = (Response.Reserved) new Allocator(config, clock).apply(loaded.ledger(), request);
+                Request.Reserve request =
+                        new Request.Reserve(null, words[1], Long.parseLong(words[2]), "held", null, null);
+                Response.Reserved reserved =
+                        (Response.Reserved) new Allocator(config, clock).apply(loaded.ledger(), request);
                 List<AuditEntry> entries = new ArrayList<>();
-                AuditEntry.collect(request, reserved, AuditEntry.Requester.self(AuditLog.FALLBACK, held.waitedMillis()),
-                        clock.instant(), entries);
+                AuditEntry.collect(
+                        request,
+                        reserved,
+                        AuditEntry.Requester.self(AuditLog.FALLBACK, held.waitedMillis()),
+                        clock.instant(),
+                        entries);
                 store.commit(loaded.ledger(), entries);
                 System.out.println(String.join(",", reserved.ids()));
                 System.out.flush();

@@ -35,6 +35,7 @@ class LockHolderTest {
 
     @TempDir
     Path tmp;
+
     private Process holder;
 
     @AfterEach
@@ -48,8 +49,10 @@ class LockHolderTest {
 
     /** Starts a {@link LockHolder} JVM on the repository's state and waits until it holds the lock. */
     private BufferedReader startHolder(CliRepo repo) throws Exception {
-        holder = new ProcessBuilder(LockHolder.command(repo.state())).directory(repo.root().toFile())
-                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        holder = new ProcessBuilder(LockHolder.command(repo.state()))
+                .directory(repo.root().toFile())
+                .redirectError(ProcessBuilder.Redirect.INHERIT)
+                .start();
         BufferedReader out = new BufferedReader(new InputStreamReader(holder.getInputStream(), StandardCharsets.UTF_8));
         assertEquals("locked", readLine(out));
         return out;
@@ -57,16 +60,18 @@ class LockHolderTest {
 
     private static String readLine(BufferedReader out) throws Exception {
         return CompletableFuture.supplyAsync(() -> {
-            try {
-                return out.readLine();
-            } catch (IOException e) {
-                return "<" + e + ">";
-            }
-        }).get(WAIT.toSeconds(), TimeUnit.SECONDS);
+                    try {
+                        return out.readLine();
+                    } catch (IOException e) {
+                        return "<" + e + ">";
+                    }
+                })
+                .get(WAIT.toSeconds(), TimeUnit.SECONDS);
     }
 
     private void signal(String signal) {
-        Processes.Result r = Processes.run(List.of("kill", "-" + signal, String.valueOf(holder.pid())), tmp, Map.of(), WAIT);
+        Processes.Result r =
+                Processes.run(List.of("kill", "-" + signal, String.valueOf(holder.pid())), tmp, Map.of(), WAIT);
         assertEquals(0, r.status(), r.toString());
     }
 
@@ -79,7 +84,8 @@ class LockHolderTest {
 
         ProcessHandle.of(pid).orElseThrow().destroyForcibly(); // SIGKILL: no shutdown hook, no unlock call
         assertTrue(holder.onExit().get(WAIT.toSeconds(), TimeUnit.SECONDS).exitValue() != 0);
-        assertTrue(Files.readString(repo.state().resolve("lock")).contains("pid " + pid),
+        assertTrue(
+                Files.readString(repo.state().resolve("lock")).contains("pid " + pid),
                 "the dead holder's note is still in the lock file: nothing cleaned up after it");
 
         Processes.Result next = repo.taskid("--lock-timeout", "30000", "reserve", "SEC", "--verbose");
@@ -116,10 +122,13 @@ class LockHolderTest {
         @SuppressWarnings("unchecked")
         Map<String, Object> details = (Map<String, Object>) error.get("details");
         assertTrue(((String) details.get("holder")).startsWith("pid " + holder.pid() + " "), details.toString());
-        assertTrue(second.stderr().contains("LOCK_TIMEOUT") && second.stderr().contains("pid " + holder.pid()),
+        assertTrue(
+                second.stderr().contains("LOCK_TIMEOUT") && second.stderr().contains("pid " + holder.pid()),
                 "the message names the holder: " + second);
         assertArrayEquals(before, Files.readAllBytes(repo.counters()), "nobody wrote behind the holder's back");
-        assertArrayEquals(auditBefore, Files.readAllBytes(repo.state().resolve("audit.log")),
+        assertArrayEquals(
+                auditBefore,
+                Files.readAllBytes(repo.state().resolve("audit.log")),
                 "the waiters' warm-up run (before the lock) writes nothing");
 
         signal("CONT");
@@ -145,7 +154,8 @@ class LockHolderTest {
      */
     @Test
     void lockTimeoutNamesTheProcessTheKernelSaysHoldsTheLock() throws Exception {
-        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isReadable(Path.of("/proc/locks")), "skipped: no /proc/locks");
+        org.junit.jupiter.api.Assumptions.assumeTrue(
+                Files.isReadable(Path.of("/proc/locks")), "skipped: no /proc/locks");
         CliRepo repo = CliRepo.in(tmp);
         assertEquals(0, repo.taskid("reserve", "SEC").status());
         startHolder(repo);

@@ -27,12 +27,18 @@ class ManPageTest {
 
     @Test
     void docsTaskid1IsTheRenderedCommandTable() throws Exception {
-        Path file = Path.of(System.getProperty("basedir", "")).toAbsolutePath().getParent().resolve("docs/taskid.1");
+        Path file = Path.of(System.getProperty("basedir", ""))
+                .toAbsolutePath()
+                .getParent()
+                .resolve("docs/taskid.1");
         String page = ManPage.render(Version.CURRENT);
         if (Boolean.getBoolean("taskid.updateDocs")) {
             Files.writeString(file, page, StandardCharsets.UTF_8);
         }
-        assertEquals(page, Files.readString(file, StandardCharsets.UTF_8), "docs/taskid.1 is stale; refresh it (see javadoc)");
+        assertEquals(
+                page,
+                Files.readString(file, StandardCharsets.UTF_8),
+                "docs/taskid.1 is stale; refresh it (see javadoc)");
         for (Spec c : Commands.specs()) {
             assertTrue(page.contains(".B " + c.name().replace("-", "\\-")), c.name());
         }
@@ -43,8 +49,11 @@ class ManPageTest {
         assumeTrue(Processes.onPath("man").isPresent(), "skipped: man is not installed");
         Path file = tmp.resolve("taskid.1");
         Files.writeString(file, ManPage.render(Version.CURRENT));
-        Processes.Result r = Processes.run(List.of("man", "--warnings", "-l", file.toString()), tmp,
-                Map.of("MANPAGER", "cat", "MANWIDTH", "100"), Duration.ofSeconds(60));
+        Processes.Result r = Processes.run(
+                List.of("man", "--warnings", "-l", file.toString()),
+                tmp,
+                Map.of("MANPAGER", "cat", "MANWIDTH", "100"),
+                Duration.ofSeconds(60));
         assertEquals(0, r.status(), r.toString());
         assertEquals("", r.stderr(), "groff warnings");
         assertTrue(r.stdout().contains("EXIT STATUS") && r.stdout().contains("LOCK_TIMEOUT"), r.stdout());

@@ -44,7 +44,10 @@ class RewoundStateCliTest {
         assertTrue(validate.stderr().contains("STATE_CORRUPT"), "and the rewind is said: " + validate);
 
         Processes.Result doctor = repo.taskid("doctor");
-        assertTrue(doctor.status() != 0 && doctor.stdout().contains("FAIL") && doctor.stdout().contains("rewound"),
+        assertTrue(
+                doctor.status() != 0
+                        && doctor.stdout().contains("FAIL")
+                        && doctor.stdout().contains("rewound"),
                 doctor.toString());
 
         Processes.Result plan = repo.taskid("recover");
@@ -60,11 +63,12 @@ class RewoundStateCliTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {
-        "{\"version\":1,\"counters\":{}}",
-        "{\"version\":1,\"counters\":{\"SEC\":100,\"SEC\":3}}",
-        "{\"version\":1,\"counters\":{},\"keys\":[null]}",
-    })
+    @ValueSource(
+            strings = {
+                "{\"version\":1,\"counters\":{}}",
+                "{\"version\":1,\"counters\":{\"SEC\":100,\"SEC\":3}}",
+                "{\"version\":1,\"counters\":{},\"keys\":[null]}",
+            })
     void emptiedDuplicatedOrBrokenCountersAreStateCorrupt(String content) throws Exception {
         CliRepo repo = CliRepo.in(tmp);
         assertEquals(0, repo.taskid("reserve", "SEC", "4").status());

@@ -31,17 +31,24 @@ class SystemdInstallTest {
         assertEquals(0, r.status(), r.toString());
         String unit = Files.readString(units.resolve("taskid.service"));
         assertTrue(unit.contains("ExecStart=" + launcher() + " daemon --dir /var/lib/taskid\n"), unit);
-        assertTrue(unit.contains("StateDirectory=taskid\nStateDirectoryMode=0711\n"), "allowed users reach the socket: " + unit);
+        assertTrue(
+                unit.contains("StateDirectory=taskid\nStateDirectoryMode=0711\n"),
+                "allowed users reach the socket: " + unit);
         assertFalse(unit.contains(repo.root().toString()), "nothing of the repository: " + unit);
         assertFalse(unit.contains("ReadWritePaths"), unit);
         assertTrue(r.stdout().contains("TASKID_DIR=/var/lib/taskid"), r.stdout());
 
-        Processes.Result named = run(repo, "--dir", "/root/taskid-state", "systemd", "install", "--system",
-                "--unit-dir", units.toString());
+        Processes.Result named = run(
+                repo, "--dir", "/root/taskid-state", "systemd", "install", "--system", "--unit-dir", units.toString());
         assertEquals(0, named.status(), named.toString());
         unit = Files.readString(units.resolve("taskid.service"));
-        assertTrue(unit.contains("--dir /root/taskid-state\n") && unit.contains("ReadWritePaths=/root/taskid-state\n"), unit);
-        assertTrue(unit.contains("ProtectHome=read-only\n") && !unit.contains("StateDirectory=taskid") && !unit.contains("/var/lib/taskid"),
+        assertTrue(
+                unit.contains("--dir /root/taskid-state\n") && unit.contains("ReadWritePaths=/root/taskid-state\n"),
+                unit);
+        assertTrue(
+                unit.contains("ProtectHome=read-only\n")
+                        && !unit.contains("StateDirectory=taskid")
+                        && !unit.contains("/var/lib/taskid"),
                 "a state directory in a home must stay visible: " + unit);
 
         Processes.Result removed = run(repo, "systemd", "uninstall", "--system", "--unit-dir", units.toString());
@@ -54,22 +61,50 @@ class SystemdInstallTest {
         CliRepo repo = CliRepo.in(tmp.resolve("repo"));
         CliRepo other = CliRepo.in(tmp.resolve("other"));
         Path units = tmp.resolve("units");
-        Processes.Result install = run(repo, "--dir", repo.root().resolve("state").toString(), "systemd", "install",
-                "--unit-dir", units.toString());
+        Processes.Result install = run(
+                repo,
+                "--dir",
+                repo.root().resolve("state").toString(),
+                "systemd",
+                "install",
+                "--unit-dir",
+                units.toString());
         assertEquals(0, install.status(), install.toString());
-        assertEquals(0, run(other, "--dir", other.root().resolve("state").toString(), "systemd", "install",
-                "--unit-dir", units.toString()).status());
+        assertEquals(
+                0,
+                run(
+                                other,
+                                "--dir",
+                                other.root().resolve("state").toString(),
+                                "systemd",
+                                "install",
+                                "--unit-dir",
+                                units.toString())
+                        .status());
         assertTrue(Files.exists(units.resolve("taskid@.socket")) && Files.exists(units.resolve("taskid@.service")));
 
-        Processes.Result first = run(repo, "--dir", repo.root().resolve("state").toString(), "systemd", "uninstall",
-                "--unit-dir", units.toString());
+        Processes.Result first = run(
+                repo,
+                "--dir",
+                repo.root().resolve("state").toString(),
+                "systemd",
+                "uninstall",
+                "--unit-dir",
+                units.toString());
         assertEquals(0, first.status(), first.toString());
-        assertTrue(first.stdout().contains("removed") && first.stdout().contains("kept"), "the other repository still uses"
-                + " the templates: " + first.stdout());
+        assertTrue(
+                first.stdout().contains("removed") && first.stdout().contains("kept"),
+                "the other repository still uses" + " the templates: " + first.stdout());
         assertTrue(Files.exists(units.resolve("taskid@.service")));
 
-        Processes.Result last = run(other, "--dir", other.root().resolve("state").toString(), "systemd", "uninstall",
-                "--unit-dir", units.toString());
+        Processes.Result last = run(
+                other,
+                "--dir",
+                other.root().resolve("state").toString(),
+                "systemd",
+                "uninstall",
+                "--unit-dir",
+                units.toString());
         assertEquals(0, last.status(), last.toString());
         assertFalse(last.stdout().contains("nothing to remove"), last.stdout());
         try (var left = Files.list(units)) {
@@ -89,7 +124,14 @@ class SystemdInstallTest {
             assertTrue(launcher().toFile().setExecutable(true));
         }
         List<String> command = new ArrayList<>(Processes.taskid(args));
-        return Processes.run(command, repo.root(), Map.of("TASKID_LAUNCHER", launcher().toString(),
-                "XDG_CONFIG_HOME", tmp.resolve("config").toString()), CliRepo.TIMEOUT);
+        return Processes.run(
+                command,
+                repo.root(),
+                Map.of(
+                        "TASKID_LAUNCHER",
+                        launcher().toString(),
+                        "XDG_CONFIG_HOME",
+                        tmp.resolve("config").toString()),
+                CliRepo.TIMEOUT);
     }
 }

@@ -42,8 +42,16 @@ class UserConfigCliTest {
         Processes.Result show = taskid(repo, env, "--json", "config", "show");
         assertEquals(0, show.status(), show.toString());
         Map<String, Object> m = CliRepo.object(show.stdout());
-        assertEquals(Map.of("value", 1234L, "source", "user", "from", xdg.resolve("taskid/config.json").toString()),
-                m.get("lockTimeoutMs"), "the user's preference over the repository's 999");
+        assertEquals(
+                Map.of(
+                        "value",
+                        1234L,
+                        "source",
+                        "user",
+                        "from",
+                        xdg.resolve("taskid/config.json").toString()),
+                m.get("lockTimeoutMs"),
+                "the user's preference over the repository's 999");
         assertEquals("repository", field(m, "prefixes", "source"));
         assertTrue(((String) field(m, "prefixes", "value")).endsWith(" QA"), m.toString());
         assertEquals("default", field(m, "maxBatch", "source"));
@@ -53,11 +61,16 @@ class UserConfigCliTest {
 
         Processes.Result cli = taskid(repo, env, "--lock-timeout", "5", "--no-fallback", "config", "show");
         assertEquals(0, cli.status(), cli.toString());
-        assertTrue(cli.stdout().lines().anyMatch(l -> l.matches("lockTimeoutMs: +5 +\\(command-line: --lock-timeout\\)")),
+        assertTrue(
+                cli.stdout().lines().anyMatch(l -> l.matches("lockTimeoutMs: +5 +\\(command-line: --lock-timeout\\)")),
                 cli.stdout());
-        assertTrue(cli.stdout().lines().anyMatch(l -> l.matches("fallback: +false +\\(command-line: --no-fallback\\)")),
+        assertTrue(
+                cli.stdout().lines().anyMatch(l -> l.matches("fallback: +false +\\(command-line: --no-fallback\\)")),
                 cli.stdout());
-        assertTrue(cli.stdout().lines().anyMatch(l -> l.matches("stateDir: +.*\\.taskid +\\(default: the repository's\\)")),
+        assertTrue(
+                cli.stdout()
+                        .lines()
+                        .anyMatch(l -> l.matches("stateDir: +.*\\.taskid +\\(default: the repository's\\)")),
                 cli.stdout());
     }
 
@@ -71,8 +84,11 @@ class UserConfigCliTest {
             Files.writeString(xdg.resolve("taskid/config.json"), "{\"" + key + "\": null}");
             Processes.Result r = taskid(repo, env, "reserve", "SEC");
             assertEquals(5, r.status(), key + ": " + r);
-            assertTrue(r.stderr().contains("CONFIG_INVALID") && r.stderr().contains("\"" + key + "\" belongs in the repository's"
-                    + " .taskid/config.json"), key + ": " + r.stderr());
+            assertTrue(
+                    r.stderr().contains("CONFIG_INVALID")
+                            && r.stderr()
+                                    .contains("\"" + key + "\" belongs in the repository's" + " .taskid/config.json"),
+                    key + ": " + r.stderr());
             assertEquals("", r.stdout());
         }
         Files.writeString(xdg.resolve("taskid/config.json"), "{\"fallbak\": false}");

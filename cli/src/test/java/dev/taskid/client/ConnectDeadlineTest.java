@@ -75,8 +75,8 @@ class ConnectDeadlineTest {
     }
 
     private static void assertServedByFallbackWithin(Path state, Duration bound) {
-        TaskIds.Options options = new TaskIds.Options(true, REQUEST_TIMEOUT, Optional.empty(),
-                Map.of("TASKID_CONNECT_TIMEOUT_MS", "500"));
+        TaskIds.Options options = new TaskIds.Options(
+                true, REQUEST_TIMEOUT, Optional.empty(), Map.of("TASKID_CONNECT_TIMEOUT_MS", "500"));
         long start = System.nanoTime();
         Reply reply = assertTimeoutPreemptively(REQUEST_TIMEOUT.plusSeconds(10), () -> {
             try (TaskIds ids = TaskIds.open(StateDir.of(state), options)) {

@@ -35,14 +35,20 @@ class ProtocolMismatchTest {
 
     @Test
     void aDaemonSpeakingV2IsRefusedByNameNotBypassed() throws Exception {
-        assertMismatch("{\"ok\":true,\"protocol\":2,\"version\":\"2.0.0\",\"capabilities\":[],\"pid\":1,"
-                + "\"stateDir\":\"/x\",\"epoch\":\"e\",\"mode\":\"daemon\"}", "v2", "v1");
+        assertMismatch(
+                "{\"ok\":true,\"protocol\":2,\"version\":\"2.0.0\",\"capabilities\":[],\"pid\":1,"
+                        + "\"stateDir\":\"/x\",\"epoch\":\"e\",\"mode\":\"daemon\"}",
+                "v2",
+                "v1");
     }
 
     @Test
     void aDaemonThatRefusesThisClientsVersionIsReportedAsSuch() throws Exception {
-        assertMismatch("{\"ok\":false,\"error\":{\"code\":\"PROTOCOL_MISMATCH\",\"message\":\"this daemon speaks protocol v2, "
-                + "the client v1\",\"retry\":false,\"details\":{}}}", "v2", "v1");
+        assertMismatch(
+                "{\"ok\":false,\"error\":{\"code\":\"PROTOCOL_MISMATCH\",\"message\":\"this daemon speaks protocol v2, "
+                        + "the client v1\",\"retry\":false,\"details\":{}}}",
+                "v2",
+                "v1");
     }
 
     private void assertMismatch(String helloAnswer, String... named) throws Exception {
@@ -66,7 +72,8 @@ class ProtocolMismatchTest {
 
     private static void answerHello(ServerSocketChannel server, String answer) {
         try (SocketChannel ch = server.accept()) {
-            BufferedReader in = new BufferedReader(new InputStreamReader(Channels.newInputStream(ch), StandardCharsets.UTF_8));
+            BufferedReader in =
+                    new BufferedReader(new InputStreamReader(Channels.newInputStream(ch), StandardCharsets.UTF_8));
             if (in.readLine() != null) {
                 ch.write(ByteBuffer.wrap((answer + "\n").getBytes(StandardCharsets.UTF_8)));
             }

@@ -38,10 +38,13 @@ class InboxCliTest {
         Path project = root.resolve("project");
         InboxScenario s = new InboxScenario(project).writeTasks();
         String row = "| SEC-20 | Written before the crash | 1h | High | ready | | review |\n";
-        Files.writeString(project.resolve("TASKS.md"), InboxScenario.TASKS.replace("| SEC-21 |", row.trim() + "\n| SEC-21 |"));
+        Files.writeString(
+                project.resolve("TASKS.md"), InboxScenario.TASKS.replace("| SEC-21 |", row.trim() + "\n| SEC-21 |"));
         String tasksBefore = Files.readString(project.resolve("TASKS.md"));
-        Files.writeString(project.resolve(".taskid/inbox.json"), "{\"tasks\":[{\"id\":\"SEC-20\",\"title\":\"Written before the crash\","
-                + "\"priority\":\"High\",\"source\":\"review\",\"estimate\":\"1h\"}]}\n");
+        Files.writeString(
+                project.resolve(".taskid/inbox.json"),
+                "{\"tasks\":[{\"id\":\"SEC-20\",\"title\":\"Written before the crash\","
+                        + "\"priority\":\"High\",\"source\":\"review\",\"estimate\":\"1h\"}]}\n");
         Processes.Result p = s.taskid("inbox", "process");
         assertEquals(0, p.status(), p::toString);
         assertTrue(p.stdout().contains("0 added, 1 already present, 0 rejected"), p::toString);
@@ -66,10 +69,13 @@ class InboxCliTest {
     void malformedSubmitsQueueNothingAndACorruptInboxIsLeftAlone() throws Exception {
         InboxScenario s = new InboxScenario(root.resolve("project"));
         Files.createDirectories(root.resolve("project/.taskid"));
-        Processes.Result noId = s.taskid("[{\"id\":\"SEC-1\",\"title\":\"ok\"},{\"title\":\"no id\"}]"
-                .getBytes(StandardCharsets.UTF_8), "inbox", "submit");
+        Processes.Result noId = s.taskid(
+                "[{\"id\":\"SEC-1\",\"title\":\"ok\"},{\"title\":\"no id\"}]".getBytes(StandardCharsets.UTF_8),
+                "inbox",
+                "submit");
         assertEquals(2, noId.status(), noId::toString);
-        assertTrue(noId.stderr().contains("BAD_REQUEST") && noId.stderr().contains("nothing was queued"), noId::toString);
+        assertTrue(
+                noId.stderr().contains("BAD_REQUEST") && noId.stderr().contains("nothing was queued"), noId::toString);
         assertTrue(Files.notExists(root.resolve("project/.taskid/inbox.json")));
 
         Path inbox = root.resolve("project/.taskid/inbox.json");

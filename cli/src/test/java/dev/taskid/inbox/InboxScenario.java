@@ -90,9 +90,11 @@ public final class InboxScenario {
      * already in TASKS.md stays with its reason, the seed's own inbox is processed too.
      */
     public void sequential() {
-        write(".claude/task-inbox.json", "{\n  \"tasks\": [\n    {\"id\": \"SEC-20\", \"title\": \"From the seed inbox\","
-                + " \"priority\": \"Medium\", \"source\": \"review:security-sentinel\", \"files\": [\"src/auth.js\"],"
-                + " \"estimate\": \"30m\", \"status\": \"ready\"}\n  ]\n}\n");
+        write(
+                ".claude/task-inbox.json",
+                "{\n  \"tasks\": [\n    {\"id\": \"SEC-20\", \"title\": \"From the seed inbox\","
+                        + " \"priority\": \"Medium\", \"source\": \"review:security-sentinel\", \"files\": [\"src/auth.js\"],"
+                        + " \"estimate\": \"30m\", \"status\": \"ready\"}\n  ]\n}\n");
         String submitted = "{\"tasks\":["
                 + "{\"id\":\"SEC-25\",\"title\":\"Rate limit login\",\"priority\":\"High\",\"source\":\"review\",\"estimate\":\"2h\"},"
                 + "{\"id\":\"SEC-22\",\"title\":\"Another auth fix\",\"priority\":\"Low\"},"
@@ -103,7 +105,8 @@ public final class InboxScenario {
         write("review-tasks.json", submitted);
         Processes.Result repeated = taskid("inbox", "submit", "review-tasks.json", "--json");
         assertEquals(0, repeated.status(), repeated::toString);
-        assertTrue(repeated.stdout().startsWith("{\"queued\":[],\"alreadyQueued\":[\"SEC-25\",\"SEC-22\",\"SEC-18\"]"),
+        assertTrue(
+                repeated.stdout().startsWith("{\"queued\":[],\"alreadyQueued\":[\"SEC-25\",\"SEC-22\",\"SEC-18\"]"),
                 () -> "a repeated submit queues nothing twice\n" + repeated);
 
         Processes.Result p = taskid("inbox", "process");
@@ -111,11 +114,14 @@ public final class InboxScenario {
         String seedMessage = "Invalid task ID SEC-25: counter at SEC-22. Run: taskid reserve SEC to reserve IDs first.";
         Path inbox = project.resolve(".taskid/inbox.json");
         assertTrue(p.stdout().contains("rejected SEC-25 (" + inbox + ":3): " + seedMessage), p::toString);
-        assertTrue(p.stdout().contains("rejected SEC-22 (" + inbox + ":11): "), () -> "lines of the inbox as rewritten\n" + p);
+        assertTrue(
+                p.stdout().contains("rejected SEC-22 (" + inbox + ":11): "),
+                () -> "lines of the inbox as rewritten\n" + p);
         assertTrue(p.stdout().contains("added to " + project.resolve("TASKS.md") + ": SEC-18, SEC-20"), p::toString);
         assertTrue(p.stdout().contains("2 added, 0 already present, 2 rejected"), p::toString);
-        String duplicateReason = "SEC-22 is already in TASKS.md (line 6: | SEC-22 | Fix auth | 1h | High | ready | | manual |);"
-                + " reserve a new ID with `taskid reserve SEC`";
+        String duplicateReason =
+                "SEC-22 is already in TASKS.md (line 6: | SEC-22 | Fix auth | 1h | High | ready | | manual |);"
+                        + " reserve a new ID with `taskid reserve SEC`";
         String afterFirst = "# Tasks\n\n"
                 + "| ID | Title | Estimate | Priority | Status | | Source |\n"
                 + "|---|---|---|---|---|---|---|\n"
@@ -125,40 +131,52 @@ public final class InboxScenario {
                 + "| SEC-20 | From the seed inbox | 30m | Medium | ready | | review:security-sentinel |\n"
                 + "\nNotes: SEC-21 came from the audit.\n";
         assertEquals(afterFirst, read("TASKS.md"));
-        assertEquals("{\n"
-                + "  \"tasks\": [\n"
-                + "    {\n"
-                + "      \"id\": \"SEC-25\",\n"
-                + "      \"title\": \"Rate limit login\",\n"
-                + "      \"priority\": \"High\",\n"
-                + "      \"source\": \"review\",\n"
-                + "      \"estimate\": \"2h\",\n"
-                + "      \"reason\": \"" + seedMessage + "\"\n"
-                + "    },\n"
-                + "    {\n"
-                + "      \"id\": \"SEC-22\",\n"
-                + "      \"title\": \"Another auth fix\",\n"
-                + "      \"priority\": \"Low\",\n"
-                + "      \"reason\": \"" + duplicateReason + "\"\n"
-                + "    }\n"
-                + "  ]\n"
-                + "}\n", read(".taskid/inbox.json"));
-        assertEquals("{\n  \"tasks\": []\n}\n", read(".claude/task-inbox.json"), "the seed inbox is emptied, its layout kept");
+        assertEquals(
+                "{\n"
+                        + "  \"tasks\": [\n"
+                        + "    {\n"
+                        + "      \"id\": \"SEC-25\",\n"
+                        + "      \"title\": \"Rate limit login\",\n"
+                        + "      \"priority\": \"High\",\n"
+                        + "      \"source\": \"review\",\n"
+                        + "      \"estimate\": \"2h\",\n"
+                        + "      \"reason\": \"" + seedMessage + "\"\n"
+                        + "    },\n"
+                        + "    {\n"
+                        + "      \"id\": \"SEC-22\",\n"
+                        + "      \"title\": \"Another auth fix\",\n"
+                        + "      \"priority\": \"Low\",\n"
+                        + "      \"reason\": \"" + duplicateReason + "\"\n"
+                        + "    }\n"
+                        + "  ]\n"
+                        + "}\n",
+                read(".taskid/inbox.json"));
+        assertEquals(
+                "{\n  \"tasks\": []\n}\n",
+                read(".claude/task-inbox.json"),
+                "the seed inbox is emptied, its layout kept");
 
         Processes.Result again = taskid("inbox", "process");
         assertEquals(0, again.status(), again::toString);
-        assertTrue(again.stdout().contains("0 added, 0 already present, 0 rejected, 2 rejected earlier still waiting"),
+        assertTrue(
+                again.stdout().contains("0 added, 0 already present, 0 rejected, 2 rejected earlier still waiting"),
                 again::toString);
         assertEquals(afterFirst, read("TASKS.md"), "nothing twice");
 
         assertEquals(0, taskid("reserve", "SEC", "3").status());
         Processes.Result retry = taskid("inbox", "process", "--retry", "--json");
         assertEquals(1, retry.status(), retry::toString);
-        assertTrue(retry.stdout().startsWith("{\"added\":[\"SEC-25\"],\"alreadyPresent\":[],\"rejected\":[{\"id\":\"SEC-22\","),
+        assertTrue(
+                retry.stdout()
+                        .startsWith("{\"added\":[\"SEC-25\"],\"alreadyPresent\":[],\"rejected\":[{\"id\":\"SEC-22\","),
                 retry::toString);
-        assertEquals(afterFirst.replace("review:security-sentinel |\n",
-                "review:security-sentinel |\n| SEC-25 | Rate limit login | 2h | High | ready | | review |\n"), read("TASKS.md"));
-        assertEquals(List.of("SEC-22"), rowsIn(read(".taskid/inbox.json"), Pattern.compile("\"id\": \"([A-Z]+-[0-9]+)\"")));
+        assertEquals(
+                afterFirst.replace(
+                        "review:security-sentinel |\n",
+                        "review:security-sentinel |\n| SEC-25 | Rate limit login | 2h | High | ready | | review |\n"),
+                read("TASKS.md"));
+        assertEquals(
+                List.of("SEC-22"), rowsIn(read(".taskid/inbox.json"), Pattern.compile("\"id\": \"([A-Z]+-[0-9]+)\"")));
 
         Processes.Result check = taskid("check");
         assertEquals(0, check.status(), () -> "what the inbox added is consistent\n" + check);
@@ -180,17 +198,26 @@ public final class InboxScenario {
             for (int p = 0; p < processors; p++) {
                 String loop = "for i in 1 2 3; do \"$0\" --lock-timeout " + LOCK_TIMEOUT + " inbox process >/dev/null;"
                         + " s=$?; [ $s -le 1 ] || exit $s; done";
-                runs.add(pool.submit(() -> Processes.run(List.of("sh", "-c", loop, script.toString()), project, Map.of(),
-                        TIMEOUT)));
+                runs.add(pool.submit(
+                        () -> Processes.run(List.of("sh", "-c", loop, script.toString()), project, Map.of(), TIMEOUT)));
             }
             for (int s = 0; s < submitters; s++) {
                 StringBuilder tasks = new StringBuilder("[");
                 for (int k = 0; k < 4; k++) {
                     int n = 23 + 4 * s + k;
-                    tasks.append("{\"id\":\"SEC-").append(n).append("\",\"title\":\"Task ").append(n)
-                            .append("\",\"source\":\"agent-").append(s).append("\"},");
+                    tasks.append("{\"id\":\"SEC-")
+                            .append(n)
+                            .append("\",\"title\":\"Task ")
+                            .append(n)
+                            .append("\",\"source\":\"agent-")
+                            .append(s)
+                            .append("\"},");
                 }
-                tasks.append("{\"id\":\"SEC-").append(900 + s).append("\",\"title\":\"Never reserved ").append(s).append("\"}]");
+                tasks.append("{\"id\":\"SEC-")
+                        .append(900 + s)
+                        .append("\",\"title\":\"Never reserved ")
+                        .append(s)
+                        .append("\"}]");
                 byte[] input = utf8(tasks.toString());
                 runs.add(pool.submit(() -> taskid(input, "inbox", "submit")));
             }
@@ -219,8 +246,11 @@ public final class InboxScenario {
             expectedWaiting.put("SEC-" + (900 + s), 1);
         }
         assertEquals(expectedWaiting, waiting, "every invalid task exactly once in the inbox\n" + inbox);
-        assertEquals(submitters, rowsIn(inbox, Pattern.compile("\"reason\": \"(Invalid task ID SEC-9[0-9]+: counter at SEC-)"))
-                .size(), inbox);
+        assertEquals(
+                submitters,
+                rowsIn(inbox, Pattern.compile("\"reason\": \"(Invalid task ID SEC-9[0-9]+: counter at SEC-)"))
+                        .size(),
+                inbox);
     }
 
     private static List<String> rowsIn(String text, Pattern p) {

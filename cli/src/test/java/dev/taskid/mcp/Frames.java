@@ -8,8 +8,7 @@ import java.io.IOException;
 final class Frames {
     private static final Json JSON = new Json();
 
-    private Frames() {
-    }
+    private Frames() {}
 
     static Object parse(String text) throws IOException {
         try {

@@ -1,6 +1,5 @@
 package dev.taskid.mcp;
 
-import dev.taskid.testing.Processes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -8,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.taskid.testing.Processes;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.channels.FileChannel;
@@ -37,9 +37,11 @@ import org.junit.jupiter.api.io.TempDir;
 class McpSdkClientTest {
     /** Pinned so that a new SDK release cannot change what this test means. */
     static final String SDK = "@modelcontextprotocol/sdk@1.32.2";
+
     private static final Pattern NETWORK_TROUBLE = Pattern.compile(
             "ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNREFUSED|ECONNRESET|ENETUNREACH|EHOSTUNREACH|ERR_SOCKET|FetchError"
-                    + "|network|socket hang up|getaddrinfo|proxy", Pattern.CASE_INSENSITIVE);
+                    + "|network|socket hang up|getaddrinfo|proxy",
+            Pattern.CASE_INSENSITIVE);
 
     private static Path npmDir;
     private static String node;
@@ -51,20 +53,37 @@ class McpSdkClientTest {
     static void installSdk() throws IOException {
         node = Processes.onPath("node").orElse(null);
         String npm = Processes.onPath("npm").orElse(null);
-        Assumptions.assumeTrue(node != null && npm != null, "skipped: node and npm are needed on PATH to run the MCP TypeScript SDK client");
+        Assumptions.assumeTrue(
+                node != null && npm != null,
+                "skipped: node and npm are needed on PATH to run the MCP TypeScript SDK client");
         npmDir = Path.of(System.getProperty("basedir", "")).toAbsolutePath().resolve("target/npm");
         Files.createDirectories(npmDir);
         // Builds sharing this tree may run at once: one npm install at a time.
-        try (FileChannel ch = FileChannel.open(npmDir.resolve(".install.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-             FileLock ignored = ch.lock()) {
+        try (FileChannel ch = FileChannel.open(
+                        npmDir.resolve(".install.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                FileLock ignored = ch.lock()) {
             Path marker = npmDir.resolve(".installed-" + SDK.replaceAll("[^A-Za-z0-9.]", "_"));
             if (!Files.exists(marker)) {
-                Processes.Result r = Processes.run(List.of(npm, "install", "--no-audit", "--no-fund", "--ignore-scripts",
-                                "--no-package-lock", "--fetch-retries=1", "--fetch-timeout=30000", "--prefix", npmDir.toString(), SDK),
-                        npmDir, Map.of(), Duration.ofMinutes(3));
+                Processes.Result r = Processes.run(
+                        List.of(
+                                npm,
+                                "install",
+                                "--no-audit",
+                                "--no-fund",
+                                "--ignore-scripts",
+                                "--no-package-lock",
+                                "--fetch-retries=1",
+                                "--fetch-timeout=30000",
+                                "--prefix",
+                                npmDir.toString(),
+                                SDK),
+                        npmDir,
+                        Map.of(),
+                        Duration.ofMinutes(3));
                 if (r.status() != 0) {
                     String out = r.stdout() + r.stderr();
-                    Assumptions.assumeFalse(NETWORK_TROUBLE.matcher(out).find(),
+                    Assumptions.assumeFalse(
+                            NETWORK_TROUBLE.matcher(out).find(),
                             () -> "skipped: the npm registry is unreachable, cannot install " + SDK + ":\n" + out);
                     throw new AssertionError("npm install " + SDK + " failed:\n" + r);
                 }
@@ -102,7 +121,8 @@ class McpSdkClientTest {
     void theOfficialTypeScriptClientReservesUniqueIdsAndSeesErrorCodes() throws IOException {
         Path state = tmp.resolve(".taskid");
         Files.writeString(tmp.resolve("TASKS.md"), "| SEC-19 | existing |\n");
-        List<String> command = new ArrayList<>(List.of(node, npmDir.resolve("sdk-client.mjs").toString()));
+        List<String> command =
+                new ArrayList<>(List.of(node, npmDir.resolve("sdk-client.mjs").toString()));
         command.addAll(Processes.taskid("--dir", state.toString(), "mcp"));
         Processes.Result r = Processes.run(command, tmp, Map.of(), Duration.ofSeconds(60));
         assertEquals(0, r.status(), r::toString);
@@ -115,8 +135,16 @@ class McpSdkClientTest {
         for (Object t : (List<?>) s.get("tools")) {
             names.add(map(t).get("name"));
         }
-        assertEquals(Set.of("reserve_task_ids", "validate_task_ids", "show_counters", "process_inbox", "submit_tasks",
-                "lookup_task_ids", "check_collisions"), names);
+        assertEquals(
+                Set.of(
+                        "reserve_task_ids",
+                        "validate_task_ids",
+                        "show_counters",
+                        "process_inbox",
+                        "submit_tasks",
+                        "lookup_task_ids",
+                        "check_collisions"),
+                names);
         for (Object t : (List<?>) s.get("tools")) {
             assertEquals("object", map(map(t).get("inputSchema")).get("type"), t::toString);
             assertEquals("object", map(map(t).get("outputSchema")).get("type"), t::toString);
@@ -132,10 +160,13 @@ class McpSdkClientTest {
         assertEquals(5, all.size());
         assertEquals("fallback", first.get("mode"));
         assertEquals(first, textJson(s.get("first")), "text content carries the same JSON");
-        assertFalse(map(s.get("first")).containsKey("isError") && (Boolean) map(s.get("first")).get("isError"));
+        assertFalse(map(s.get("first")).containsKey("isError")
+                && (Boolean) map(s.get("first")).get("isError"));
 
         // The same key: the same IDs.
-        assertEquals(second.get("ids"), map(map(s.get("replay")).get("structuredContent")).get("ids"));
+        assertEquals(
+                second.get("ids"),
+                map(map(s.get("replay")).get("structuredContent")).get("ids"));
         assertEquals(true, map(map(s.get("replay")).get("structuredContent")).get("replayed"));
 
         // An invalid prefix: a tool error whose code the client sees.
@@ -150,10 +181,14 @@ class McpSdkClientTest {
 
         Map<String, Object> validate = map(map(s.get("validate")).get("structuredContent"));
         assertEquals(false, validate.get("allIssued"));
-        assertEquals(Map.of("SEC", 24L), map(map(map(s.get("show")).get("structuredContent")).get("counters")));
+        assertEquals(
+                Map.of("SEC", 24L),
+                map(map(map(s.get("show")).get("structuredContent")).get("counters")));
         assertEquals(-32602L, map(s.get("unknownTool")).get("code"), "unknown tool: JSON-RPC invalid params");
         for (Object name : names) {
-            assertTrue(((String) map(s.get("unknownTool")).get("message")).contains((String) name), "the unknown-tool error names " + name);
+            assertTrue(
+                    ((String) map(s.get("unknownTool")).get("message")).contains((String) name),
+                    "the unknown-tool error names " + name);
         }
 
         // Every structured result matches its tool's outputSchema, with no undeclared field.
@@ -164,7 +199,9 @@ class McpSdkClientTest {
         assertEquals(tmp.resolve(".taskid/inbox.json").toString(), submitted.get("inbox"));
         assertEquals(List.of("SEC-20"), structured(s, "submitAgain").get("alreadyQueued"));
         assertEquals(-32602L, map(s.get("submitTypo")).get("code"));
-        assertTrue(((String) map(s.get("submitTypo")).get("message")).contains("\"titel\""), s.get("submitTypo")::toString);
+        assertTrue(
+                ((String) map(s.get("submitTypo")).get("message")).contains("\"titel\""),
+                s.get("submitTypo")::toString);
         assertEquals(List.of("SEC-20"), structured(s, "process").get("added"));
 
         // Who reserved SEC-21 and why: the first reservation, by this client, with its purpose.
@@ -184,11 +221,16 @@ class McpSdkClientTest {
         assertEquals(true, structured(s, "checkClean").get("ok"));
         Map<String, Object> check = structured(s, "check");
         assertEquals(false, check.get("ok"));
-        assertEquals(List.of("duplicate SEC-20", "above-counter SEC-900"), ((List<?>) check.get("findings")).stream()
-                .map(f -> map(f).get("kind") + " " + map(f).get("id")).toList());
+        assertEquals(
+                List.of("duplicate SEC-20", "above-counter SEC-900"),
+                ((List<?>) check.get("findings"))
+                        .stream()
+                                .map(f -> map(f).get("kind") + " " + map(f).get("id"))
+                                .toList());
         assertEquals("BAD_REQUEST", toolErrorCode(s, "checkOutside"), "a file outside the work tree is not read");
         assertTrue(((String) s.get("serverStderr")).contains("taskid mcp"), "diagnostics go to stderr");
-        System.out.printf("MCP TypeScript SDK client: initialize round trip %.0f ms (JVM start included)%n",
+        System.out.printf(
+                "MCP TypeScript SDK client: initialize round trip %.0f ms (JVM start included)%n",
                 ((Number) s.get("initializeMs")).doubleValue());
     }
 }

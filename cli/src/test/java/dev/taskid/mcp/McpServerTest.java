@@ -32,6 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
 class McpServerTest {
     @TempDir
     Path tmp;
+
     private TaskIds ids;
     private Inbox inbox;
     private final ByteArrayOutputStream log = new ByteArrayOutputStream();
@@ -54,7 +55,8 @@ class McpServerTest {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         byte[] in = (String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8);
         Tools tools = new Tools(ids::call, inbox, new AuditLookup(ids.stateDir().dir()), new CollisionCheck(ids, tmp));
-        McpServer server = new McpServer(tools, new ByteArrayInputStream(in), out, new PrintStream(log, true, StandardCharsets.UTF_8));
+        McpServer server = new McpServer(
+                tools, new ByteArrayInputStream(in), out, new PrintStream(log, true, StandardCharsets.UTF_8));
         assertEquals(0, server.run());
         List<Object> replies = new ArrayList<>();
         for (String line : out.toString(StandardCharsets.UTF_8).split("\n", -1)) {
@@ -72,8 +74,8 @@ class McpServerTest {
     }
 
     private static String call(Object id, String tool, String argsJson) {
-        return "{\"jsonrpc\":\"2.0\",\"id\":" + Frames.writeString(id) + ",\"method\":\"tools/call\",\"params\":{\"name\":\""
-                + tool + "\",\"arguments\":" + argsJson + "}}";
+        return "{\"jsonrpc\":\"2.0\",\"id\":" + Frames.writeString(id)
+                + ",\"method\":\"tools/call\",\"params\":{\"name\":\"" + tool + "\",\"arguments\":" + argsJson + "}}";
     }
 
     @SuppressWarnings("unchecked")
@@ -103,14 +105,19 @@ class McpServerTest {
         assertEquals(Map.of("tools", Map.of("listChanged", false)), first.get("capabilities"));
         assertEquals("taskid", map(first.get("serverInfo")).get("name"));
         assertTrue(((String) first.get("instructions")).contains("reserve_task_ids"));
-        assertEquals(McpServer.PROTOCOL_VERSIONS.get(0), result(r.get(1)).get("protocolVersion"), "unknown version: our latest");
+        assertEquals(
+                McpServer.PROTOCOL_VERSIONS.get(0),
+                result(r.get(1)).get("protocolVersion"),
+                "unknown version: our latest");
         assertEquals("2024-11-05", result(r.get(2)).get("protocolVersion"));
         assertEquals(0L, map(r.get(0)).get("id"));
     }
 
     @Test
     void toolsListHasEveryToolWithSchemas() throws IOException {
-        List<Object> r = session(init("2025-06-18"), "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}",
+        List<Object> r = session(
+                init("2025-06-18"),
+                "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}",
                 "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}");
         assertEquals(2, r.size(), "the notification is not answered");
         List<?> tools = (List<?>) result(r.get(1)).get("tools");
@@ -121,16 +128,28 @@ class McpServerTest {
             assertNotNull(map(t).get("outputSchema"));
             assertNotNull(map(t).get("description"));
         }
-        assertEquals(Set.of("reserve_task_ids", "validate_task_ids", "show_counters", "process_inbox", "submit_tasks",
-                "lookup_task_ids", "check_collisions"), names);
+        assertEquals(
+                Set.of(
+                        "reserve_task_ids",
+                        "validate_task_ids",
+                        "show_counters",
+                        "process_inbox",
+                        "submit_tasks",
+                        "lookup_task_ids",
+                        "check_collisions"),
+                names);
         Map<String, Object> reserve = map(tools.get(0));
         assertEquals(List.of("prefix"), map(reserve.get("inputSchema")).get("required"));
-        assertEquals(Set.of("prefix", "count", "purpose", "key"), map(map(reserve.get("inputSchema")).get("properties")).keySet());
+        assertEquals(
+                Set.of("prefix", "count", "purpose", "key"),
+                map(map(reserve.get("inputSchema")).get("properties")).keySet());
     }
 
     @Test
     void oldProtocolVersionsGetNoOutputSchemaNorStructuredContent() throws IOException {
-        List<Object> r = session(init("2025-03-26"), "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}",
+        List<Object> r = session(
+                init("2025-03-26"),
+                "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}",
                 call(2, "reserve_task_ids", "{\"prefix\":\"SEC\"}"));
         for (Object t : (List<?>) result(r.get(1)).get("tools")) {
             assertNull(map(t).get("outputSchema"));
@@ -141,7 +160,8 @@ class McpServerTest {
 
     @Test
     void reserveTwiceGivesUniqueConsecutiveIdsWithTheVerboseFields() throws IOException {
-        List<Object> r = session(init("2025-11-25"),
+        List<Object> r = session(
+                init("2025-11-25"),
                 call(1, "reserve_task_ids", "{\"prefix\":\"SEC\",\"count\":3,\"purpose\":\"review\"}"),
                 call("two", "reserve_task_ids", "{\"prefix\":\"SEC\",\"count\":2}"));
         Map<String, Object> a = result(r.get(1));
@@ -151,8 +171,20 @@ class McpServerTest {
         Map<String, Object> sb = map(b.get("structuredContent"));
         assertEquals(List.of("SEC-20", "SEC-21", "SEC-22"), sa.get("ids"));
         assertEquals(List.of("SEC-23", "SEC-24"), sb.get("ids"));
-        assertEquals(List.of("ids", "reservedAt", "prefix", "numbers", "previous", "counter", "next", "replayed", "mode",
-                "lockWaitMs"), new ArrayList<>(sa.keySet()), "the fields of `taskid reserve --verbose`, in its order");
+        assertEquals(
+                List.of(
+                        "ids",
+                        "reservedAt",
+                        "prefix",
+                        "numbers",
+                        "previous",
+                        "counter",
+                        "next",
+                        "replayed",
+                        "mode",
+                        "lockWaitMs"),
+                new ArrayList<>(sa.keySet()),
+                "the fields of `taskid reserve --verbose`, in its order");
         assertEquals(List.of(20L, 21L, 22L), sa.get("numbers"));
         assertEquals(19L, sa.get("previous"));
         assertEquals(22L, sa.get("counter"));
@@ -165,7 +197,8 @@ class McpServerTest {
 
     @Test
     void aKeyMakesRetriesReturnTheSameIds() throws IOException {
-        List<Object> r = session(init("2025-06-18"),
+        List<Object> r = session(
+                init("2025-06-18"),
                 call(1, "reserve_task_ids", "{\"prefix\":\"UX\",\"count\":2,\"key\":\"agent7-step3\"}"),
                 call(2, "reserve_task_ids", "{\"prefix\":\"UX\",\"count\":2,\"key\":\"agent7-step3\"}"),
                 call(3, "reserve_task_ids", "{\"prefix\":\"UX\",\"count\":5,\"key\":\"agent7-step3\"}"));
@@ -177,7 +210,8 @@ class McpServerTest {
 
     @Test
     void refusalsAreToolErrorsWithCodeMessageAndAdvice() throws IOException {
-        List<Object> r = session(init("2025-06-18"),
+        List<Object> r = session(
+                init("2025-06-18"),
                 call(1, "reserve_task_ids", "{\"prefix\":\"FOO\"}"),
                 call(2, "reserve_task_ids", "{\"prefix\":\"SEC\",\"count\":1001}"),
                 call(3, "show_counters", "{\"prefix\":\"nope\"}"));
@@ -185,7 +219,9 @@ class McpServerTest {
         for (int i = 0; i < codes.length; i++) {
             Map<String, Object> res = result(r.get(i + 1));
             assertEquals(true, res.get("isError"), () -> "tool error expected: " + res);
-            assertNull(res.get("structuredContent"), "errors carry no structuredContent (it would be checked against outputSchema)");
+            assertNull(
+                    res.get("structuredContent"),
+                    "errors carry no structuredContent (it would be checked against outputSchema)");
             Map<String, Object> error = map(toolJson(r.get(i + 1)).get("error"));
             assertEquals(codes[i], error.get("code"), error::toString);
             assertNotNull(error.get("message"));
@@ -236,13 +272,17 @@ class McpServerTest {
             assertTrue(((String) error.get("message")).contains("\"" + calls[i][2] + "\""), what + ": " + error);
             assertEquals(calls[i][2], map(error.get("data")).get("argument"), what);
         }
-        assertEquals(Map.of("SEC", 19L), map(map(result(r.get(calls.length + 1)).get("structuredContent")).get("counters")),
+        assertEquals(
+                Map.of("SEC", 19L),
+                map(map(result(r.get(calls.length + 1)).get("structuredContent"))
+                        .get("counters")),
                 "nothing was reserved");
     }
 
     @Test
     void validateAndShowCounters() throws IOException {
-        List<Object> r = session(init("2025-06-18"),
+        List<Object> r = session(
+                init("2025-06-18"),
                 call(1, "reserve_task_ids", "{\"prefix\":\"PERF\",\"count\":2}"),
                 call(2, "validate_task_ids", "{\"ids\":[\"PERF-2\",\"PERF-3\",\"nonsense\"]}"),
                 call(3, "show_counters", "{}"),
@@ -254,22 +294,30 @@ class McpServerTest {
         assertEquals(false, map(results.get(1)).get("issued"));
         assertTrue(((String) map(results.get(1)).get("reason")).contains("PERF-2"));
         assertNull(map(results.get(0)).get("reason"));
-        Map<String, Object> all = map(map(result(r.get(3)).get("structuredContent")).get("counters"));
+        Map<String, Object> all =
+                map(map(result(r.get(3)).get("structuredContent")).get("counters"));
         assertEquals(2L, all.get("PERF"));
         assertEquals(19L, all.get("SEC"), "first use scanned TASKS.md");
         assertEquals(14, all.size());
-        assertEquals(Map.of("PERF", 2L), map(map(result(r.get(4)).get("structuredContent")).get("counters")));
+        assertEquals(
+                Map.of("PERF", 2L),
+                map(map(result(r.get(4)).get("structuredContent")).get("counters")));
     }
 
     @Test
     void processInboxAddsValidTasksToTasksMdAndReportsRejectedOnesWithTheSeedsMessage() throws IOException {
-        Files.writeString(tmp.resolve("TASKS.md"), "| ID | Title | Estimate | Priority | Status | | Source |\n"
-                + "|---|---|---|---|---|---|---|\n| SEC-19 | old task | | | done | | manual |\n");
+        Files.writeString(
+                tmp.resolve("TASKS.md"),
+                "| ID | Title | Estimate | Priority | Status | | Source |\n"
+                        + "|---|---|---|---|---|---|---|\n| SEC-19 | old task | | | done | | manual |\n");
         Files.createDirectories(tmp.resolve(".claude"));
-        Files.writeString(tmp.resolve(".claude/task-inbox.json"), "{\"tasks\":[{\"id\":\"SEC-20\",\"title\":\"Rate limit\","
-                + "\"priority\":\"High\",\"source\":\"review\",\"estimate\":\"2h\",\"status\":\"ready\"},"
-                + "{\"id\":\"SEC-22\",\"title\":\"Made up\"}]}");
-        List<Object> r = session(init("2025-06-18"),
+        Files.writeString(
+                tmp.resolve(".claude/task-inbox.json"),
+                "{\"tasks\":[{\"id\":\"SEC-20\",\"title\":\"Rate limit\","
+                        + "\"priority\":\"High\",\"source\":\"review\",\"estimate\":\"2h\",\"status\":\"ready\"},"
+                        + "{\"id\":\"SEC-22\",\"title\":\"Made up\"}]}");
+        List<Object> r = session(
+                init("2025-06-18"),
                 call(1, "reserve_task_ids", "{\"prefix\":\"SEC\"}"),
                 call(2, "process_inbox", "{}"),
                 call(3, "process_inbox", "{\"retry\":false}"),
@@ -280,11 +328,14 @@ class McpServerTest {
         List<?> rejected = (List<?>) first.get("rejected");
         assertEquals(1, rejected.size());
         assertEquals("SEC-22", map(rejected.get(0)).get("id"));
-        assertEquals("Invalid task ID SEC-22: counter at SEC-20. Run: taskid reserve SEC to reserve IDs first.",
+        assertEquals(
+                "Invalid task ID SEC-22: counter at SEC-20. Run: taskid reserve SEC to reserve IDs first.",
                 map(rejected.get(0)).get("reason"));
         assertEquals(first, toolJson(r.get(2)), "the text content carries the same JSON");
-        assertTrue(Files.readString(tmp.resolve("TASKS.md")).endsWith(
-                "| SEC-19 | old task | | | done | | manual |\n| SEC-20 | Rate limit | 2h | High | ready | | review |\n"));
+        assertTrue(
+                Files.readString(tmp.resolve("TASKS.md"))
+                        .endsWith(
+                                "| SEC-19 | old task | | | done | | manual |\n| SEC-20 | Rate limit | 2h | High | ready | | review |\n"));
 
         assertEquals(false, result(r.get(3)).get("isError"), "without retry: nothing new, no error");
 
@@ -321,7 +372,8 @@ class McpServerTest {
     @Test
     void submitTasksQueuesCheckedTasksOnceAndProcessInboxAddsThem() throws IOException {
         String task = "{\"id\":\"SEC-20\",\"title\":\"Rate limit\",\"priority\":\"High\",\"files\":[\"a.java\"]}";
-        List<Object> r = session(init("2025-06-18"),
+        List<Object> r = session(
+                init("2025-06-18"),
                 call(1, "reserve_task_ids", "{\"prefix\":\"SEC\"}"),
                 call(2, "submit_tasks", "{\"tasks\":[" + task + "]}"),
                 call(3, "submit_tasks", "{\"tasks\":[" + task + "]}"),
@@ -335,13 +387,20 @@ class McpServerTest {
         assertEquals(List.of(), first.get("alreadyQueued"));
         assertEquals(tmp.resolve(".taskid/inbox.json").toString(), first.get("inbox"));
         assertEquals(first, toolJson(r.get(2)));
-        assertEquals(List.of("SEC-20"), map(result(r.get(3)).get("structuredContent")).get("alreadyQueued"), "a retry queues nothing twice");
+        assertEquals(
+                List.of("SEC-20"),
+                map(result(r.get(3)).get("structuredContent")).get("alreadyQueued"),
+                "a retry queues nothing twice");
         assertEquals("BAD_REQUEST", toolError(r.get(4)), "a blank title is refused as by `taskid inbox submit`");
         assertTrue(argumentError(r.get(5)).contains("field \"titel\" is unknown"), r.get(5)::toString);
         assertTrue(argumentError(r.get(6)).contains("field \"files\" must be an array"), r.get(6)::toString);
         assertTrue(argumentError(r.get(7)).contains("at least 1 item"), r.get(7)::toString);
-        assertEquals(List.of("SEC-20"), map(result(r.get(8)).get("structuredContent")).get("added"));
-        assertTrue(Files.readString(tmp.resolve("TASKS.md")).contains("| SEC-20 | Rate limit |  | High | ready | | inbox |"),
+        assertEquals(
+                List.of("SEC-20"),
+                map(result(r.get(8)).get("structuredContent")).get("added"));
+        assertTrue(
+                Files.readString(tmp.resolve("TASKS.md"))
+                        .contains("| SEC-20 | Rate limit |  | High | ready | | inbox |"),
                 () -> "TASKS.md: " + read(tmp.resolve("TASKS.md")));
     }
 
@@ -350,8 +409,12 @@ class McpServerTest {
         ids.call(new dev.taskid.protocol.Request.Reserve(null, "SEC", 3, "review findings", "claude-1", "k-1"));
         ids.call(new dev.taskid.protocol.Request.Reserve(null, "SEC", 30, "bulk", "claude-2", null));
         ids.call(new dev.taskid.protocol.Request.SetCounter(null, "SEC", 100, false));
-        List<Object> r = session(init("2025-06-18"),
-                call(1, "lookup_task_ids", "{\"queries\":[\"SEC-21\",\"SEC-22..SEC-23\",\"SEC-60\",\"SEC-40..45\",\"DOC-1\"]}"),
+        List<Object> r = session(
+                init("2025-06-18"),
+                call(
+                        1,
+                        "lookup_task_ids",
+                        "{\"queries\":[\"SEC-21\",\"SEC-22..SEC-23\",\"SEC-60\",\"SEC-40..45\",\"DOC-1\"]}"),
                 call(2, "lookup_task_ids", "{\"queries\":[\"SEC\"],\"limit\":1}"),
                 call(3, "lookup_task_ids", "{\"queries\":[\"FOO-1\"]}"),
                 call(4, "lookup_task_ids", "{\"queries\":[\"SEC-5..SEC-2\"]}"),
@@ -379,7 +442,8 @@ class McpServerTest {
         assertEquals(out, toolJson(r.get(1)));
         assertEquals(List.of(tmp.resolve(".taskid/audit.log").toString()), out.get("files"));
 
-        Map<String, Object> latest = map(((List<?>) map(result(r.get(2)).get("structuredContent")).get("results")).get(0));
+        Map<String, Object> latest =
+                map(((List<?>) map(result(r.get(2)).get("structuredContent")).get("results")).get(0));
         assertEquals(true, latest.get("truncated"));
         assertEquals(1, ((List<?>) latest.get("entries")).size());
         assertEquals("set", map(((List<?>) latest.get("entries")).get(0)).get("op"), "the latest entries are kept");
@@ -390,14 +454,19 @@ class McpServerTest {
 
     @Test
     void checkCollisionsFindsDuplicatesAndUnreservedIdsAndChangesNothing() throws IOException {
-        ids.call(new dev.taskid.protocol.Request.Peek(null, null)); // first use: the counters come from TASKS.md as it was
-        Files.writeString(tmp.resolve("TASKS.md"), "| SEC-19 | old task |\n| SEC-19 | another task |\n| SEC-500 | made up |\n");
+        ids.call(new dev.taskid.protocol.Request.Peek(
+                null, null)); // first use: the counters come from TASKS.md as it was
+        Files.writeString(
+                tmp.resolve("TASKS.md"), "| SEC-19 | old task |\n| SEC-19 | another task |\n| SEC-500 | made up |\n");
         Files.writeString(tmp.getParent().resolve("outside-" + tmp.getFileName() + ".md"), "| SEC-1 | x |\n");
-        try (var huge = java.nio.channels.FileChannel.open(tmp.resolve("huge.md"), java.nio.file.StandardOpenOption.CREATE_NEW,
+        try (var huge = java.nio.channels.FileChannel.open(
+                tmp.resolve("huge.md"),
+                java.nio.file.StandardOpenOption.CREATE_NEW,
                 java.nio.file.StandardOpenOption.WRITE)) {
             huge.write(java.nio.ByteBuffer.wrap(new byte[] {'\n'}), 16 << 20); // sparse, one byte past the 16 MiB limit
         }
-        List<Object> r = session(init("2025-06-18"),
+        List<Object> r = session(
+                init("2025-06-18"),
                 call(1, "check_collisions", "{}"),
                 call(2, "check_collisions", "{\"limit\":1}"),
                 call(3, "check_collisions", "{\"files\":[\"../outside-" + tmp.getFileName() + ".md\"]}"),
@@ -409,7 +478,9 @@ class McpServerTest {
         assertEquals(false, report.get("ok"));
         assertEquals(false, result(r.get(1)).get("isError"), "findings are a result, not a tool error");
         List<?> findings = (List<?>) report.get("findings");
-        assertEquals(List.of("duplicate", "above-counter"), findings.stream().map(f -> map(f).get("kind")).toList());
+        assertEquals(
+                List.of("duplicate", "above-counter"),
+                findings.stream().map(f -> map(f).get("kind")).toList());
         assertEquals("SEC-19", map(findings.get(0)).get("id"));
         assertEquals(2, ((List<?>) map(findings.get(0)).get("occurrences")).size());
         assertEquals("SEC-500", map(findings.get(1)).get("id"));
@@ -422,7 +493,9 @@ class McpServerTest {
         assertEquals("BAD_REQUEST", toolError(r.get(3)), "nothing outside the work tree is read");
         assertEquals("BAD_REQUEST", toolError(r.get(4)));
         assertEquals("BAD_REQUEST", toolError(r.get(5)), "staged needs a git repository");
-        assertEquals(Map.of("SEC", 19L), map(map(result(r.get(6)).get("structuredContent")).get("counters")),
+        assertEquals(
+                Map.of("SEC", 19L),
+                map(map(result(r.get(6)).get("structuredContent")).get("counters")),
                 "read-only: no counter was raised");
         assertEquals("BAD_REQUEST", toolError(r.get(7)), "a file past the read limit is refused, not read into memory");
         String huge = toolJson(r.get(7)).toString();
@@ -442,8 +515,15 @@ class McpServerTest {
                 "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"ping\"}",
                 "{\"jsonrpc\":\"2.0\",\"id\":6,\"result\":{}}",
                 "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/list\"}");
-        int[] codes = {McpServer.PARSE_ERROR, McpServer.METHOD_NOT_FOUND, McpServer.INVALID_PARAMS,
-                McpServer.INVALID_REQUEST, McpServer.INVALID_PARAMS, McpServer.INVALID_REQUEST, McpServer.INVALID_REQUEST};
+        int[] codes = {
+            McpServer.PARSE_ERROR,
+            McpServer.METHOD_NOT_FOUND,
+            McpServer.INVALID_PARAMS,
+            McpServer.INVALID_REQUEST,
+            McpServer.INVALID_PARAMS,
+            McpServer.INVALID_REQUEST,
+            McpServer.INVALID_REQUEST
+        };
         assertEquals(codes.length + 2, r.size(), "a response from the client gets no answer");
         for (int i = 0; i < codes.length; i++) {
             Map<String, Object> error = map(map(r.get(i)).get("error"));
@@ -451,17 +531,20 @@ class McpServerTest {
             assertEquals((long) codes[i], error.get("code"), error::toString);
         }
         assertTrue(map(r.get(0)).containsKey("id") && map(r.get(0)).get("id") == null, "parse errors answer id null");
-        List<String> listed = ((List<?>) result(r.get(codes.length + 1)).get("tools")).stream()
-                .map(t -> (String) map(t).get("name")).toList();
+        List<String> listed = ((List<?>) result(r.get(codes.length + 1)).get("tools"))
+                .stream().map(t -> (String) map(t).get("name")).toList();
         assertEquals(7, listed.size());
-        assertEquals("Unknown tool: rm_rf (known: " + String.join(", ", listed) + ")",
-                map(map(r.get(2)).get("error")).get("message"), "every tool of the table is named");
+        assertEquals(
+                "Unknown tool: rm_rf (known: " + String.join(", ", listed) + ")",
+                map(map(r.get(2)).get("error")).get("message"),
+                "every tool of the table is named");
         assertEquals(Map.of(), result(r.get(codes.length)), "ping answers {}");
     }
 
     @Test
     void batchesAndNotifications() throws IOException {
-        List<Object> r = session(init("2025-03-26"),
+        List<Object> r = session(
+                init("2025-03-26"),
                 "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"},{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\"},"
                         + call(2, "reserve_task_ids", "{\"prefix\":\"DOC\"}") + "]",
                 // A request sent as a notification is not executed: its IDs could never be delivered.

@@ -32,15 +32,20 @@ class ClientsDocTest {
         String updated = text;
         for (String name : EXAMPLES) {
             String file = Files.readString(repoRoot().resolve("docs/clients/" + name), StandardCharsets.UTF_8);
-            Pattern block = Pattern.compile("(<summary>docs/clients/" + Pattern.quote(name) + "</summary>\\n\\n```[a-z]+\\n)(.*?)(```\\n</details>)",
+            Pattern block = Pattern.compile(
+                    "(<summary>docs/clients/" + Pattern.quote(name)
+                            + "</summary>\\n\\n```[a-z]+\\n)(.*?)(```\\n</details>)",
                     Pattern.DOTALL);
             Matcher m = block.matcher(updated);
             assertTrue(m.find(), "docs/CLIENTS.md has no block for docs/clients/" + name);
             if (Boolean.getBoolean("taskid.updateDocs")) {
                 updated = updated.substring(0, m.start(2)) + file + updated.substring(m.end(2));
             } else {
-                assertEquals(file, m.group(2), "docs/CLIENTS.md's copy of docs/clients/" + name
-                        + " differs; refresh it (see this test's javadoc)");
+                assertEquals(
+                        file,
+                        m.group(2),
+                        "docs/CLIENTS.md's copy of docs/clients/" + name
+                                + " differs; refresh it (see this test's javadoc)");
             }
         }
         if (!updated.equals(text)) {

@@ -68,7 +68,9 @@ final class FakeDaemon implements AutoCloseable {
     }
 
     private void serve(SocketChannel ch) {
-        try (ch; InputStream in = Channels.newInputStream(ch); OutputStream out = Channels.newOutputStream(ch)) {
+        try (ch;
+                InputStream in = Channels.newInputStream(ch);
+                OutputStream out = Channels.newOutputStream(ch)) {
             ByteArrayOutputStream line = new ByteArrayOutputStream();
             int b;
             while ((b = in.read()) != -1) {
@@ -101,8 +103,15 @@ final class FakeDaemon implements AutoCloseable {
 
     private synchronized Response answer(Request request) {
         if (request instanceof Request.Hello) {
-            return new Response.Hello(request.id(), Protocol.VERSION, "fake", List.of("reserve"), ProcessHandle.current().pid(),
-                    socket.getParent().toString(), "fake-epoch", "daemon");
+            return new Response.Hello(
+                    request.id(),
+                    Protocol.VERSION,
+                    "fake",
+                    List.of("reserve"),
+                    ProcessHandle.current().pid(),
+                    socket.getParent().toString(),
+                    "fake-epoch",
+                    "daemon");
         }
         Response r = allocator.apply(ledger, request);
         ledger.commit();

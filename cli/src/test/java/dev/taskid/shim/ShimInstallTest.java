@@ -25,6 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ShimInstallTest {
     @TempDir
     Path repo;
+
     private TaskIds ids;
     private final ByteArrayOutputStream out = new ByteArrayOutputStream();
     private final ByteArrayOutputStream err = new ByteArrayOutputStream();
@@ -48,12 +49,19 @@ class ShimInstallTest {
     private int withPrefix(String prefix, String... words) {
         out.reset();
         err.reset();
-        return Shims.command(List.of(words), prefix, ids, repo, new PrintStream(out, true, StandardCharsets.UTF_8),
+        return Shims.command(
+                List.of(words),
+                prefix,
+                ids,
+                repo,
+                new PrintStream(out, true, StandardCharsets.UTF_8),
                 new PrintStream(err, true, StandardCharsets.UTF_8));
     }
 
     private long counter(String prefix) {
-        return ((Response.Counters) ids.call(new Request.Peek(null, prefix)).response()).counters().get(prefix);
+        return ((Response.Counters) ids.call(new Request.Peek(null, prefix)).response())
+                .counters()
+                .get(prefix);
     }
 
     private String read(String rel) throws IOException {
@@ -64,7 +72,8 @@ class ShimInstallTest {
     void installClaudeWritesBothScriptsBacksUpTheSeedsAndImportsCounters() throws IOException {
         Files.createDirectories(repo.resolve(".claude/scripts"));
         Files.writeString(repo.resolve(Shims.RESERVE_SCRIPT), "// the seed's own script\n");
-        Files.writeString(repo.resolve(Shims.CLAUDE_COUNTERS), "{\"counters\":{\"SEC\":25,\"PERF\":12,\"UX\":3,\"FOO\":7}}");
+        Files.writeString(
+                repo.resolve(Shims.CLAUDE_COUNTERS), "{\"counters\":{\"SEC\":25,\"PERF\":12,\"UX\":3,\"FOO\":7}}");
 
         assertEquals(0, shim("install", "claude"), err::toString);
         for (String script : List.of(Shims.RESERVE_SCRIPT, Shims.INIT_SCRIPT)) {
@@ -75,8 +84,10 @@ class ShimInstallTest {
             assertFalse(text.contains("@@"), "no template placeholder left");
             assertTrue(Files.isExecutable(repo.resolve(script)));
         }
-        assertEquals("// the seed's own script\n",
-                Files.readString(repo.resolve(".taskid/shim-backup/" + Shims.RESERVE_SCRIPT)), "the seed's script is kept");
+        assertEquals(
+                "// the seed's own script\n",
+                Files.readString(repo.resolve(".taskid/shim-backup/" + Shims.RESERVE_SCRIPT)),
+                "the seed's script is kept");
         assertEquals(25, counter("SEC"), "raised from 19 (TASKS.md) to the seed's 25");
         assertEquals(12, counter("PERF"));
         assertEquals(66, counter("UX"), "never lowered to the seed's 3");
@@ -154,11 +165,17 @@ class ShimInstallTest {
     @Test
     void usageErrors() {
         // Thrown for the CLI to report once (text, or JSON under --json; exit 2).
-        for (List<String> words : List.<List<String>>of(List.of(), List.of("install"), List.of("install", "cursor"),
-                List.of("uninstall", "everything"))) {
-            assertThrows(dev.taskid.cli.usage.UsageException.class, () -> shim(words.toArray(String[]::new)), words::toString);
+        for (List<String> words : List.<List<String>>of(
+                List.of(), List.of("install"), List.of("install", "cursor"), List.of("uninstall", "everything"))) {
+            assertThrows(
+                    dev.taskid.cli.usage.UsageException.class,
+                    () -> shim(words.toArray(String[]::new)),
+                    words::toString);
         }
-        assertThrows(dev.taskid.cli.usage.UsageException.class, () -> withPrefix("SEC", "install", "claude"), "--prefix is for opencode");
+        assertThrows(
+                dev.taskid.cli.usage.UsageException.class,
+                () -> withPrefix("SEC", "install", "claude"),
+                "--prefix is for opencode");
         assertThrows(dev.taskid.cli.usage.UsageException.class, () -> withPrefix("sec", "install", "opencode"));
     }
 }

@@ -1,6 +1,5 @@
 package dev.taskid.shim;
 
-import dev.taskid.testing.Processes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -8,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.taskid.client.TaskIds;
 import dev.taskid.state.StateDir;
 import dev.taskid.state.Users;
+import dev.taskid.testing.Processes;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -40,13 +40,16 @@ class ShimNodeTest {
     /** Seed 000's output: exactly this, one line. */
     static final Pattern SEED_OUTPUT = Pattern.compile(
             "\\{\"ids\":\\[(\"[A-Z][A-Z0-9]*-\\d+\"(,\"[A-Z][A-Z0-9]*-\\d+\")*)\\],\"reservedAt\":\"\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z\"\\}\n");
-    static final String INVALID_FOO = "❌ Error: Invalid prefix \"FOO\". Valid: SEC, PERF, UX, TEST, DEV, ARCH, FIN, DRY, DOC, DS, MKT,"
-            + " CNT, INFRA, OPS\n";
+
+    static final String INVALID_FOO =
+            "❌ Error: Invalid prefix \"FOO\". Valid: SEC, PERF, UX, TEST, DEV, ARCH, FIN, DRY, DOC, DS, MKT,"
+                    + " CNT, INFRA, OPS\n";
 
     private static String node;
 
     @TempDir
     Path tmp;
+
     private Path repo;
     private Path cli;
     private Path noJvm;
@@ -72,7 +75,11 @@ class ShimNodeTest {
     static void install(Path checkout) {
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         try (TaskIds ids = TaskIds.open(StateDir.locate(checkout, null), TaskIds.Options.DEFAULT)) {
-            int status = Shims.command(List.of("install", "claude"), null, ids, checkout,
+            int status = Shims.command(
+                    List.of("install", "claude"),
+                    null,
+                    ids,
+                    checkout,
                     new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
                     new PrintStream(err, true, StandardCharsets.UTF_8));
             assertEquals(0, status, err::toString);
@@ -80,7 +87,8 @@ class ShimNodeTest {
     }
 
     private Processes.Result node(Path checkout, Path taskidBin, String script, String... args) {
-        List<String> cmd = new ArrayList<>(List.of(node, checkout.resolve(".claude/scripts/" + script).toString()));
+        List<String> cmd = new ArrayList<>(
+                List.of(node, checkout.resolve(".claude/scripts/" + script).toString()));
         cmd.addAll(List.of(args));
         return Processes.run(cmd, checkout, Map.of("TASKID_BIN", taskidBin.toString()), Duration.ofSeconds(60));
     }
@@ -155,7 +163,9 @@ class ShimNodeTest {
             assertEquals(0, r.status(), r::toString);
             assertEquals(List.of("UX-67"), ids(r), "from the state file, via the CLI's fallback");
             assertEquals("", r.stderr());
-            assertTrue(daemon.received.stream().anyMatch(l -> l.contains("\"op\":\"reserve\"")), "the daemon got it first");
+            assertTrue(
+                    daemon.received.stream().anyMatch(l -> l.contains("\"op\":\"reserve\"")),
+                    "the daemon got it first");
         }
     }
 
@@ -163,8 +173,10 @@ class ShimNodeTest {
     void outputAndErrorsAreByteCompatibleWithTheOriginalScript() throws IOException {
         Path seedRepo = tmp.resolve("seed-repo");
         Files.createDirectories(seedRepo.resolve(".claude/scripts"));
-        Path original = Path.of(System.getProperty("basedir", "")).toAbsolutePath()
-                .resolve("../bench/seed-style/reserve-task-ids.js").normalize();
+        Path original = Path.of(System.getProperty("basedir", ""))
+                .toAbsolutePath()
+                .resolve("../bench/seed-style/reserve-task-ids.js")
+                .normalize();
         Files.copy(original, seedRepo.resolve(".claude/scripts/reserve-task-ids.js"));
         Files.writeString(seedRepo.resolve(".claude/.task-id-counters.json"), "{\"counters\":{\"SEC\":19,\"UX\":66}}");
         install(repo);
@@ -207,7 +219,17 @@ class ShimNodeTest {
         Path main = tmp.resolve("main");
         Files.createDirectories(main);
         git(main, "init", "-q");
-        git(main, "-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-q", "--allow-empty", "-m", "start");
+        git(
+                main,
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@example.org",
+                "commit",
+                "-q",
+                "--allow-empty",
+                "-m",
+                "start");
         git(main, "worktree", "add", "-q", tmp.resolve("wt").toString());
         Path wt = tmp.resolve("wt");
         install(wt);
@@ -220,7 +242,9 @@ class ShimNodeTest {
         }
         Processes.Result r = node(wt, cli, "reserve-task-ids.js", "OPS");
         assertEquals(List.of("OPS-1"), ids(r), "no daemon: the main worktree's state, through the CLI");
-        assertTrue(Files.readString(main.resolve(".git/taskid/counters.json")).replace(" ", "").contains("\"OPS\":1"));
+        assertTrue(Files.readString(main.resolve(".git/taskid/counters.json"))
+                .replace(" ", "")
+                .contains("\"OPS\":1"));
         assertFalse(Files.exists(wt.resolve(".taskid")));
     }
 
@@ -243,13 +267,13 @@ class ShimNodeTest {
 
     /** Threads for concurrent child processes (the common pool may have one thread on 2 cores). */
     static final class TestExecutors {
-        static final java.util.concurrent.ExecutorService POOL = java.util.concurrent.Executors.newCachedThreadPool(r -> {
-            Thread t = new Thread(r, "shim-caller");
-            t.setDaemon(true);
-            return t;
-        });
+        static final java.util.concurrent.ExecutorService POOL =
+                java.util.concurrent.Executors.newCachedThreadPool(r -> {
+                    Thread t = new Thread(r, "shim-caller");
+                    t.setDaemon(true);
+                    return t;
+                });
 
-        private TestExecutors() {
-        }
+        private TestExecutors() {}
     }
 }

@@ -47,8 +47,11 @@ class ShimSeedTest {
         // No daemon, no TASKID_BIN: the script finds taskid on PATH when it runs.
         Path bin = tmp.resolve("path-bin");
         Processes.taskidScript(bin);
-        Processes.Result r = Processes.run(List.of(node, a.resolve(Shims.RESERVE_SCRIPT).toString(), "SEC", "2"), a,
-                Map.of("PATH", bin + ":" + System.getenv("PATH")), TIMEOUT);
+        Processes.Result r = Processes.run(
+                List.of(node, a.resolve(Shims.RESERVE_SCRIPT).toString(), "SEC", "2"),
+                a,
+                Map.of("PATH", bin + ":" + System.getenv("PATH")),
+                TIMEOUT);
         assertEquals(0, r.status(), r.toString());
         assertTrue(r.stdout().startsWith("{\"ids\":[\"SEC-1\",\"SEC-2\"]"), r.toString());
     }
@@ -57,19 +60,25 @@ class ShimSeedTest {
     void opencodeShimWrapsLikeSeed001WithItsActiveNumbers() throws Exception {
         Path repo = repo("seed001");
         Files.createDirectories(repo.resolve(".opencode/specs"));
-        Files.writeString(repo.resolve(Shims.OPENCODE_STATE), "{\"next_project_number\":997,\"active_projects\":"
-                + "[3,{\"number\":42,\"status\":\"active\"},{\"number\":7,\"status\":\"archived\"}]}");
+        Files.writeString(
+                repo.resolve(Shims.OPENCODE_STATE),
+                "{\"next_project_number\":997,\"active_projects\":"
+                        + "[3,{\"number\":42,\"status\":\"active\"},{\"number\":7,\"status\":\"archived\"}]}");
         Processes.Result install = taskid(repo, Map.of(), "shim", "install", "opencode", "--prefix", "DEV");
         assertEquals(0, install.status(), install.toString());
 
-        Map<String, Object> r = object(taskid(repo, Map.of(), "reserve", "DEV", "5", "--format", "seed001").stdout());
+        Map<String, Object> r = object(taskid(repo, Map.of(), "reserve", "DEV", "5", "--format", "seed001")
+                .stdout());
         assertEquals(List.of(997L, 998L, 999L, 0L, 1L), r.get("allocated_numbers"), "seed 001 wraps at 1000: " + r);
         assertEquals(2L, r.get("new_next_number"));
         Processes.Result conflict = taskid(repo, Map.of(), "reserve", "DEV", "2", "--format", "seed001");
         assertEquals(3, conflict.status(), "3 is the seed's active project: " + conflict);
         assertTrue(conflict.stdout().contains("NUMBER_CONFLICT"), conflict.toString());
         Processes.Result list = taskid(repo, Map.of(), "--json", "archive", "DEV");
-        assertEquals(List.of(0L, 1L, 3L, 42L, 997L, 998L, 999L), object(list.stdout()).get("active"), list.toString());
+        assertEquals(
+                List.of(0L, 1L, 3L, 42L, 997L, 998L, 999L),
+                object(list.stdout()).get("active"),
+                list.toString());
     }
 
     private Path repo(String name) throws Exception {

@@ -20,8 +20,7 @@ import java.util.Random;
  * <p>usage: WrapChurn STATE_DIR PREFIX SEED MILLIS [--no-fallback]
  */
 public final class WrapChurn {
-    private WrapChurn() {
-    }
+    private WrapChurn() {}
 
     public static void main(String[] args) {
         StateDir dir = StateDir.of(Path.of(args[0]));
@@ -37,7 +36,8 @@ public final class WrapChurn {
             int calls = 0;
             while (calls < 10 || System.nanoTime() < deadline) {
                 calls++;
-                Response r = ids.call(new Request.Reserve(null, prefix, 1 + random.nextInt(4), null, null, null)).response();
+                Response r = ids.call(new Request.Reserve(null, prefix, 1 + random.nextInt(4), null, null, null))
+                        .response();
                 if (r instanceof Response.Reserved res) {
                     out.append("R ").append(res.previous()).append(' ').append(res.counter());
                     res.numbers().forEach(n -> out.append(' ').append(n));
@@ -51,13 +51,19 @@ public final class WrapChurn {
                 if (!mine.isEmpty() && (random.nextInt(3) == 0 || r instanceof Response.Failure)) {
                     List<Long> give = new ArrayList<>(mine.subList(0, 1 + random.nextInt(mine.size())));
                     mine.removeAll(give);
-                    Response a = ids.call(new Request.Archive(null, prefix, give, false)).response();
-                    if (a instanceof Response.Archived archived && archived.unchanged().isEmpty()) {
+                    Response a = ids.call(new Request.Archive(null, prefix, give, false))
+                            .response();
+                    if (a instanceof Response.Archived archived
+                            && archived.unchanged().isEmpty()) {
                         out.append("A ").append(archived.counter());
                         archived.changed().forEach(n -> out.append(' ').append(n));
                         out.append('\n');
                     } else {
-                        out.append("E archive ").append(give).append(": ").append(a).append('\n');
+                        out.append("E archive ")
+                                .append(give)
+                                .append(": ")
+                                .append(a)
+                                .append('\n');
                     }
                 }
             }
@@ -69,8 +75,7 @@ public final class WrapChurn {
     }
 
     /** What the merged output of all clients shows. */
-    public record Checked(List<String> problems, java.util.SortedSet<Long> active, int reservations, int conflicts) {
-    }
+    public record Checked(List<String> problems, java.util.SortedSet<Long> active, int reservations, int conflicts) {}
 
     /**
      * Replays the clients' lines in the state's order and checks the invariant: a number is
@@ -79,8 +84,7 @@ public final class WrapChurn {
      * before the one that started from c.
      */
     public static Checked check(List<String> outputs) {
-        record Event(long key, int kind, int client, List<Long> numbers, String line) {
-        }
+        record Event(long key, int kind, int client, List<Long> numbers, String line) {}
         List<String> problems = new ArrayList<>();
         List<Event> events = new ArrayList<>();
         int conflicts = 0;

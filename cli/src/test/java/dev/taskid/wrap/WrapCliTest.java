@@ -1,6 +1,5 @@
 package dev.taskid.wrap;
 
-import dev.taskid.testing.Processes;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -13,6 +12,7 @@ import dev.taskid.protocol.Request;
 import dev.taskid.protocol.Response;
 import dev.taskid.state.StateDir;
 import dev.taskid.state.StateFile;
+import dev.taskid.testing.Processes;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,14 +36,17 @@ class WrapCliTest {
 
     @TempDir
     Path root;
+
     Path dir;
 
     @BeforeEach
     void setUp() throws Exception {
         dir = root.resolve(".taskid");
         Files.createDirectories(dir);
-        Files.writeString(dir.resolve("config.json"), "{\"extraPrefixes\":[\"PROJECT\"],\"prefixOptions\":{"
-                + "\"PROJECT\":{\"wrap\":1000,\"bare\":true},\"DEV\":{\"wrap\":1000},\"UX\":{\"wrap\":40}}}");
+        Files.writeString(
+                dir.resolve("config.json"),
+                "{\"extraPrefixes\":[\"PROJECT\"],\"prefixOptions\":{"
+                        + "\"PROJECT\":{\"wrap\":1000,\"bare\":true},\"DEV\":{\"wrap\":1000},\"UX\":{\"wrap\":40}}}");
     }
 
     private Processes.Result taskid(String... args) {
@@ -73,8 +76,17 @@ class WrapCliTest {
         Processes.Result r = taskid("reserve", "PROJECT", "3", "--format", "seed001", "--purpose", "wrap");
         assertEquals(0, r.status(), r.toString());
         Map<String, Object> o = object(r.stdout());
-        assertEquals(List.of("status", "allocated_numbers", "allocation_count", "previous_next_number", "new_next_number",
-                "lock_acquired", "lock_duration_ms", "timestamp"), new ArrayList<>(o.keySet()));
+        assertEquals(
+                List.of(
+                        "status",
+                        "allocated_numbers",
+                        "allocation_count",
+                        "previous_next_number",
+                        "new_next_number",
+                        "lock_acquired",
+                        "lock_duration_ms",
+                        "timestamp"),
+                new ArrayList<>(o.keySet()));
         assertEquals("success", o.get("status"));
         assertEquals(List.of(998L, 999L, 0L), o.get("allocated_numbers"));
         assertEquals(3L, o.get("allocation_count"));
@@ -85,7 +97,10 @@ class WrapCliTest {
         Instant.parse((String) o.get("timestamp"));
 
         // the seed's file is stale now: importing it again never lowers (or wraps) the counter
-        assertEquals(0, taskid("import", "--from", seed.toString(), "--opencode-prefix", "PROJECT").status());
+        assertEquals(
+                0,
+                taskid("import", "--from", seed.toString(), "--opencode-prefix", "PROJECT")
+                        .status());
         // numbers 1 and 2 are still in use from before the switch: mark them active
         Processes.Result restored = taskid("archive", "PROJECT", "--restore", "1-2");
         assertEquals(0, restored.status(), restored.toString());
@@ -112,22 +127,28 @@ class WrapCliTest {
         assertTrue(archived.stdout().contains("archived: 001 002"), archived.stdout());
         Processes.Result plain = taskid("reserve", "PROJECT", "2");
         assertEquals(0, plain.status(), plain.toString());
-        assertEquals(List.of("001", "002"), object(plain.stdout()).get("ids"), "bare numbers, padded to the wrap's digits");
+        assertEquals(
+                List.of("001", "002"), object(plain.stdout()).get("ids"), "bare numbers, padded to the wrap's digits");
 
         Processes.Result list = taskid("--json", "archive", "PROJECT");
         assertEquals(0, list.status(), list.toString());
         assertEquals(List.of(0L, 1L, 2L, 998L, 999L), object(list.stdout()).get("active"));
         assertEquals(3L, object(list.stdout()).get("next"));
 
-        Map<String, Long> counters = new StateFile(dir.resolve("counters.json"), json, Clock.systemUTC()).read()
-                .orElseThrow().counters();
+        Map<String, Long> counters = new StateFile(dir.resolve("counters.json"), json, Clock.systemUTC())
+                .read()
+                .orElseThrow()
+                .counters();
         assertEquals(1002L, counters.get("PROJECT"), "positions only grow: 997 + 3 + 2");
     }
 
     @Test
     void importReadsNextProjectNumberInTheFirstCycle() throws Exception {
         Path seed = seedState(0); // the seed wrapped: 999 was its last number, 0 comes next
-        assertEquals(0, taskid("import", "--from", seed.toString(), "--opencode-prefix", "DEV").status());
+        assertEquals(
+                0,
+                taskid("import", "--from", seed.toString(), "--opencode-prefix", "DEV")
+                        .status());
         Processes.Result r = taskid("reserve", "DEV", "2", "--verbose");
         assertEquals(0, r.status(), r.toString());
         Map<String, Object> o = object(r.stdout());
@@ -157,9 +178,17 @@ class WrapCliTest {
         ExecutorService pool = Executors.newFixedThreadPool(clients);
         List<Future<Processes.Result>> runs = new ArrayList<>();
         for (int c = 0; c < clients; c++) {
-            List<String> cmd = List.of(Processes.java(), "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
-                    "-cp", System.getProperty("java.class.path"), WrapChurn.class.getName(), dir.toString(), "UX",
-                    Integer.toString(c), "2500");
+            List<String> cmd = List.of(
+                    Processes.java(),
+                    "-XX:TieredStopAtLevel=1",
+                    "-XX:+UseSerialGC",
+                    "-cp",
+                    System.getProperty("java.class.path"),
+                    WrapChurn.class.getName(),
+                    dir.toString(),
+                    "UX",
+                    Integer.toString(c),
+                    "2500");
             runs.add(pool.submit(() -> Processes.run(cmd, root, Map.of(), TIMEOUT)));
         }
         List<String> outputs = new ArrayList<>();
@@ -174,8 +203,11 @@ class WrapCliTest {
         assertTrue(checked.reservations() > 20, "only " + checked.reservations() + " reservations");
         assertTrue(checked.conflicts() > 0, "the run should have hit NUMBER_CONFLICT at least once");
         try (TaskIds ids = TaskIds.open(StateDir.of(dir), TaskIds.Options.DEFAULT)) {
-            Response.Archived list = (Response.Archived) ids.call(new Request.Archive(null, "UX", List.of(), false)).response();
-            assertEquals(checked.active(), new java.util.TreeSet<>(list.active()),
+            Response.Archived list = (Response.Archived)
+                    ids.call(new Request.Archive(null, "UX", List.of(), false)).response();
+            assertEquals(
+                    checked.active(),
+                    new java.util.TreeSet<>(list.active()),
                     "the active set is exactly what the clients hold");
         }
     }

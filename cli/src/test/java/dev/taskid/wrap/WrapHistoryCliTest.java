@@ -29,7 +29,8 @@ class WrapHistoryCliTest {
     Path root;
 
     private Processes.Result taskid(String... args) {
-        List<String> words = new ArrayList<>(List.of("--dir", root.resolve(".taskid").toString()));
+        List<String> words =
+                new ArrayList<>(List.of("--dir", root.resolve(".taskid").toString()));
         words.addAll(List.of(args));
         return Processes.run(Processes.taskid(words.toArray(String[]::new)), root, Map.of(), TIMEOUT);
     }
@@ -51,7 +52,9 @@ class WrapHistoryCliTest {
 
         Processes.Result next = taskid("reserve", "SEC");
         assertEquals(ErrorCode.NUMBER_CONFLICT.exitStatus(), next.status(), "SEC-501 was handed out before: " + next);
-        assertTrue(next.stderr().contains("NUMBER_CONFLICT") && next.stderr().contains("taskid archive SEC 501"), next.toString());
+        assertTrue(
+                next.stderr().contains("NUMBER_CONFLICT") && next.stderr().contains("taskid archive SEC 501"),
+                next.toString());
 
         assertEquals(0, taskid("archive", "SEC", "501-502").status()); // the user says these are done
         Processes.Result after = taskid("reserve", "SEC", "2");
@@ -69,7 +72,10 @@ class WrapHistoryCliTest {
         Path seed = root.resolve(".opencode/specs/state.json");
         Files.createDirectories(seed.getParent());
         Files.writeString(seed, "{\"next_project_number\": 998}");
-        assertEquals(0, taskid("import", "--from", seed.toString(), "--opencode-prefix", "PROJECT").status());
+        assertEquals(
+                0,
+                taskid("import", "--from", seed.toString(), "--opencode-prefix", "PROJECT")
+                        .status());
 
         Processes.Result cycle = taskid("reserve", "PROJECT", "3");
         assertEquals(List.of("PROJECT-998", "PROJECT-999", "PROJECT-000"), ids(cycle), cycle.toString());

@@ -29,6 +29,7 @@ class WrapRebuildCliTest {
 
     @TempDir
     Path root;
+
     Path dir;
 
     @BeforeEach
@@ -71,7 +72,8 @@ class WrapRebuildCliTest {
 
         Processes.Result refused = taskid("reserve", "DEV");
         assertEquals(ErrorCode.STATE_CORRUPT.exitStatus(), refused.status(), refused.toString());
-        assertTrue(refused.stderr().contains("unreadable") && refused.stderr().contains("recover --all-active"),
+        assertTrue(
+                refused.stderr().contains("unreadable") && refused.stderr().contains("recover --all-active"),
                 refused.toString());
         assertTrue(Files.notExists(dir.resolve("counters.json")), "nothing written");
 

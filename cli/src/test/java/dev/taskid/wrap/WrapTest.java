@@ -49,8 +49,10 @@ class WrapTest {
 
     /** PROJECT: wrap 1000, bare (seed 001); DEV: wrap 10 with its prefix; SEC: plain. */
     private Allocator allocator() throws Exception {
-        return new Allocator(config("{\"extraPrefixes\":[\"PROJECT\"],\"prefixOptions\":{"
-                + "\"PROJECT\":{\"wrap\":1000,\"bare\":true},\"DEV\":{\"wrap\":10}}}"), CLOCK);
+        return new Allocator(
+                config("{\"extraPrefixes\":[\"PROJECT\"],\"prefixOptions\":{"
+                        + "\"PROJECT\":{\"wrap\":1000,\"bare\":true},\"DEV\":{\"wrap\":10}}}"),
+                CLOCK);
     }
 
     private static Response reserve(Allocator a, Ledger l, String prefix, long count) {
@@ -62,8 +64,8 @@ class WrapTest {
     }
 
     private static Response.Archived archive(Allocator a, Ledger l, String prefix, Long... numbers) {
-        return assertInstanceOf(Response.Archived.class,
-                a.apply(l, new Request.Archive(null, prefix, List.of(numbers), false)));
+        return assertInstanceOf(
+                Response.Archived.class, a.apply(l, new Request.Archive(null, prefix, List.of(numbers), false)));
     }
 
     @Test
@@ -89,8 +91,9 @@ class WrapTest {
 
     @Test
     void configRendersWrappedAndBareNumbers() throws Exception {
-        Config c = config("{\"extraPrefixes\":[\"PROJECT\"],\"prefixOptions\":{\"PROJECT\":{\"wrap\":1000,\"bare\":true},"
-                + "\"DEV\":{\"wrap\":1000},\"UX\":{\"wrap\":1000,\"width\":5},\"SEC\":{\"width\":3},\"OPS\":{\"bare\":true}}}");
+        Config c = config(
+                "{\"extraPrefixes\":[\"PROJECT\"],\"prefixOptions\":{\"PROJECT\":{\"wrap\":1000,\"bare\":true},"
+                        + "\"DEV\":{\"wrap\":1000},\"UX\":{\"wrap\":1000,\"width\":5},\"SEC\":{\"width\":3},\"OPS\":{\"bare\":true}}}");
         assertEquals("042", c.format("PROJECT", 42));
         assertEquals("000", c.format("PROJECT", 0));
         assertEquals("DEV-042", c.format("DEV", 42));
@@ -100,8 +103,11 @@ class WrapTest {
         assertEquals("PERF-42", c.format("PERF", 42));
         assertEquals(1000, c.wrap("PROJECT"));
         assertEquals(0, c.wrap("SEC"));
-        for (String bad : List.of("{\"prefixOptions\":{\"SEC\":{\"wrap\":1}}}", "{\"prefixOptions\":{\"SEC\":{\"wrap\":10001}}}",
-                "{\"prefixOptions\":{\"SEC\":{\"wrap\":-5}}}", "{\"prefixOptions\":{\"SEC\":{\"bare\":\"yes\"}}}")) {
+        for (String bad : List.of(
+                "{\"prefixOptions\":{\"SEC\":{\"wrap\":1}}}",
+                "{\"prefixOptions\":{\"SEC\":{\"wrap\":10001}}}",
+                "{\"prefixOptions\":{\"SEC\":{\"wrap\":-5}}}",
+                "{\"prefixOptions\":{\"SEC\":{\"bare\":\"yes\"}}}")) {
             TaskIdException e = assertThrows(TaskIdException.class, () -> config(bad), bad);
             assertEquals(ErrorCode.CONFIG_INVALID, e.code());
         }
@@ -201,8 +207,8 @@ class WrapTest {
     void restoreMarksNumbersActive() throws Exception {
         Allocator a = allocator();
         Ledger l = new Ledger(Map.of("DEV", 5L), List.of());
-        Response.Archived r = assertInstanceOf(Response.Archived.class,
-                a.apply(l, new Request.Archive(null, "DEV", List.of(7L, 8L), true)));
+        Response.Archived r = assertInstanceOf(
+                Response.Archived.class, a.apply(l, new Request.Archive(null, "DEV", List.of(7L, 8L), true)));
         assertEquals(List.of(7L, 8L), r.changed());
         assertEquals(Map.of(7L, 0L, 8L, 0L), l.active("DEV"), "position 0: marked by hand");
         Response.Failure f = assertInstanceOf(Response.Failure.class, reserve(a, l, "DEV", 3)); // 6, 7, 8
@@ -231,9 +237,11 @@ class WrapTest {
     void validateKnowsWrappedNumbers() throws Exception {
         Allocator a = allocator();
         Ledger l = new Ledger(Map.of("DEV", 8L), List.of(), Map.of("DEV", Map.of())); // tracked, none active
-        Response.Validation v = (Response.Validation) a.apply(l, new Request.Validate(null,
-                List.of("DEV-5", "DEV-9", "DEV-000", "DEV-10")));
-        assertEquals(List.of(true, false, false, false), v.results().stream().map(Response.Validation.Check::issued).toList());
+        Response.Validation v = (Response.Validation)
+                a.apply(l, new Request.Validate(null, List.of("DEV-5", "DEV-9", "DEV-000", "DEV-10")));
+        assertEquals(
+                List.of(true, false, false, false),
+                v.results().stream().map(Response.Validation.Check::issued).toList());
         reserved(a, l, "DEV", 2); // 9, 0
         v = (Response.Validation) a.apply(l, new Request.Validate(null, List.of("DEV-9", "DEV-000", "DEV-0")));
         assertTrue(v.allIssued(), v.toString());
@@ -269,11 +277,14 @@ class WrapTest {
         byte[] durable = Files.readAllBytes(file.path());
         archive(a, l, "DEV", 1L, 2L);
         reserved(a, l, "DEV", 2);
-        Files.createDirectories(dev.taskid.state.DurableFiles.tmpFor(file.path()).resolve("x")); // the temp file cannot be made
+        Files.createDirectories(
+                dev.taskid.state.DurableFiles.tmpFor(file.path()).resolve("x")); // the temp file cannot be made
         TaskIdException e = assertThrows(TaskIdException.class, () -> file.write(l));
         assertEquals(ErrorCode.SYSTEM_ERROR, e.code());
         l.rollback();
-        assertEquals(new String(durable, StandardCharsets.UTF_8), new String(Files.readAllBytes(file.path()), StandardCharsets.UTF_8));
+        assertEquals(
+                new String(durable, StandardCharsets.UTF_8),
+                new String(Files.readAllBytes(file.path()), StandardCharsets.UTF_8));
         Ledger reread = file.read().orElseThrow();
         assertEquals(reread.counters(), l.counters());
         assertEquals(reread.activeNumbers(), l.activeNumbers());
@@ -284,8 +295,10 @@ class WrapTest {
         Path path = tmp.resolve("counters.json");
         StateFile file = new StateFile(path, json, CLOCK);
         // a version 1 file as written before wrap existed
-        Files.writeString(path, "{\"version\":1,\"counters\":{\"SEC\":19,\"DEV\":7},\"keys\":[{\"key\":\"k1\",\"prefix\":\"SEC\","
-                + "\"count\":2,\"first\":18,\"at\":\"2026-11-25T09:00:00Z\"}]}\n");
+        Files.writeString(
+                path,
+                "{\"version\":1,\"counters\":{\"SEC\":19,\"DEV\":7},\"keys\":[{\"key\":\"k1\",\"prefix\":\"SEC\","
+                        + "\"count\":2,\"first\":18,\"at\":\"2026-11-25T09:00:00Z\"}]}\n");
         Ledger old = file.read().orElseThrow();
         assertEquals(19, old.counter("SEC"));
         assertEquals(18, old.key("k1").first());
@@ -314,11 +327,17 @@ class WrapTest {
         assertTrue(file.read().orElseThrow().activeNumbers().containsKey("DEV"));
 
         Files.writeString(path, "{\"version\":3,\"counters\":{}}");
-        assertEquals(ErrorCode.STATE_CORRUPT, assertThrows(TaskIdException.class, file::read).code());
+        assertEquals(
+                ErrorCode.STATE_CORRUPT,
+                assertThrows(TaskIdException.class, file::read).code());
         Files.writeString(path, "{\"version\":2,\"counters\":{\"DEV\":1},\"active\":{\"DEV\":{\"x\":1}}}");
-        assertEquals(ErrorCode.STATE_CORRUPT, assertThrows(TaskIdException.class, file::read).code());
+        assertEquals(
+                ErrorCode.STATE_CORRUPT,
+                assertThrows(TaskIdException.class, file::read).code());
         Files.writeString(path, "{\"version\":2,\"counters\":{\"DEV\":1},\"active\":{\"DEV\":null}}");
-        assertEquals(ErrorCode.STATE_CORRUPT, assertThrows(TaskIdException.class, file::read).code());
+        assertEquals(
+                ErrorCode.STATE_CORRUPT,
+                assertThrows(TaskIdException.class, file::read).code());
     }
 
     @Test
@@ -339,20 +358,35 @@ class WrapTest {
     void codecBothWays() throws Exception {
         Request.Archive req = new Request.Archive(null, "DEV", List.of(1L, 0L), true);
         byte[] line = requests.encode(req);
-        assertEquals("{\"op\":\"archive\",\"prefix\":\"DEV\",\"numbers\":[1,0],\"restore\":true}", new String(line, StandardCharsets.UTF_8));
+        assertEquals(
+                "{\"op\":\"archive\",\"prefix\":\"DEV\",\"numbers\":[1,0],\"restore\":true}",
+                new String(line, StandardCharsets.UTF_8));
         assertEquals(req, requests.decode(line));
-        Request plain = requests.decode("{\"id\":7,\"op\":\"archive\",\"prefix\":\"DEV\"}".getBytes(StandardCharsets.UTF_8));
+        Request plain =
+                requests.decode("{\"id\":7,\"op\":\"archive\",\"prefix\":\"DEV\"}".getBytes(StandardCharsets.UTF_8));
         assertEquals(new Request.Archive(dev.taskid.protocol.RequestId.of(7), "DEV", List.of(), false), plain);
         assertTrue(plain.mutates());
-        var bad = assertThrows(dev.taskid.protocol.ProtocolException.class, () -> requests.decode(
-                "{\"op\":\"archive\",\"prefix\":\"DEV\",\"numbers\":[\"1\"]}".getBytes(StandardCharsets.UTF_8)));
+        var bad = assertThrows(
+                dev.taskid.protocol.ProtocolException.class,
+                () -> requests.decode("{\"op\":\"archive\",\"prefix\":\"DEV\",\"numbers\":[\"1\"]}"
+                        .getBytes(StandardCharsets.UTF_8)));
         assertEquals(ErrorCode.BAD_REQUEST, bad.code());
 
-        Response.Archived resp = new Response.Archived(dev.taskid.protocol.RequestId.of("a"), "DEV", false, List.of(1L),
-                List.of(2L), List.of(0L, 3L), 10, 13, 4);
+        Response.Archived resp = new Response.Archived(
+                dev.taskid.protocol.RequestId.of("a"),
+                "DEV",
+                false,
+                List.of(1L),
+                List.of(2L),
+                List.of(0L, 3L),
+                10,
+                13,
+                4);
         byte[] out = responses.encode(resp);
-        assertEquals("{\"id\":\"a\",\"ok\":true,\"prefix\":\"DEV\",\"changed\":[1],\"unchanged\":[2],\"active\":[0,3],"
-                + "\"wrap\":10,\"counter\":13,\"next\":4}", new String(out, StandardCharsets.UTF_8));
+        assertEquals(
+                "{\"id\":\"a\",\"ok\":true,\"prefix\":\"DEV\",\"changed\":[1],\"unchanged\":[2],\"active\":[0,3],"
+                        + "\"wrap\":10,\"counter\":13,\"next\":4}",
+                new String(out, StandardCharsets.UTF_8));
         assertEquals(resp, responses.decode(out, "archive"));
     }
 }

@@ -38,8 +38,8 @@ public final class DaemonConnection implements AutoCloseable {
     private final ByteBuffer in = ByteBuffer.allocate(64 * 1024);
     private final Response.Hello hello;
 
-    private DaemonConnection(SocketChannel channel, Selector selector, Duration timeout,
-                             long helloDeadline) throws IOException, ProtocolException {
+    private DaemonConnection(SocketChannel channel, Selector selector, Duration timeout, long helloDeadline)
+            throws IOException, ProtocolException {
         this.channel = channel;
         this.selector = selector;
         this.timeout = timeout;
@@ -55,10 +55,12 @@ public final class DaemonConnection implements AutoCloseable {
     }
 
     private static TaskIdException mismatch(int daemonVersion) {
-        return new TaskIdException(ErrorCode.PROTOCOL_MISMATCH,
+        return new TaskIdException(
+                ErrorCode.PROTOCOL_MISMATCH,
                 "the daemon speaks protocol v" + daemonVersion + ", this client v" + Protocol.VERSION
                         + ": restart the daemon with this taskid (taskid daemon stop; taskid daemon) or use a matching client",
-                Map.of("daemon", daemonVersion, "client", Protocol.VERSION), null);
+                Map.of("daemon", daemonVersion, "client", Protocol.VERSION),
+                null);
     }
 
     /**
@@ -69,8 +71,8 @@ public final class DaemonConnection implements AutoCloseable {
      * socket's directory and the uid of the process serving it (FORBIDDEN otherwise).
      * {@code timeout} bounds each later request.
      */
-    static Optional<DaemonConnection> tryConnect(Path socket, DaemonTrust trust,
-                                                 Duration connectTimeout, Duration timeout) {
+    static Optional<DaemonConnection> tryConnect(
+            Path socket, DaemonTrust trust, Duration connectTimeout, Duration timeout) {
         if (!trust.mayConnect(socket)) {
             return Optional.empty();
         }
@@ -96,7 +98,8 @@ public final class DaemonConnection implements AutoCloseable {
             return Optional.empty();
         } catch (ProtocolException e) {
             close(ch, selector);
-            throw new TaskIdException(ErrorCode.PROTOCOL_MISMATCH,
+            throw new TaskIdException(
+                    ErrorCode.PROTOCOL_MISMATCH,
                     "the process at " + socket + " does not speak the taskid protocol: " + e.getMessage());
         } catch (RuntimeException e) {
             close(ch, selector);
@@ -135,7 +138,8 @@ public final class DaemonConnection implements AutoCloseable {
 
     private Response call(Request request, long deadline) throws IOException, ProtocolException {
         byte[] body = requests.encode(request);
-        ByteBuffer out = ByteBuffer.allocate(body.length + 1).put(body).put((byte) '\n').flip();
+        ByteBuffer out =
+                ByteBuffer.allocate(body.length + 1).put(body).put((byte) '\n').flip();
         while (out.hasRemaining()) {
             if (channel.write(out) == 0) {
                 await(SelectionKey.OP_WRITE, deadline);

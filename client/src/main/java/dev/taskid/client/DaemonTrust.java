@@ -36,7 +36,8 @@ final class DaemonTrust {
      * A name in another process's arguments, not a use of the class: the client module does not
      * depend on the daemon's (hence the split string, which the architecture test would take for one).
      */
-    private static final List<String> DAEMON_MARKERS = List.of("dev.taskid." + "daemon.DaemonMain", "taskid-daemon.jar");
+    private static final List<String> DAEMON_MARKERS =
+            List.of("dev.taskid." + "daemon.DaemonMain", "taskid-daemon.jar");
 
     private static final int MAX_CMDLINE_BYTES = 1 << 20;
 
@@ -82,8 +83,11 @@ final class DaemonTrust {
             return false;
         }
         if (a.isSymbolicLink()) {
-            throw new TaskIdException(ErrorCode.FORBIDDEN, "the daemon socket " + socket
-                    + " is a symbolic link: taskid does not follow it; remove it", Map.of("socket", socket.toString()), null);
+            throw new TaskIdException(
+                    ErrorCode.FORBIDDEN,
+                    "the daemon socket " + socket + " is a symbolic link: taskid does not follow it; remove it",
+                    Map.of("socket", socket.toString()),
+                    null);
         }
         return true;
     }
@@ -98,14 +102,20 @@ final class DaemonTrust {
         String mode = "";
         try {
             PosixFileAttributes d = Files.readAttributes(dir, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-            mode = ": " + dir + " is " + PosixFilePermissions.toString(d.permissions()) + ", owned by " + d.owner().getName();
+            mode = ": " + dir + " is " + PosixFilePermissions.toString(d.permissions()) + ", owned by "
+                    + d.owner().getName();
         } catch (IOException | UnsupportedOperationException e) {
             // the path and the cause say enough
         }
-        return new TaskIdException(ErrorCode.SYSTEM_ERROR, "cannot reach the daemon socket " + socket + ": permission denied for uid "
-                + Users.currentUid() + mode + ". A state directory shared with other users lets them through to the socket"
-                + " (mode 0711, as `taskid systemd install --system` sets it up) and lists their uids in allowedUids;"
-                + " otherwise use a state directory of your own (--dir)", Map.of("file", socket.toString()), null);
+        return new TaskIdException(
+                ErrorCode.SYSTEM_ERROR,
+                "cannot reach the daemon socket " + socket + ": permission denied for uid "
+                        + Users.currentUid() + mode
+                        + ". A state directory shared with other users lets them through to the socket"
+                        + " (mode 0711, as `taskid systemd install --system` sets it up) and lists their uids in allowedUids;"
+                        + " otherwise use a state directory of your own (--dir)",
+                Map.of("file", socket.toString()),
+                null);
     }
 
     /** FORBIDDEN unless the process serving {@code channel} runs as a trusted user. */
@@ -115,14 +125,21 @@ final class DaemonTrust {
             UnixDomainPrincipal p = channel.getOption(ExtendedSocketOptions.SO_PEERCRED);
             peer = p.user();
         } catch (UnsupportedOperationException e) {
-            throw new TaskIdException(ErrorCode.FORBIDDEN, "cannot tell who serves " + socket
-                    + " (no SO_PEERCRED here), so its answers are not trusted", Map.of("socket", socket.toString()), e);
+            throw new TaskIdException(
+                    ErrorCode.FORBIDDEN,
+                    "cannot tell who serves " + socket + " (no SO_PEERCRED here), so its answers are not trusted",
+                    Map.of("socket", socket.toString()),
+                    e);
         }
         if (!users.contains(peer)) {
-            throw new TaskIdException(ErrorCode.FORBIDDEN, "the process serving " + socket + " runs as user "
-                    + peer.getName() + ", not as " + names() + ": not a daemon of yours; nothing it says is used. "
-                    + "Stop it (or remove the socket) and start the daemon again",
-                    Map.of("socket", socket.toString(), "user", peer.getName()), null);
+            throw new TaskIdException(
+                    ErrorCode.FORBIDDEN,
+                    "the process serving " + socket + " runs as user "
+                            + peer.getName() + ", not as " + names()
+                            + ": not a daemon of yours; nothing it says is used. "
+                            + "Stop it (or remove the socket) and start the daemon again",
+                    Map.of("socket", socket.toString(), "user", peer.getName()),
+                    null);
         }
     }
 
@@ -132,19 +149,30 @@ final class DaemonTrust {
      * side gives the uid but not the pid, so the pid is checked before anything signals it.
      */
     ProcessHandle daemonProcess(long pid) {
-        ProcessHandle process = ProcessHandle.of(pid).orElseThrow(() -> new TaskIdException(ErrorCode.SYSTEM_ERROR,
-                "daemon pid " + pid + " is not visible from here; stop it where it runs"));
+        ProcessHandle process = ProcessHandle.of(pid)
+                .orElseThrow(() -> new TaskIdException(
+                        ErrorCode.SYSTEM_ERROR,
+                        "daemon pid " + pid + " is not visible from here; stop it where it runs"));
         String owner = owner(process);
         if (owner == null || users.stream().noneMatch(u -> u.getName().equals(owner))) {
-            throw new TaskIdException(ErrorCode.FORBIDDEN, "the daemon says it is pid " + pid + ", which runs as "
-                    + (owner == null ? "an unknown user" : "user " + owner) + ", not as " + names()
-                    + ": not signalling it", Map.of("pid", pid), null);
+            throw new TaskIdException(
+                    ErrorCode.FORBIDDEN,
+                    "the daemon says it is pid " + pid + ", which runs as "
+                            + (owner == null ? "an unknown user" : "user " + owner) + ", not as " + names()
+                            + ": not signalling it",
+                    Map.of("pid", pid),
+                    null);
         }
         List<String> command = commandLine(process);
         if (command.stream().noneMatch(arg -> DAEMON_MARKERS.stream().anyMatch(arg::endsWith))) {
-            throw new TaskIdException(ErrorCode.FORBIDDEN, "the daemon says it is pid " + pid
-                    + ", which is not a taskid daemon (" + (command.isEmpty() ? "command line unknown" : command.get(0))
-                    + "): not signalling it", Map.of("pid", pid), null);
+            throw new TaskIdException(
+                    ErrorCode.FORBIDDEN,
+                    "the daemon says it is pid " + pid
+                            + ", which is not a taskid daemon ("
+                            + (command.isEmpty() ? "command line unknown" : command.get(0))
+                            + "): not signalling it",
+                    Map.of("pid", pid),
+                    null);
         }
         return process;
     }
@@ -166,13 +194,19 @@ final class DaemonTrust {
     /** The process's user name: the owner of /proc/PID on Linux, else what the JDK can tell. */
     private static String owner(ProcessHandle process) {
         try {
-            return Files.getOwner(Path.of("/proc", Long.toString(process.pid())), LinkOption.NOFOLLOW_LINKS).getName();
+            return Files.getOwner(Path.of("/proc", Long.toString(process.pid())), LinkOption.NOFOLLOW_LINKS)
+                    .getName();
         } catch (IOException | UnsupportedOperationException e) {
             return process.info().user().orElse(null);
         }
     }
 
     private String names() {
-        return users.stream().map(UserPrincipal::getName).sorted().distinct().toList().toString();
+        return users.stream()
+                .map(UserPrincipal::getName)
+                .sorted()
+                .distinct()
+                .toList()
+                .toString();
     }
 }

@@ -6,8 +6,8 @@ import dev.taskid.protocol.Protocol;
 import dev.taskid.protocol.Request;
 import dev.taskid.protocol.Response;
 import dev.taskid.protocol.Version;
-import dev.taskid.state.AuditLog;
 import dev.taskid.state.AuditEntry;
+import dev.taskid.state.AuditLog;
 import dev.taskid.state.Config;
 import dev.taskid.state.StateFile;
 import dev.taskid.state.StateLock;
@@ -68,7 +68,8 @@ final class LockedState implements AutoCloseable {
         try {
             Response response = allocator.apply(stored.ledger(), request);
             List<AuditEntry> entries = new java.util.ArrayList<>(1);
-            AuditEntry.collect(request, response, AuditEntry.Requester.self(AuditLog.FALLBACK, 0), clock.instant(), entries);
+            AuditEntry.collect(
+                    request, response, AuditEntry.Requester.self(AuditLog.FALLBACK, 0), clock.instant(), entries);
             entries.forEach(e -> e.toJson(json));
             store.file().encode(stored.ledger());
         } catch (RuntimeException e) {
@@ -79,17 +80,29 @@ final class LockedState implements AutoCloseable {
     /** Applies {@code request}; the caller holds the lock and waited {@code waitedMillis} for it. */
     Reply apply(Request request, long waitedMillis) {
         if (request instanceof Request.Hello) {
-            return new Reply(new Response.Hello(request.id(), Protocol.VERSION, Version.CURRENT,
-                    List.of("reserve", "peek", "validate", "set", "init", "archive", "keys"), ProcessHandle.current().pid(),
-                    store.dir().dir().toString(), "fallback", Mode.FALLBACK.wireName()),
-                    Mode.FALLBACK, waitedMillis, java.util.Optional.empty());
+            return new Reply(
+                    new Response.Hello(
+                            request.id(),
+                            Protocol.VERSION,
+                            Version.CURRENT,
+                            List.of("reserve", "peek", "validate", "set", "init", "archive", "keys"),
+                            ProcessHandle.current().pid(),
+                            store.dir().dir().toString(),
+                            "fallback",
+                            Mode.FALLBACK.wireName()),
+                    Mode.FALLBACK,
+                    waitedMillis,
+                    java.util.Optional.empty());
         }
         if (request instanceof Request.Ping) {
             return new Reply(new Response.Pong(request.id()), Mode.FALLBACK, waitedMillis, java.util.Optional.empty());
         }
         if (request instanceof Request.Stats) {
-            return new Reply(new Response.Stats(request.id(), Map.of("mode", "fallback",
-                    "lockWaitMs", waitedMillis)), Mode.FALLBACK, waitedMillis, java.util.Optional.empty());
+            return new Reply(
+                    new Response.Stats(request.id(), Map.of("mode", "fallback", "lockWaitMs", waitedMillis)),
+                    Mode.FALLBACK,
+                    waitedMillis,
+                    java.util.Optional.empty());
         }
         AuditEntry.Requester me = AuditEntry.Requester.self(AuditLog.FALLBACK, waitedMillis);
         StateStore.Loaded loaded = store.load(config, me, !request.mutates());
@@ -106,5 +119,4 @@ final class LockedState implements AutoCloseable {
     public void close() {
         store.close();
     }
-
 }

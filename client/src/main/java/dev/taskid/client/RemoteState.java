@@ -37,15 +37,22 @@ final class RemoteState implements AutoCloseable {
 
     Reply apply(Request request) {
         if (request instanceof Request.Hello) {
-            return reply(new Response.Hello(request.id(), Protocol.VERSION, Version.CURRENT,
-                    List.of("reserve", "peek", "validate", "set", "init", "keys"), ProcessHandle.current().pid(),
-                    where, "backend", Mode.BACKEND.wireName()));
+            return reply(new Response.Hello(
+                    request.id(),
+                    Protocol.VERSION,
+                    Version.CURRENT,
+                    List.of("reserve", "peek", "validate", "set", "init", "keys"),
+                    ProcessHandle.current().pid(),
+                    where,
+                    "backend",
+                    Mode.BACKEND.wireName()));
         }
         if (request instanceof Request.Ping) {
             return reply(new Response.Pong(request.id()));
         }
         if (request instanceof Request.Stats) {
-            return reply(new Response.Stats(request.id(), Map.of("mode", Mode.BACKEND.wireName(), "backend", backend.kind())));
+            return reply(new Response.Stats(
+                    request.id(), Map.of("mode", Mode.BACKEND.wireName(), "backend", backend.kind())));
         }
         Ledger ledger = backend.begin(List.of(request));
         boolean ended = false;
@@ -53,7 +60,11 @@ final class RemoteState implements AutoCloseable {
             Response response = allocator.apply(ledger, request);
             if (ledger.dirty()) {
                 List<AuditEntry> entries = new java.util.ArrayList<>(1);
-                AuditEntry.collect(request, response, AuditEntry.Requester.self(Mode.BACKEND.wireName(), -1), clock.instant(),
+                AuditEntry.collect(
+                        request,
+                        response,
+                        AuditEntry.Requester.self(Mode.BACKEND.wireName(), -1),
+                        clock.instant(),
                         entries);
                 ended = true; // commit ends the transaction, also when it throws
                 backend.commit(ledger, entries);

@@ -8,5 +8,4 @@ import java.util.Optional;
  * the state lock in fallback mode (0 in daemon mode); {@code notice} says what was done on
  * first use (counters created), for the user's terminal.
  */
-public record Reply(Response response, Mode mode, long lockWaitMillis, Optional<String> notice) {
-}
+public record Reply(Response response, Mode mode, long lockWaitMillis, Optional<String> notice) {}

@@ -41,6 +41,7 @@ public final class TaskIds implements AutoCloseable {
     private static final int VALIDATE_CHUNK = 10_000;
     /** A validate request's line without its IDs: {"op":"validate","ids":[]}, and room to spare. */
     private static final int VALIDATE_OVERHEAD_BYTES = 64;
+
     private static final Duration DAEMON_RECHECK = Duration.ofMillis(50);
 
     /**
@@ -50,10 +51,15 @@ public final class TaskIds implements AutoCloseable {
      * daemon counts as absent (env {@code TASKID_CONNECT_TIMEOUT_MS}, default 2000): short, so
      * that a socket nobody serves costs little before the fallback.
      */
-    public record Options(boolean fallback, Duration daemonTimeout, Optional<Duration> lockTimeout,
-                          Map<String, String> env, Duration connectTimeout) {
+    public record Options(
+            boolean fallback,
+            Duration daemonTimeout,
+            Optional<Duration> lockTimeout,
+            Map<String, String> env,
+            Duration connectTimeout) {
         static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(2);
-        public static final Options DEFAULT = new Options(true, Duration.ofSeconds(30), Optional.empty(), System.getenv());
+        public static final Options DEFAULT =
+                new Options(true, Duration.ofSeconds(30), Optional.empty(), System.getenv());
 
         public Options {
             if (connectTimeout.isNegative() || connectTimeout.isZero()) {
@@ -62,7 +68,8 @@ public final class TaskIds implements AutoCloseable {
         }
 
         /** Options with the connect timeout from {@code env}. */
-        public Options(boolean fallback, Duration daemonTimeout, Optional<Duration> lockTimeout, Map<String, String> env) {
+        public Options(
+                boolean fallback, Duration daemonTimeout, Optional<Duration> lockTimeout, Map<String, String> env) {
             this(fallback, daemonTimeout, lockTimeout, env, connectTimeout(env));
         }
 
@@ -87,7 +94,8 @@ public final class TaskIds implements AutoCloseable {
             } catch (NumberFormatException e) {
                 // reported below
             }
-            throw new TaskIdException(ErrorCode.CONFIG_INVALID,
+            throw new TaskIdException(
+                    ErrorCode.CONFIG_INVALID,
                     "TASKID_CONNECT_TIMEOUT_MS must be a number of milliseconds from 1 to 600000, got \"" + ms + "\"");
         }
     }
@@ -138,7 +146,8 @@ public final class TaskIds implements AutoCloseable {
 
     /** Reserves {@code count} IDs; throws {@link TaskIdException} with the failure's code. */
     public Response.Reserved reserve(String prefix, long count, String purpose) {
-        Response r = call(new Request.Reserve(null, prefix, count, purpose, null, null)).response();
+        Response r = call(new Request.Reserve(null, prefix, count, purpose, null, null))
+                .response();
         if (r instanceof Response.Failure f) {
             throw new TaskIdException(f.code(), f.message(), f.details(), null);
         }
@@ -162,17 +171,24 @@ public final class TaskIds implements AutoCloseable {
                 // reservation at worst leaves a gap, never a duplicate.
                 disconnect();
                 if (attempt > 0) {
-                    throw new TaskIdException(ErrorCode.DAEMON_UNAVAILABLE,
-                            "lost the daemon at " + socket + ": " + e.getMessage(), Map.of(), e);
+                    throw new TaskIdException(
+                            ErrorCode.DAEMON_UNAVAILABLE,
+                            "lost the daemon at " + socket + ": " + e.getMessage(),
+                            Map.of(),
+                            e);
                 }
             } catch (ProtocolException e) {
                 disconnect();
-                throw new TaskIdException(ErrorCode.PROTOCOL_MISMATCH,
-                        "unreadable answer from the daemon at " + socket + ": " + e.getMessage(), Map.of(), e);
+                throw new TaskIdException(
+                        ErrorCode.PROTOCOL_MISMATCH,
+                        "unreadable answer from the daemon at " + socket + ": " + e.getMessage(),
+                        Map.of(),
+                        e);
             }
         }
         if (!options.fallback()) {
-            throw new TaskIdException(ErrorCode.DAEMON_UNAVAILABLE,
+            throw new TaskIdException(
+                    ErrorCode.DAEMON_UNAVAILABLE,
                     "no daemon is listening at " + socket + " (start one with: taskid daemon)" + withoutFallback());
         }
         Optional<RemoteState> shared = remote();
@@ -185,8 +201,10 @@ public final class TaskIds implements AutoCloseable {
     /** What --no-fallback gave up, when a shared backend is configured: the direct transaction, not a file lock. */
     private String withoutFallback() {
         try {
-            return backend().map(b -> "; --no-fallback also keeps this call from going to the shared backend "
-                    + b.describe() + " directly (without it, it would; never to local files)").orElse("");
+            return backend()
+                    .map(b -> "; --no-fallback also keeps this call from going to the shared backend " + b.describe()
+                            + " directly (without it, it would; never to local files)")
+                    .orElse("");
         } catch (TaskIdException e) {
             return ""; // an invalid config is reported by the calls that use it
         }
@@ -198,8 +216,8 @@ public final class TaskIds implements AutoCloseable {
         Duration timeout = options.lockTimeout().orElse(state.config().lockTimeout());
         // Waits in the kernel's queue; a daemon holds the lock for its life, so while waiting,
         // look for one coming up and go to it.
-        Optional<StateLock.Held> held = state.lock().acquire(timeout, "fallback", DAEMON_RECHECK,
-                () -> connect() != null);
+        Optional<StateLock.Held> held =
+                state.lock().acquire(timeout, "fallback", DAEMON_RECHECK, () -> connect() != null);
         if (held.isEmpty()) {
             return call(request);
         }
@@ -243,7 +261,9 @@ public final class TaskIds implements AutoCloseable {
                 to++;
             }
             if (to == from) {
-                out.add(new Response.Validation.Check(ids.get(from), false,
+                out.add(new Response.Validation.Check(
+                        ids.get(from),
+                        false,
                         "not a task ID (expected PREFIX-NUMBER, e.g. SEC-20; this is " + encodedBytes(ids.get(from))
                                 + " bytes long)"));
                 from++;
@@ -257,7 +277,10 @@ public final class TaskIds implements AutoCloseable {
             out.addAll(((Response.Validation) last.response()).results());
             from = to;
         }
-        return new Reply(new Response.Validation(null, out), last == null ? Mode.FALLBACK : last.mode(), waited,
+        return new Reply(
+                new Response.Validation(null, out),
+                last == null ? Mode.FALLBACK : last.mode(),
+                waited,
                 last == null ? Optional.empty() : last.notice());
     }
 
@@ -266,8 +289,9 @@ public final class TaskIds implements AutoCloseable {
         long n = 2;
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
-            n += c < 0x20 ? 6 : c == '"' || c == '\\' ? 2 : c < 0x80 ? 1 : c < 0x800 ? 2
-                    : Character.isSurrogate(c) ? 2 : 3;
+            n += c < 0x20
+                    ? 6
+                    : c == '"' || c == '\\' ? 2 : c < 0x80 ? 1 : c < 0x800 ? 2 : Character.isSurrogate(c) ? 2 : 3;
         }
         return n;
     }
@@ -280,8 +304,10 @@ public final class TaskIds implements AutoCloseable {
      */
     public <T> T withStateLocked(String holderNote, java.util.function.Function<StateStore, T> work) {
         backend().ifPresent(b -> {
-            throw new TaskIdException(ErrorCode.CONFIG_INVALID, "this repository's counters live in the shared backend "
-                    + b.describe() + ", not in " + dir + ": there is no local state to " + holderNote);
+            throw new TaskIdException(
+                    ErrorCode.CONFIG_INVALID,
+                    "this repository's counters live in the shared backend " + b.describe() + ", not in " + dir
+                            + ": there is no local state to " + holderNote);
         });
         LockedState state = local();
         Duration timeout = options.lockTimeout().orElse(state.config().lockTimeout());
@@ -307,8 +333,8 @@ public final class TaskIds implements AutoCloseable {
 
     private DaemonConnection connect() {
         if (connection == null) {
-            connection = DaemonConnection.tryConnect(socket, trust, options.connectTimeout(),
-                    options.daemonTimeout()).orElse(null);
+            connection = DaemonConnection.tryConnect(socket, trust, options.connectTimeout(), options.daemonTimeout())
+                    .orElse(null);
         }
         return connection;
     }
@@ -337,7 +363,10 @@ public final class TaskIds implements AutoCloseable {
                 remote = Optional.empty();
             } else {
                 Config config = Config.load(dir.config(), json);
-                remote = Optional.of(new RemoteState(Backends.open(shared.get(), config, clock, "taskid-cli"), config, clock,
+                remote = Optional.of(new RemoteState(
+                        Backends.open(shared.get(), config, clock, "taskid-cli"),
+                        config,
+                        clock,
                         shared.get().describe()));
             }
         }

@@ -5,10 +5,6 @@ import dev.taskid.protocol.Protocol;
 import dev.taskid.protocol.Request;
 import dev.taskid.protocol.Response;
 import dev.taskid.protocol.TaskId;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -26,7 +22,9 @@ public final class Allocator {
     private static final int MAX_KEY_LENGTH = 200;
     /** A NUMBER_CONFLICT lists at most this many numbers (and counts them all). */
     private static final int MAX_CONFLICTS_LISTED = 100;
-    private static final java.util.regex.Pattern ZERO_ID = java.util.regex.Pattern.compile("([A-Z][A-Z0-9]{0,15})-0{1,15}");
+
+    private static final java.util.regex.Pattern ZERO_ID =
+            java.util.regex.Pattern.compile("([A-Z][A-Z0-9]{0,15})-0{1,15}");
 
     private final Rules config;
     private final Clock clock;
@@ -62,25 +60,32 @@ public final class Allocator {
             return bad;
         }
         if (r.count() < 1 || r.count() > config.maxBatch()) {
-            return Response.Failure.of(r.id(), ErrorCode.INVALID_COUNT,
+            return Response.Failure.of(
+                    r.id(),
+                    ErrorCode.INVALID_COUNT,
                     "count must be an integer from 1 to " + config.maxBatch() + ", got " + r.count(),
                     Map.of("min", 1, "max", config.maxBatch()));
         }
         int wrap = config.wrap(r.prefix());
         if (wrap > 0 && r.count() > wrap) {
-            return Response.Failure.of(r.id(), ErrorCode.INVALID_COUNT,
-                    r.prefix() + " wraps at " + wrap + ": a reservation holds at most " + wrap + " numbers, got " + r.count(),
+            return Response.Failure.of(
+                    r.id(),
+                    ErrorCode.INVALID_COUNT,
+                    r.prefix() + " wraps at " + wrap + ": a reservation holds at most " + wrap + " numbers, got "
+                            + r.count(),
                     Map.of("min", 1, "max", wrap));
         }
         if (r.key() != null) {
             if (r.key().isEmpty() || r.key().length() > MAX_KEY_LENGTH) {
-                return Response.Failure.of(r.id(), ErrorCode.BAD_REQUEST,
-                        "key must be 1 to " + MAX_KEY_LENGTH + " characters");
+                return Response.Failure.of(
+                        r.id(), ErrorCode.BAD_REQUEST, "key must be 1 to " + MAX_KEY_LENGTH + " characters");
             }
             Ledger.KeyRecord earlier = ledger.key(r.key());
             if (earlier != null) {
                 if (!earlier.prefix().equals(r.prefix()) || earlier.count() != r.count()) {
-                    return Response.Failure.of(r.id(), ErrorCode.KEY_REUSED,
+                    return Response.Failure.of(
+                            r.id(),
+                            ErrorCode.KEY_REUSED,
                             "key \"" + r.key() + "\" already reserved " + earlier.count() + " x " + earlier.prefix()
                                     + "; use a new key for a different request",
                             Map.of("prefix", earlier.prefix(), "count", earlier.count()));
@@ -95,13 +100,18 @@ public final class Allocator {
         long previous = ledger.counter(r.prefix());
         if (wrap > 0 && previous > 0 && !ledger.activeNumbers().containsKey(r.prefix())) {
             // Loading carries the history over (StateStore.load); a ledger that skipped that must not guess.
-            return Response.Failure.of(r.id(), ErrorCode.CONFIG_INVALID,
-                    r.prefix() + " wraps at " + wrap + " but its counter is at " + previous + " and which of the numbers "
+            return Response.Failure.of(
+                    r.id(),
+                    ErrorCode.CONFIG_INVALID,
+                    r.prefix() + " wraps at " + wrap + " but its counter is at " + previous
+                            + " and which of the numbers "
                             + "handed out so far are still in use is unknown: wrapping now would hand them out again",
                     Map.of("prefix", r.prefix(), "counter", previous, "wrap", wrap));
         }
         if (r.count() > Protocol.MAX_NUMBER - previous) {
-            return Response.Failure.of(r.id(), ErrorCode.COUNTER_OVERFLOW,
+            return Response.Failure.of(
+                    r.id(),
+                    ErrorCode.COUNTER_OVERFLOW,
                     r.prefix() + " is at " + previous + "; " + r.count() + " more would pass the largest number "
                             + Protocol.MAX_NUMBER,
                     Map.of("counter", previous, "max", Protocol.MAX_NUMBER));
@@ -138,8 +148,8 @@ public final class Allocator {
             numbers.add(number);
         }
         long last = first + n - 1;
-        return new Response.Reserved(r.id(), r.prefix(), ids, numbers, first - 1, last, Wrap.next(last, wrap), at,
-                replayed);
+        return new Response.Reserved(
+                r.id(), r.prefix(), ids, numbers, first - 1, last, Wrap.next(last, wrap), at, replayed);
     }
 
     /**
@@ -166,7 +176,9 @@ public final class Allocator {
         for (Long n : conflicts.subList(0, Math.min(conflicts.size(), MAX_CONFLICTS_LISTED))) {
             shown.add(config.format(r.prefix(), n));
         }
-        String numbers = conflicts.stream().limit(MAX_CONFLICTS_LISTED).map(String::valueOf)
+        String numbers = conflicts.stream()
+                .limit(MAX_CONFLICTS_LISTED)
+                .map(String::valueOf)
                 .collect(java.util.stream.Collectors.joining(" "));
         Map<String, Object> details = new java.util.LinkedHashMap<>();
         details.put("prefix", r.prefix());
@@ -176,7 +188,9 @@ public final class Allocator {
         details.put("wrap", wrap);
         details.put("next", Wrap.next(previous, wrap));
         details.put("suggestion", "Archive completed projects: taskid archive " + r.prefix() + " " + numbers);
-        return Response.Failure.of(r.id(), ErrorCode.NUMBER_CONFLICT,
+        return Response.Failure.of(
+                r.id(),
+                ErrorCode.NUMBER_CONFLICT,
                 r.prefix() + " wraps at " + wrap + " and " + conflicts.size() + " of the " + r.count()
                         + " numbers to hand out " + (conflicts.size() == 1 ? "is" : "are") + " still active: "
                         + String.join(", ", shown) + (conflicts.size() > shown.size() ? ", ..." : "")
@@ -201,13 +215,23 @@ public final class Allocator {
         if (reissued.isEmpty()) {
             return null;
         }
-        return Response.Failure.of(r.id(), ErrorCode.NUMBER_CONFLICT,
-                "key \"" + r.key() + "\" reserved " + r.prefix() + " numbers that were archived and handed out again since ("
-                        + reissued.stream().limit(MAX_CONFLICTS_LISTED).map(String::valueOf)
+        return Response.Failure.of(
+                r.id(),
+                ErrorCode.NUMBER_CONFLICT,
+                "key \"" + r.key() + "\" reserved " + r.prefix()
+                        + " numbers that were archived and handed out again since ("
+                        + reissued.stream()
+                                .limit(MAX_CONFLICTS_LISTED)
+                                .map(String::valueOf)
                                 .collect(java.util.stream.Collectors.joining(", "))
                         + "); they are no longer this key's. Reserve with a new key.",
-                Map.of("prefix", r.prefix(), "conflicts",
-                        reissued.subList(0, Math.min(reissued.size(), MAX_CONFLICTS_LISTED)), "key", r.key()));
+                Map.of(
+                        "prefix",
+                        r.prefix(),
+                        "conflicts",
+                        reissued.subList(0, Math.min(reissued.size(), MAX_CONFLICTS_LISTED)),
+                        "key",
+                        r.key()));
     }
 
     private Response peek(Ledger ledger, Request.Peek r) {
@@ -239,9 +263,10 @@ public final class Allocator {
                 reason = wrappedNotIssued(ledger, parsed.get());
             } else {
                 long counter = ledger.counter(parsed.get().prefix());
-                reason = parsed.get().number() <= counter ? null
-                        : "counter at " + config.format(parsed.get().prefix(), counter)
-                                + "; run: taskid reserve " + parsed.get().prefix();
+                reason = parsed.get().number() <= counter
+                        ? null
+                        : "counter at " + config.format(parsed.get().prefix(), counter) + "; run: taskid reserve "
+                                + parsed.get().prefix();
             }
             checks.add(new Response.Validation.Check(text, reason == null, reason));
         }
@@ -270,7 +295,8 @@ public final class Allocator {
         if (id.number() >= wrap) {
             return id.prefix() + " wraps at " + wrap + ": its numbers run from 0 to " + (wrap - 1);
         }
-        if (ledger.active(id.prefix()).containsKey(id.number()) || counter >= wrap
+        if (ledger.active(id.prefix()).containsKey(id.number())
+                || counter >= wrap
                 || (id.number() >= 1 && id.number() <= counter)) {
             return null;
         }
@@ -287,12 +313,16 @@ public final class Allocator {
             return Response.Failure.of(r.id(), ErrorCode.BAD_REQUEST, "a counter is 0 or more, got " + r.value());
         }
         if (r.value() > Protocol.MAX_NUMBER) {
-            return Response.Failure.of(r.id(), ErrorCode.COUNTER_OVERFLOW,
+            return Response.Failure.of(
+                    r.id(),
+                    ErrorCode.COUNTER_OVERFLOW,
                     "a counter is a number from 0 to " + Protocol.MAX_NUMBER + ", got " + r.value());
         }
         long previous = ledger.counter(r.prefix());
         if (r.value() < previous && !r.force()) {
-            return Response.Failure.of(r.id(), ErrorCode.COUNTER_DECREASE,
+            return Response.Failure.of(
+                    r.id(),
+                    ErrorCode.COUNTER_DECREASE,
                     "lowering " + r.prefix() + " from " + previous + " to " + r.value()
                             + " would hand out IDs again; pass --force (protocol: \"force\":true) to do it anyway",
                     Map.of("counter", previous));
@@ -312,14 +342,18 @@ public final class Allocator {
             if (!config.isValidPrefix(e.getKey())) {
                 unknown.add(e.getKey());
             } else if (e.getValue() < 0 || e.getValue() > Protocol.MAX_NUMBER) {
-                return Response.Failure.of(r.id(), ErrorCode.COUNTER_OVERFLOW,
+                return Response.Failure.of(
+                        r.id(),
+                        ErrorCode.COUNTER_OVERFLOW,
                         e.getKey() + ": a counter is a number from 0 to " + Protocol.MAX_NUMBER);
             } else {
                 wanted.merge(e.getKey(), e.getValue(), Math::max);
             }
         }
         if (!unknown.isEmpty()) {
-            return Response.Failure.of(r.id(), ErrorCode.INVALID_PREFIX,
+            return Response.Failure.of(
+                    r.id(),
+                    ErrorCode.INVALID_PREFIX,
                     "unknown prefixes " + unknown + "; add them to .taskid/config.json \"extraPrefixes\"",
                     Map.of("invalid", unknown, "valid", List.copyOf(config.prefixes())));
         }
@@ -365,7 +399,9 @@ public final class Allocator {
         }
         int wrap = config.wrap(r.prefix());
         if (wrap == 0 && (r.restore() || !ledger.activeNumbers().containsKey(r.prefix()))) {
-            return Response.Failure.of(r.id(), ErrorCode.BAD_REQUEST,
+            return Response.Failure.of(
+                    r.id(),
+                    ErrorCode.BAD_REQUEST,
                     r.prefix() + " does not wrap, so its numbers never repeat and none is active; to wrap it, set "
                             + "\"prefixOptions\": {\"" + r.prefix() + "\": {\"wrap\": 1000}} in .taskid/config.json",
                     Map.of("prefix", r.prefix()));
@@ -377,11 +413,19 @@ public final class Allocator {
             }
         }
         if (!outside.isEmpty()) {
-            return Response.Failure.of(r.id(), ErrorCode.INVALID_ID,
+            return Response.Failure.of(
+                    r.id(),
+                    ErrorCode.INVALID_ID,
                     r.prefix() + " numbers run from 0 to " + (wrap - 1) + "; not one of them: "
-                            + outside.subList(0, Math.min(outside.size(), MAX_CONFLICTS_LISTED)) + ". Nothing was changed.",
-                    Map.of("prefix", r.prefix(), "invalid", outside.subList(0, Math.min(outside.size(), MAX_CONFLICTS_LISTED)),
-                            "wrap", wrap));
+                            + outside.subList(0, Math.min(outside.size(), MAX_CONFLICTS_LISTED))
+                            + ". Nothing was changed.",
+                    Map.of(
+                            "prefix",
+                            r.prefix(),
+                            "invalid",
+                            outside.subList(0, Math.min(outside.size(), MAX_CONFLICTS_LISTED)),
+                            "wrap",
+                            wrap));
         }
         List<Long> changed = new ArrayList<>();
         List<Long> unchanged = new ArrayList<>();
@@ -397,8 +441,15 @@ public final class Allocator {
             }
             (done ? changed : unchanged).add(n);
         }
-        return new Response.Archived(r.id(), r.prefix(), r.restore(), changed, unchanged,
-                new ArrayList<>(ledger.active(r.prefix()).keySet()), wrap, ledger.counter(r.prefix()),
+        return new Response.Archived(
+                r.id(),
+                r.prefix(),
+                r.restore(),
+                changed,
+                unchanged,
+                new ArrayList<>(ledger.active(r.prefix()).keySet()),
+                wrap,
+                ledger.counter(r.prefix()),
                 Wrap.next(ledger.counter(r.prefix()), wrap));
     }
 
@@ -406,9 +457,12 @@ public final class Allocator {
         if (config.isValidPrefix(prefix)) {
             return null;
         }
-        String why = TaskId.isPrefix(prefix) ? "Invalid prefix \"" + prefix + "\""
+        String why = TaskId.isPrefix(prefix)
+                ? "Invalid prefix \"" + prefix + "\""
                 : "Invalid prefix \"" + prefix + "\" (a prefix is an upper-case letter then up to 15 of A-Z, 0-9)";
-        return Response.Failure.of(r.id(), ErrorCode.INVALID_PREFIX,
+        return Response.Failure.of(
+                r.id(),
+                ErrorCode.INVALID_PREFIX,
                 why + ". Valid: " + String.join(", ", config.prefixes()),
                 Map.of("valid", List.copyOf(config.prefixes())));
     }

@@ -16,8 +16,7 @@ public final class IdScanner {
     private static final Pattern ID = Pattern.compile("(?<![A-Za-z0-9-])([A-Z][A-Z0-9]{0,15})-([0-9]{1,15})(?![0-9])");
 
     /** What a scan found: the highest number per prefix and how many IDs were seen. */
-    public record Found(Map<String, Long> highest, int count) {
-    }
+    public record Found(Map<String, Long> highest, int count) {}
 
     private final Set<String> prefixes;
 

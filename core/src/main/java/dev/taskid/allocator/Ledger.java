@@ -20,12 +20,14 @@ import java.util.TreeMap;
 public final class Ledger {
     /** Keys are forgotten after this many newer keys or this age, whichever comes first. */
     public static final int MAX_KEYS = 10_000;
+
     public static final Duration KEY_TTL = Duration.ofHours(24);
 
     private final TreeMap<String, Long> counters = new TreeMap<>();
     private final LinkedHashMap<String, KeyRecord> keys = new LinkedHashMap<>();
     /** prefix → active number → the position that handed it out (0: marked active by hand). */
     private final TreeMap<String, TreeMap<Long, Long>> active = new TreeMap<>();
+
     private final ArrayDeque<Runnable> undo = new ArrayDeque<>();
     /**
      * The number of the last durable write of these values (counters.json's {@code gen}); each
@@ -35,11 +37,9 @@ public final class Ledger {
     private long generation;
 
     /** A reservation remembered by its idempotency key. */
-    public record KeyRecord(String key, String prefix, long count, long first, Instant at) {
-    }
+    public record KeyRecord(String key, String prefix, long count, long first, Instant at) {}
 
-    public Ledger() {
-    }
+    public Ledger() {}
 
     /** A ledger holding the given durable values; nothing to roll back. */
     public Ledger(Map<String, Long> counters, Collection<KeyRecord> keys) {
@@ -50,15 +50,18 @@ public final class Ledger {
     }
 
     /** A ledger holding the given durable values, active numbers included; nothing to roll back. */
-    public Ledger(Map<String, Long> counters, Collection<KeyRecord> keys,
-                  Map<String, ? extends Map<Long, Long>> active) {
+    public Ledger(
+            Map<String, Long> counters, Collection<KeyRecord> keys, Map<String, ? extends Map<Long, Long>> active) {
         this(counters, keys);
         active.forEach((prefix, numbers) -> this.active.put(prefix, new TreeMap<>(numbers)));
     }
 
     /** A ledger holding the given durable values of generation {@code generation}; nothing to roll back. */
-    public Ledger(Map<String, Long> counters, Collection<KeyRecord> keys,
-                  Map<String, ? extends Map<Long, Long>> active, long generation) {
+    public Ledger(
+            Map<String, Long> counters,
+            Collection<KeyRecord> keys,
+            Map<String, ? extends Map<Long, Long>> active,
+            long generation) {
         this(counters, keys, active);
         this.generation = generation;
     }

@@ -14,8 +14,7 @@ public final class Wrap {
     /** Largest allowed wrap: bounds the active set (saved with every commit, listed in one response). */
     public static final int MAX_WRAP = 10_000;
 
-    private Wrap() {
-    }
+    private Wrap() {}
 
     /**
      * Marks active every number handed out at positions {@code from+1..to} that is not active

@@ -37,8 +37,8 @@ public interface AuditTrail extends AutoCloseable {
     void close();
 
     /** Opens the trail of {@code dir}, reads it as {@link #read} does, and closes it. */
-    static int read(StateDir dir, Map<String, String> env, Json json, Predicate<String> lineFilter,
-                    Consumer<AuditEntry> sink) {
+    static int read(
+            StateDir dir, Map<String, String> env, Json json, Predicate<String> lineFilter, Consumer<AuditEntry> sink) {
         try (AuditTrail trail = open(dir, env, json)) {
             return trail.read(lineFilter, sink);
         }
@@ -50,7 +50,8 @@ public interface AuditTrail extends AutoCloseable {
         if (shared.isEmpty()) {
             return local(dir.dir(), json);
         }
-        RemoteBackend backend = Backends.open(shared.get(), Config.load(dir.config(), json), Clock.systemUTC(), "taskid-cli");
+        RemoteBackend backend =
+                Backends.open(shared.get(), Config.load(dir.config(), json), Clock.systemUTC(), "taskid-cli");
         return new AuditTrail() {
             @Override
             public int read(Predicate<String> lineFilter, Consumer<AuditEntry> sink) {
@@ -98,8 +99,7 @@ public interface AuditTrail extends AutoCloseable {
             }
 
             @Override
-            public void close() {
-            }
+            public void close() {}
         };
     }
 }

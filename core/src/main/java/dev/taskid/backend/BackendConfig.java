@@ -30,14 +30,15 @@ import java.util.regex.Pattern;
  * @param acceptAsyncCommit start even when the server's synchronous_commit is off (a server crash may then lose acknowledged IDs)
  * @param timeout    the bound on connecting and on each statement; unreachable for longer is BACKEND_UNAVAILABLE
  */
-public record BackendConfig(String url, String project, String projectFrom, boolean acceptAsyncCommit,
-                            Duration timeout) {
+public record BackendConfig(
+        String url, String project, String projectFrom, boolean acceptAsyncCommit, Duration timeout) {
     public static final String ENV_URL = "TASKID_BACKEND";
     public static final String ENV_PROJECT = "TASKID_BACKEND_PROJECT";
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10);
-    private static final Pattern PASSWORD_IN_URL = Pattern.compile("^[a-z:]+//[^/@?]*:[^/@?]*@|[?&]password=",
-            Pattern.CASE_INSENSITIVE);
-    private static final Pattern SCHEME = Pattern.compile("^(postgresql|postgres|jdbc:postgresql):", Pattern.CASE_INSENSITIVE);
+    private static final Pattern PASSWORD_IN_URL =
+            Pattern.compile("^[a-z:]+//[^/@?]*:[^/@?]*@|[?&]password=", Pattern.CASE_INSENSITIVE);
+    private static final Pattern SCHEME =
+            Pattern.compile("^(postgresql|postgres|jdbc:postgresql):", Pattern.CASE_INSENSITIVE);
 
     /**
      * The configured shared backend of {@code dir}, or empty for the local one. Reads the
@@ -53,7 +54,8 @@ public record BackendConfig(String url, String project, String projectFrom, bool
             return Optional.empty();
         }
         if (!SCHEME.matcher(url).find()) {
-            throw invalid("the backend URL must start with postgresql://, postgres:// or jdbc:postgresql:, got " + redact(url));
+            throw invalid("the backend URL must start with postgresql://, postgres:// or jdbc:postgresql:, got "
+                    + redact(url));
         }
         if ((envUrl == null || envUrl.isBlank()) && PASSWORD_IN_URL.matcher(url).find()) {
             throw invalid(dir.config() + " holds a password in the backend URL; that file may be committed: put the"
@@ -87,7 +89,8 @@ public record BackendConfig(String url, String project, String projectFrom, bool
             project = normalizeRemote(origin.get());
             from = "the origin remote " + redact(origin.get());
         }
-        return Optional.of(new BackendConfig(url, project, from, (Boolean) accept, Duration.ofMillis((Long) timeoutMs)));
+        return Optional.of(
+                new BackendConfig(url, project, from, (Boolean) accept, Duration.ofMillis((Long) timeoutMs)));
     }
 
     /**
@@ -99,7 +102,8 @@ public record BackendConfig(String url, String project, String projectFrom, bool
      */
     public static String normalizeRemote(String remote) {
         String s = remote.trim();
-        Matcher url = Pattern.compile("^[a-zA-Z][a-zA-Z0-9+.-]*://(?:[^@/]*@)?([^/:]+)(?::\\d*)?(/.*)?$").matcher(s);
+        Matcher url = Pattern.compile("^[a-zA-Z][a-zA-Z0-9+.-]*://(?:[^@/]*@)?([^/:]+)(?::\\d*)?(/.*)?$")
+                .matcher(s);
         Matcher scp = Pattern.compile("^(?:[^@/]+@)?([^/:]+):(?!//)(.*)$").matcher(s);
         if (url.matches()) {
             s = url.group(1) + "/" + (url.group(2) == null ? "" : url.group(2));
@@ -124,7 +128,8 @@ public record BackendConfig(String url, String project, String projectFrom, bool
     private static Optional<String> originUrl(Path root) {
         try {
             Process git = new ProcessBuilder("git", "-C", root.toString(), "config", "--get", "remote.origin.url")
-                    .redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                    .redirectErrorStream(true)
+                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
                     .start();
             byte[] out = git.getInputStream().readNBytes(4096); // a URL; bounded
             if (!git.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
@@ -171,7 +176,8 @@ public record BackendConfig(String url, String project, String projectFrom, bool
             @SuppressWarnings("unchecked")
             Map<String, Object> section = (Map<String, Object>) m;
             for (String key : section.keySet()) {
-                if (!java.util.Set.of("url", "project", "acceptAsyncCommit", "timeoutMs").contains(key)) {
+                if (!java.util.Set.of("url", "project", "acceptAsyncCommit", "timeoutMs")
+                        .contains(key)) {
                     throw invalid("unknown key backend." + key + " in " + file
                             + " (known: url, project, acceptAsyncCommit, timeoutMs)");
                 }
@@ -181,7 +187,8 @@ public record BackendConfig(String url, String project, String projectFrom, bool
             }
             return section;
         }
-        throw invalid(Config.BACKEND + " in " + file + " must be a URL string or an object {\"url\": ..., \"project\": ...}");
+        throw invalid(
+                Config.BACKEND + " in " + file + " must be a URL string or an object {\"url\": ..., \"project\": ...}");
     }
 
     private static TaskIdException invalid(String message) {

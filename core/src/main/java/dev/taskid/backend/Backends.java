@@ -21,8 +21,7 @@ import java.util.ServiceLoader;
 public final class Backends {
     static final String JAR = "taskid-backend-postgres.jar";
 
-    private Backends() {
-    }
+    private Backends() {}
 
     public static RemoteBackend open(BackendConfig backend, Config config, Clock clock, String role) {
         BackendProvider provider = find(backend.url(), Backends.class.getClassLoader());
@@ -37,9 +36,11 @@ public final class Backends {
                 }
             }
             if (provider == null) {
-                throw new TaskIdException(ErrorCode.CONFIG_INVALID, "the backend " + BackendConfig.redact(backend.url())
-                        + " is configured but its support is not installed (looked for " + JAR + " in " + tried
-                        + "); taskid never falls back to local files when a shared backend is configured");
+                throw new TaskIdException(
+                        ErrorCode.CONFIG_INVALID,
+                        "the backend " + BackendConfig.redact(backend.url())
+                                + " is configured but its support is not installed (looked for " + JAR + " in " + tried
+                                + "); taskid never falls back to local files when a shared backend is configured");
             }
         }
         return provider.open(backend, config, clock, role);
@@ -66,12 +67,20 @@ public final class Backends {
     private static List<Path> candidates() {
         List<Path> out = new ArrayList<>();
         try {
-            Path self = Path.of(Backends.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            Path self = Path.of(Backends.class
+                    .getProtectionDomain()
+                    .getCodeSource()
+                    .getLocation()
+                    .toURI());
             Path dir = self.getParent();
             if (dir != null) {
                 out.add(dir.resolve(JAR));
                 if (dir.getParent() != null && dir.getParent().getParent() != null) {
-                    out.add(dir.getParent().getParent().resolve("backend-postgres").resolve("target").resolve(JAR));
+                    out.add(dir.getParent()
+                            .getParent()
+                            .resolve("backend-postgres")
+                            .resolve("target")
+                            .resolve(JAR));
                 }
             }
         } catch (java.net.URISyntaxException | RuntimeException e) {

@@ -26,6 +26,5 @@ public interface RemoteBackend extends StateBackend {
     List<Check> diagnose();
 
     /** One doctor check. */
-    record Check(String name, boolean ok, String detail) {
-    }
+    record Check(String name, boolean ok, String detail) {}
 }

@@ -39,6 +39,5 @@ public interface StateBackend extends AutoCloseable {
     String kind();
 
     @Override
-    default void close() {
-    }
+    default void close() {}
 }

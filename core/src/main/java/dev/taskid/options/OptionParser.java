@@ -15,8 +15,7 @@ import java.util.TreeSet;
  * it 82-104% more CPU: docs/BENCHMARKS.md, "CLI libraries"), and this is all it needs.
  */
 public final class OptionParser {
-    private OptionParser() {
-    }
+    private OptionParser() {}
 
     /**
      * Parses {@code words} against {@code options}: a flag takes no value, a valued option the

@@ -5,8 +5,7 @@ import java.util.Optional;
 
 /** "Did you mean": the known word closest to a mistyped one, if it is close enough. */
 public final class Suggest {
-    private Suggest() {
-    }
+    private Suggest() {}
 
     /** The candidate at the smallest edit distance from {@code word}, at most 2 (or a third of its length). */
     public static Optional<String> closest(String word, Collection<String> candidates) {
@@ -46,6 +45,8 @@ public final class Suggest {
 
     /** {@code " (did you mean \"x\"?)"}, or nothing. */
     public static String hint(String word, Collection<String> candidates) {
-        return closest(word, candidates).map(c -> " (did you mean \"" + c + "\"?)").orElse("");
+        return closest(word, candidates)
+                .map(c -> " (did you mean \"" + c + "\"?)")
+                .orElse("");
     }
 }

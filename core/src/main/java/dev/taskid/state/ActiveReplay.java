@@ -7,7 +7,6 @@ import dev.taskid.protocol.ErrorCode;
 import dev.taskid.protocol.TaskIdException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -78,12 +77,19 @@ final class ActiveReplay {
         }
         if (!problems.isEmpty()) {
             StringBuilder why = new StringBuilder();
-            problems.forEach((prefix, problem) -> why.append(why.length() == 0 ? "" : "; ").append(prefix).append(": ").append(problem));
-            throw new TaskIdException(ErrorCode.STATE_CORRUPT, "the audit log cannot rebuild which numbers of wrapped "
-                    + "prefixes are still in use (" + why + "), and counters.json.prev may be older than the last ones "
-                    + "handed out. Nothing was written. Run `taskid recover --all-active --yes`: it marks every number "
-                    + "those prefixes handed out active (archive the finished ones after), so none comes round again.",
-                    Map.of("incomplete", problems), null);
+            problems.forEach((prefix, problem) -> why.append(why.length() == 0 ? "" : "; ")
+                    .append(prefix)
+                    .append(": ")
+                    .append(problem));
+            throw new TaskIdException(
+                    ErrorCode.STATE_CORRUPT,
+                    "the audit log cannot rebuild which numbers of wrapped "
+                            + "prefixes are still in use (" + why
+                            + "), and counters.json.prev may be older than the last ones "
+                            + "handed out. Nothing was written. Run `taskid recover --all-active --yes`: it marks every number "
+                            + "those prefixes handed out active (archive the finished ones after), so none comes round again.",
+                    Map.of("incomplete", problems),
+                    null);
         }
         return out;
     }

@@ -16,8 +16,18 @@ import java.util.Map;
  * archived or restored; {@code from}/{@code to}: the counter before and after (-1: not
  * applicable). Absent texts are null.
  */
-public record AuditEntry(Instant time, String op, String prefix, List<String> ids, List<Long> numbers, long from,
-                    long to, String purpose, String agent, String key, Requester by) {
+public record AuditEntry(
+        Instant time,
+        String op,
+        String prefix,
+        List<String> ids,
+        List<Long> numbers,
+        long from,
+        long to,
+        String purpose,
+        String agent,
+        String key,
+        Requester by) {
     public AuditEntry {
         ids = ids == null ? List.of() : List.copyOf(ids);
         numbers = numbers == null ? List.of() : List.copyOf(numbers);
@@ -82,10 +92,23 @@ public record AuditEntry(Instant time, String op, String prefix, List<String> id
                 }
             }
         }
-        Requester by = new Requester(longOf(m.get("pid")), (int) longOf(m.get("uid")),
-                m.get("mode") instanceof String s ? s : "?", longOf(m.get("lockWaitMs")));
-        return new AuditEntry(Instant.parse(time), op, stringOf(m.get("prefix")), ids, numbers, longOf(m.get("from")),
-                longOf(m.get("to")), stringOf(m.get("purpose")), stringOf(m.get("agent")), stringOf(m.get("key")), by);
+        Requester by = new Requester(
+                longOf(m.get("pid")),
+                (int) longOf(m.get("uid")),
+                m.get("mode") instanceof String s ? s : "?",
+                longOf(m.get("lockWaitMs")));
+        return new AuditEntry(
+                Instant.parse(time),
+                op,
+                stringOf(m.get("prefix")),
+                ids,
+                numbers,
+                longOf(m.get("from")),
+                longOf(m.get("to")),
+                stringOf(m.get("purpose")),
+                stringOf(m.get("agent")),
+                stringOf(m.get("key")),
+                by);
     }
 
     private static long longOf(Object o) {
@@ -123,24 +146,46 @@ public record AuditEntry(Instant time, String op, String prefix, List<String> id
         }
         if (response instanceof Response.Reserved r) {
             if (!r.replayed() && request instanceof Request.Reserve q) {
-                out.add(new AuditEntry(r.reservedAt(), "reserve", r.prefix(), r.ids(), null, r.previous(), r.counter(),
-                        q.purpose(), q.agent(), q.key(), by));
+                out.add(new AuditEntry(
+                        r.reservedAt(),
+                        "reserve",
+                        r.prefix(),
+                        r.ids(),
+                        null,
+                        r.previous(),
+                        r.counter(),
+                        q.purpose(),
+                        q.agent(),
+                        q.key(),
+                        by));
             }
         } else if (response instanceof Response.CounterSet s) {
             if (s.previous() != s.counter()) {
-                out.add(new AuditEntry(now, "set", s.prefix(), null, null, s.previous(), s.counter(), null, null, null, by));
+                out.add(new AuditEntry(
+                        now, "set", s.prefix(), null, null, s.previous(), s.counter(), null, null, null, by));
             }
         } else if (response instanceof Response.Initialized i) {
             for (Map.Entry<String, Long> e : i.after().entrySet()) {
                 long before = i.before().getOrDefault(e.getKey(), 0L);
                 if (e.getValue() > before) {
-                    out.add(new AuditEntry(now, "init", e.getKey(), null, null, before, e.getValue(), null, null, null, by));
+                    out.add(new AuditEntry(
+                            now, "init", e.getKey(), null, null, before, e.getValue(), null, null, null, by));
                 }
             }
         } else if (response instanceof Response.Archived a) {
             if (!a.changed().isEmpty()) {
-                out.add(new AuditEntry(now, a.restore() ? "restore" : "archive", a.prefix(), null, a.changed(), -1, -1,
-                        null, null, null, by));
+                out.add(new AuditEntry(
+                        now,
+                        a.restore() ? "restore" : "archive",
+                        a.prefix(),
+                        null,
+                        a.changed(),
+                        -1,
+                        -1,
+                        null,
+                        null,
+                        null,
+                        by));
             }
         } else if (request.mutates()) {
             // An operation this class does not know yet: still say that it happened.

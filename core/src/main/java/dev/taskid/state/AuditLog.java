@@ -1,7 +1,7 @@
 package dev.taskid.state;
 
-import dev.taskid.protocol.ErrorCode;
 import dev.taskid.json.Json;
+import dev.taskid.protocol.ErrorCode;
 import dev.taskid.protocol.TaskIdException;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -68,8 +68,12 @@ public final class AuditLog {
                 rotate();
                 newEntry = true;
             }
-            try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
-                    StandardOpenOption.WRITE, java.nio.file.LinkOption.NOFOLLOW_LINKS)) { // a link is refused
+            try (FileChannel ch = FileChannel.open(
+                    file,
+                    StandardOpenOption.CREATE,
+                    StandardOpenOption.READ,
+                    StandardOpenOption.WRITE,
+                    java.nio.file.LinkOption.NOFOLLOW_LINKS)) { // a link is refused
                 long size = ch.size();
                 long at = size;
                 try {
@@ -95,10 +99,13 @@ public final class AuditLog {
                 }
             }
         } catch (IOException e) {
-            throw new TaskIdException(ErrorCode.SYSTEM_ERROR,
-                    "could not append to " + file + " (" + DurableFiles.explain(file, e) + "); nothing was acknowledged. "
+            throw new TaskIdException(
+                    ErrorCode.SYSTEM_ERROR,
+                    "could not append to " + file + " (" + DurableFiles.explain(file, e)
+                            + "); nothing was acknowledged. "
                             + "Fix the disk (space, read-only mount, permissions) and retry.",
-                    Map.of("file", file.toString()), e);
+                    Map.of("file", file.toString()),
+                    e);
         }
     }
 
@@ -136,10 +143,15 @@ public final class AuditLog {
         for (int i = options.keep() - 1; i >= 1; i--) {
             Path from = AuditReader.rotated(dir, i);
             if (Files.exists(from, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-                Files.move(from, AuditReader.rotated(dir, i + 1), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                Files.move(
+                        from,
+                        AuditReader.rotated(dir, i + 1),
+                        StandardCopyOption.ATOMIC_MOVE,
+                        StandardCopyOption.REPLACE_EXISTING);
             }
         }
-        Files.move(file, AuditReader.rotated(dir, 1), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        Files.move(
+                file, AuditReader.rotated(dir, 1), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 
     private static long sizeOrMinusOne(Path p) throws IOException {

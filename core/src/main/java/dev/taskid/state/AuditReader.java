@@ -1,8 +1,8 @@
 package dev.taskid.state;
 
-import dev.taskid.protocol.ErrorCode;
 import dev.taskid.json.Json;
 import dev.taskid.json.JsonException;
+import dev.taskid.protocol.ErrorCode;
 import dev.taskid.protocol.TaskIdException;
 import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
@@ -34,8 +34,7 @@ public final class AuditReader {
     /** Longest line {@link #readFrom} parses; audit lines are a few hundred bytes. */
     private static final int MAX_LINE_BYTES = 1 << 20;
 
-    private AuditReader() {
-    }
+    private AuditReader() {}
 
     static Path rotated(Path dir, int n) {
         return dir.resolve(AuditLog.FILE + "." + n);
@@ -74,7 +73,8 @@ public final class AuditReader {
             }
             return Collections.unmodifiableList(out);
         } catch (IOException e) {
-            throw new TaskIdException(ErrorCode.SYSTEM_ERROR, "cannot list " + dir + ": " + e.getMessage(), Map.of(), e);
+            throw new TaskIdException(
+                    ErrorCode.SYSTEM_ERROR, "cannot list " + dir + ": " + e.getMessage(), Map.of(), e);
         }
     }
 
@@ -86,8 +86,8 @@ public final class AuditReader {
     public static int read(Path dir, Json json, Predicate<String> lineFilter, Consumer<AuditEntry> sink) {
         int unreadable = 0;
         for (Path f : files(dir)) {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(Files.newInputStream(f),
-                    StandardCharsets.UTF_8), 1 << 16)) {
+            try (BufferedReader r = new BufferedReader(
+                    new InputStreamReader(Files.newInputStream(f), StandardCharsets.UTF_8), 1 << 16)) {
                 String line;
                 while ((line = r.readLine()) != null) {
                     if (line.isEmpty() || !lineFilter.test(line)) {
@@ -103,7 +103,8 @@ public final class AuditReader {
             } catch (NoSuchFileException e) {
                 // rotated away while we read: its lines are in the next file
             } catch (IOException e) {
-                throw new TaskIdException(ErrorCode.SYSTEM_ERROR, "cannot read " + f + ": " + e.getMessage(), Map.of(), e);
+                throw new TaskIdException(
+                        ErrorCode.SYSTEM_ERROR, "cannot read " + f + ": " + e.getMessage(), Map.of(), e);
             }
         }
         return unreadable;
@@ -116,7 +117,8 @@ public final class AuditReader {
      * missing.
      */
     static long readFrom(Path file, long offset, Json json, Consumer<AuditEntry> sink) {
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+        try (FileChannel ch =
+                FileChannel.open(file, StandardOpenOption.READ, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
             ByteBuffer buf = ByteBuffer.allocate(1 << 16);
             ByteArrayOutputStream line = new ByteArrayOutputStream(256);
             long pos = offset;
@@ -149,13 +151,13 @@ public final class AuditReader {
         } catch (NoSuchFileException e) {
             return offset;
         } catch (IOException e) {
-            throw new TaskIdException(ErrorCode.SYSTEM_ERROR, "cannot read " + file + ": " + e.getMessage(), Map.of(), e);
+            throw new TaskIdException(
+                    ErrorCode.SYSTEM_ERROR, "cannot read " + file + ": " + e.getMessage(), Map.of(), e);
         }
     }
 
     /** Highest counter ("to") per prefix in the whole log, and the last one. */
-    public record Counters(Map<String, Long> highest, Map<String, Long> last, int lines, int unreadable) {
-    }
+    public record Counters(Map<String, Long> highest, Map<String, Long> last, int lines, int unreadable) {}
 
     /** The counters the log knows of: what {@code recover} and {@code doctor} compare with. */
     public static Counters counters(Path dir, Json json) {

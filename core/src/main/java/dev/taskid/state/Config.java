@@ -25,8 +25,14 @@ import java.util.Set;
  *  "allowedUids":[1001], "prefixOptions":{"SEC":{"width":3}, "PROJECT":{"wrap":1000, "bare":true}},
  *  "audit":{"maxBytes":10485760, "keep":5}}</pre>
  */
-public record Config(Set<String> prefixes, int maxBatch, Duration lockTimeout, Set<Integer> allowedUids,
-                     Map<String, PrefixOptions> prefixOptions, AuditOptions audit) implements Rules {
+public record Config(
+        Set<String> prefixes,
+        int maxBatch,
+        Duration lockTimeout,
+        Set<Integer> allowedUids,
+        Map<String, PrefixOptions> prefixOptions,
+        AuditOptions audit)
+        implements Rules {
 
     /** The key of the shared backend's settings, read by BackendConfig (package backend), not here. */
     public static final String BACKEND = "backend";
@@ -77,8 +83,12 @@ public record Config(Set<String> prefixes, int maxBatch, Duration lockTimeout, S
     }
 
     /** A config with the default audit log bounds. */
-    public Config(Set<String> prefixes, int maxBatch, Duration lockTimeout, Set<Integer> allowedUids,
-                  Map<String, PrefixOptions> prefixOptions) {
+    public Config(
+            Set<String> prefixes,
+            int maxBatch,
+            Duration lockTimeout,
+            Set<Integer> allowedUids,
+            Map<String, PrefixOptions> prefixOptions) {
         this(prefixes, maxBatch, lockTimeout, allowedUids, prefixOptions, AuditOptions.DEFAULT);
     }
 
@@ -90,8 +100,8 @@ public record Config(Set<String> prefixes, int maxBatch, Duration lockTimeout, S
     }
 
     public static Config defaults() {
-        return new Config(new LinkedHashSet<>(DEFAULT_PREFIXES), DEFAULT_MAX_BATCH, DEFAULT_LOCK_TIMEOUT,
-                Set.of(), Map.of());
+        return new Config(
+                new LinkedHashSet<>(DEFAULT_PREFIXES), DEFAULT_MAX_BATCH, DEFAULT_LOCK_TIMEOUT, Set.of(), Map.of());
     }
 
     @Override
@@ -129,8 +139,10 @@ public record Config(Set<String> prefixes, int maxBatch, Duration lockTimeout, S
             return defaults();
         } catch (java.nio.file.AccessDeniedException e) {
             // (its message is only the path) A system-wide daemon's clients reach its socket, not its files.
-            throw new TaskIdException(ErrorCode.SYSTEM_ERROR, "cannot read " + file + ": permission denied (uid "
-                    + Users.currentUid() + "; with no daemon answering, this needs the state directory's files)");
+            throw new TaskIdException(
+                    ErrorCode.SYSTEM_ERROR,
+                    "cannot read " + file + ": permission denied (uid " + Users.currentUid()
+                            + "; with no daemon answering, this needs the state directory's files)");
         } catch (IOException e) {
             throw new TaskIdException(ErrorCode.SYSTEM_ERROR, "cannot read " + file + ": " + e.getMessage());
         }
@@ -148,8 +160,16 @@ public record Config(Set<String> prefixes, int maxBatch, Duration lockTimeout, S
     }
 
     /** The keys of config.json, of each {@code prefixOptions} entry and of {@code audit}: any other is a typo. */
-    public static final List<String> KEYS = List.of("prefixes", "extraPrefixes", "maxBatch", "lockTimeoutMs", "allowedUids",
-            "prefixOptions", "audit", BACKEND); // backend: read by BackendConfig
+    public static final List<String> KEYS = List.of(
+            "prefixes",
+            "extraPrefixes",
+            "maxBatch",
+            "lockTimeoutMs",
+            "allowedUids",
+            "prefixOptions",
+            "audit",
+            BACKEND); // backend: read by BackendConfig
+
     static final List<String> PREFIX_OPTION_KEYS = List.of("width", "wrap", "bare");
     static final List<String> AUDIT_KEYS = List.of("maxBytes", "keep");
 
@@ -158,9 +178,13 @@ public record Config(Set<String> prefixes, int maxBatch, Duration lockTimeout, S
         for (Object key : obj.keySet()) {
             String k = String.valueOf(key);
             if (!known.contains(k)) {
-                throw new TaskIdException(ErrorCode.CONFIG_INVALID, "unknown key \"" + where + k + "\""
-                        + Spelling.nearest(k, known).map(n -> "; did you mean \"" + where + n + "\"?").orElse("")
-                        + " (known: " + String.join(", ", known) + ")");
+                throw new TaskIdException(
+                        ErrorCode.CONFIG_INVALID,
+                        "unknown key \"" + where + k + "\""
+                                + Spelling.nearest(k, known)
+                                        .map(n -> "; did you mean \"" + where + n + "\"?")
+                                        .orElse("")
+                                + " (known: " + String.join(", ", known) + ")");
             }
         }
     }
@@ -168,8 +192,8 @@ public record Config(Set<String> prefixes, int maxBatch, Duration lockTimeout, S
     static Config parse(Map<String, Object> obj) {
         knownKeys(obj, KEYS, "");
         Config d = defaults();
-        Set<String> prefixes = new LinkedHashSet<>(obj.containsKey("prefixes")
-                ? prefixList(obj.get("prefixes")) : d.prefixes());
+        Set<String> prefixes =
+                new LinkedHashSet<>(obj.containsKey("prefixes") ? prefixList(obj.get("prefixes")) : d.prefixes());
         if (obj.containsKey("extraPrefixes")) {
             prefixes.addAll(prefixList(obj.get("extraPrefixes")));
         }
@@ -191,31 +215,37 @@ public record Config(Set<String> prefixes, int maxBatch, Duration lockTimeout, S
         Map<String, PrefixOptions> options = new LinkedHashMap<>();
         Object prefixOptions = obj.get("prefixOptions");
         if (prefixOptions != null && !(prefixOptions instanceof Map<?, ?>)) {
-            throw new TaskIdException(ErrorCode.CONFIG_INVALID,
-                    "prefixOptions must be an object: {\"SEC\": {\"width\": 3}}");
+            throw new TaskIdException(
+                    ErrorCode.CONFIG_INVALID, "prefixOptions must be an object: {\"SEC\": {\"width\": 3}}");
         }
         if (prefixOptions instanceof Map<?, ?> map) {
             for (Map.Entry<?, ?> e : map.entrySet()) {
                 String prefix = String.valueOf(e.getKey());
                 if (!prefixes.contains(prefix)) {
-                    throw new TaskIdException(ErrorCode.CONFIG_INVALID,
+                    throw new TaskIdException(
+                            ErrorCode.CONFIG_INVALID,
                             "prefixOptions names " + prefix + ", which is not a configured prefix");
                 }
                 if (!(e.getValue() instanceof Map<?, ?>)) {
-                    throw new TaskIdException(ErrorCode.CONFIG_INVALID, "prefixOptions." + prefix
-                            + " must be an object: {\"width\": N, \"wrap\": N, \"bare\": true|false}");
+                    throw new TaskIdException(
+                            ErrorCode.CONFIG_INVALID,
+                            "prefixOptions." + prefix
+                                    + " must be an object: {\"width\": N, \"wrap\": N, \"bare\": true|false}");
                 }
                 @SuppressWarnings("unchecked")
                 Map<String, Object> o = (Map<String, Object>) e.getValue();
                 knownKeys(o, PREFIX_OPTION_KEYS, "prefixOptions." + prefix + ".");
                 Object bare = o.getOrDefault("bare", Boolean.FALSE);
                 if (!(bare instanceof Boolean)) {
-                    throw new TaskIdException(ErrorCode.CONFIG_INVALID, "prefixOptions." + prefix + ".bare must be true or false");
+                    throw new TaskIdException(
+                            ErrorCode.CONFIG_INVALID, "prefixOptions." + prefix + ".bare must be true or false");
                 }
                 long wrap = number(o, "wrap", 0, 0, dev.taskid.allocator.Wrap.MAX_WRAP);
                 if (wrap == 1) {
-                    throw new TaskIdException(ErrorCode.CONFIG_INVALID, "prefixOptions." + prefix
-                            + ".wrap must be 0 (no wrap) or from 2 to " + dev.taskid.allocator.Wrap.MAX_WRAP);
+                    throw new TaskIdException(
+                            ErrorCode.CONFIG_INVALID,
+                            "prefixOptions." + prefix + ".wrap must be 0 (no wrap) or from 2 to "
+                                    + dev.taskid.allocator.Wrap.MAX_WRAP);
                 }
                 options.put(prefix, new PrefixOptions((int) number(o, "width", 0, 0, 15), (int) wrap, (Boolean) bare));
             }
@@ -223,13 +253,20 @@ public record Config(Set<String> prefixes, int maxBatch, Duration lockTimeout, S
         AuditOptions audit = AuditOptions.DEFAULT;
         if (obj.containsKey("audit")) {
             if (!(obj.get("audit") instanceof Map<?, ?>)) {
-                throw new TaskIdException(ErrorCode.CONFIG_INVALID, "audit must be an object: {\"maxBytes\":N, \"keep\":N}");
+                throw new TaskIdException(
+                        ErrorCode.CONFIG_INVALID, "audit must be an object: {\"maxBytes\":N, \"keep\":N}");
             }
             @SuppressWarnings("unchecked")
             Map<String, Object> a = (Map<String, Object>) obj.get("audit");
             knownKeys(a, AUDIT_KEYS, "audit.");
-            audit = new AuditOptions(number(a, "maxBytes", AuditOptions.DEFAULT.maxBytes(), AuditOptions.MIN_BYTES,
-                    AuditOptions.MAX_BYTES), (int) number(a, "keep", AuditOptions.DEFAULT.keep(), 1, AuditOptions.MAX_KEEP));
+            audit = new AuditOptions(
+                    number(
+                            a,
+                            "maxBytes",
+                            AuditOptions.DEFAULT.maxBytes(),
+                            AuditOptions.MIN_BYTES,
+                            AuditOptions.MAX_BYTES),
+                    (int) number(a, "keep", AuditOptions.DEFAULT.keep(), 1, AuditOptions.MAX_KEEP));
         }
         return new Config(prefixes, maxBatch, java.time.Duration.ofMillis(lockMs), uids, options, audit);
     }
@@ -241,7 +278,8 @@ public record Config(Set<String> prefixes, int maxBatch, Duration lockTimeout, S
         List<String> out = new ArrayList<>();
         for (Object o : list) {
             if (!(o instanceof String s) || !TaskId.isPrefix(s)) {
-                throw new TaskIdException(ErrorCode.CONFIG_INVALID,
+                throw new TaskIdException(
+                        ErrorCode.CONFIG_INVALID,
                         "invalid prefix " + o + ": a prefix is an upper-case letter then up to 15 of A-Z, 0-9");
             }
             out.add(s);
@@ -256,8 +294,8 @@ public record Config(Set<String> prefixes, int maxBatch, Duration lockTimeout, S
 
     private static long asLong(Object v, String name, long min, long max) {
         if (!(v instanceof Long l) || l < min || l > max) {
-            throw new TaskIdException(ErrorCode.CONFIG_INVALID,
-                    name + " must be an integer from " + min + " to " + max + ", got " + v);
+            throw new TaskIdException(
+                    ErrorCode.CONFIG_INVALID, name + " must be an integer from " + min + " to " + max + ", got " + v);
         }
         return l;
     }

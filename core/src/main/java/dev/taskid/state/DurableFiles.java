@@ -39,8 +39,7 @@ public final class DurableFiles {
     private static final long PID = ProcessHandle.current().pid();
     private static final String TMP = ".tmp";
 
-    private DurableFiles() {
-    }
+    private DurableFiles() {}
 
     /**
      * The failure of the last step: the rename happened, so the file holds the new content,
@@ -104,8 +103,13 @@ public final class DurableFiles {
             }
         }
         // Set at creation, so the new file is never more open than the old.
-        write(tmp, target, bytes, permissions == null ? new FileAttribute<?>[0]
-                : new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(permissions)});
+        write(
+                tmp,
+                target,
+                bytes,
+                permissions == null
+                        ? new FileAttribute<?>[0]
+                        : new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(permissions)});
         if (permissions != null) {
             Files.setPosixFilePermissions(target, permissions); // the umask may have narrowed them
         }
@@ -137,8 +141,8 @@ public final class DurableFiles {
     private static void prepare(Path tmp, byte[] bytes, FileAttribute<?>[] attributes) throws IOException {
         try {
             Files.deleteIfExists(tmp); // our own leftover (a reused pid): a link is removed, not followed
-            Set<OpenOption> options = Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
-                    LinkOption.NOFOLLOW_LINKS);
+            Set<OpenOption> options =
+                    Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
             try (FileChannel ch = FileChannel.open(tmp, options, attributes)) {
                 ByteBuffer buf = ByteBuffer.wrap(bytes);
                 while (buf.hasRemaining()) {
@@ -191,8 +195,11 @@ public final class DurableFiles {
         try (FileChannel ch = FileChannel.open(file, open)) {
             long size = ch.size();
             if (size > MAX_READ_BYTES) {
-                throw new TaskIdException(ErrorCode.SYSTEM_ERROR, "cannot read " + file + ": " + size
-                        + " bytes, more than taskid reads (" + MAX_READ_BYTES + ")", Map.of("file", file.toString()), null);
+                throw new TaskIdException(
+                        ErrorCode.SYSTEM_ERROR,
+                        "cannot read " + file + ": " + size + " bytes, more than taskid reads (" + MAX_READ_BYTES + ")",
+                        Map.of("file", file.toString()),
+                        null);
             }
             ByteBuffer buf = ByteBuffer.allocate((int) size);
             while (buf.hasRemaining() && ch.read(buf) >= 0) {
@@ -202,7 +209,8 @@ public final class DurableFiles {
         } catch (NoSuchFileException e) {
             return Optional.empty();
         } catch (IOException e) {
-            throw new TaskIdException(ErrorCode.SYSTEM_ERROR, "cannot read " + file + ": " + explain(file, e), Map.of(), e);
+            throw new TaskIdException(
+                    ErrorCode.SYSTEM_ERROR, "cannot read " + file + ": " + explain(file, e), Map.of(), e);
         }
     }
 

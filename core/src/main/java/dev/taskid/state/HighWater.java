@@ -63,12 +63,10 @@ public final class HighWater {
     }
 
     /** A prefix whose counter is below the highest ever issued. */
-    public record Rewound(String prefix, long counter, long highest) {
-    }
+    public record Rewound(String prefix, long counter, long highest) {}
 
     /** Where the summary ends: audit.log's identity and the offset read up to. */
-    private record Summary(String fileKey, String head, long offset, Map<String, Long> marks) {
-    }
+    private record Summary(String fileKey, String head, long offset, Map<String, Long> marks) {}
 
     /**
      * The highest counter issued per prefix. {@code mayRefresh}: the caller holds the state
@@ -81,7 +79,10 @@ public final class HighWater {
         String head = head(log);
         Map<String, Long> marks = new TreeMap<>(old == null ? Map.of() : old.marks());
         long from;
-        boolean whole = old == null || key == null || !key.equals(old.fileKey()) || !head.startsWith(old.head())
+        boolean whole = old == null
+                || key == null
+                || !key.equals(old.fileKey())
+                || !head.startsWith(old.head())
                 || size(log) < old.offset();
         if (whole) {
             // Rotated, replaced, or no summary yet: every file of the log, oldest first.
@@ -117,15 +118,24 @@ public final class HighWater {
         StringBuilder list = new StringBuilder();
         Map<String, Object> details = new LinkedHashMap<>();
         for (Rewound r : rewound) {
-            list.append(list.length() == 0 ? "" : ", ").append(r.prefix()).append(" at ").append(r.counter())
-                    .append(" but ").append(r.highest()).append(" was issued");
+            list.append(list.length() == 0 ? "" : ", ")
+                    .append(r.prefix())
+                    .append(" at ")
+                    .append(r.counter())
+                    .append(" but ")
+                    .append(r.highest())
+                    .append(" was issued");
             details.put(r.prefix(), Map.of("counter", r.counter(), "issued", r.highest()));
         }
-        return new TaskIdException(ErrorCode.STATE_CORRUPT, counters + " is behind what was already handed out ("
-                + list + ", says the audit log): it was rewound (restored, copied or edited) and would hand out "
-                + "those IDs again. Nothing was allocated. To recover: `taskid recover` raises each counter to the "
-                + "highest issued (never lowers one) and writes it with --yes.",
-                Map.of("file", counters.toString(), "rewound", details), null);
+        return new TaskIdException(
+                ErrorCode.STATE_CORRUPT,
+                counters + " is behind what was already handed out ("
+                        + list
+                        + ", says the audit log): it was rewound (restored, copied or edited) and would hand out "
+                        + "those IDs again. Nothing was allocated. To recover: `taskid recover` raises each counter to the "
+                        + "highest issued (never lowers one) and writes it with --yes.",
+                Map.of("file", counters.toString(), "rewound", details),
+                null);
     }
 
     /**
@@ -150,12 +160,15 @@ public final class HighWater {
         } catch (NoSuchFileException e) {
             return null;
         } catch (IOException e) {
-            throw new TaskIdException(ErrorCode.SYSTEM_ERROR, "cannot read " + file + ": " + e.getMessage(), Map.of(), e);
+            throw new TaskIdException(
+                    ErrorCode.SYSTEM_ERROR, "cannot read " + file + ": " + e.getMessage(), Map.of(), e);
         }
         try {
             Map<String, Object> obj = json.readObject(bytes, 0, bytes.length);
-            if (!(obj.get("audit") instanceof Map<?, ?> a) || !(a.get("fileKey") instanceof String key)
-                    || !(a.get("head") instanceof String head) || !(a.get("offset") instanceof Long offset)
+            if (!(obj.get("audit") instanceof Map<?, ?> a)
+                    || !(a.get("fileKey") instanceof String key)
+                    || !(a.get("head") instanceof String head)
+                    || !(a.get("offset") instanceof Long offset)
                     || !(obj.get("marks") instanceof Map<?, ?> m)) {
                 return null;
             }
@@ -194,12 +207,14 @@ public final class HighWater {
     /** The file key (device and inode) of {@code log}, or null when it does not exist. */
     private static String fileKey(Path log) {
         try {
-            Object key = Files.readAttributes(log, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
+            Object key = Files.readAttributes(log, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS)
+                    .fileKey();
             return key == null ? "" : key.toString();
         } catch (NoSuchFileException e) {
             return null;
         } catch (IOException e) {
-            throw new TaskIdException(ErrorCode.SYSTEM_ERROR, "cannot read " + log + ": " + e.getMessage(), Map.of(), e);
+            throw new TaskIdException(
+                    ErrorCode.SYSTEM_ERROR, "cannot read " + log + ": " + e.getMessage(), Map.of(), e);
         }
     }
 
@@ -226,7 +241,8 @@ public final class HighWater {
         } catch (NoSuchFileException e) {
             return "";
         } catch (IOException e) {
-            throw new TaskIdException(ErrorCode.SYSTEM_ERROR, "cannot read " + log + ": " + e.getMessage(), Map.of(), e);
+            throw new TaskIdException(
+                    ErrorCode.SYSTEM_ERROR, "cannot read " + log + ": " + e.getMessage(), Map.of(), e);
         }
     }
 }

@@ -2,9 +2,9 @@ package dev.taskid.state;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import dev.taskid.allocator.Ledger;
-import dev.taskid.protocol.ErrorCode;
 import dev.taskid.json.Json;
 import dev.taskid.json.JsonException;
+import dev.taskid.protocol.ErrorCode;
 import dev.taskid.protocol.TaskIdException;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -57,6 +57,7 @@ public final class KeyLog {
     private boolean staleTail;
     /** {@link #validEnd} and {@link #lines} once the appended batch is durable. */
     private long pendingEnd = -1;
+
     private int pendingLines;
 
     public KeyLog(Path dir, Json json) {
@@ -75,7 +76,8 @@ public final class KeyLog {
      * cut off by the next append.
      */
     public List<Ledger.KeyRecord> load(long durable) {
-        byte[] bytes = DurableFiles.readIfExists(file, LinkOption.NOFOLLOW_LINKS).orElse(new byte[0]);
+        byte[] bytes =
+                DurableFiles.readIfExists(file, LinkOption.NOFOLLOW_LINKS).orElse(new byte[0]);
         Map<String, Ledger.KeyRecord> keys = new LinkedHashMap<>();
         int pos = 0;
         int count = 0;
@@ -131,7 +133,10 @@ public final class KeyLog {
             }
             byte[] bytes = line.encode(generation, records);
             staleTail = true; // until committed: what is written now belongs to no durable batch yet
-            try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+            try (FileChannel ch = FileChannel.open(
+                    file,
+                    StandardOpenOption.CREATE,
+                    StandardOpenOption.WRITE,
                     LinkOption.NOFOLLOW_LINKS)) { // a link is refused
                 if (ch.size() != validEnd) {
                     ch.truncate(validEnd);
@@ -146,10 +151,13 @@ public final class KeyLog {
             pendingEnd = validEnd + bytes.length;
             pendingLines = lines + records.size();
         } catch (IOException e) {
-            throw new TaskIdException(ErrorCode.SYSTEM_ERROR,
-                    "could not append to " + file + " (" + DurableFiles.explain(file, e) + "); nothing was acknowledged. "
+            throw new TaskIdException(
+                    ErrorCode.SYSTEM_ERROR,
+                    "could not append to " + file + " (" + DurableFiles.explain(file, e)
+                            + "); nothing was acknowledged. "
                             + "Fix the disk (space, read-only mount, permissions) and retry.",
-                    Map.of("file", file.toString()), e);
+                    Map.of("file", file.toString()),
+                    e);
         }
     }
 
@@ -218,9 +226,12 @@ public final class KeyLog {
         try {
             DurableFiles.write(DurableFiles.tmpFor(file), file, bytes);
         } catch (IOException e) {
-            throw new TaskIdException(ErrorCode.SYSTEM_ERROR, "could not rewrite " + file + " ("
-                    + DurableFiles.explain(file, e) + "); nothing was acknowledged. Fix the disk and retry.",
-                    Map.of("file", file.toString()), e);
+            throw new TaskIdException(
+                    ErrorCode.SYSTEM_ERROR,
+                    "could not rewrite " + file + " (" + DurableFiles.explain(file, e)
+                            + "); nothing was acknowledged. Fix the disk and retry.",
+                    Map.of("file", file.toString()),
+                    e);
         }
         validEnd = bytes.length;
         lines = keys.size();
@@ -233,7 +244,8 @@ public final class KeyLog {
     }
 
     private void readValid(long durable, Sink sink) {
-        byte[] bytes = DurableFiles.readIfExists(file, LinkOption.NOFOLLOW_LINKS).orElse(new byte[0]);
+        byte[] bytes =
+                DurableFiles.readIfExists(file, LinkOption.NOFOLLOW_LINKS).orElse(new byte[0]);
         int pos = 0;
         while (pos < bytes.length) {
             int nl = indexOf(bytes, (byte) '\n', pos);
@@ -260,16 +272,21 @@ public final class KeyLog {
         return out == null ? List.of() : out;
     }
 
-    private record Stamped(long generation, Ledger.KeyRecord record) {
-    }
+    private record Stamped(long generation, Ledger.KeyRecord record) {}
 
     /** One line back, or null when it is not a whole key line. */
     private Stamped parse(byte[] bytes, int offset, int length) {
         try {
             Map<String, Object> m = json.readObject(bytes, offset, length);
-            if (m.get("gen") instanceof Long g && m.get("key") instanceof String key && m.get("prefix") instanceof String prefix
-                    && m.get("count") instanceof Long count && m.get("first") instanceof Long first
-                    && m.get("at") instanceof String at && g >= 0 && count > 0 && first > 0) {
+            if (m.get("gen") instanceof Long g
+                    && m.get("key") instanceof String key
+                    && m.get("prefix") instanceof String prefix
+                    && m.get("count") instanceof Long count
+                    && m.get("first") instanceof Long first
+                    && m.get("at") instanceof String at
+                    && g >= 0
+                    && count > 0
+                    && first > 0) {
                 return new Stamped(g, new Ledger.KeyRecord(key, prefix, count, first, Instant.parse(at)));
             }
             return null;

@@ -42,8 +42,9 @@ final class LegacyState {
     /** Whether there is anything to move (one or two stats: cheap enough for every load). */
     boolean pending() {
         Optional<Path> legacy = dir.legacy();
-        return legacy.isPresent() && (Files.exists(legacy.get().resolve(COUNTERS), LinkOption.NOFOLLOW_LINKS)
-                || Files.exists(legacy.get().resolve(AuditLog.FILE), LinkOption.NOFOLLOW_LINKS));
+        return legacy.isPresent()
+                && (Files.exists(legacy.get().resolve(COUNTERS), LinkOption.NOFOLLOW_LINKS)
+                        || Files.exists(legacy.get().resolve(AuditLog.FILE), LinkOption.NOFOLLOW_LINKS));
     }
 
     /**
@@ -58,11 +59,16 @@ final class LegacyState {
         }
         Path legacy = dir.legacy().orElseThrow();
         try (StateLock legacyLock = new StateLock(legacy.resolve("lock"), clock);
-             StateLock.Held held = legacyLock.tryAcquire("moving the state to " + dir.dir()).orElseThrow(() ->
-                     new TaskIdException(ErrorCode.LOCK_TIMEOUT, "an older taskid (" + describe(legacyLock)
-                             + ") uses the state in " + legacy + ": stop it (taskid daemon stop with that version),"
-                             + " then run again; this version keeps the state in " + dir.dir(),
-                             Map.of("holder", legacyLock.holder()), null))) {
+                StateLock.Held held = legacyLock
+                        .tryAcquire("moving the state to " + dir.dir())
+                        .orElseThrow(() -> new TaskIdException(
+                                ErrorCode.LOCK_TIMEOUT,
+                                "an older taskid (" + describe(legacyLock)
+                                        + ") uses the state in " + legacy
+                                        + ": stop it (taskid daemon stop with that version),"
+                                        + " then run again; this version keeps the state in " + dir.dir(),
+                                Map.of("holder", legacyLock.holder()),
+                                null))) {
             List<String> moved = new ArrayList<>();
             moveAuditLogs(legacy, moved);
             for (String name : OTHERS) {
@@ -75,8 +81,12 @@ final class LegacyState {
                     + " (git clean cannot reach it there; config.json stays in " + legacy + "): "
                     + String.join(", ", moved) + counters);
         } catch (IOException e) {
-            throw new TaskIdException(ErrorCode.SYSTEM_ERROR, "cannot move the state from " + legacy + " to "
-                    + dir.dir() + ": " + e.getMessage() + " (nothing was lost: run again once fixed)", Map.of(), e);
+            throw new TaskIdException(
+                    ErrorCode.SYSTEM_ERROR,
+                    "cannot move the state from " + legacy + " to " + dir.dir() + ": " + e.getMessage()
+                            + " (nothing was lost: run again once fixed)",
+                    Map.of(),
+                    e);
         }
     }
 
@@ -92,21 +102,29 @@ final class LegacyState {
             return "";
         }
         if (!old.readable()) {
-            throw new TaskIdException(ErrorCode.STATE_CORRUPT, legacyCounters + " is unreadable (" + old.problem()
-                    + "); it was not moved. Fix or remove it by hand after checking, then run again",
-                    Map.of("file", legacyCounters.toString()), null);
+            throw new TaskIdException(
+                    ErrorCode.STATE_CORRUPT,
+                    legacyCounters + " is unreadable (" + old.problem()
+                            + "); it was not moved. Fix or remove it by hand after checking, then run again",
+                    Map.of("file", legacyCounters.toString()),
+                    null);
         }
         StateFile.Inspection current = file.inspect(file.path());
         if (current.exists() && !current.readable()) {
-            throw new TaskIdException(ErrorCode.STATE_CORRUPT, file.path() + " is unreadable (" + current.problem()
-                    + "); " + legacyCounters + " was not merged into it: run taskid recover",
-                    Map.of("file", file.path().toString()), null);
+            throw new TaskIdException(
+                    ErrorCode.STATE_CORRUPT,
+                    file.path() + " is unreadable (" + current.problem() + "); " + legacyCounters
+                            + " was not merged into it: run taskid recover",
+                    Map.of("file", file.path().toString()),
+                    null);
         }
         Ledger merged = current.exists() ? max(current.ledger(), old.ledger()) : old.ledger();
         file.writeWithKeys(merged); // StateStore.load moves the keys into keys.log
         Files.delete(legacyCounters);
         moved.add(COUNTERS);
-        return current.exists() ? " (counters merged, the higher value of each prefix kept: " + merged.counters() + ")" : "";
+        return current.exists()
+                ? " (counters merged, the higher value of each prefix kept: " + merged.counters() + ")"
+                : "";
     }
 
     /** Each prefix's higher counter, both sets of keys, both sets of active numbers. */
@@ -118,7 +136,9 @@ final class LegacyState {
         a.keys().forEach(k -> keys.put(k.key(), k));
         Map<String, Map<Long, Long>> active = new TreeMap<>();
         for (Ledger l : List.of(b, a)) {
-            l.activeNumbers().forEach((p, numbers) -> active.computeIfAbsent(p, x -> new TreeMap<>()).putAll(numbers));
+            l.activeNumbers()
+                    .forEach((p, numbers) ->
+                            active.computeIfAbsent(p, x -> new TreeMap<>()).putAll(numbers));
         }
         return new Ledger(counters, keys.values(), active);
     }
@@ -156,7 +176,8 @@ final class LegacyState {
         if (!Files.exists(from, LinkOption.NOFOLLOW_LINKS)) {
             return;
         }
-        Path target = Files.exists(to, LinkOption.NOFOLLOW_LINKS) ? to.resolveSibling("legacy-" + to.getFileName()) : to;
+        Path target =
+                Files.exists(to, LinkOption.NOFOLLOW_LINKS) ? to.resolveSibling("legacy-" + to.getFileName()) : to;
         if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
             return; // moved before: leave the second copy where it is rather than overwrite
         }

@@ -22,11 +22,10 @@ import java.util.Set;
  * socket inside, and they cannot change anything there.
  */
 public final class OwnDirectory {
-    private static final Set<PosixFilePermission> OTHERS_WRITE = Set.of(PosixFilePermission.GROUP_WRITE,
-            PosixFilePermission.OTHERS_WRITE);
+    private static final Set<PosixFilePermission> OTHERS_WRITE =
+            Set.of(PosixFilePermission.GROUP_WRITE, PosixFilePermission.OTHERS_WRITE);
 
-    private OwnDirectory() {
-    }
+    private OwnDirectory() {}
 
     /** Checks {@code dir} as above; FORBIDDEN naming the path when it is not ours. */
     public static void check(Path dir, int uid) {
@@ -36,13 +35,18 @@ public final class OwnDirectory {
         } catch (UnsupportedOperationException e) {
             return; // no POSIX owner and modes to check on this file system
         } catch (IOException e) {
-            throw new TaskIdException(ErrorCode.SYSTEM_ERROR, "cannot check the state directory " + dir + ": " + e.getMessage(),
-                    Map.of("file", dir.toString()), e);
+            throw new TaskIdException(
+                    ErrorCode.SYSTEM_ERROR,
+                    "cannot check the state directory " + dir + ": " + e.getMessage(),
+                    Map.of("file", dir.toString()),
+                    e);
         }
         if (attributes.isSymbolicLink() || !attributes.isDirectory()) {
-            throw forbidden(dir, "is " + (attributes.isSymbolicLink() ? "a symbolic link" : "not a directory")
-                    + "; taskid uses only a real directory for its state, never through a link. Replace it with the "
-                    + "directory itself (or pass --dir with the real path)");
+            throw forbidden(
+                    dir,
+                    "is " + (attributes.isSymbolicLink() ? "a symbolic link" : "not a directory")
+                            + "; taskid uses only a real directory for its state, never through a link. Replace it with the "
+                            + "directory itself (or pass --dir with the real path)");
         }
         int owner;
         try {
@@ -51,8 +55,10 @@ public final class OwnDirectory {
             return;
         }
         if (owner != uid) {
-            throw forbidden(dir, "belongs to uid " + owner + ", not to you (uid " + uid + "); another user could "
-                    + "change the counters there. Use a state directory of your own (--dir), or run taskid as its owner");
+            throw forbidden(
+                    dir,
+                    "belongs to uid " + owner + ", not to you (uid " + uid + "); another user could "
+                            + "change the counters there. Use a state directory of your own (--dir), or run taskid as its owner");
         }
         Set<PosixFilePermission> permissions = attributes.permissions();
         if (permissions.stream().anyMatch(OTHERS_WRITE::contains)) {
@@ -61,14 +67,19 @@ public final class OwnDirectory {
             try {
                 Files.setPosixFilePermissions(dir, closed);
             } catch (IOException e) {
-                throw forbidden(dir, "is writable by other users (" + PosixFilePermissions.toString(permissions)
-                        + ") and could not be closed: " + e.getMessage() + "; run chmod go-w " + dir);
+                throw forbidden(
+                        dir,
+                        "is writable by other users (" + PosixFilePermissions.toString(permissions)
+                                + ") and could not be closed: " + e.getMessage() + "; run chmod go-w " + dir);
             }
         }
     }
 
     private static TaskIdException forbidden(Path dir, String why) {
-        return new TaskIdException(ErrorCode.FORBIDDEN, "the state directory " + dir + " " + why + ".",
-                Map.of("file", dir.toString()), null);
+        return new TaskIdException(
+                ErrorCode.FORBIDDEN,
+                "the state directory " + dir + " " + why + ".",
+                Map.of("file", dir.toString()),
+                null);
     }
 }

@@ -19,8 +19,7 @@ final class ProcLocks {
     /** /proc/locks has one line per lock in the whole system: read a bounded amount. */
     private static final int MAX_LINES = 100_000;
 
-    private ProcLocks() {
-    }
+    private ProcLocks() {}
 
     /**
      * The pid holding a POSIX lock on {@code file}, or empty when none is listed.
@@ -65,7 +64,8 @@ final class ProcLocks {
     static String command(long pid) {
         try {
             byte[] bytes = Files.readAllBytes(Path.of("/proc", Long.toString(pid), "cmdline"));
-            String cmd = new String(bytes, StandardCharsets.UTF_8).replace('\0', ' ').trim();
+            String cmd =
+                    new String(bytes, StandardCharsets.UTF_8).replace('\0', ' ').trim();
             return cmd.isEmpty() ? "" : " (" + (cmd.length() > 120 ? cmd.substring(0, 120) + "..." : cmd) + ")";
         } catch (IOException | RuntimeException e) {
             return "";

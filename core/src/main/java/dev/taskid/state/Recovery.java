@@ -35,16 +35,23 @@ public final class Recovery {
     public static final long NONE = -1;
 
     /** One prefix: what each source says, and the counter recover writes. */
-    public record Row(String prefix, long audit, long tasks, long backup, long result) {
-    }
+    public record Row(String prefix, long audit, long tasks, long backup, long result) {}
 
     /**
      * What recover would do. {@code needed} false when counters.json is readable and not
      * rewound (then {@code rows} compares it with the other sources, for information).
      * {@code rewound}: the prefixes of a readable counters.json below what was issued.
      */
-    public record Plan(boolean needed, StateFile.Inspection current, StateFile.Inspection backup, int auditLines,
-                       int auditUnreadable, Path tasks, boolean tasksRead, List<Row> rows, List<HighWater.Rewound> rewound) {
+    public record Plan(
+            boolean needed,
+            StateFile.Inspection current,
+            StateFile.Inspection backup,
+            int auditLines,
+            int auditUnreadable,
+            Path tasks,
+            boolean tasksRead,
+            List<Row> rows,
+            List<HighWater.Rewound> rewound) {
         public Plan {
             rows = List.copyOf(rows);
             rewound = List.copyOf(rewound);
@@ -73,10 +80,13 @@ public final class Recovery {
         boolean tasksRead = false;
         if (Files.isRegularFile(tasks)) {
             try {
-                inTasks = new IdScanner(config.prefixes()).scan(Files.readString(tasks, StandardCharsets.UTF_8)).highest();
+                inTasks = new IdScanner(config.prefixes())
+                        .scan(Files.readString(tasks, StandardCharsets.UTF_8))
+                        .highest();
                 tasksRead = true;
             } catch (IOException e) {
-                throw new TaskIdException(ErrorCode.SYSTEM_ERROR, "cannot read " + tasks + ": " + e.getMessage(), Map.of(), e);
+                throw new TaskIdException(
+                        ErrorCode.SYSTEM_ERROR, "cannot read " + tasks + ": " + e.getMessage(), Map.of(), e);
             }
         }
         Map<String, Long> fromBackup = backup.readable() ? backup.ledger().counters() : Map.of();
@@ -99,7 +109,8 @@ public final class Recovery {
             rows.add(new Row(p, a, t, b, Math.max(c, Math.max(a, Math.max(t, b)))));
         }
         // missing after taskid used the directory: the next load would rebuild it, or refuse (ActiveReplay)
-        boolean needed = current.exists() && !current.readable() || !rewound.isEmpty()
+        boolean needed = current.exists() && !current.readable()
+                || !rewound.isEmpty()
                 || !current.exists() && (audit.lines() > 0 || backup.readable());
         return new Plan(needed, current, backup, audit.lines(), audit.unreadable(), tasks, tasksRead, rows, rewound);
     }
@@ -115,27 +126,34 @@ public final class Recovery {
     }
 
     /** {@link #apply(Plan, StateStore, AuditEntry.Requester, Instant)}; see {@link #activeNumbers} for {@code allActive}. */
-    public List<AuditEntry> apply(Plan plan, StateStore store, AuditEntry.Requester by, Instant now, boolean allActive) {
+    public List<AuditEntry> apply(
+            Plan plan, StateStore store, AuditEntry.Requester by, Instant now, boolean allActive) {
         if (!plan.needed()) {
             throw new TaskIdException(ErrorCode.BAD_REQUEST, file.path() + " is readable: nothing to recover");
         }
         StateFile.Inspection again = file.inspect(file.path());
-        boolean rewound = again.readable() && !new HighWater(dir.dir(), json).rewound(again.ledger(), true).isEmpty();
+        boolean rewound = again.readable()
+                && !new HighWater(dir.dir(), json).rewound(again.ledger(), true).isEmpty();
         boolean missing = !again.exists();
         if (missing != !plan.current().exists()
-                || !missing && (again.readable() != rewound || rewound != !plan.rewound().isEmpty())) {
-            throw new TaskIdException(ErrorCode.BAD_REQUEST, file.path() + " changed since the plan was made; run recover again");
+                || !missing
+                        && (again.readable() != rewound
+                                || rewound != !plan.rewound().isEmpty())) {
+            throw new TaskIdException(
+                    ErrorCode.BAD_REQUEST, file.path() + " changed since the plan was made; run recover again");
         }
         if (!missing && !rewound) {
             keepUnreadable();
         }
-        Ledger base = rewound ? again.ledger() : plan.backup().readable() ? plan.backup().ledger() : null;
+        Ledger base = rewound
+                ? again.ledger()
+                : plan.backup().readable() ? plan.backup().ledger() : null;
         Map<String, Long> counters = new TreeMap<>();
         plan.rows().forEach(r -> counters.put(r.prefix(), r.result()));
         Map<String, Map<Long, Long>> active = activeNumbers(plan, allActive); // before writing: may refuse
         // The base's generation keeps the keys of keys.log that its counters cover (none without a base).
-        Ledger ledger = new Ledger(counters, base == null ? List.of() : base.keys(), active,
-                base == null ? 0 : base.generation());
+        Ledger ledger = new Ledger(
+                counters, base == null ? List.of() : base.keys(), active, base == null ? 0 : base.generation());
         if (base != null && !base.keys().isEmpty()) {
             file.writeWithKeys(ledger); // an older version's keys: the next load moves them into keys.log
         } else {
@@ -145,9 +163,19 @@ public final class Recovery {
         List<AuditEntry> lines = new ArrayList<>();
         for (Row r : plan.rows()) {
             long from = rewound ? again.ledger().counter(r.prefix()) : r.backup();
-            lines.add(new AuditEntry(now, "recover", r.prefix(), null, null, from, r.result(),
-                    "rebuilt from audit " + show(r.audit()) + ", TASKS.md " + show(r.tasks()) + ", backup " + show(r.backup()),
-                    null, null, by));
+            lines.add(new AuditEntry(
+                    now,
+                    "recover",
+                    r.prefix(),
+                    null,
+                    null,
+                    from,
+                    r.result(),
+                    "rebuilt from audit " + show(r.audit()) + ", TASKS.md " + show(r.tasks()) + ", backup "
+                            + show(r.backup()),
+                    null,
+                    null,
+                    by));
         }
         store.audit().append(lines);
         return lines;
@@ -177,8 +205,10 @@ public final class Recovery {
             file.read(); // saves the counters.json.corrupt-<time> copy if none was saved yet
         } catch (TaskIdException expected) {
             if (!hasCorruptCopy()) { // asked of the directory, not read from a message
-                throw new TaskIdException(ErrorCode.SYSTEM_ERROR, "no copy of the unreadable " + file.path()
-                        + " could be saved; not replacing it: " + expected.getMessage());
+                throw new TaskIdException(
+                        ErrorCode.SYSTEM_ERROR,
+                        "no copy of the unreadable " + file.path() + " could be saved; not replacing it: "
+                                + expected.getMessage());
             }
         }
     }

@@ -28,8 +28,7 @@ public final class SocketDir {
     private static final Set<PosixFilePermission> OTHERS_WRITE =
             EnumSet.of(PosixFilePermission.GROUP_WRITE, PosixFilePermission.OTHERS_WRITE);
 
-    private SocketDir() {
-    }
+    private SocketDir() {}
 
     /** True when {@code socket} is in a runtime directory of its own rather than in the state directory. */
     public static boolean inRuntimeDir(StateDir dir, Path socket) {
@@ -50,33 +49,49 @@ public final class SocketDir {
             throw forbidden(directory, "cannot be checked (" + e.getMessage() + ")", "");
         }
         if (a.isSymbolicLink() || !a.isDirectory()) {
-            throw forbidden(directory, a.isSymbolicLink() ? "is a symbolic link" : "is not a directory",
+            throw forbidden(
+                    directory,
+                    a.isSymbolicLink() ? "is a symbolic link" : "is not a directory",
                     "remove it; taskid makes it again");
         }
         if (!owners.contains(a.owner())) {
-            throw forbidden(directory, "belongs to user " + a.owner().getName() + ", not to " + names(owners)
-                    + ": another user may have made it to serve a daemon of their own",
+            throw forbidden(
+                    directory,
+                    "belongs to user " + a.owner().getName() + ", not to " + names(owners)
+                            + ": another user may have made it to serve a daemon of their own",
                     "remove it (as root if need be) and start the daemon again");
         }
         Set<PosixFilePermission> perms = a.permissions();
         boolean bad = runtimeDir
-                ? !perms.equals(EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE,
+                ? !perms.equals(EnumSet.of(
+                        PosixFilePermission.OWNER_READ,
+                        PosixFilePermission.OWNER_WRITE,
                         PosixFilePermission.OWNER_EXECUTE))
                 : perms.stream().anyMatch(OTHERS_WRITE::contains);
         if (bad) {
             String mode = java.nio.file.attribute.PosixFilePermissions.toString(perms);
-            throw forbidden(directory, "has mode " + mode + (runtimeDir ? ", not rwx------" : ": others may write in it"),
+            throw forbidden(
+                    directory,
+                    "has mode " + mode + (runtimeDir ? ", not rwx------" : ": others may write in it"),
                     runtimeDir ? "chmod 700 " + directory : "chmod go-w " + directory);
         }
         return true;
     }
 
     private static String names(Set<UserPrincipal> owners) {
-        return owners.stream().map(UserPrincipal::getName).sorted().distinct().toList().toString();
+        return owners.stream()
+                .map(UserPrincipal::getName)
+                .sorted()
+                .distinct()
+                .toList()
+                .toString();
     }
 
     private static TaskIdException forbidden(Path directory, String problem, String remedy) {
-        return new TaskIdException(ErrorCode.FORBIDDEN, "the daemon socket directory " + directory + " " + problem
-                + (remedy.isEmpty() ? "" : "; " + remedy), Map.of("directory", directory.toString()), null);
+        return new TaskIdException(
+                ErrorCode.FORBIDDEN,
+                "the daemon socket directory " + directory + " " + problem + (remedy.isEmpty() ? "" : "; " + remedy),
+                Map.of("directory", directory.toString()),
+                null);
     }
 }

@@ -10,8 +10,7 @@ import java.util.Optional;
  * line's (a third of the key), since a key is long and its typos many.
  */
 public final class Spelling {
-    private Spelling() {
-    }
+    private Spelling() {}
 
     /** The word of {@code known} nearest to {@code typo}, if it is near enough to be a typo of it. */
     public static Optional<String> nearest(String typo, Collection<String> known) {

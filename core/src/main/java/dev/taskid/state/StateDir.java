@@ -45,7 +45,9 @@ public final class StateDir {
     public static StateDir of(Path dir) {
         Path abs = dir.toAbsolutePath().normalize();
         Path parent = abs.getParent() == null ? abs : abs.getParent();
-        if (named(abs, IN_GIT) && named(parent, ".git") && parent.getParent() != null
+        if (named(abs, IN_GIT)
+                && named(parent, ".git")
+                && parent.getParent() != null
                 && Files.isRegularFile(parent.resolve("HEAD"))) {
             Path root = parent.getParent();
             return new StateDir(abs, root.resolve(NAME), root, false);
@@ -112,11 +114,14 @@ public final class StateDir {
                 if (!content.startsWith("gitdir:")) {
                     return Optional.empty();
                 }
-                gitDir = worktree.resolve(content.substring("gitdir:".length()).trim()).normalize();
+                gitDir = worktree.resolve(content.substring("gitdir:".length()).trim())
+                        .normalize();
             }
             Path commonFile = gitDir.resolve("commondir");
             if (Files.isRegularFile(commonFile)) {
-                return Optional.of(gitDir.resolve(Files.readString(commonFile, StandardCharsets.UTF_8).trim()).normalize());
+                return Optional.of(gitDir.resolve(Files.readString(commonFile, StandardCharsets.UTF_8)
+                                .trim())
+                        .normalize());
             }
             return Files.isRegularFile(gitDir.resolve("HEAD")) ? Optional.of(gitDir) : Optional.empty();
         } catch (IOException | RuntimeException e) {
@@ -174,14 +179,16 @@ public final class StateDir {
         }
         Files.createDirectories(dir.getParent());
         try {
-            Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            Files.createDirectory(
+                    dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         } catch (java.nio.file.FileAlreadyExistsException raced) {
             return false;
         }
         if (legacy().isPresent()) {
             return true; // inside the git dir: nothing there is tracked
         }
-        Files.writeString(dir.resolve(".gitignore"),
+        Files.writeString(
+                dir.resolve(".gitignore"),
                 "# written by taskid: state is local to this machine, only config.json is shared\n*\n!.gitignore\n!config.json\n");
         return true;
     }
@@ -198,7 +205,8 @@ public final class StateDir {
         }
         String runtime = env.get("XDG_RUNTIME_DIR");
         Path base = runtime != null && !runtime.isEmpty() && Path.of(runtime).isAbsolute()
-                ? Path.of(runtime, "taskid") : Path.of("/tmp", "taskid-" + uid);
+                ? Path.of(runtime, "taskid")
+                : Path.of("/tmp", "taskid-" + uid);
         return base.resolve(hash(dir.toString()) + ".sock");
     }
 

@@ -2,10 +2,10 @@ package dev.taskid.state;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import dev.taskid.allocator.Ledger;
-import dev.taskid.protocol.ErrorCode;
 import dev.taskid.json.Json;
-import dev.taskid.protocol.Protocol;
 import dev.taskid.json.JsonException;
+import dev.taskid.protocol.ErrorCode;
+import dev.taskid.protocol.Protocol;
 import dev.taskid.protocol.TaskId;
 import dev.taskid.protocol.TaskIdException;
 import java.io.IOException;
@@ -48,6 +48,7 @@ public final class StateFile {
     public static final int VERSION = 1;
     /** The version written when the ledger tracks active numbers. */
     public static final int VERSION_ACTIVE = 2;
+
     private static final DateTimeFormatter STAMP =
             DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
 
@@ -114,8 +115,11 @@ public final class StateFile {
         }
         try {
             return new Inspection(other, true, parse(bytes), null);
-        } catch (JsonException | IllegalArgumentException | ClassCastException | DateTimeParseException
-                 | NullPointerException e) {
+        } catch (JsonException
+                | IllegalArgumentException
+                | ClassCastException
+                | DateTimeParseException
+                | NullPointerException e) {
             return new Inspection(other, true, null, String.valueOf(e.getMessage()));
         }
     }
@@ -144,8 +148,11 @@ public final class StateFile {
                 if (!(o instanceof Map<?, ?> k)) {
                     throw new IllegalArgumentException("a key record is not an object: " + o);
                 }
-                keys.add(new Ledger.KeyRecord(text(k.get("key"), "key"), text(k.get("prefix"), "key prefix"),
-                        number(k.get("count"), "count"), number(k.get("first"), "first"),
+                keys.add(new Ledger.KeyRecord(
+                        text(k.get("key"), "key"),
+                        text(k.get("prefix"), "key prefix"),
+                        number(k.get("count"), "count"),
+                        number(k.get("first"), "first"),
                         Instant.parse(text(k.get("at"), "key time"))));
             }
         }
@@ -186,18 +193,21 @@ public final class StateFile {
 
     private static long number(Object value, String what) {
         if (!(value instanceof Long l) || l < 0 || l > Protocol.MAX_NUMBER) {
-            throw new IllegalArgumentException(what + " is not a number from 0 to " + Protocol.MAX_NUMBER + ": " + value);
+            throw new IllegalArgumentException(
+                    what + " is not a number from 0 to " + Protocol.MAX_NUMBER + ": " + value);
         }
         return l;
     }
 
     private TaskIdException corrupt(byte[] bytes, String why) {
         String kept = keepCopy(bytes);
-        return new TaskIdException(ErrorCode.STATE_CORRUPT,
+        return new TaskIdException(
+                ErrorCode.STATE_CORRUPT,
                 file + " is unreadable (" + why + "). It was left untouched" + kept + " and nothing was allocated. "
                         + "To recover: `taskid recover` shows the counters it would rebuild from the audit log, "
                         + "TASKS.md and counters.json.prev (never below any of them) and writes them with --yes.",
-                Map.of("file", file.toString()), null);
+                Map.of("file", file.toString()),
+                null);
     }
 
     /** Copies the unreadable file aside once per distinct content; returns a note for the message. */
@@ -283,21 +293,25 @@ public final class StateFile {
 
     private static TaskIdException notDurable(Path target, DurableFiles.NotDurable e) {
         // The rename happened: the file holds the new values until a power loss, perhaps after.
-        return new TaskIdException(ErrorCode.SYSTEM_ERROR,
+        return new TaskIdException(
+                ErrorCode.SYSTEM_ERROR,
                 "could not make the new " + target + " durable (" + DurableFiles.explain(target.getParent(), e)
                         + "): the file was replaced, but its directory could not be synced, so a power loss may "
                         + "bring the old version back. Nothing was acknowledged: the numbers of this request were not "
                         + "handed out, and may be skipped, but are never handed out twice. "
                         + "Fix the disk (read-only mount, I/O errors) and retry.",
-                Map.of("file", target.toString()), e);
+                Map.of("file", target.toString()),
+                e);
     }
 
     private static TaskIdException notSaved(Path target, IOException e) {
-        return new TaskIdException(ErrorCode.SYSTEM_ERROR,
+        return new TaskIdException(
+                ErrorCode.SYSTEM_ERROR,
                 "could not save " + target + " (" + DurableFiles.explain(DurableFiles.tmpFor(target), e)
                         + "); nothing was allocated, the file is unchanged. "
                         + "Fix the disk (space, read-only mount, permissions) and retry.",
-                Map.of("file", target.toString()), e);
+                Map.of("file", target.toString()),
+                e);
     }
 
     /**

@@ -78,8 +78,12 @@ public final class StateLock implements AutoCloseable {
             try {
                 Object before = key(path);
                 Object dirBefore = key(dir);
-                FileChannel opened = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.READ,
-                        StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
+                FileChannel opened = FileChannel.open(
+                        path,
+                        StandardOpenOption.CREATE,
+                        StandardOpenOption.READ,
+                        StandardOpenOption.WRITE,
+                        LinkOption.NOFOLLOW_LINKS);
                 Object after = key(path);
                 if (before != null && before.equals(after) && dirBefore != null && dirBefore.equals(key(dir))) {
                     channel = opened;
@@ -92,8 +96,11 @@ public final class StateLock implements AutoCloseable {
                     throw moved("the lock file " + path + " keeps being replaced while it is opened");
                 }
             } catch (IOException e) {
-                throw new TaskIdException(ErrorCode.SYSTEM_ERROR, "cannot open lock file " + path + ": " + DurableFiles.explain(path, e),
-                        Map.of(), e);
+                throw new TaskIdException(
+                        ErrorCode.SYSTEM_ERROR,
+                        "cannot open lock file " + path + ": " + DurableFiles.explain(path, e),
+                        Map.of(),
+                        e);
             }
         }
     }
@@ -101,7 +108,8 @@ public final class StateLock implements AutoCloseable {
     /** The file's identity (device and inode on Unix), or null when it does not exist. */
     private static Object key(Path p) throws IOException {
         try {
-            return Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
+            return Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS)
+                    .fileKey();
         } catch (NoSuchFileException e) {
             return null;
         }
@@ -119,19 +127,25 @@ public final class StateLock implements AutoCloseable {
             now = key(path);
             dirNow = key(dir);
         } catch (IOException e) {
-            throw new TaskIdException(ErrorCode.SYSTEM_ERROR, "cannot look at " + path + ": " + e.getMessage(), Map.of(), e);
+            throw new TaskIdException(
+                    ErrorCode.SYSTEM_ERROR, "cannot look at " + path + ": " + e.getMessage(), Map.of(), e);
         }
         if (!fileKey.equals(now) || !dirKey.equals(dirNow)) {
-            throw moved("the state directory " + dir + " was " + (dirNow == null ? "removed" : now == null
-                    ? "emptied or replaced" : "replaced") + " while this process used it (its lock file is "
+            throw moved("the state directory " + dir + " was "
+                    + (dirNow == null ? "removed" : now == null ? "emptied or replaced" : "replaced")
+                    + " while this process used it (its lock file is "
                     + (now == null ? "gone" : "another file now") + ")");
         }
     }
 
     private TaskIdException moved(String what) {
-        return new TaskIdException(ErrorCode.STATE_MOVED, what + ". Nothing was written. Another writer may be using a new "
-                + "state there, so taskid stops rather than risk handing out an ID twice: put the state directory back "
-                + "(or check the IDs with taskid check), then restart the daemon.", Map.of("lock", path.toString()), null);
+        return new TaskIdException(
+                ErrorCode.STATE_MOVED,
+                what + ". Nothing was written. Another writer may be using a new "
+                        + "state there, so taskid stops rather than risk handing out an ID twice: put the state directory back "
+                        + "(or check the IDs with taskid check), then restart the daemon.",
+                Map.of("lock", path.toString()),
+                null);
     }
 
     /** A held lock; closing it releases the lock. */
@@ -175,7 +189,8 @@ public final class StateLock implements AutoCloseable {
             throw new IllegalStateException("two StateLock instances for " + path + " in one process", e);
         } catch (IOException e) {
             inProcess.release();
-            throw new TaskIdException(ErrorCode.SYSTEM_ERROR, "cannot lock " + path + ": " + e.getMessage(), Map.of(), e);
+            throw new TaskIdException(
+                    ErrorCode.SYSTEM_ERROR, "cannot lock " + path + ": " + e.getMessage(), Map.of(), e);
         }
         if (lock == null) {
             inProcess.release();
@@ -184,7 +199,8 @@ public final class StateLock implements AutoCloseable {
         try {
             return Optional.of(held(lock, holderNote, 0));
         } catch (IOException e) {
-            throw new TaskIdException(ErrorCode.SYSTEM_ERROR, "cannot write " + path + ": " + e.getMessage(), Map.of(), e);
+            throw new TaskIdException(
+                    ErrorCode.SYSTEM_ERROR, "cannot write " + path + ": " + e.getMessage(), Map.of(), e);
         }
     }
 
@@ -243,8 +259,8 @@ public final class StateLock implements AutoCloseable {
             AtomicInteger state = new AtomicInteger(WAITING);
             FileChannel waitingOn = channel;
             CountDownLatch done = new CountDownLatch(1);
-            Thread watcher = new Thread(() -> watch(waitingOn, state, done, deadline, checkEvery.toNanos(), abandon),
-                    "taskid-lock-wait");
+            Thread watcher = new Thread(
+                    () -> watch(waitingOn, state, done, deadline, checkEvery.toNanos(), abandon), "taskid-lock-wait");
             watcher.setDaemon(true);
             watcher.start();
             FileLock lock;
@@ -254,7 +270,8 @@ public final class StateLock implements AutoCloseable {
                 state.compareAndSet(WAITING, ABANDONED);
                 done.countDown();
                 reopen();
-                if (Thread.currentThread().isInterrupted() || e instanceof java.nio.channels.ClosedByInterruptException) {
+                if (Thread.currentThread().isInterrupted()
+                        || e instanceof java.nio.channels.ClosedByInterruptException) {
                     Thread.currentThread().interrupt();
                     throw new TaskIdException(ErrorCode.LOCK_TIMEOUT, "interrupted while waiting for the state lock");
                 }
@@ -281,7 +298,8 @@ public final class StateLock implements AutoCloseable {
         } catch (OverlappingFileLockException e) {
             throw new IllegalStateException("two StateLock instances for " + path + " in one process", e);
         } catch (IOException e) {
-            throw new TaskIdException(ErrorCode.SYSTEM_ERROR, "cannot lock " + path + ": " + e.getMessage(), Map.of(), e);
+            throw new TaskIdException(
+                    ErrorCode.SYSTEM_ERROR, "cannot lock " + path + ": " + e.getMessage(), Map.of(), e);
         } finally {
             if (!handedOver) {
                 inProcess.release();
@@ -290,15 +308,21 @@ public final class StateLock implements AutoCloseable {
     }
 
     /** The watcher of one blocked wait: ends it at the deadline or when {@code abandon} says so. */
-    private static void watch(FileChannel waitingOn, AtomicInteger state, CountDownLatch done, long deadline,
-                              long checkEveryNanos, BooleanSupplier abandon) {
+    private static void watch(
+            FileChannel waitingOn,
+            AtomicInteger state,
+            CountDownLatch done,
+            long deadline,
+            long checkEveryNanos,
+            BooleanSupplier abandon) {
         try {
             while (true) {
                 long left = deadline - System.nanoTime();
                 if (done.await(Math.max(0, Math.min(left, checkEveryNanos)), TimeUnit.NANOSECONDS)) {
                     return;
                 }
-                int reason = System.nanoTime() - deadline >= 0 ? TIMED_OUT : abandon.getAsBoolean() ? ABANDONED : WAITING;
+                int reason =
+                        System.nanoTime() - deadline >= 0 ? TIMED_OUT : abandon.getAsBoolean() ? ABANDONED : WAITING;
                 if (reason != WAITING && state.compareAndSet(WAITING, reason)) {
                     waitingOn.close(); // wakes the blocked lock() with AsynchronousCloseException
                     return;
@@ -328,11 +352,13 @@ public final class StateLock implements AutoCloseable {
     /** The LOCK_TIMEOUT error for this lock, naming the current holder as far as known. */
     public TaskIdException timeout(Duration waited) {
         String holder = holder();
-        return new TaskIdException(ErrorCode.LOCK_TIMEOUT,
+        return new TaskIdException(
+                ErrorCode.LOCK_TIMEOUT,
                 "Lock acquisition timeout (" + waited.toMillis() + "ms) on " + path + ": held by "
                         + (holder.isEmpty() ? "another process" : holder)
                         + ". A lock dies with its holder; if this persists, that process is stuck, not gone.",
-                Map.of("holder", holder, "timeoutMs", waited.toMillis()), null);
+                Map.of("holder", holder, "timeoutMs", waited.toMillis()),
+                null);
     }
 
     /**
@@ -352,8 +378,12 @@ public final class StateLock implements AutoCloseable {
             return note.isEmpty() ? "" : "unknown (no holder in /proc/locks; the lock file says: " + note + ")";
         }
         String notePid = "pid " + pid.getAsLong() + " ";
-        return note.startsWith(notePid) ? note : "pid " + pid.getAsLong() + ProcLocks.command(pid.getAsLong())
-                + (note.isEmpty() ? "" : " (the lock file's note, \"" + note + "\", is from an earlier holder)");
+        return note.startsWith(notePid)
+                ? note
+                : "pid " + pid.getAsLong() + ProcLocks.command(pid.getAsLong())
+                        + (note.isEmpty()
+                                ? ""
+                                : " (the lock file's note, \"" + note + "\", is from an earlier holder)");
     }
 
     /**
@@ -361,8 +391,9 @@ public final class StateLock implements AutoCloseable {
      * ("daemon"): a note alone may be an earlier holder's.
      */
     public OptionalLong holderAs(String role) {
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("^pid ([0-9]+) \\(" + java.util.regex.Pattern.quote(role)
-                + "\\) ").matcher(holder());
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile(
+                        "^pid ([0-9]+) \\(" + java.util.regex.Pattern.quote(role) + "\\) ")
+                .matcher(holder());
         return m.find() ? OptionalLong.of(Long.parseLong(m.group(1))) : OptionalLong.empty();
     }
 

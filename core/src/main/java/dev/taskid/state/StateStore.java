@@ -1,14 +1,10 @@
 package dev.taskid.state;
 
-import dev.taskid.allocator.IdScanner;
 import dev.taskid.allocator.Ledger;
-import dev.taskid.protocol.ErrorCode;
 import dev.taskid.json.Json;
+import dev.taskid.protocol.ErrorCode;
 import dev.taskid.protocol.TaskIdException;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,12 +30,11 @@ public final class StateStore implements AutoCloseable {
     private final Json json;
     private final Clock clock;
     private final LegacyState legacy;
-    private volatile Runnable onMoved = () -> { };
+    private volatile Runnable onMoved = () -> {};
     private ExecutorService syncer;
 
     /** Counters as loaded, and what was done to create them if they were missing. */
-    public record Loaded(Ledger ledger, Optional<String> notice) {
-    }
+    public record Loaded(Ledger ledger, Optional<String> notice) {}
 
     private StateStore(StateDir dir, StateLock lock, StateFile file, AuditLog audit, Json json, Clock clock) {
         this.json = json;
@@ -62,12 +57,20 @@ public final class StateStore implements AutoCloseable {
         try {
             dir.create();
         } catch (IOException e) {
-            throw new TaskIdException(ErrorCode.SYSTEM_ERROR,
-                    "cannot create state directory " + dir.dir() + ": " + e.getMessage(), Map.of(), e);
+            throw new TaskIdException(
+                    ErrorCode.SYSTEM_ERROR,
+                    "cannot create state directory " + dir.dir() + ": " + e.getMessage(),
+                    Map.of(),
+                    e);
         }
         OwnDirectory.check(dir.dir(), Users.currentUid());
-        return new StateStore(dir, new StateLock(dir.lock(), clock), new StateFile(dir.counters(), json, clock),
-                new AuditLog(dir.dir(), json, auditOptions), json, clock);
+        return new StateStore(
+                dir,
+                new StateLock(dir.lock(), clock),
+                new StateFile(dir.counters(), json, clock),
+                new AuditLog(dir.dir(), json, auditOptions),
+                json,
+                clock);
     }
 
     public StateDir dir() {
@@ -183,8 +186,8 @@ public final class StateStore implements AutoCloseable {
     private void writeCounters(byte[] counters, long generation, List<AuditEntry> entries) {
         verifyInPlace(); // never write into a replaced directory
         List<Ledger.KeyRecord> fresh = KeyLog.records(entries);
-        Future<?> keyed = fresh.isEmpty() && !keys.hasStaleTail() ? null
-                : syncer().submit(() -> keys.append(generation, fresh));
+        Future<?> keyed =
+                fresh.isEmpty() && !keys.hasStaleTail() ? null : syncer().submit(() -> keys.append(generation, fresh));
         RuntimeException failure = null;
         try {
             file.prepare(counters);
@@ -219,9 +222,13 @@ public final class StateStore implements AutoCloseable {
             } catch (InterruptedException e) {
                 interrupted = true; // the lines are being written: wait for them, never leave them half done
             } catch (ExecutionException e) {
-                RuntimeException cause = e.getCause() instanceof RuntimeException r ? r
-                        : new TaskIdException(ErrorCode.SYSTEM_ERROR, "could not write keys.log: " + e.getCause(),
-                        Map.of(), e.getCause());
+                RuntimeException cause = e.getCause() instanceof RuntimeException r
+                        ? r
+                        : new TaskIdException(
+                                ErrorCode.SYSTEM_ERROR,
+                                "could not write keys.log: " + e.getCause(),
+                                Map.of(),
+                                e.getCause());
                 if (out == null) {
                     out = cause;
                 } else {
@@ -287,10 +294,16 @@ public final class StateStore implements AutoCloseable {
             }
             Map<String, Long> raised = new java.util.TreeMap<>(stored.get().counters());
             rewound.forEach(r -> raised.put(r.prefix(), r.highest()));
-            return new Loaded(new Ledger(raised, keys(stored.get()), stored.get().activeNumbers(),
-                    stored.get().generation()),
-                    joined(moved, Optional.of("taskid: warning: STATE_CORRUPT: " + corrupt.getMessage()
-                            + " Answered as if raised to the highest issued.")));
+            return new Loaded(
+                    new Ledger(
+                            raised,
+                            keys(stored.get()),
+                            stored.get().activeNumbers(),
+                            stored.get().generation()),
+                    joined(
+                            moved,
+                            Optional.of("taskid: warning: STATE_CORRUPT: " + corrupt.getMessage()
+                                    + " Answered as if raised to the highest issued.")));
         }
         // A missing file is not always a first use: it may have been deleted. Start from the
         // highest of everything that knows what was handed out, like recover does.
@@ -311,9 +324,11 @@ public final class StateStore implements AutoCloseable {
         if (plan.backup().readable()) {
             sources.add(file.previous().toString());
         }
-        String notice = "taskid: created " + file.path() + (sources.isEmpty()
-                ? " with all counters at 0 (no TASKS.md in " + dir.projectRoot() + ")"
-                : " from " + String.join(", ", sources) + (counters.isEmpty() ? " (all counters at 0)" : ": " + summary(counters)));
+        String notice = "taskid: created " + file.path()
+                + (sources.isEmpty()
+                        ? " with all counters at 0 (no TASKS.md in " + dir.projectRoot() + ")"
+                        : " from " + String.join(", ", sources)
+                                + (counters.isEmpty() ? " (all counters at 0)" : ": " + summary(counters)));
         if (plan.auditLines() > 0 || plan.backup().readable()) {
             notice += "; counters.json was missing although taskid had used this directory before";
         }
@@ -321,9 +336,11 @@ public final class StateStore implements AutoCloseable {
         ledger.commit();
         List<AuditEntry> created = new ArrayList<>();
         java.time.Instant now = clock.instant();
-        String why = "first use: counters from " + (sources.isEmpty() ? "nothing (all at 0)" : String.join(", ", sources));
-        ledger.counters().forEach((prefix, value) -> created.add(
-                new AuditEntry(now, "create", prefix, null, null, 0, value, why, null, null, by)));
+        String why =
+                "first use: counters from " + (sources.isEmpty() ? "nothing (all at 0)" : String.join(", ", sources));
+        ledger.counters()
+                .forEach((prefix, value) ->
+                        created.add(new AuditEntry(now, "create", prefix, null, null, 0, value, why, null, null, by)));
         if (created.isEmpty()) {
             created.add(new AuditEntry(now, "create", null, null, null, -1, -1, why, null, null, by));
         }
@@ -382,19 +399,27 @@ public final class StateStore implements AutoCloseable {
             if (wrap > 0 && counter > 0 && !ledger.activeNumbers().containsKey(prefix)) {
                 int marked = dev.taskid.allocator.Wrap.carryOver(ledger, prefix, 0, counter, wrap);
                 // the numbers are in the line, so a rebuild from the log knows them (ActiveReplay)
-                lines.add(new AuditEntry(now, "wrap", prefix, null, List.copyOf(ledger.active(prefix).keySet()),
-                        counter, counter,
+                lines.add(new AuditEntry(
+                        now,
+                        "wrap",
+                        prefix,
+                        null,
+                        List.copyOf(ledger.active(prefix).keySet()),
+                        counter,
+                        counter,
                         "wrap " + wrap + " enabled at counter " + counter + ": the " + marked
                                 + " numbers handed out so far are marked active; archive those no longer in use",
-                        null, null, by));
+                        null,
+                        null,
+                        by));
             }
         }
         if (lines.isEmpty()) {
             return Optional.empty();
         }
         commit(ledger, lines);
-        return Optional.of("taskid: " + lines.stream().map(l -> l.prefix() + ": " + l.purpose())
-                .collect(Collectors.joining("; ")));
+        return Optional.of("taskid: "
+                + lines.stream().map(l -> l.prefix() + ": " + l.purpose()).collect(Collectors.joining("; ")));
     }
 
     /** Both notices, one per line, or whichever there is. */
@@ -406,7 +431,8 @@ public final class StateStore implements AutoCloseable {
     }
 
     private static String summary(Map<String, Long> highest) {
-        List<String> parts = highest.entrySet().stream().map(e -> e.getKey() + " -> " + e.getValue())
+        List<String> parts = highest.entrySet().stream()
+                .map(e -> e.getKey() + " -> " + e.getValue())
                 .collect(Collectors.toList());
         return String.join(", ", parts);
     }

@@ -7,8 +7,7 @@ import java.nio.file.attribute.UserPrincipal;
 
 /** The current process's user id, without native code. */
 public final class Users {
-    private Users() {
-    }
+    private Users() {}
 
     /** The uid that owns this process (Linux: the owner of /proc/self; else a fresh temp file). */
     public static int currentUid() {

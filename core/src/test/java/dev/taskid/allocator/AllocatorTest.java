@@ -15,7 +15,6 @@ import dev.taskid.protocol.RequestCodec;
 import dev.taskid.protocol.RequestId;
 import dev.taskid.protocol.Response;
 import dev.taskid.state.Config;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -121,10 +120,11 @@ class AllocatorTest {
 
     @Test
     void reserveContinuesFromALoadedCounterWithTheConfiguredWidth() {
-        Config config = new Config(Set.of("SEC"), 1000, Duration.ofSeconds(5), Set.of(),
-                Map.of("SEC", new Config.PrefixOptions(3)));
+        Config config = new Config(
+                Set.of("SEC"), 1000, Duration.ofSeconds(5), Set.of(), Map.of("SEC", new Config.PrefixOptions(3)));
         Ledger l = new Ledger(Map.of("SEC", 19L), List.of());
-        Response.Reserved r = assertInstanceOf(Response.Reserved.class,
+        Response.Reserved r = assertInstanceOf(
+                Response.Reserved.class,
                 new Allocator(config, clock).apply(l, new Request.Reserve(null, "SEC", 2, null, null, null)));
         assertEquals(List.of("SEC-020", "SEC-021"), r.ids());
         assertEquals(List.of(20L, 21L), r.numbers());
@@ -143,15 +143,29 @@ class AllocatorTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"0", "-1", "-1000", "1001", "1000000000000", "1000000000000000", "9223372036854775807",
-        "-9223372036854775808", "99999999999999999999", "1.5", "1e2", "\"3\"", "{}"})
+    @ValueSource(
+            strings = {
+                "0",
+                "-1",
+                "-1000",
+                "1001",
+                "1000000000000",
+                "1000000000000000",
+                "9223372036854775807",
+                "-9223372036854775808",
+                "99999999999999999999",
+                "1.5",
+                "1e2",
+                "\"3\"",
+                "{}"
+            })
     void badCountsFromTheWireAreInvalidCount(String count) {
         // the codec refuses what is not an integer, the allocator what is out of range: same code
         String line = "{\"id\":1,\"op\":\"reserve\",\"prefix\":\"SEC\",\"count\":" + count + "}";
         ErrorCode code;
         try {
-            code = assertInstanceOf(Response.Failure.class,
-                    apply(new RequestCodec().decode(line.getBytes(UTF_8)))).code();
+            code = assertInstanceOf(Response.Failure.class, apply(new RequestCodec().decode(line.getBytes(UTF_8))))
+                    .code();
         } catch (ProtocolException e) {
             code = e.code();
         }
@@ -164,10 +178,19 @@ class AllocatorTest {
     void configuredMaxBatchApplies() {
         Config config = new Config(Set.of("SEC"), 5, Duration.ofSeconds(5), Set.of(), Map.of());
         Allocator small = new Allocator(config, clock);
-        assertEquals(5, assertInstanceOf(Response.Reserved.class,
-                small.apply(ledger, new Request.Reserve(null, "SEC", 5, null, null, null))).ids().size());
-        assertEquals(ErrorCode.INVALID_COUNT, assertInstanceOf(Response.Failure.class,
-                small.apply(ledger, new Request.Reserve(null, "SEC", 6, null, null, null))).code());
+        assertEquals(
+                5,
+                assertInstanceOf(
+                                Response.Reserved.class,
+                                small.apply(ledger, new Request.Reserve(null, "SEC", 5, null, null, null)))
+                        .ids()
+                        .size());
+        assertEquals(
+                ErrorCode.INVALID_COUNT,
+                assertInstanceOf(
+                                Response.Failure.class,
+                                small.apply(ledger, new Request.Reserve(null, "SEC", 6, null, null, null)))
+                        .code());
     }
 
     @Test
@@ -214,51 +237,59 @@ class AllocatorTest {
 
     @Test
     void setRaisesAndLowersOnlyWithForce() {
-        Response.CounterSet raised = assertInstanceOf(Response.CounterSet.class,
-                apply(new Request.SetCounter(null, "SEC", 30, false)));
+        Response.CounterSet raised =
+                assertInstanceOf(Response.CounterSet.class, apply(new Request.SetCounter(null, "SEC", 30, false)));
         assertEquals(0, raised.previous());
         assertEquals(30, raised.counter());
         assertEquals(30, ledger.counter("SEC"));
         ledger.commit();
 
-        Response.Failure lower = refused(ErrorCode.COUNTER_DECREASE, apply(new Request.SetCounter(RequestId.of(1), "SEC", 29, false)));
+        Response.Failure lower =
+                refused(ErrorCode.COUNTER_DECREASE, apply(new Request.SetCounter(RequestId.of(1), "SEC", 29, false)));
         assertEquals(Map.of("counter", 30L), lower.details());
         assertTrue(lower.message().contains("--force"), lower.message());
 
-        Response.CounterSet forced = assertInstanceOf(Response.CounterSet.class,
-                apply(new Request.SetCounter(null, "SEC", 10, true)));
+        Response.CounterSet forced =
+                assertInstanceOf(Response.CounterSet.class, apply(new Request.SetCounter(null, "SEC", 10, true)));
         assertEquals(30, forced.previous());
         assertEquals(10, forced.counter());
         assertEquals("SEC-11", reserved("SEC", 1, null).ids().get(0), "lowered: IDs repeat, as the warning says");
         ledger.commit();
 
-        Response.CounterSet same = assertInstanceOf(Response.CounterSet.class,
-                apply(new Request.SetCounter(null, "SEC", 11, false)));
+        Response.CounterSet same =
+                assertInstanceOf(Response.CounterSet.class, apply(new Request.SetCounter(null, "SEC", 11, false)));
         assertEquals(11, same.previous());
         assertFalse(ledger.dirty(), "setting the current value changes nothing");
     }
 
     @Test
     void setOutsideTheNumberRangeIsRefused() {
-        refused(ErrorCode.COUNTER_OVERFLOW, apply(new Request.SetCounter(RequestId.of(1), "SEC", Protocol.MAX_NUMBER + 1, true)));
-        refused(ErrorCode.BAD_REQUEST, apply(new Request.SetCounter(RequestId.of(1), "SEC", -1, true))); // not a number range: a usage error
-        assertInstanceOf(Response.CounterSet.class, apply(new Request.SetCounter(null, "SEC", Protocol.MAX_NUMBER, false)));
+        refused(
+                ErrorCode.COUNTER_OVERFLOW,
+                apply(new Request.SetCounter(RequestId.of(1), "SEC", Protocol.MAX_NUMBER + 1, true)));
+        refused(
+                ErrorCode.BAD_REQUEST,
+                apply(new Request.SetCounter(RequestId.of(1), "SEC", -1, true))); // not a number range: a usage error
+        assertInstanceOf(
+                Response.CounterSet.class, apply(new Request.SetCounter(null, "SEC", Protocol.MAX_NUMBER, false)));
     }
 
     @Test
     void initRaisesToTheHighestIdAndNeverLowers() throws Exception {
         ledger.setCounter("SEC", 25);
         ledger.commit();
-        Response.Initialized r = assertInstanceOf(Response.Initialized.class, apply(new Request.Init(null,
-                "| SEC-19 | old |\n| UX-3 |\n| FOO-99 |", Map.of("DOC", 7L, "UX", 4L, "PERF", 2L))));
+        Response.Initialized r = assertInstanceOf(
+                Response.Initialized.class,
+                apply(new Request.Init(
+                        null, "| SEC-19 | old |\n| UX-3 |\n| FOO-99 |", Map.of("DOC", 7L, "UX", 4L, "PERF", 2L))));
         assertEquals(2, r.found(), "FOO is not a prefix");
         assertEquals(Map.of("SEC", 25L, "UX", 0L, "PERF", 0L, "DOC", 0L), r.before());
         assertEquals(Map.of("SEC", 25L, "UX", 4L, "PERF", 2L, "DOC", 7L), r.after());
         assertEquals(Map.of("SEC", 25L, "UX", 4L, "PERF", 2L, "DOC", 7L), ledger.counters());
         ledger.commit();
 
-        Response.Initialized again = assertInstanceOf(Response.Initialized.class, apply(new Request.Init(null,
-                "| SEC-19 | old |\n| UX-3 |", Map.of())));
+        Response.Initialized again = assertInstanceOf(
+                Response.Initialized.class, apply(new Request.Init(null, "| SEC-19 | old |\n| UX-3 |", Map.of())));
         assertEquals(again.before(), again.after(), "idempotent");
         assertFalse(ledger.dirty());
     }
@@ -267,10 +298,12 @@ class AllocatorTest {
     void initRefusalsChangeNothing() {
         ledger.setCounter("SEC", 5);
         ledger.commit();
-        Response.Failure unknown = refused(ErrorCode.INVALID_PREFIX,
+        Response.Failure unknown = refused(
+                ErrorCode.INVALID_PREFIX,
                 apply(new Request.Init(RequestId.of(1), "SEC-50", Map.of("SEC", 9L, "NOPE", 1L))));
         assertEquals(List.of("NOPE"), unknown.details().get("invalid"));
-        refused(ErrorCode.COUNTER_OVERFLOW,
+        refused(
+                ErrorCode.COUNTER_OVERFLOW,
                 apply(new Request.Init(RequestId.of(1), "SEC-50", Map.of("UX", Protocol.MAX_NUMBER + 1))));
         assertEquals(5, ledger.counter("SEC"));
     }
@@ -278,8 +311,10 @@ class AllocatorTest {
     @Test
     void validateSaysWhichIdsWereIssuedAndWhy() {
         reserved("SEC", 20, null);
-        Response.Validation v = assertInstanceOf(Response.Validation.class, apply(new Request.Validate(null,
-                List.of("SEC-20", "SEC-019", "SEC-21", "FOO-1", "hello", "SEC-0", "sec-1"))));
+        Response.Validation v = assertInstanceOf(
+                Response.Validation.class,
+                apply(new Request.Validate(
+                        null, List.of("SEC-20", "SEC-019", "SEC-21", "FOO-1", "hello", "SEC-0", "sec-1"))));
         assertFalse(v.allIssued());
         List<Response.Validation.Check> c = v.results();
         assertEquals(7, c.size());
@@ -291,8 +326,9 @@ class AllocatorTest {
         for (int i = 4; i < 7; i++) {
             assertTrue(c.get(i).reason().contains("not a task ID"), c.get(i).reason());
         }
-        assertTrue(assertInstanceOf(Response.Validation.class,
-                apply(new Request.Validate(null, List.of("SEC-1", "SEC-20")))).allIssued());
+        assertTrue(assertInstanceOf(
+                        Response.Validation.class, apply(new Request.Validate(null, List.of("SEC-1", "SEC-20"))))
+                .allIssued());
     }
 
     // ------------------------------------------------------------------ idempotency keys
@@ -391,7 +427,9 @@ class AllocatorTest {
         assertFalse(ledger.counters().containsKey("DOC"), "a prefix new since the commit is gone again");
         assertNull(ledger.key("k1"));
         assertTrue(reserved("SEC", 5, "k0").replayed());
-        assertEquals(List.of("SEC-6", "SEC-7", "SEC-8"), reserved("SEC", 3, "k1").ids(),
+        assertEquals(
+                List.of("SEC-6", "SEC-7", "SEC-8"),
+                reserved("SEC", 3, "k1").ids(),
                 "rolled-back numbers were never acknowledged: handed out again");
         ledger.rollback();
         ledger.rollback(); // nothing left to undo

@@ -24,7 +24,8 @@ class IdScannerTest {
 
     @Test
     void findsIdsInEveryMarkdownShape() {
-        String tasks = String.join("\n",
+        String tasks = String.join(
+                "\n",
                 "# Tasks",
                 "| ID | Title | Status |",
                 "|----|-------|--------|",
@@ -43,10 +44,23 @@ class IdScannerTest {
                 "<td>SEC-21</td>",
                 "SEC-20.");
         IdScanner.Found f = scan(tasks);
-        assertEquals(Map.ofEntries(Map.entry("SEC", 21L), Map.entry("UX", 12L), Map.entry("PERF", 4L),
-                Map.entry("DOC", 5L), Map.entry("ARCH", 6L), Map.entry("TEST", 8L), Map.entry("DEV", 9L),
-                Map.entry("FIN", 10L), Map.entry("DRY", 11L), Map.entry("DS", 12L), Map.entry("MKT", 13L),
-                Map.entry("CNT", 14L), Map.entry("INFRA", 15L), Map.entry("OPS", 16L)), f.highest());
+        assertEquals(
+                Map.ofEntries(
+                        Map.entry("SEC", 21L),
+                        Map.entry("UX", 12L),
+                        Map.entry("PERF", 4L),
+                        Map.entry("DOC", 5L),
+                        Map.entry("ARCH", 6L),
+                        Map.entry("TEST", 8L),
+                        Map.entry("DEV", 9L),
+                        Map.entry("FIN", 10L),
+                        Map.entry("DRY", 11L),
+                        Map.entry("DS", 12L),
+                        Map.entry("MKT", 13L),
+                        Map.entry("CNT", 14L),
+                        Map.entry("INFRA", 15L),
+                        Map.entry("OPS", 16L)),
+                f.highest());
         assertEquals(19, f.count(), "every occurrence counts, ARCH-6 twice");
     }
 
@@ -56,14 +70,26 @@ class IdScannerTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {
-        "sec-50", "Sec-50", "sEC-50", // lower case: not a prefix
-        "FOO-50", "SECURITY-50", "SE-50", // not configured
-        "XSEC-50", "xSEC-50", "1SEC-50", "FOO-SEC-50", // glued onto another word or ID
-        "SEC-0", "SEC-000", // 0 is never handed out by an unwrapped prefix
-        "SEC-", "SEC 50", "SEC_50", "SEC—50", // not PREFIX-NUMBER
-        "SEC-1234567890123456", // 16 digits: beyond the largest number, not an ID
-    })
+    @ValueSource(
+            strings = {
+                "sec-50",
+                "Sec-50",
+                "sEC-50", // lower case: not a prefix
+                "FOO-50",
+                "SECURITY-50",
+                "SE-50", // not configured
+                "XSEC-50",
+                "xSEC-50",
+                "1SEC-50",
+                "FOO-SEC-50", // glued onto another word or ID
+                "SEC-0",
+                "SEC-000", // 0 is never handed out by an unwrapped prefix
+                "SEC-",
+                "SEC 50",
+                "SEC_50",
+                "SEC—50", // not PREFIX-NUMBER
+                "SEC-1234567890123456", // 16 digits: beyond the largest number, not an ID
+            })
     void ignoresWhatIsNotAConfiguredId(String text) {
         assertEquals(new IdScanner.Found(Map.of(), 0), scan("before " + text + " after"));
         assertEquals(new IdScanner.Found(Map.of(), 0), scan(text));
@@ -89,13 +115,17 @@ class IdScannerTest {
 
     @Test
     void largestNumberIsTheProtocolMaximum() {
-        assertEquals(Protocol.MAX_NUMBER, scan("SEC-" + Protocol.MAX_NUMBER).highest().get("SEC"));
+        assertEquals(
+                Protocol.MAX_NUMBER,
+                scan("SEC-" + Protocol.MAX_NUMBER).highest().get("SEC"));
     }
 
     @Test
     void onlyConfiguredPrefixesCount() {
         IdScanner custom = new IdScanner(Set.of("QA", "P2P"));
-        assertEquals(Map.of("QA", 3L, "P2P", 9L), custom.scan("QA-3 SEC-40 P2P-9 QA-1").highest());
+        assertEquals(
+                Map.of("QA", 3L, "P2P", 9L),
+                custom.scan("QA-3 SEC-40 P2P-9 QA-1").highest());
     }
 
     @Test

@@ -33,11 +33,12 @@ class ArchitectureTest {
             "cli", Set.of("protocol", "core", "client"),
             "daemon", Set.of("protocol", "core"),
             "backend-postgres", Set.of("protocol", "core"));
-    private static final Pattern REFERENCE = Pattern.compile("\\b(dev\\.taskid\\.[a-z][a-z0-9]*(?:\\.[a-z][a-z0-9]*)*)\\.[A-Z]");
+
+    private static final Pattern REFERENCE =
+            Pattern.compile("\\b(dev\\.taskid\\.[a-z][a-z0-9]*(?:\\.[a-z][a-z0-9]*)*)\\.[A-Z]");
     private static final Pattern PACKAGE = Pattern.compile("^package ([a-z0-9.]+);", Pattern.MULTILINE);
 
-    private record Source(String module, String pkg, String text) {
-    }
+    private record Source(String module, String pkg, String text) {}
 
     private static final List<Source> SOURCES = new ArrayList<>();
     private static final Map<String, String> MODULE_OF_PACKAGE = new TreeMap<>();
@@ -54,7 +55,9 @@ class ArchitectureTest {
                     assertTrue(m.find(), "no package line in " + f);
                     SOURCES.add(new Source(module, m.group(1), text));
                     String before = MODULE_OF_PACKAGE.put(m.group(1), module);
-                    assertTrue(before == null || before.equals(module), "package " + m.group(1) + " is split over " + before + " and " + module);
+                    assertTrue(
+                            before == null || before.equals(module),
+                            "package " + m.group(1) + " is split over " + before + " and " + module);
                 });
             }
         }
@@ -134,7 +137,8 @@ class ArchitectureTest {
         List<String> violations = SOURCES.stream()
                 .filter(s -> !s.module().equals("daemon") && s.text().contains("io.netty."))
                 .map(s -> s.module() + ": " + s.pkg())
-                .distinct().toList();
+                .distinct()
+                .toList();
         assertEquals(List.of(), violations);
     }
 }

@@ -34,7 +34,9 @@ class CheckSkipsTest {
                 """);
         Processes.Result r = check();
         assertEquals(1, r.status(), r.toString());
-        assertTrue(r.stderr().contains("dev.taskid.daemon.PersistFailureTest#fullDisk: skipped: needs root"), r.toString());
+        assertTrue(
+                r.stderr().contains("dev.taskid.daemon.PersistFailureTest#fullDisk: skipped: needs root"),
+                r.toString());
         assertTrue(r.stdout().contains("2 tests in 1 reports, 1 skipped, 1 not allowed"), r.toString());
     }
 
@@ -68,6 +70,7 @@ class CheckSkipsTest {
 
     private Processes.Result check() {
         Assumptions.assumeTrue(Processes.onPath("python3").isPresent(), "skipped: python3 is not on PATH");
-        return Processes.run(List.of("python3", SCRIPT.toString(), root.toString()), root, Map.of(), Duration.ofSeconds(30));
+        return Processes.run(
+                List.of("python3", SCRIPT.toString(), root.toString()), root, Map.of(), Duration.ofSeconds(30));
     }
 }

@@ -11,7 +11,9 @@ import org.junit.jupiter.api.Test;
 
 /** The one parser of the CLI's and the daemon's command lines. */
 class OptionParserTest {
-    private static final List<Option> OPTIONS = List.of(Option.valued("--dir", "PATH", "d"), Option.flag("--json", "j"),
+    private static final List<Option> OPTIONS = List.of(
+            Option.valued("--dir", "PATH", "d"),
+            Option.flag("--json", "j"),
             Option.flag("--help", "h").withAlias("-h"));
 
     @Test
@@ -30,12 +32,18 @@ class OptionParserTest {
 
     @Test
     void undeclaredOptionsMissingValuesAndValuedFlagsAreRefused() {
-        assertEquals("unknown option --jsno (did you mean \"--json\"?)",
-                assertThrows(OptionException.class, () -> OptionParser.parse(List.of("--jsno"), OPTIONS)).getMessage());
-        assertEquals("--json takes no value",
-                assertThrows(OptionException.class, () -> OptionParser.parse(List.of("--json=1"), OPTIONS)).getMessage());
-        assertEquals("--dir needs a value",
-                assertThrows(OptionException.class, () -> OptionParser.parse(List.of("x", "--dir"), OPTIONS)).getMessage());
+        assertEquals(
+                "unknown option --jsno (did you mean \"--json\"?)",
+                assertThrows(OptionException.class, () -> OptionParser.parse(List.of("--jsno"), OPTIONS))
+                        .getMessage());
+        assertEquals(
+                "--json takes no value",
+                assertThrows(OptionException.class, () -> OptionParser.parse(List.of("--json=1"), OPTIONS))
+                        .getMessage());
+        assertEquals(
+                "--dir needs a value",
+                assertThrows(OptionException.class, () -> OptionParser.parse(List.of("x", "--dir"), OPTIONS))
+                        .getMessage());
         assertEquals("--dir PATH", OPTIONS.get(0).usage());
         assertThrows(IllegalArgumentException.class, () -> Option.flag("json", "no dash"));
     }

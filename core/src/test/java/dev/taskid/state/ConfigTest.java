@@ -46,8 +46,12 @@ class ConfigTest {
     @Test
     void defaults() throws Exception {
         Config d = Config.defaults();
-        assertEquals(List.of("SEC", "PERF", "UX", "TEST", "DEV", "ARCH", "FIN", "DRY", "DOC", "DS", "MKT", "CNT", "INFRA",
-                "OPS"), List.copyOf(d.prefixes()), "the issue's list, in its order");
+        assertEquals(
+                List.of(
+                        "SEC", "PERF", "UX", "TEST", "DEV", "ARCH", "FIN", "DRY", "DOC", "DS", "MKT", "CNT", "INFRA",
+                        "OPS"),
+                List.copyOf(d.prefixes()),
+                "the issue's list, in its order");
         assertEquals(1000, d.maxBatch());
         assertEquals(Duration.ofSeconds(30), d.lockTimeout());
         assertEquals(Set.of(), d.allowedUids());
@@ -61,13 +65,20 @@ class ConfigTest {
 
     @Test
     void prefixesReplaceAndExtraPrefixesAdd() throws Exception {
-        assertEquals(List.of("QA", "SEC"), List.copyOf(load("{\"prefixes\":[\"QA\",\"SEC\",\"QA\"]}").prefixes()));
+        assertEquals(
+                List.of("QA", "SEC"),
+                List.copyOf(load("{\"prefixes\":[\"QA\",\"SEC\",\"QA\"]}").prefixes()));
         Config extra = load("{\"extraPrefixes\":[\"QA\",\"P2P\",\"ABCDEFGHIJKLMNOP\"]}");
         assertEquals(Config.DEFAULT_PREFIXES, List.copyOf(extra.prefixes()).subList(0, 14));
-        assertEquals(List.of("QA", "P2P", "ABCDEFGHIJKLMNOP"), List.copyOf(extra.prefixes()).subList(14, 17));
+        assertEquals(
+                List.of("QA", "P2P", "ABCDEFGHIJKLMNOP"),
+                List.copyOf(extra.prefixes()).subList(14, 17));
         assertTrue(extra.isValidPrefix("QA"));
         assertFalse(extra.isValidPrefix("qa"));
-        assertEquals(List.of("A", "B"), List.copyOf(load("{\"prefixes\":[\"A\"],\"extraPrefixes\":[\"B\"]}").prefixes()));
+        assertEquals(
+                List.of("A", "B"),
+                List.copyOf(
+                        load("{\"prefixes\":[\"A\"],\"extraPrefixes\":[\"B\"]}").prefixes()));
     }
 
     @Test
@@ -80,7 +91,8 @@ class ConfigTest {
         assertEquals(new Config.AuditOptions(4096, 2), c.audit());
         assertEquals(Duration.ZERO, load("{\"lockTimeoutMs\":0}").lockTimeout(), "0: try once");
         assertEquals(10_000, load("{\"maxBatch\":10000}").maxBatch());
-        assertEquals(Duration.ofSeconds(9), c.withLockTimeout(Duration.ofSeconds(9)).lockTimeout());
+        assertEquals(
+                Duration.ofSeconds(9), c.withLockTimeout(Duration.ofSeconds(9)).lockTimeout());
     }
 
     @Test
@@ -148,6 +160,9 @@ class ConfigTest {
     @Test
     void anUnreadableFileIsASystemError() throws Exception {
         Files.createDirectory(file());
-        assertEquals(ErrorCode.SYSTEM_ERROR, assertThrows(TaskIdException.class, () -> Config.load(file(), json)).code());
+        assertEquals(
+                ErrorCode.SYSTEM_ERROR,
+                assertThrows(TaskIdException.class, () -> Config.load(file(), json))
+                        .code());
     }
 }

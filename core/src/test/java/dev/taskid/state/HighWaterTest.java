@@ -24,7 +24,8 @@ class HighWaterTest {
     Path dir;
 
     private static AuditEntry reserve(String prefix, long to) {
-        return new AuditEntry(T0, "reserve", prefix, List.of(prefix + "-" + to), null, to - 1, to, null, null, null, BY);
+        return new AuditEntry(
+                T0, "reserve", prefix, List.of(prefix + "-" + to), null, to - 1, to, null, null, null, BY);
     }
 
     @Test
@@ -44,7 +45,8 @@ class HighWaterTest {
 
         Ledger rewound = new Ledger(Map.of("SEC", 150L, "UX", 7L), List.of());
         assertEquals(List.of(new HighWater.Rewound("SEC", 150, 200)), hw.rewound(rewound, true));
-        assertTrue(hw.rewound(new Ledger(Map.of("SEC", 200L, "UX", 9L), List.of()), true).isEmpty());
+        assertTrue(hw.rewound(new Ledger(Map.of("SEC", 200L, "UX", 9L), List.of()), true)
+                .isEmpty());
 
         // set --force lowers on purpose: the mark follows it down
         log.append(List.of(new AuditEntry(T0, "set", "SEC", null, null, 200, 3, null, null, null, BY)));

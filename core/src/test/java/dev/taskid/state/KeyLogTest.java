@@ -73,10 +73,12 @@ class KeyLogTest {
         for (int i = 1; i <= 200; i++) {
             reserve("k-" + i, 1);
         }
-        assertTrue(size("counters.json") <= counters + 4, "counters.json does not grow with the keys: "
-                + Files.readString(state().resolve("counters.json")));
+        assertTrue(
+                size("counters.json") <= counters + 4,
+                "counters.json does not grow with the keys: " + Files.readString(state().resolve("counters.json")));
         long perKey = (size(KeyLog.FILE) - keys) / 200;
-        assertTrue(perKey >= keys - 8 && perKey <= keys + 8, "each persist appended one line: " + perKey + " vs " + keys);
+        assertTrue(
+                perKey >= keys - 8 && perKey <= keys + 8, "each persist appended one line: " + perKey + " vs " + keys);
         assertEquals(201, Files.readAllLines(state().resolve(KeyLog.FILE)).size());
         assertTrue(reserve("k-17", 1).replayed(), "an old key still replays");
     }
@@ -84,10 +86,17 @@ class KeyLogTest {
     @Test
     void aKeyWhoseBatchIsNotInCountersJsonIsNeverReplayedAndIsCutOff() throws Exception {
         Response.Reserved first = reserve("kept", 2); // SEC-1..2, generation 1
-        assertEquals(1, new StateFile(state().resolve("counters.json"), json, CLOCK).read().orElseThrow().generation());
+        assertEquals(
+                1,
+                new StateFile(state().resolve("counters.json"), json, CLOCK)
+                        .read()
+                        .orElseThrow()
+                        .generation());
         // A crash after the key line of batch 2 was synced, before its counters.json was renamed:
-        String line = "{\"gen\":2,\"key\":\"lost\",\"prefix\":\"SEC\",\"count\":3,\"first\":3,\"at\":\"2026-11-25T09:00:00Z\"}\n";
-        Files.writeString(state().resolve(KeyLog.FILE), line, StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.APPEND);
+        String line =
+                "{\"gen\":2,\"key\":\"lost\",\"prefix\":\"SEC\",\"count\":3,\"first\":3,\"at\":\"2026-11-25T09:00:00Z\"}\n";
+        Files.writeString(
+                state().resolve(KeyLog.FILE), line, StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.APPEND);
 
         Response.Reserved retry = reserve("lost", 3);
         assertFalse(retry.replayed(), "SEC-3..5 were never acknowledged and counters.json does not cover them");
@@ -105,7 +114,10 @@ class KeyLogTest {
     @Test
     void aTornLastLineIsIgnoredAndCutOff() throws Exception {
         Response.Reserved first = reserve("a", 1);
-        Files.writeString(state().resolve(KeyLog.FILE), "{\"gen\":1,\"key\":\"b\",\"pre", StandardCharsets.UTF_8,
+        Files.writeString(
+                state().resolve(KeyLog.FILE),
+                "{\"gen\":1,\"key\":\"b\",\"pre",
+                StandardCharsets.UTF_8,
                 java.nio.file.StandardOpenOption.APPEND);
         assertEquals(first.ids(), reserve("a", 1).ids());
         reserve("c", 1);
@@ -117,8 +129,10 @@ class KeyLogTest {
     @Test
     void keysOfAnOlderVersionsCountersJsonAreMovedToKeysLog() throws Exception {
         Files.createDirectories(state());
-        Files.writeString(state().resolve("counters.json"), "{\n  \"version\" : 1,\n  \"counters\" : {\"SEC\":19},\n"
-                + "  \"keys\" : [{\"key\":\"old\",\"prefix\":\"SEC\",\"count\":2,\"first\":18,\"at\":\"2026-11-25T09:59:58.250Z\"}]\n}\n");
+        Files.writeString(
+                state().resolve("counters.json"),
+                "{\n  \"version\" : 1,\n  \"counters\" : {\"SEC\":19},\n"
+                        + "  \"keys\" : [{\"key\":\"old\",\"prefix\":\"SEC\",\"count\":2,\"first\":18,\"at\":\"2026-11-25T09:59:58.250Z\"}]\n}\n");
         Response.Reserved again = reserve("old", 2);
         assertTrue(again.replayed());
         assertEquals(List.of("SEC-18", "SEC-19"), again.ids());

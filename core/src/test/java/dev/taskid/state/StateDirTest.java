@@ -9,13 +9,13 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import dev.taskid.testing.Processes;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Optional;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -47,7 +47,10 @@ class StateDirTest {
     void anExistingTaskidDirectoryCountsLikeARepository() throws Exception {
         Path project = root().resolve("project");
         Files.createDirectories(project.resolve(".taskid"));
-        assertEquals(project.resolve(".taskid"), StateDir.locate(Files.createDirectories(project.resolve("a/b")), null).dir());
+        assertEquals(
+                project.resolve(".taskid"),
+                StateDir.locate(Files.createDirectories(project.resolve("a/b")), null)
+                        .dir());
     }
 
     @Test
@@ -56,7 +59,9 @@ class StateDirTest {
         Files.createDirectories(outer.resolve(".git"));
         Path inner = outer.resolve("vendor/inner");
         Files.createDirectories(inner.resolve(".git"));
-        assertEquals(inner.resolve(".taskid"), StateDir.locate(inner.resolve("x").normalize(), null).dir());
+        assertEquals(
+                inner.resolve(".taskid"),
+                StateDir.locate(inner.resolve("x").normalize(), null).dir());
     }
 
     @Test
@@ -64,7 +69,17 @@ class StateDirTest {
         assumeTrue(Processes.onPath("git").isPresent(), "git is not installed");
         Path main = Files.createDirectories(root().resolve("main"));
         git(main, "init", "-q");
-        git(main, "-c", "user.name=t", "-c", "user.email=t@example.invalid", "commit", "-q", "--allow-empty", "-m", "init");
+        git(
+                main,
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@example.invalid",
+                "commit",
+                "-q",
+                "--allow-empty",
+                "-m",
+                "init");
         Path linked = root().resolve("elsewhere/linked");
         git(main, "worktree", "add", "-q", linked.toString());
         assertTrue(Files.isRegularFile(linked.resolve(".git")), "a linked worktree has a .git file");
@@ -140,7 +155,8 @@ class StateDirTest {
     @Test
     void outsideAnyRepositoryTheWorkingDirectoryIsGuessed() throws Exception {
         for (Path p = root(); p != null; p = p.getParent()) {
-            assumeTrue(!Files.exists(p.resolve(".git")) && !Files.exists(p.resolve(".taskid")),
+            assumeTrue(
+                    !Files.exists(p.resolve(".git")) && !Files.exists(p.resolve(".taskid")),
                     p + " holds a repository or state: cannot test the no-repository case here");
         }
         StateDir d = StateDir.locate(root(), null);
@@ -156,7 +172,9 @@ class StateDirTest {
         assertTrue(d.exists());
         assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(d.dir())));
         List<String> ignore = Files.readAllLines(d.dir().resolve(".gitignore"));
-        assertTrue(ignore.contains("*") && ignore.contains("!config.json") && ignore.contains("!.gitignore"), ignore.toString());
+        assertTrue(
+                ignore.contains("*") && ignore.contains("!config.json") && ignore.contains("!.gitignore"),
+                ignore.toString());
         assertFalse(d.create(), "already there");
     }
 
@@ -172,10 +190,13 @@ class StateDirTest {
     void aLongerPathGetsAShortHashedSocket() throws Exception {
         Path dir = pathOfLength(108 - "/daemon.sock".length());
         String h = sha256Prefix(dir.toString());
-        assertEquals(Path.of("/run/user/1000/taskid", h + ".sock"),
+        assertEquals(
+                Path.of("/run/user/1000/taskid", h + ".sock"),
                 StateDir.of(dir).socket(Map.of("XDG_RUNTIME_DIR", "/run/user/1000"), 1000));
         assertEquals(Path.of("/tmp/taskid-1000", h + ".sock"), StateDir.of(dir).socket(Map.of(), 1000));
-        assertEquals(Path.of("/tmp/taskid-7", h + ".sock"), StateDir.of(dir).socket(Map.of("XDG_RUNTIME_DIR", "relative"), 7),
+        assertEquals(
+                Path.of("/tmp/taskid-7", h + ".sock"),
+                StateDir.of(dir).socket(Map.of("XDG_RUNTIME_DIR", "relative"), 7),
                 "a relative XDG_RUNTIME_DIR is not trusted");
         assertEquals(Path.of("/tmp/taskid-7", h + ".sock"), StateDir.of(dir).socket(Map.of("XDG_RUNTIME_DIR", ""), 7));
     }
@@ -199,14 +220,16 @@ class StateDirTest {
     }
 
     private static String sha256Prefix(String s) throws Exception {
-        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(UTF_8))).substring(0, 16);
+        return HexFormat.of()
+                .formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(UTF_8)))
+                .substring(0, 16);
     }
 
     private static void git(Path dir, String... args) {
         List<String> command = new java.util.ArrayList<>(List.of("git"));
         command.addAll(List.of(args));
-        Processes.Result r = Processes.run(command, dir, Map.of("GIT_CONFIG_NOSYSTEM", "1", "HOME", dir.toString()),
-                Duration.ofSeconds(60));
+        Processes.Result r = Processes.run(
+                command, dir, Map.of("GIT_CONFIG_NOSYSTEM", "1", "HOME", dir.toString()), Duration.ofSeconds(60));
         assertEquals(0, r.status(), r.toString());
     }
 }

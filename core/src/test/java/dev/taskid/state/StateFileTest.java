@@ -55,12 +55,18 @@ class StateFileTest {
 
     @Test
     void writesCountersAndGenerationCompactlyButNotTheKeys() throws Exception {
-        Ledger l = new Ledger(Map.of("SEC", 19L, "UX", 3L), List.of(
-                new Ledger.KeyRecord("k2", "SEC", 2, 18, AT), new Ledger.KeyRecord("k1", "UX", 1, 3, AT.plusSeconds(1))),
-                Map.of(), 7);
+        Ledger l = new Ledger(
+                Map.of("SEC", 19L, "UX", 3L),
+                List.of(
+                        new Ledger.KeyRecord("k2", "SEC", 2, 18, AT),
+                        new Ledger.KeyRecord("k1", "UX", 1, 3, AT.plusSeconds(1))),
+                Map.of(),
+                7);
         file().write(l);
         String text = Files.readString(file().path());
-        assertEquals("{\"version\":1,\"gen\":7,\"counters\":{\"SEC\":19,\"UX\":3}}\n", text,
+        assertEquals(
+                "{\"version\":1,\"gen\":7,\"counters\":{\"SEC\":19,\"UX\":3}}\n",
+                text,
                 "one compact line; the keys live in keys.log");
         Ledger back = file().read().orElseThrow();
         assertEquals(l.counters(), back.counters());
@@ -71,19 +77,27 @@ class StateFileTest {
 
     @Test
     void readsTheKeysOfAnOlderVersionsFile() throws Exception {
-        Files.writeString(file().path(), "{\n  \"version\" : 1,\n  \"counters\" : {\"SEC\":19,\"UX\":3},\n  \"keys\" : ["
-                + "{\"key\":\"k2\",\"prefix\":\"SEC\",\"count\":2,\"first\":18,\"at\":\"2026-11-25T09:59:58.250Z\"},"
-                + "{\"key\":\"k1\",\"prefix\":\"UX\",\"count\":1,\"first\":3,\"at\":\"2026-11-25T09:59:59.250Z\"}]\n}\n");
+        Files.writeString(
+                file().path(),
+                "{\n  \"version\" : 1,\n  \"counters\" : {\"SEC\":19,\"UX\":3},\n  \"keys\" : ["
+                        + "{\"key\":\"k2\",\"prefix\":\"SEC\",\"count\":2,\"first\":18,\"at\":\"2026-11-25T09:59:58.250Z\"},"
+                        + "{\"key\":\"k1\",\"prefix\":\"UX\",\"count\":1,\"first\":3,\"at\":\"2026-11-25T09:59:59.250Z\"}]\n}\n");
         Ledger back = file().read().orElseThrow();
-        assertEquals(List.of(new Ledger.KeyRecord("k2", "SEC", 2, 18, AT), new Ledger.KeyRecord("k1", "UX", 1, 3,
-                AT.plusSeconds(1))), List.copyOf(back.keys()), "keys keep their order (oldest first)");
+        assertEquals(
+                List.of(
+                        new Ledger.KeyRecord("k2", "SEC", 2, 18, AT),
+                        new Ledger.KeyRecord("k1", "UX", 1, 3, AT.plusSeconds(1))),
+                List.copyOf(back.keys()),
+                "keys keep their order (oldest first)");
         assertEquals(0, back.generation(), "no gen: an older version's file");
     }
 
     @Test
     void noKeysNoKeysField() throws Exception {
         file().write(new Ledger(Map.of("SEC", 19L), List.of()));
-        assertEquals("{\"version\":1,\"counters\":{\"SEC\":19}}", compact(Files.readString(file().path())),
+        assertEquals(
+                "{\"version\":1,\"counters\":{\"SEC\":19}}",
+                compact(Files.readString(file().path())),
                 "the issue's shape");
     }
 
@@ -91,7 +105,8 @@ class StateFileTest {
     void activeNumbersMakeVersion2() throws Exception {
         Ledger l = new Ledger(Map.of("PROJECT", 1042L), List.of(), Map.of("PROJECT", Map.of(42L, 1042L, 0L, 1000L)));
         file().write(l);
-        assertEquals("{\"version\":2,\"counters\":{\"PROJECT\":1042},\"active\":{\"PROJECT\":{\"0\":1000,\"42\":1042}}}",
+        assertEquals(
+                "{\"version\":2,\"counters\":{\"PROJECT\":1042},\"active\":{\"PROJECT\":{\"0\":1000,\"42\":1042}}}",
                 compact(Files.readString(file().path())));
         Ledger back = file().read().orElseThrow();
         assertEquals(l.activeNumbers(), back.activeNumbers());
@@ -102,7 +117,8 @@ class StateFileTest {
     void readsHandWrittenFilesOfBothVersions() throws Exception {
         Files.writeString(file().path(), "{\"version\":1,\"counters\":{\"SEC\":19,\"UX\":0}}");
         assertEquals(Map.of("SEC", 19L, "UX", 0L), file().read().orElseThrow().counters());
-        Files.writeString(file().path(), "{ \"version\": 2, \"counters\": {\"P\": 5}, \"active\": {\"P\": {\"5\": 5}} }\n");
+        Files.writeString(
+                file().path(), "{ \"version\": 2, \"counters\": {\"P\": 5}, \"active\": {\"P\": {\"5\": 5}} }\n");
         Ledger v2 = file().read().orElseThrow();
         assertEquals(Map.of("P", Map.of(5L, 5L)), v2.activeNumbers());
     }
@@ -123,13 +139,16 @@ class StateFileTest {
         Process gone = new ProcessBuilder("true").start();
         gone.waitFor();
         Path dead = tmp.resolve("counters.json." + gone.pid() + ".tmp");
-        Path live = tmp.resolve("counters.json." + ProcessHandle.current().parent().orElseThrow().pid() + ".tmp");
+        Path live = tmp.resolve("counters.json."
+                + ProcessHandle.current().parent().orElseThrow().pid() + ".tmp");
         Path foreign = tmp.resolve("notes.tmp");
         for (Path p : List.of(dead, live, foreign)) {
             Files.writeString(p, "{\"version\":1,\"counters\":{\"SEC\":999}}");
         }
         file().write(new Ledger(Map.of("SEC", 20L), List.of()));
-        assertTrue(DurableFiles.tmpFor(file().path()).getFileName().toString()
+        assertTrue(DurableFiles.tmpFor(file().path())
+                .getFileName()
+                .toString()
                 .equals("counters.json." + ProcessHandle.current().pid() + ".tmp"));
         DurableFiles.removeDeadLeftovers(tmp);
         assertFalse(Files.exists(dead), "a dead process's leftover is removed");
@@ -148,41 +167,42 @@ class StateFileTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {
-        "",
-        "\n",
-        "{",
-        "{\"version\":1,\"counters\":{\"SEC\":19}",
-        "{\"version\":1,\"counters\":{\"SEC\":19}}{}",
-        "[1]",
-        "null",
-        "\u0000\u0000\u0000\u0000",
-        "{\"counters\":{\"SEC\":19}}",
-        "{\"version\":3,\"counters\":{\"SEC\":19}}",
-        "{\"version\":\"1\",\"counters\":{\"SEC\":19}}",
-        "{\"version\":1}",
-        "{\"version\":1,\"counters\":[19]}",
-        "{\"version\":1,\"counters\":{\"SEC\":-1}}",
-        "{\"version\":1,\"counters\":{\"SEC\":\"19\"}}",
-        "{\"version\":1,\"counters\":{\"SEC\":19.5}}",
-        "{\"version\":1,\"counters\":{\"SEC\":1000000000000000}}",
-        "{\"version\":1,\"counters\":{\"SEC\":null}}",
-        "{\"version\":1,\"counters\":{\"sec\":19}}",
-        "{\"version\":1,\"counters\":{\"SEC\":19},\"keys\":[5]}",
-        "{\"version\":1,\"counters\":{\"SEC\":19},\"keys\":[{\"key\":\"k\"}]}",
-        "{\"version\":1,\"counters\":{\"SEC\":19},\"keys\":[{\"key\":\"k\",\"prefix\":\"SEC\",\"count\":1,\"first\":1}]}",
-        "{\"version\":1,\"counters\":{\"SEC\":19},\"keys\":[{\"key\":\"k\",\"prefix\":\"SEC\",\"count\":1,\"first\":1,\"at\":\"soon\"}]}",
-        "{\"version\":1,\"counters\":{\"SEC\":19},\"keys\":[{\"key\":5,\"prefix\":\"SEC\",\"count\":1,\"first\":1,\"at\":\"2026-11-25T10:00:00Z\"}]}",
-        "{\"version\":1,\"counters\":{\"SEC\":19},\"keys\":[{\"prefix\":\"SEC\",\"count\":1,\"first\":1,\"at\":\"2026-11-25T10:00:00Z\"}]}",
-        "{\"version\":2,\"counters\":{\"P\":5},\"active\":[5]}",
-        "{\"version\":2,\"counters\":{\"P\":5},\"active\":{\"P\":{\"five\":5}}}",
-        "{\"version\":2,\"counters\":{\"P\":5},\"active\":{\"P\":{\"5\":-5}}}",
-        "{\"version\":2,\"counters\":{\"P\":5},\"active\":{\"p\":{\"5\":5}}}",
-        "{\"version\":1,\"counters\":{},\"keys\":[null]}",
-        "{\"version\":1,\"counters\":{\"SEC\":100,\"SEC\":3}}",
-        "{\"version\":1,\"counters\":{\"SEC\":100},\"counters\":{\"SEC\":3}}",
-        "{\"version\":2,\"counters\":{\"P\":5},\"active\":{\"P\":{\"5\":5,\"5\":0}}}",
-    })
+    @ValueSource(
+            strings = {
+                "",
+                "\n",
+                "{",
+                "{\"version\":1,\"counters\":{\"SEC\":19}",
+                "{\"version\":1,\"counters\":{\"SEC\":19}}{}",
+                "[1]",
+                "null",
+                "\u0000\u0000\u0000\u0000",
+                "{\"counters\":{\"SEC\":19}}",
+                "{\"version\":3,\"counters\":{\"SEC\":19}}",
+                "{\"version\":\"1\",\"counters\":{\"SEC\":19}}",
+                "{\"version\":1}",
+                "{\"version\":1,\"counters\":[19]}",
+                "{\"version\":1,\"counters\":{\"SEC\":-1}}",
+                "{\"version\":1,\"counters\":{\"SEC\":\"19\"}}",
+                "{\"version\":1,\"counters\":{\"SEC\":19.5}}",
+                "{\"version\":1,\"counters\":{\"SEC\":1000000000000000}}",
+                "{\"version\":1,\"counters\":{\"SEC\":null}}",
+                "{\"version\":1,\"counters\":{\"sec\":19}}",
+                "{\"version\":1,\"counters\":{\"SEC\":19},\"keys\":[5]}",
+                "{\"version\":1,\"counters\":{\"SEC\":19},\"keys\":[{\"key\":\"k\"}]}",
+                "{\"version\":1,\"counters\":{\"SEC\":19},\"keys\":[{\"key\":\"k\",\"prefix\":\"SEC\",\"count\":1,\"first\":1}]}",
+                "{\"version\":1,\"counters\":{\"SEC\":19},\"keys\":[{\"key\":\"k\",\"prefix\":\"SEC\",\"count\":1,\"first\":1,\"at\":\"soon\"}]}",
+                "{\"version\":1,\"counters\":{\"SEC\":19},\"keys\":[{\"key\":5,\"prefix\":\"SEC\",\"count\":1,\"first\":1,\"at\":\"2026-11-25T10:00:00Z\"}]}",
+                "{\"version\":1,\"counters\":{\"SEC\":19},\"keys\":[{\"prefix\":\"SEC\",\"count\":1,\"first\":1,\"at\":\"2026-11-25T10:00:00Z\"}]}",
+                "{\"version\":2,\"counters\":{\"P\":5},\"active\":[5]}",
+                "{\"version\":2,\"counters\":{\"P\":5},\"active\":{\"P\":{\"five\":5}}}",
+                "{\"version\":2,\"counters\":{\"P\":5},\"active\":{\"P\":{\"5\":-5}}}",
+                "{\"version\":2,\"counters\":{\"P\":5},\"active\":{\"p\":{\"5\":5}}}",
+                "{\"version\":1,\"counters\":{},\"keys\":[null]}",
+                "{\"version\":1,\"counters\":{\"SEC\":100,\"SEC\":3}}",
+                "{\"version\":1,\"counters\":{\"SEC\":100},\"counters\":{\"SEC\":3}}",
+                "{\"version\":2,\"counters\":{\"P\":5},\"active\":{\"P\":{\"5\":5,\"5\":0}}}",
+            })
     void aCorruptFileIsStateCorruptUntouchedAndCopied(String content) throws Exception {
         byte[] bytes = content.getBytes(UTF_8);
         Files.write(file().path(), bytes);
@@ -197,7 +217,9 @@ class StateFileTest {
         assertTrue(e.getMessage().contains(copy.toString()), e.getMessage());
 
         // reading again keeps refusing, without a second copy of the same content
-        assertEquals(ErrorCode.STATE_CORRUPT, assertThrows(TaskIdException.class, () -> file().read()).code());
+        assertEquals(
+                ErrorCode.STATE_CORRUPT,
+                assertThrows(TaskIdException.class, () -> file().read()).code());
         assertEquals(List.of(Path.of("counters.json"), Path.of("counters.json.corrupt-20261125T100000Z")), listing());
         assertArrayEquals(bytes, Files.readAllBytes(file().path()));
     }

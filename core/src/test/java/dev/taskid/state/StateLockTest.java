@@ -63,23 +63,30 @@ class StateLockTest {
     @Test
     void tryAcquireDoesNotWait() throws Exception {
         StateLock.Held held = lock.tryAcquire("one").orElseThrow();
-        assertEquals(Optional.empty(), other.submit(() -> lock.tryAcquire("two")).get(30, TimeUnit.SECONDS));
+        assertEquals(
+                Optional.empty(), other.submit(() -> lock.tryAcquire("two")).get(30, TimeUnit.SECONDS));
         assertEquals(Optional.empty(), lock.tryAcquire("same thread"), "not reentrant: one holder at a time");
         held.close();
-        assertTrue(other.submit(() -> lock.tryAcquire("two")).get(30, TimeUnit.SECONDS).isPresent());
+        assertTrue(other.submit(() -> lock.tryAcquire("two"))
+                .get(30, TimeUnit.SECONDS)
+                .isPresent());
     }
 
     @Test
     void timeoutIsLockTimeoutNamingTheHolder() throws Exception {
         StateLock.Held held = lock.acquire(Duration.ofSeconds(5), "reserve SEC 3");
         Future<?> waiter = other.submit(() -> lock.acquire(Duration.ofMillis(200), "waiter"));
-        Throwable thrown = assertThrows(java.util.concurrent.ExecutionException.class,
-                () -> waiter.get(60, TimeUnit.SECONDS)).getCause();
+        Throwable thrown = assertThrows(
+                        java.util.concurrent.ExecutionException.class, () -> waiter.get(60, TimeUnit.SECONDS))
+                .getCause();
         TaskIdException e = (TaskIdException) thrown;
         assertEquals(ErrorCode.LOCK_TIMEOUT, e.code());
         assertTrue(e.getMessage().contains("(200ms)"), e.getMessage());
-        assertTrue(e.getMessage().contains("held by " + PID + " (reserve SEC 3) since 2026-11-25T10:00:00Z"), e.getMessage());
-        assertEquals(PID + " (reserve SEC 3) since 2026-11-25T10:00:00Z", e.details().get("holder"));
+        assertTrue(
+                e.getMessage().contains("held by " + PID + " (reserve SEC 3) since 2026-11-25T10:00:00Z"),
+                e.getMessage());
+        assertEquals(
+                PID + " (reserve SEC 3) since 2026-11-25T10:00:00Z", e.details().get("holder"));
         assertEquals(200L, e.details().get("timeoutMs"));
         assertTrue(e.code().retryByDefault());
         held.close();
@@ -88,8 +95,10 @@ class StateLockTest {
     @Test
     void zeroTimeoutTriesOnce() {
         StateLock.Held held = lock.tryAcquire("holder").orElseThrow();
-        assertEquals(ErrorCode.LOCK_TIMEOUT,
-                assertThrows(TaskIdException.class, () -> lock.acquire(Duration.ZERO, "x")).code());
+        assertEquals(
+                ErrorCode.LOCK_TIMEOUT,
+                assertThrows(TaskIdException.class, () -> lock.acquire(Duration.ZERO, "x"))
+                        .code());
         held.close();
         lock.acquire(Duration.ZERO, "x").close();
     }
@@ -97,7 +106,8 @@ class StateLockTest {
     @Test
     void holderInfoIsReadableAndReplacedByEachHolder() {
         assertEquals("", lock.holder(), "never held: unknown");
-        lock.acquire(Duration.ofSeconds(5), "a much longer note than the next one").close();
+        lock.acquire(Duration.ofSeconds(5), "a much longer note than the next one")
+                .close();
         try (StateLock.Held held = lock.acquire(Duration.ofSeconds(5), "short")) {
             assertEquals(PID + " (short) since 2026-11-25T10:00:00Z", lock.holder(), "no tail of the longer note left");
         }
@@ -113,7 +123,8 @@ class StateLockTest {
                 lock.acquire(Duration.ofSeconds(60), "waiter");
                 return false;
             } catch (TaskIdException e) {
-                return e.code() == ErrorCode.LOCK_TIMEOUT && Thread.currentThread().isInterrupted();
+                return e.code() == ErrorCode.LOCK_TIMEOUT
+                        && Thread.currentThread().isInterrupted();
             }
         });
         assertTrue(started.await(30, TimeUnit.SECONDS));

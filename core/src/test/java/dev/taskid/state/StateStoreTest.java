@@ -8,8 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.taskid.allocator.Allocator;
 import dev.taskid.allocator.Ledger;
-import dev.taskid.protocol.ErrorCode;
 import dev.taskid.json.Json;
+import dev.taskid.protocol.ErrorCode;
 import dev.taskid.protocol.Request;
 import dev.taskid.protocol.Response;
 import dev.taskid.protocol.TaskIdException;
@@ -61,21 +61,29 @@ class StateStoreTest {
 
     @Test
     void firstUseStartsFromTheHighestIdsInTasksMd() throws Exception {
-        Files.writeString(project.resolve("TASKS.md"), "| SEC-19 | a |\n| SEC-007 | b |\n| UX-3 | c |\n| FOO-99 | d |\n"
-                + "- sec-50 lower case\n");
+        Files.writeString(
+                project.resolve("TASKS.md"),
+                "| SEC-19 | a |\n| SEC-007 | b |\n| UX-3 | c |\n| FOO-99 | d |\n" + "- sec-50 lower case\n");
         StateStore.Loaded first;
         try (StateLock.Held held = store.lock().tryAcquire("test").orElseThrow()) {
             first = store.load(Config.defaults());
         }
         assertEquals(Map.of("SEC", 19L, "UX", 3L), first.ledger().counters());
         assertFalse(first.ledger().dirty(), "already durable");
-        assertEquals(Optional.of("taskid: created " + counters() + " from " + project.resolve("TASKS.md")
-                + ": SEC -> 19, UX -> 3"), first.notice());
-        assertEquals(Map.of("SEC", 19L, "UX", 3L), new StateFile(counters(), json, CLOCK).read().orElseThrow().counters());
+        assertEquals(
+                Optional.of("taskid: created " + counters() + " from " + project.resolve("TASKS.md")
+                        + ": SEC -> 19, UX -> 3"),
+                first.notice());
+        assertEquals(
+                Map.of("SEC", 19L, "UX", 3L),
+                new StateFile(counters(), json, CLOCK).read().orElseThrow().counters());
         List<AuditEntry> lines = new ArrayList<>();
         AuditReader.read(project.resolve(".taskid"), json, l -> true, lines::add);
-        assertEquals(List.of("create SEC 19", "create UX 3"),
-                lines.stream().map(e -> e.op() + " " + e.prefix() + " " + e.to()).toList());
+        assertEquals(
+                List.of("create SEC 19", "create UX 3"),
+                lines.stream()
+                        .map(e -> e.op() + " " + e.prefix() + " " + e.to())
+                        .toList());
 
         StateStore.Loaded second = store.load(Config.defaults());
         assertEquals(first.ledger().counters(), second.ledger().counters());
@@ -90,7 +98,9 @@ class StateStoreTest {
     void firstUseWithoutTasksMdStartsAtZero() {
         StateStore.Loaded loaded = store.load(Config.defaults());
         assertEquals(Map.of(), loaded.ledger().counters());
-        assertEquals(Optional.of("taskid: created " + counters() + " with all counters at 0 (no TASKS.md in " + project + ")"),
+        assertEquals(
+                Optional.of(
+                        "taskid: created " + counters() + " with all counters at 0 (no TASKS.md in " + project + ")"),
                 loaded.notice());
         assertTrue(Files.isRegularFile(counters()));
     }
@@ -100,8 +110,10 @@ class StateStoreTest {
         Files.writeString(project.resolve("TASKS.md"), "| SEC-3 |\n");
         Files.writeString(counters(), "{\"version\":1,\"counters\":{\"SEC\":40}");
         byte[] before = Files.readAllBytes(counters());
-        assertEquals(ErrorCode.STATE_CORRUPT,
-                assertThrows(TaskIdException.class, () -> store.load(Config.defaults())).code());
+        assertEquals(
+                ErrorCode.STATE_CORRUPT,
+                assertThrows(TaskIdException.class, () -> store.load(Config.defaults()))
+                        .code());
         assertArrayEquals(before, Files.readAllBytes(counters()), "not rebuilt from TASKS.md (SEC-4 would repeat)");
     }
 
@@ -115,8 +127,12 @@ class StateStoreTest {
         AuditEntry.collect(req, r, BY, CLOCK.instant(), entries);
         store.commit(ledger, entries);
         assertFalse(ledger.dirty());
-        assertEquals(Map.of("SEC", 2L), new StateFile(counters(), json, CLOCK).read().orElseThrow().counters());
-        assertEquals(Map.of("SEC", 2L), AuditReader.counters(project.resolve(".taskid"), json).highest());
+        assertEquals(
+                Map.of("SEC", 2L),
+                new StateFile(counters(), json, CLOCK).read().orElseThrow().counters());
+        assertEquals(
+                Map.of("SEC", 2L),
+                AuditReader.counters(project.resolve(".taskid"), json).highest());
     }
 
     @Test
@@ -134,8 +150,11 @@ class StateStoreTest {
         assertTrue(again.replayed());
         assertEquals(first.ids(), again.ids());
         assertEquals(first.reservedAt(), again.reservedAt());
-        assertEquals(ErrorCode.KEY_REUSED, ((Response.Failure) allocator.apply(reloaded,
-                new Request.Reserve(null, "SEC", 3, null, null, "retry-7f3a"))).code());
+        assertEquals(
+                ErrorCode.KEY_REUSED,
+                ((Response.Failure) allocator.apply(
+                                reloaded, new Request.Reserve(null, "SEC", 3, null, null, "retry-7f3a")))
+                        .code());
     }
 
     @Test
@@ -147,7 +166,8 @@ class StateStoreTest {
         Files.deleteIfExists(project.resolve(".taskid/audit.log"));
         Files.createDirectory(project.resolve(".taskid/audit.log")); // appending now fails
 
-        Response r = new Allocator(Config.defaults(), CLOCK).apply(ledger, new Request.Reserve(null, "SEC", 3, null, null, null));
+        Response r = new Allocator(Config.defaults(), CLOCK)
+                .apply(ledger, new Request.Reserve(null, "SEC", 3, null, null, null));
         List<AuditEntry> entries = new ArrayList<>();
         AuditEntry.collect(new Request.Reserve(null, "SEC", 3, null, null, null), r, BY, CLOCK.instant(), entries);
         TaskIdException e = assertThrows(TaskIdException.class, () -> store.commit(ledger, entries));
@@ -163,7 +183,10 @@ class StateStoreTest {
         byte[] durable = Files.readAllBytes(counters());
         ledger.setCounter("SEC", 9);
         Files.createDirectories(DurableFiles.tmpFor(counters()).resolve("x")); // the temp file cannot be written
-        assertEquals(ErrorCode.SYSTEM_ERROR, assertThrows(TaskIdException.class, () -> store.commit(ledger, List.of())).code());
+        assertEquals(
+                ErrorCode.SYSTEM_ERROR,
+                assertThrows(TaskIdException.class, () -> store.commit(ledger, List.of()))
+                        .code());
         assertEquals(0, ledger.counter("SEC"));
         assertArrayEquals(durable, Files.readAllBytes(counters()));
     }

@@ -15,7 +15,6 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -50,8 +49,12 @@ class StateSymlinkTest {
             Files.deleteIfExists(state.resolve("audit.log"));
             Files.createSymbolicLink(state.resolve("audit.log"), victim);
             ledger.setCounter("SEC", 3);
-            TaskIdException e = assertThrows(TaskIdException.class, () -> store.commit(ledger, List.of(
-                    new AuditEntry(Instant.now(), "set", "SEC", null, null, 0, 3, null, null, null, BY))));
+            TaskIdException e = assertThrows(
+                    TaskIdException.class,
+                    () -> store.commit(
+                            ledger,
+                            List.of(new AuditEntry(
+                                    Instant.now(), "set", "SEC", null, null, 0, 3, null, null, null, BY))));
             assertEquals(ErrorCode.SYSTEM_ERROR, e.code());
             assertTrue(e.getMessage().contains(state.resolve("audit.log") + " is a symbolic link"), e.getMessage());
         }
@@ -101,7 +104,9 @@ class StateSymlinkTest {
 
         Files.setPosixFilePermissions(real, PosixFilePermissions.fromString("rwxrwxrwx"));
         open(real).close();
-        assertEquals("rwxr-xr-x", PosixFilePermissions.toString(Files.getPosixFilePermissions(real)),
+        assertEquals(
+                "rwxr-xr-x",
+                PosixFilePermissions.toString(Files.getPosixFilePermissions(real)),
                 "closed to others' writes; reading and searching (allowedUids, a system daemon's 0711) stay");
         Files.setPosixFilePermissions(real, PosixFilePermissions.fromString("rwx--x--x"));
         open(real).close();

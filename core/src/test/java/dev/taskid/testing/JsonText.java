@@ -15,8 +15,7 @@ import java.util.Map;
 public final class JsonText {
     private static final Json JSON = new Json();
 
-    private JsonText() {
-    }
+    private JsonText() {}
 
     /** One JSON object from a line of output (surrounding white space ignored). */
     public static Map<String, Object> object(String line) throws JsonException {

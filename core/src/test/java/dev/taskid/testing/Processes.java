@@ -21,14 +21,14 @@ import java.util.concurrent.TimeUnit;
 /** Real child processes for tests: the taskid CLI as a JVM, node, npm, anything with a timeout. */
 public final class Processes {
     /** One thread per stream drained: the common pool may have a single thread on 2 cores. */
-    private static final java.util.concurrent.ExecutorService DRAINERS = java.util.concurrent.Executors.newCachedThreadPool(r -> {
-        Thread t = new Thread(r, "drain");
-        t.setDaemon(true);
-        return t;
-    });
+    private static final java.util.concurrent.ExecutorService DRAINERS =
+            java.util.concurrent.Executors.newCachedThreadPool(r -> {
+                Thread t = new Thread(r, "drain");
+                t.setDaemon(true);
+                return t;
+            });
 
-    private Processes() {
-    }
+    private Processes() {}
 
     /** What a finished process printed. */
     public record Result(int status, String stdout, String stderr) {
@@ -49,11 +49,19 @@ public final class Processes {
      */
     public static String cliClassPath() {
         Set<String> parts = new LinkedHashSet<>();
-        for (String name : List.of("dev.taskid.cli.Main", "dev.taskid.client.TaskIds", "dev.taskid.state.StateStore",
-                "dev.taskid.json.Json", "com.fasterxml.jackson.core.JsonFactory")) {
+        for (String name : List.of(
+                "dev.taskid.cli.Main",
+                "dev.taskid.client.TaskIds",
+                "dev.taskid.state.StateStore",
+                "dev.taskid.json.Json",
+                "com.fasterxml.jackson.core.JsonFactory")) {
             try {
                 Class<?> c = Class.forName(name, false, Processes.class.getClassLoader());
-                parts.add(Path.of(c.getProtectionDomain().getCodeSource().getLocation().toURI()).toString());
+                parts.add(Path.of(c.getProtectionDomain()
+                                .getCodeSource()
+                                .getLocation()
+                                .toURI())
+                        .toString());
             } catch (ClassNotFoundException | URISyntaxException e) {
                 throw new IllegalStateException("the CLI's classes are not on this test's class path: " + name, e);
             }
@@ -80,7 +88,8 @@ public final class Processes {
                     String cp = m == null ? null : m.getMainAttributes().getValue("Class-Path");
                     if (cp != null) {
                         for (String url : cp.trim().split("\\s+")) {
-                            parts.add(Path.of(Path.of(entry).getParent().toUri().resolve(url)).toString());
+                            parts.add(Path.of(Path.of(entry).getParent().toUri().resolve(url))
+                                    .toString());
                         }
                     }
                 } catch (IOException e) {
@@ -93,8 +102,8 @@ public final class Processes {
 
     /** The command line that runs the taskid CLI in a fresh JVM. */
     public static List<String> taskid(String... args) {
-        List<String> cmd = new ArrayList<>(List.of(java(), "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
-                "-cp", cliClassPath(), "dev.taskid.cli.Main"));
+        List<String> cmd = new ArrayList<>(List.of(
+                java(), "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp", cliClassPath(), "dev.taskid.cli.Main"));
         cmd.addAll(List.of(args));
         return cmd;
     }
@@ -141,7 +150,10 @@ public final class Processes {
         pb.environment().remove("TASKID_BACKEND");
         pb.environment().remove("TASKID_BACKEND_PROJECT");
         // nor their per-user taskid preferences (a test that wants some sets its own XDG_CONFIG_HOME)
-        pb.environment().put("XDG_CONFIG_HOME", cwd.toAbsolutePath().resolve(".no-user-config").toString());
+        pb.environment()
+                .put(
+                        "XDG_CONFIG_HOME",
+                        cwd.toAbsolutePath().resolve(".no-user-config").toString());
         pb.environment().putAll(env);
         try {
             Process p = pb.start();
@@ -154,7 +166,8 @@ public final class Processes {
             if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
                 p.destroyForcibly();
                 p.waitFor();
-                throw new AssertionError("timed out after " + timeout + ": " + command + "\n" + out.join() + err.join());
+                throw new AssertionError(
+                        "timed out after " + timeout + ": " + command + "\n" + out.join() + err.join());
             }
             return new Result(p.exitValue(), out.join(), err.join());
         } catch (IOException e) {
@@ -166,12 +179,14 @@ public final class Processes {
     }
 
     private static CompletableFuture<String> drain(InputStream in) {
-        return CompletableFuture.supplyAsync(() -> {
-            try (in) {
-                return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-            } catch (IOException e) {
-                return "<" + e + ">";
-            }
-        }, DRAINERS);
+        return CompletableFuture.supplyAsync(
+                () -> {
+                    try (in) {
+                        return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+                    } catch (IOException e) {
+                        return "<" + e + ">";
+                    }
+                },
+                DRAINERS);
     }
 }

@@ -13,8 +13,8 @@ import dev.taskid.protocol.Version;
 import dev.taskid.server.PeerCheck;
 import dev.taskid.server.SocketServer;
 import dev.taskid.server.Transport;
-import dev.taskid.state.AuditLog;
 import dev.taskid.state.AuditEntry;
+import dev.taskid.state.AuditLog;
 import dev.taskid.state.Config;
 import dev.taskid.state.SocketDir;
 import dev.taskid.state.StateDir;
@@ -38,12 +38,12 @@ import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntConsumer;
-import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -60,16 +60,14 @@ public final class Daemon implements AutoCloseable {
      * waits for the state thread before halting; {@code watchEvery}: how often the daemon
      * looks whether its state directory is still the one it locked.
      */
-    public record Options(Optional<Duration> lockTimeout, Duration stopWait, Duration watchEvery) {
-    }
+    public record Options(Optional<Duration> lockTimeout, Duration stopWait, Duration watchEvery) {}
 
     /**
      * How the process ends when the daemon cannot go on: {@code exit} starts an orderly exit
      * with a status (queued work answered, then the shutdown); {@code halt} ends the process
      * at once without releasing anything (the kernel drops the lock when it is gone).
      */
-    public record Ending(IntConsumer exit, IntConsumer halt) {
-    }
+    public record Ending(IntConsumer exit, IntConsumer halt) {}
 
     private final StateStore store;
     private final StateLock.Held lock;
@@ -84,9 +82,18 @@ public final class Daemon implements AutoCloseable {
     private final Duration stopWait;
     private boolean closed;
 
-    private Daemon(StateStore store, StateLock.Held lock, StateBackend backend, StateLoop loop, SocketServer server, Path socket,
-                   boolean ownsSocket, Optional<SystemdNotifier> systemd, Failure failure,
-                   ScheduledExecutorService watch, Duration stopWait) {
+    private Daemon(
+            StateStore store,
+            StateLock.Held lock,
+            StateBackend backend,
+            StateLoop loop,
+            SocketServer server,
+            Path socket,
+            boolean ownsSocket,
+            Optional<SystemdNotifier> systemd,
+            Failure failure,
+            ScheduledExecutorService watch,
+            Duration stopWait) {
         this.store = store;
         this.lock = lock;
         this.backend = backend;
@@ -129,8 +136,8 @@ public final class Daemon implements AutoCloseable {
      *                         lock for longer than the lock timeout; STATE_CORRUPT, SYSTEM_ERROR
      */
     /** Starts a daemon for {@code dir}; {@code ending} says how the process ends when it cannot go on. */
-    public static Daemon start(StateDir dir, SocketServer.Settings settings, Map<String, String> env,
-                               Options options, Ending ending)
+    public static Daemon start(
+            StateDir dir, SocketServer.Settings settings, Map<String, String> env, Options options, Ending ending)
             throws InterruptedException {
         Json json = new Json();
         Clock clock = Clock.systemUTC();
@@ -142,8 +149,10 @@ public final class Daemon implements AutoCloseable {
         Failure failure = new Failure(ending);
         try {
             lock = acquire(store, dir, options.lockTimeout().orElse(config.lockTimeout()));
-            store.onStateMoved(() -> failure.fail(ErrorCode.STATE_MOVED, "the state directory " + dir
-                    + " was removed or replaced: this daemon's memory matches no file there any more"));
+            store.onStateMoved(() -> failure.fail(
+                    ErrorCode.STATE_MOVED,
+                    "the state directory " + dir
+                            + " was removed or replaced: this daemon's memory matches no file there any more"));
             backend = backend(dir, env, json, config, clock, store);
             int uid = Users.currentUid();
             Path socket = dir.socket(env, uid);
@@ -153,13 +162,19 @@ public final class Daemon implements AutoCloseable {
                 prepareSocketPath(dir, socket);
             }
             String epoch = UUID.randomUUID().toString();
-            StateLoop loop = new StateLoop(backend, new Allocator(config, clock), clock, dir.dir().toString(), epoch);
+            StateLoop loop = new StateLoop(
+                    backend, new Allocator(config, clock), clock, dir.dir().toString(), epoch);
             Transport transport = Transport.select(System.getProperty("taskid.transport"));
             if (!transport.tellsPeers()) {
-                throw new TaskIdException(ErrorCode.SYSTEM_ERROR, "the " + transport.name()
-                        + " transport cannot tell who connects (no SO_PEERCRED), so this daemon would serve nobody");
+                throw new TaskIdException(
+                        ErrorCode.SYSTEM_ERROR,
+                        "the " + transport.name()
+                                + " transport cannot tell who connects (no SO_PEERCRED), so this daemon would serve nobody");
             }
-            SocketServer server = new SocketServer(transport, settings, loop,
+            SocketServer server = new SocketServer(
+                    transport,
+                    settings,
+                    loop,
                     new PeerCheck(transport, uid, Users.currentUser(), config.allowedUids()));
             loop.start(server.stateLoop(), server::connections);
             if (inherited.isPresent()) {
@@ -167,11 +182,19 @@ public final class Daemon implements AutoCloseable {
                 server.adopt(inherited.getAsInt());
             } else {
                 server.bind(socket);
-                Files.setPosixFilePermissions(socket,
+                Files.setPosixFilePermissions(
+                        socket,
                         PosixFilePermissions.fromString(config.allowedUids().isEmpty() ? "rw-------" : "rw-rw-rw-"));
             }
-            log.info("taskid daemon {} serving {} on {} (pid {}, {} transport, {}, epoch {})", Version.CURRENT, dir,
-                    socket, pid, transport.name(), inherited.isPresent() ? "socket from systemd" : "bound", epoch);
+            log.info(
+                    "taskid daemon {} serving {} on {} (pid {}, {} transport, {}, epoch {})",
+                    Version.CURRENT,
+                    dir,
+                    socket,
+                    pid,
+                    transport.name(),
+                    inherited.isPresent() ? "socket from systemd" : "bound",
+                    epoch);
             // Ready only now: the lock is held, the state loaded and the socket served.
             Optional<SystemdNotifier> systemd = SystemdNotifier.connect(env, server.eventLoops());
             systemd.ifPresent(n -> {
@@ -185,14 +208,28 @@ public final class Daemon implements AutoCloseable {
                 t.setDaemon(true);
                 return t;
             });
-            watch.scheduleWithFixedDelay(() -> {
-                try {
-                    store.verifyInPlace();
-                } catch (RuntimeException e) {
-                    // STATE_MOVED has started the exit; anything else is retried next time
-                }
-            }, options.watchEvery().toMillis(), options.watchEvery().toMillis(), TimeUnit.MILLISECONDS);
-            return new Daemon(store, lock, backend, loop, server, socket, inherited.isEmpty(), systemd, failure, watch,
+            watch.scheduleWithFixedDelay(
+                    () -> {
+                        try {
+                            store.verifyInPlace();
+                        } catch (RuntimeException e) {
+                            // STATE_MOVED has started the exit; anything else is retried next time
+                        }
+                    },
+                    options.watchEvery().toMillis(),
+                    options.watchEvery().toMillis(),
+                    TimeUnit.MILLISECONDS);
+            return new Daemon(
+                    store,
+                    lock,
+                    backend,
+                    loop,
+                    server,
+                    socket,
+                    inherited.isEmpty(),
+                    systemd,
+                    failure,
+                    watch,
                     options.stopWait());
         } catch (IOException e) {
             if (watch != null) {
@@ -222,9 +259,12 @@ public final class Daemon implements AutoCloseable {
         }
         OptionalLong running = store.lock().holderAs("daemon");
         if (running.isPresent()) {
-            throw new TaskIdException(ErrorCode.LOCK_TIMEOUT, "a taskid daemon (pid " + running.getAsLong()
-                    + ") already serves " + dir + ": use it, or stop it first (taskid daemon stop)",
-                    Map.of("holderPid", running.getAsLong()), null);
+            throw new TaskIdException(
+                    ErrorCode.LOCK_TIMEOUT,
+                    "a taskid daemon (pid " + running.getAsLong() + ") already serves " + dir
+                            + ": use it, or stop it first (taskid daemon stop)",
+                    Map.of("holderPid", running.getAsLong()),
+                    null);
         }
         return store.lock().acquire(timeout, "daemon"); // a fallback writer: it is done soon
     }
@@ -234,8 +274,8 @@ public final class Daemon implements AutoCloseable {
      * durable commits; a daemon that cannot serve does not start), else this state directory,
      * loaded into memory. The state lock is held either way: it owns the socket.
      */
-    private static StateBackend backend(StateDir dir, Map<String, String> env, Json json, Config config, Clock clock,
-                                        StateStore store) {
+    private static StateBackend backend(
+            StateDir dir, Map<String, String> env, Json json, Config config, Clock clock, StateStore store) {
         Optional<BackendConfig> shared = BackendConfig.load(dir, env, json);
         if (shared.isPresent()) {
             RemoteBackend remote = Backends.open(shared.get(), config, clock, "taskid-daemon");
@@ -279,7 +319,8 @@ public final class Daemon implements AutoCloseable {
         }
         if (!SocketDir.check(parent, runtimeDir, owners)) {
             try {
-                Files.createDirectories(parent, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+                Files.createDirectories(
+                        parent, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
             } catch (FileAlreadyExistsException raced) {
                 // made meanwhile: checked below like any other
             }
@@ -293,9 +334,12 @@ public final class Daemon implements AutoCloseable {
         }
         if (!at.isOther() || at.isSymbolicLink()) {
             String what = at.isDirectory() ? "a directory" : at.isSymbolicLink() ? "a symbolic link" : "a regular file";
-            throw new TaskIdException(ErrorCode.SYSTEM_ERROR, "cannot set up the socket: " + socket + " is " + what
-                    + ", not a socket left by a daemon, so taskid does not remove it; move it away and start again",
-                    Map.of("socket", socket.toString()), null);
+            throw new TaskIdException(
+                    ErrorCode.SYSTEM_ERROR,
+                    "cannot set up the socket: " + socket + " is " + what
+                            + ", not a socket left by a daemon, so taskid does not remove it; move it away and start again",
+                    Map.of("socket", socket.toString()),
+                    null);
         }
         Files.delete(socket);
         log.info("replaced the stale socket {} left by a daemon that did not shut down cleanly", socket);
@@ -303,7 +347,10 @@ public final class Daemon implements AutoCloseable {
 
     /** An I/O error with its kind: many say only the path ("AccessDeniedException: /x" is clearer). */
     private static String describe(IOException e) {
-        String kind = e.getClass().getSimpleName().replace("Exception", "").replaceAll("([a-z])([A-Z])", "$1 $2")
+        String kind = e.getClass()
+                .getSimpleName()
+                .replace("Exception", "")
+                .replaceAll("([a-z])([A-Z])", "$1 $2")
                 .toLowerCase(java.util.Locale.ROOT);
         return e.getMessage() == null ? kind : e.getMessage() + " (" + kind + ")";
     }
@@ -335,7 +382,8 @@ public final class Daemon implements AutoCloseable {
             // A persist may still be under way (a stalled disk): releasing the lock now would let
             // a fallback writer in beside it, and its rename could land over the other's file.
             // Keep the lock: end the process here and let the kernel drop it.
-            log.error("the state thread did not finish within {} s: halting without releasing the state lock",
+            log.error(
+                    "the state thread did not finish within {} s: halting without releasing the state lock",
                     stopWait.toSeconds());
             failure.ending.halt().accept(ErrorCode.SYSTEM_ERROR.exitStatus());
             return;

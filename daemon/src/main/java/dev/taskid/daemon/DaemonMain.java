@@ -29,12 +29,15 @@ import org.slf4j.LoggerFactory;
 public final class DaemonMain {
     private static final Logger log = LoggerFactory.getLogger(DaemonMain.class);
 
-    private DaemonMain() {
-    }
+    private DaemonMain() {}
 
-    private static final Option DIR = Option.valued("--dir", "PATH",
+    private static final Option DIR = Option.valued(
+            "--dir",
+            "PATH",
             "state directory (default: .git/taskid in a git repository, else .taskid; env TASKID_DIR)");
-    private static final Option LOCK_TIMEOUT = Option.valued("--lock-timeout", "MS",
+    private static final Option LOCK_TIMEOUT = Option.valued(
+            "--lock-timeout",
+            "MS",
             "how long to wait for the state lock at start (default 30000 or config lockTimeoutMs)");
     private static final Option HELP = Option.flag("--help", "print this help").withAlias("-h");
     /** The daemon's options, in the model the CLI's commands use (dev.taskid.options). */
@@ -83,11 +86,16 @@ public final class DaemonMain {
                 Integer.getInteger("taskid.maxInFlight", 8192));
         Daemon daemon;
         try {
-            daemon = Daemon.start(dir, settings, System.getenv(), new Daemon.Options(lockTimeout,
+            daemon = Daemon.start(
+                    dir,
+                    settings,
+                    System.getenv(),
+                    new Daemon.Options(
+                            lockTimeout,
                             Duration.ofSeconds(Long.getLong("taskid.stopWaitSeconds", 30)),
                             Duration.ofMillis(Long.getLong("taskid.stateWatchMillis", 1000))),
-                    new Daemon.Ending(status -> new Thread(() -> System.exit(status), "taskid-exit").start(),
-                            status -> {
+                    new Daemon.Ending(
+                            status -> new Thread(() -> System.exit(status), "taskid-exit").start(), status -> {
                                 stopLogging();
                                 Runtime.getRuntime().halt(status);
                             }));
@@ -103,26 +111,32 @@ public final class DaemonMain {
             return;
         }
         CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            daemon.close();
-            stopLogging();
-            stopped.countDown();
-            // A clean stop on SIGTERM is a success, not "killed by signal" (143); a daemon that
-            // stopped because it could not go on says so.
-            Runtime.getRuntime().halt(daemon.exitStatus());
-        }, "taskid-shutdown"));
+        Runtime.getRuntime()
+                .addShutdownHook(new Thread(
+                        () -> {
+                            daemon.close();
+                            stopLogging();
+                            stopped.countDown();
+                            // A clean stop on SIGTERM is a success, not "killed by signal" (143); a daemon that
+                            // stopped because it could not go on says so.
+                            Runtime.getRuntime().halt(daemon.exitStatus());
+                        },
+                        "taskid-shutdown"));
         stopped.await();
     }
 
     /** {@code usage: taskid daemon [--dir PATH] [--lock-timeout MS]}, from the options. */
     static String usage() {
         StringBuilder b = new StringBuilder("usage: taskid daemon");
-        OPTIONS.stream().filter(o -> !o.equals(HELP)).forEach(o -> b.append(" [").append(o.usage()).append(']'));
+        OPTIONS.stream()
+                .filter(o -> !o.equals(HELP))
+                .forEach(o -> b.append(" [").append(o.usage()).append(']'));
         return b.toString();
     }
 
     static String help() {
-        StringBuilder b = new StringBuilder(usage()).append("   (runs in the foreground; logs to stderr)\n\noptions:\n");
+        StringBuilder b =
+                new StringBuilder(usage()).append("   (runs in the foreground; logs to stderr)\n\noptions:\n");
         for (Option o : OPTIONS) {
             b.append(String.format("  %-18s %s%n", o.usage(), o.help()));
         }

@@ -15,6 +15,7 @@ import java.util.TreeMap;
 final class DaemonStats {
     /** Persist latencies are kept for the most recent persists only. */
     private static final int LATENCY_WINDOW = 4096;
+
     private static final double[] PERSIST_BUCKETS_MS = {0.25, 0.5, 1, 2, 4, 8, 16, 32, 64, 128, 256, 1000};
 
     private final Instant started;
@@ -33,6 +34,7 @@ final class DaemonStats {
     private final long[] batchHistogram = new long[31];
     /** Persists by latency: bucket k holds up to PERSIST_BUCKETS_MS[k] ms; the last, anything slower. */
     private final long[] persistHistogram = new long[PERSIST_BUCKETS_MS.length + 1];
+
     private long auditLines;
     /** Reservations of wrapped prefixes that handed out number 0, i.e. came round. */
     private long wraps;
@@ -98,7 +100,9 @@ final class DaemonStats {
         m.put("batches", batches);
         m.put("meanBatchSize", batches == 0 ? 0.0 : (double) batchedRequests / batches);
         m.put("maxBatchSize", maxBatch);
-        m.put("percentileWindow", LATENCY_WINDOW); // the P50/P99 figures cover at most this many recent batches/persists
+        m.put(
+                "percentileWindow",
+                LATENCY_WINDOW); // the P50/P99 figures cover at most this many recent batches/persists
         int nb = (int) Math.min(batches, LATENCY_WINDOW);
         int[] sizes = Arrays.copyOf(batchSizes, nb);
         Arrays.sort(sizes);
@@ -122,8 +126,11 @@ final class DaemonStats {
         Map<String, Long> persistBuckets = new LinkedHashMap<>();
         for (int k = 0; k < persistHistogram.length; k++) {
             if (persistHistogram[k] > 0) {
-                persistBuckets.put(k < PERSIST_BUCKETS_MS.length ? "<=" + ms(PERSIST_BUCKETS_MS[k])
-                        : ">" + ms(PERSIST_BUCKETS_MS[k - 1]), persistHistogram[k]);
+                persistBuckets.put(
+                        k < PERSIST_BUCKETS_MS.length
+                                ? "<=" + ms(PERSIST_BUCKETS_MS[k])
+                                : ">" + ms(PERSIST_BUCKETS_MS[k - 1]),
+                        persistHistogram[k]);
             }
         }
         m.put("persistMillisHistogram", persistBuckets);

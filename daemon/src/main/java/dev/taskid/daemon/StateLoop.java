@@ -18,8 +18,8 @@ import dev.taskid.server.Refusals;
 import dev.taskid.server.RequestDecoder;
 import dev.taskid.server.RequestSink;
 import dev.taskid.server.Transport;
-import dev.taskid.state.AuditLog;
 import dev.taskid.state.AuditEntry;
+import dev.taskid.state.AuditLog;
 import dev.taskid.state.StateStore;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -62,9 +62,11 @@ import org.slf4j.LoggerFactory;
  */
 final class StateLoop implements RequestSink, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(StateLoop.class);
-    static final List<String> CAPABILITIES = List.of("reserve", "peek", "validate", "set", "init", "archive", "stats", "ping", "keys");
+    static final List<String> CAPABILITIES =
+            List.of("reserve", "peek", "validate", "set", "init", "archive", "stats", "ping", "keys");
     /** On a shared backend wrapped prefixes, and so archive, are refused. */
-    static final List<String> SHARED_CAPABILITIES = List.of("reserve", "peek", "validate", "set", "init", "stats", "ping", "keys");
+    static final List<String> SHARED_CAPABILITIES =
+            List.of("reserve", "peek", "validate", "set", "init", "stats", "ping", "keys");
 
     /** Requests applied in memory, in order, with their answers and audit lines. */
     private static final class Batch {
@@ -82,9 +84,11 @@ final class StateLoop implements RequestSink, AutoCloseable {
 
     /** The one in-memory ledger and its store for the local backend; null for a shared one. */
     private final Ledger ledger;
+
     private final StateStore store;
     /** The shared backend; null for the local one. */
     private final StateBackend shared;
+
     private final Allocator allocator;
     private final Clock clock;
     private final DaemonStats stats;
@@ -102,6 +106,7 @@ final class StateLoop implements RequestSink, AutoCloseable {
     private Batch open = new Batch();
     /** The batch whose persist runs; null when none does. */
     private Batch persisting;
+
     private boolean sealScheduled;
     private boolean closing;
     private volatile long heartbeat = System.nanoTime();
@@ -256,7 +261,8 @@ final class StateLoop implements RequestSink, AutoCloseable {
                         Response answer = allocator.apply(read, in.request());
                         b.answers.set(i, answer);
                         if (in.request().mutates()) {
-                            AuditEntry.collect(in.request(), answer, requester(b.channels.get(i)), clock.instant(), b.audit);
+                            AuditEntry.collect(
+                                    in.request(), answer, requester(b.channels.get(i)), clock.instant(), b.audit);
                         }
                     }
                 }
@@ -305,7 +311,9 @@ final class StateLoop implements RequestSink, AutoCloseable {
     /** Whether {@code in} is answered from the counters (a state request), not by the loop alone. */
     private static boolean needsCounters(Inbound in) {
         Request r = in.request();
-        return !in.endOfInput() && in.failure() == null && r != null
+        return !in.endOfInput()
+                && in.failure() == null
+                && r != null
                 && !(r instanceof Request.Hello || r instanceof Request.Ping || r instanceof Request.Stats);
     }
 
@@ -318,7 +326,10 @@ final class StateLoop implements RequestSink, AutoCloseable {
             stats.audited(b.audit.size());
         } else {
             stats.persistFailed();
-            log.error("could not persist a batch of {} (nor the {} applied after it): {}", b.size(), open.size(),
+            log.error(
+                    "could not persist a batch of {} (nor the {} applied after it): {}",
+                    b.size(),
+                    open.size(),
                     failure.getMessage());
             ledger.rollback(); // both batches: back to the last durable state
             fail(b, failure);
@@ -374,7 +385,8 @@ final class StateLoop implements RequestSink, AutoCloseable {
     /** Who sent a request, for the audit log: the peer's credentials when the transport tells them. */
     private static AuditEntry.Requester requester(Channel channel) {
         Transport.Peer peer = PeerCheck.peer(channel);
-        return peer == null ? new AuditEntry.Requester(-1, -1, AuditLog.DAEMON, -1)
+        return peer == null
+                ? new AuditEntry.Requester(-1, -1, AuditLog.DAEMON, -1)
                 : new AuditEntry.Requester(peer.pid(), peer.uid(), AuditLog.DAEMON, -1);
     }
 
@@ -389,13 +401,22 @@ final class StateLoop implements RequestSink, AutoCloseable {
         Request r = in.request();
         if (r instanceof Request.Hello h) {
             if (h.protocol() != Protocol.VERSION) {
-                return Response.Failure.of(r.id(), ErrorCode.PROTOCOL_MISMATCH,
+                return Response.Failure.of(
+                        r.id(),
+                        ErrorCode.PROTOCOL_MISMATCH,
                         "this daemon speaks protocol v" + Protocol.VERSION + ", the client v" + h.protocol()
                                 + ": use a client of the daemon's version or restart the daemon with the client's",
                         Map.of("daemon", Protocol.VERSION, "client", h.protocol()));
             }
-            return new Response.Hello(r.id(), Protocol.VERSION, Version.CURRENT,
-                    shared == null ? CAPABILITIES : SHARED_CAPABILITIES, pid, stateDir, epoch, "daemon");
+            return new Response.Hello(
+                    r.id(),
+                    Protocol.VERSION,
+                    Version.CURRENT,
+                    shared == null ? CAPABILITIES : SHARED_CAPABILITIES,
+                    pid,
+                    stateDir,
+                    epoch,
+                    "daemon");
         }
         if (r instanceof Request.Ping) {
             return new Response.Pong(r.id());

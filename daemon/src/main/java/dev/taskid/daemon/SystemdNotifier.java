@@ -60,9 +60,13 @@ final class SystemdNotifier implements AutoCloseable {
         // A leading '@' names an abstract socket, whose name starts with a NUL byte.
         String address = path.startsWith("@") ? "\0" + path.substring(1) : path;
         try {
-            Channel ch = new Bootstrap().group(group).channel(EpollDomainDatagramChannel.class)
+            Channel ch = new Bootstrap()
+                    .group(group)
+                    .channel(EpollDomainDatagramChannel.class)
                     .handler(new ChannelInboundHandlerAdapter())
-                    .connect(new DomainSocketAddress(address)).sync().channel();
+                    .connect(new DomainSocketAddress(address))
+                    .sync()
+                    .channel();
             return Optional.of(new SystemdNotifier(ch));
         } catch (Exception e) {
             log.warn("cannot reach NOTIFY_SOCKET {}: {}", path, e.toString());
@@ -87,11 +91,17 @@ final class SystemdNotifier implements AutoCloseable {
             return;
         }
         long period = Math.max(1, Long.parseLong(usec) / 2);
-        channel.eventLoop().scheduleAtFixedRate(() -> {
-            if (healthy.getAsBoolean()) {
-                channel.writeAndFlush(Unpooled.wrappedBuffer("WATCHDOG=1".getBytes(StandardCharsets.UTF_8)));
-            }
-        }, period, period, TimeUnit.MICROSECONDS);
+        channel.eventLoop()
+                .scheduleAtFixedRate(
+                        () -> {
+                            if (healthy.getAsBoolean()) {
+                                channel.writeAndFlush(
+                                        Unpooled.wrappedBuffer("WATCHDOG=1".getBytes(StandardCharsets.UTF_8)));
+                            }
+                        },
+                        period,
+                        period,
+                        TimeUnit.MICROSECONDS);
     }
 
     @Override

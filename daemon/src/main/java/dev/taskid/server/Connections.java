@@ -43,8 +43,9 @@ public final class Connections extends ChannelInboundHandlerAdapter {
         total.incrementAndGet();
         channels.add(ctx.channel());
         if (open.incrementAndGet() > max) {
-            Refusals.refuse(ctx.channel(), Response.Failure.of(null, ErrorCode.BUSY,
-                    "too many connections (" + max + "); retry shortly"));
+            Refusals.refuse(
+                    ctx.channel(),
+                    Response.Failure.of(null, ErrorCode.BUSY, "too many connections (" + max + "); retry shortly"));
             return;
         }
         super.channelActive(ctx);

@@ -12,8 +12,7 @@ public final class Fatal {
     /** The daemon's exit status after a fatal error: SYSTEM_ERROR's (README, Exit status). */
     public static final int EXIT_STATUS = 6;
 
-    private Fatal() {
-    }
+    private Fatal() {}
 
     /** Halts (no shutdown hooks: they would wait for the dead thread) after a best-effort log line. */
     public static void halt(String where, Throwable error) {

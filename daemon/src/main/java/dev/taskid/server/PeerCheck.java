@@ -48,10 +48,12 @@ public final class PeerCheck extends ChannelInboundHandlerAdapter {
 
     private static Optional<UserPrincipal> user(int uid) {
         try {
-            return Optional.of(FileSystems.getDefault().getUserPrincipalLookupService()
+            return Optional.of(FileSystems.getDefault()
+                    .getUserPrincipalLookupService()
                     .lookupPrincipalByName(Integer.toString(uid)));
         } catch (IOException | UnsupportedOperationException e) {
-            log.warn("allowedUids: uid {} cannot be resolved ({}); the NIO transport will refuse it", uid, e.toString());
+            log.warn(
+                    "allowedUids: uid {} cannot be resolved ({}); the NIO transport will refuse it", uid, e.toString());
             return Optional.empty();
         }
     }
@@ -66,9 +68,13 @@ public final class PeerCheck extends ChannelInboundHandlerAdapter {
         Optional<Transport.Peer> told = transport.peer(ctx.channel());
         if (told.isEmpty()) {
             log.warn("refused a connection: the {} transport cannot tell who it is", transport.name());
-            Refusals.refuse(ctx.channel(), Response.Failure.of(null, ErrorCode.FORBIDDEN,
-                    "this taskid daemon cannot tell who you are (no peer credentials on its " + transport.name()
-                            + " transport), so it serves nobody on this connection"));
+            Refusals.refuse(
+                    ctx.channel(),
+                    Response.Failure.of(
+                            null,
+                            ErrorCode.FORBIDDEN,
+                            "this taskid daemon cannot tell who you are (no peer credentials on its " + transport.name()
+                                    + " transport), so it serves nobody on this connection"));
             return;
         }
         Transport.Peer p = told.get();
@@ -76,9 +82,13 @@ public final class PeerCheck extends ChannelInboundHandlerAdapter {
         if (uid == null || (uid != ownUid && !allowed.contains(uid))) {
             String who = p.uid() >= 0 ? "uid " + p.uid() : "user " + p.user().getName();
             log.warn("refused {} (pid {}): not the daemon's uid {} nor in allowedUids", who, p.pid(), ownUid);
-            Refusals.refuse(ctx.channel(), Response.Failure.of(null, ErrorCode.FORBIDDEN,
-                    who + " may not use this taskid daemon (owner uid " + ownUid
-                            + "; add it to allowedUids in config.json)"));
+            Refusals.refuse(
+                    ctx.channel(),
+                    Response.Failure.of(
+                            null,
+                            ErrorCode.FORBIDDEN,
+                            who + " may not use this taskid daemon (owner uid " + ownUid
+                                    + "; add it to allowedUids in config.json)"));
             return;
         }
         ctx.channel().attr(PEER).set(new Transport.Peer(uid, p.pid(), p.user()));

@@ -2,7 +2,6 @@ package dev.taskid.server;
 
 import dev.taskid.protocol.Response;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -57,7 +56,8 @@ public final class Refusals extends ChannelInboundHandlerAdapter {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object event) throws Exception {
-        if (event instanceof ChannelInputShutdownEvent && Boolean.TRUE.equals(ctx.channel().attr(REFUSED).get())) {
+        if (event instanceof ChannelInputShutdownEvent
+                && Boolean.TRUE.equals(ctx.channel().attr(REFUSED).get())) {
             ctx.close(); // the client has read the answer and closed its side: done
             return;
         }

@@ -27,6 +27,7 @@ import io.netty.util.AttributeKey;
 public final class RequestDecoder extends ChannelInboundHandlerAdapter {
     /** Unanswered requests of one connection at which decoding and reading pause, and resume. */
     static final int PAUSE_AT = 64;
+
     static final int RESUME_AT = 16;
     private static final AttributeKey<RequestDecoder> KEY = AttributeKey.valueOf("taskid.decoder");
     private static final int KEEP_SCRATCH = 4096;
@@ -156,8 +157,12 @@ public final class RequestDecoder extends ChannelInboundHandlerAdapter {
         try {
             Request request = decodeLine(buf, start, length);
             inbound = backlog.full()
-                    ? Inbound.failed(Response.Failure.of(request.id(), ErrorCode.BUSY,
-                            "the daemon has " + backlog.max() + " requests in flight; retry shortly"), false)
+                    ? Inbound.failed(
+                            Response.Failure.of(
+                                    request.id(),
+                                    ErrorCode.BUSY,
+                                    "the daemon has " + backlog.max() + " requests in flight; retry shortly"),
+                            false)
                     : Inbound.of(request);
         } catch (ProtocolException e) {
             inbound = Inbound.failed(e.toFailure(), false);
@@ -190,8 +195,12 @@ public final class RequestDecoder extends ChannelInboundHandlerAdapter {
     private void tooLong() {
         ended = true; // what follows is discarded (Refusals) once the answer is out
         releasePending();
-        pass(Inbound.failed(Response.Failure.of(null, ErrorCode.LINE_TOO_LONG,
-                "request line longer than " + Protocol.MAX_LINE_BYTES + " bytes; closing the connection"), true));
+        pass(Inbound.failed(
+                Response.Failure.of(
+                        null,
+                        ErrorCode.LINE_TOO_LONG,
+                        "request line longer than " + Protocol.MAX_LINE_BYTES + " bytes; closing the connection"),
+                true));
     }
 
     private void pass(Inbound inbound) {

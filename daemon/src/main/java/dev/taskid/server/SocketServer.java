@@ -28,8 +28,7 @@ public final class SocketServer implements AutoCloseable {
      * Limits: connections at once, idle time (in either direction) before a connection is
      * closed, requests in flight over all connections before new ones are answered BUSY.
      */
-    public record Settings(int maxConnections, Duration idleTimeout, int maxInFlight) {
-    }
+    public record Settings(int maxConnections, Duration idleTimeout, int maxInFlight) {}
 
     /** A connection's outbound bytes above which it stops being read, and below which it is read again. */
     static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(32 * 1024, 64 * 1024);
@@ -92,12 +91,22 @@ public final class SocketServer implements AutoCloseable {
 
     /** Starts listening at {@code socket} (which must not exist: bind would unlink it). */
     public void bind(Path socket) throws InterruptedException {
-        server = bootstrap.clone().channel(transport.serverChannel()).bind(transport.address(socket)).sync().channel();
+        server = bootstrap
+                .clone()
+                .channel(transport.serverChannel())
+                .bind(transport.address(socket))
+                .sync()
+                .channel();
     }
 
     /** Serves on a descriptor that already listens (systemd socket activation) instead of binding. */
     public void adopt(int fd) throws InterruptedException {
-        server = bootstrap.clone().channelFactory(() -> transport.adopt(fd)).register().sync().channel();
+        server = bootstrap
+                .clone()
+                .channelFactory(() -> transport.adopt(fd))
+                .register()
+                .sync()
+                .channel();
     }
 
     /** The event loop group (one thread), for other channels the daemon needs (systemd notifications). */

@@ -43,8 +43,8 @@ public interface Transport {
         return switch (choice) {
             case "epoll" -> {
                 if (!Epoll.isAvailable()) {
-                    throw new IllegalStateException("taskid.transport=epoll, but epoll is not available: "
-                            + Epoll.unavailabilityCause());
+                    throw new IllegalStateException(
+                            "taskid.transport=epoll, but epoll is not available: " + Epoll.unavailabilityCause());
                 }
                 yield new EpollTransport();
             }

@@ -48,8 +48,20 @@ class AdminDaemonTest {
             List<CompletableFuture<Result>> calls = new ArrayList<>();
             for (int c = 0; c < 12; c++) {
                 int count = 1 + c % 4;
-                calls.add(CompletableFuture.supplyAsync(() -> Processes.run(Processes.taskid("--no-fallback", "reserve", "UX",
-                        String.valueOf(count), "--verbose", "--agent", "daemon-agent"), repo, Map.of(), TIMEOUT), CALLERS));
+                calls.add(CompletableFuture.supplyAsync(
+                        () -> Processes.run(
+                                Processes.taskid(
+                                        "--no-fallback",
+                                        "reserve",
+                                        "UX",
+                                        String.valueOf(count),
+                                        "--verbose",
+                                        "--agent",
+                                        "daemon-agent"),
+                                repo,
+                                Map.of(),
+                                TIMEOUT),
+                        CALLERS));
             }
             List<String> acknowledged = new ArrayList<>();
             for (CompletableFuture<Result> c : calls) {
@@ -71,7 +83,9 @@ class AdminDaemonTest {
                 }
             }
             assertEquals(30, acknowledged.size());
-            assertEquals(acknowledged.stream().sorted().toList(), audited.stream().sorted().toList(),
+            assertEquals(
+                    acknowledged.stream().sorted().toList(),
+                    audited.stream().sorted().toList(),
                     "one audit line per acknowledged ID, no more, no less");
             assertEquals(12, pids.size(), "each line names its client's pid (SO_PEERCRED), not the daemon's: " + pids);
             assertTrue(!pids.contains(daemon.pid()), "the daemon's own pid is not a requester");
@@ -94,20 +108,25 @@ class AdminDaemonTest {
             String text = stats.toString();
             assertTrue(text.contains("persistMillisP50") && text.contains("batchSizeHistogram"), text);
 
-            Files.writeString(repo.resolve("TASKS.md"), "| SEC-50 | made up |\n", java.nio.file.StandardOpenOption.APPEND);
+            Files.writeString(
+                    repo.resolve("TASKS.md"), "| SEC-50 | made up |\n", java.nio.file.StandardOpenOption.APPEND);
             Result drift = taskid(repo, "doctor", "--json");
             assertEquals(1, drift.status(), drift::toString);
             assertTrue(drift.stdout().contains("\"check\":\"drift\",\"level\":\"fail\""), drift.stdout());
 
             Result recover = taskid(repo, "recover", "--yes");
             assertEquals(0, recover.status(), recover::toString);
-            assertTrue(recover.stdout().contains("nothing to recover"), "a readable file needs no lock to say so: " + recover);
+            assertTrue(
+                    recover.stdout().contains("nothing to recover"),
+                    "a readable file needs no lock to say so: " + recover);
 
             Path counters = repo.resolve(".taskid/counters.json");
             Files.writeString(counters, "garbage"); // damaged behind the running daemon's back
             Result refused = taskid(repo, "recover", "--yes");
             assertEquals(4, refused.status(), refused::toString);
-            assertTrue(refused.stderr().contains("pid " + daemon.pid()) && refused.stderr().contains("taskid daemon stop"),
+            assertTrue(
+                    refused.stderr().contains("pid " + daemon.pid())
+                            && refused.stderr().contains("taskid daemon stop"),
                     "refused at once, naming the daemon and what to do: " + refused);
             assertEquals("garbage", Files.readString(counters), "nothing written");
         }
@@ -119,7 +138,8 @@ class AdminDaemonTest {
         Path repo = repo();
         Path state = repo.resolve(".taskid");
         Files.createDirectories(state);
-        Files.writeString(state.resolve("config.json"),
+        Files.writeString(
+                state.resolve("config.json"),
                 "{\"extraPrefixes\":[\"PROJECT\"],\"prefixOptions\":{\"PROJECT\":{\"wrap\":1000,\"bare\":true}}}");
         try (DaemonProcess daemon = DaemonProcess.start(state)) {
             changeState(repo, 30, "--no-fallback");
@@ -133,15 +153,25 @@ class AdminDaemonTest {
                         + line.getOrDefault("to", line.get("numbers")));
             }
         }
-        assertEquals(List.of(
-                "daemon set SEC 30", "daemon reserve PROJECT 2", "daemon archive PROJECT [1]", "daemon restore PROJECT [1]",
-                "fallback set SEC 40", "fallback reserve PROJECT 4", "fallback archive PROJECT [1]",
-                "fallback restore PROJECT [1]"), seen);
+        assertEquals(
+                List.of(
+                        "daemon set SEC 30",
+                        "daemon reserve PROJECT 2",
+                        "daemon archive PROJECT [1]",
+                        "daemon restore PROJECT [1]",
+                        "fallback set SEC 40",
+                        "fallback reserve PROJECT 4",
+                        "fallback archive PROJECT [1]",
+                        "fallback restore PROJECT [1]"),
+                seen);
     }
 
     private static void changeState(Path repo, long sec, String... global) {
-        for (List<String> args : List.of(List.of("set", "SEC", String.valueOf(sec)), List.of("reserve", "PROJECT", "2"),
-                List.of("archive", "PROJECT", "1"), List.of("archive", "PROJECT", "1", "--restore"))) {
+        for (List<String> args : List.of(
+                List.of("set", "SEC", String.valueOf(sec)),
+                List.of("reserve", "PROJECT", "2"),
+                List.of("archive", "PROJECT", "1"),
+                List.of("archive", "PROJECT", "1", "--restore"))) {
             List<String> words = new ArrayList<>(List.of(global));
             words.addAll(args);
             Result r = taskid(repo, words.toArray(String[]::new));
@@ -159,5 +189,4 @@ class AdminDaemonTest {
     private static Result taskid(Path repo, String... args) {
         return Processes.run(Processes.taskid(args), repo, Map.of(), TIMEOUT);
     }
-
 }

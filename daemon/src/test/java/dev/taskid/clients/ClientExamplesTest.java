@@ -56,6 +56,7 @@ class ClientExamplesTest {
 
     @TempDir
     static Path tmp;
+
     private Path repo;
     private Path state;
     private DaemonProcess daemon;
@@ -85,7 +86,8 @@ class ClientExamplesTest {
         Assumptions.assumeTrue(python != null, "skipped: python3 is not on PATH");
         String script = example("taskid_client.py");
 
-        Map<String, Object> r = ok(run(repo, python, script, "PERF", "3", "--key", "py-1", "--purpose", "python example"));
+        Map<String, Object> r =
+                ok(run(repo, python, script, "PERF", "3", "--key", "py-1", "--purpose", "python example"));
         assertEquals(List.of("PERF-1", "PERF-2", "PERF-3"), r.get("ids"));
         assertEquals(2L, r.get("id"), "the request id is echoed");
         assertFalse(r.containsKey("mode"), "answered by the daemon itself, not the taskid command");
@@ -102,20 +104,28 @@ class ClientExamplesTest {
         assertEquals(2, run(repo, python, script).status(), "usage");
 
         // As a library: the connection object, pipelining-free calls, errors as exceptions.
-        Result lib = run(repo, python, "-c", String.join("\n",
-                "import json, sys",
-                "sys.path.insert(0, " + pyString(Path.of(script).getParent().toString()) + ")",
-                "import taskid_client as t",
-                "with t.Connection(t.socket_path(t.state_dir())) as c:",
-                "    ids = c.call('reserve', prefix='DOC', count=2)['ids']",
-                "    v = c.call('validate', ids=ids + ['DOC-999'])",
-                "    try:",
-                "        c.call('reserve', prefix='DOC', count=0)",
-                "    except t.TaskIdError as e:",
-                "        err = [e.code, e.retry]",
-                "print(json.dumps({'ids': ids, 'all': v['allIssued'], 'err': err}))"));
+        Result lib = run(
+                repo,
+                python,
+                "-c",
+                String.join(
+                        "\n",
+                        "import json, sys",
+                        "sys.path.insert(0, "
+                                + pyString(Path.of(script).getParent().toString()) + ")",
+                        "import taskid_client as t",
+                        "with t.Connection(t.socket_path(t.state_dir())) as c:",
+                        "    ids = c.call('reserve', prefix='DOC', count=2)['ids']",
+                        "    v = c.call('validate', ids=ids + ['DOC-999'])",
+                        "    try:",
+                        "        c.call('reserve', prefix='DOC', count=0)",
+                        "    except t.TaskIdError as e:",
+                        "        err = [e.code, e.retry]",
+                        "print(json.dumps({'ids': ids, 'all': v['allIssued'], 'err': err}))"));
         assertEquals(0, lib.status(), lib::toString);
-        assertEquals("{\"ids\": [\"DOC-1\", \"DOC-2\"], \"all\": false, \"err\": [\"INVALID_COUNT\", false]}", lib.stdout().trim());
+        assertEquals(
+                "{\"ids\": [\"DOC-1\", \"DOC-2\"], \"all\": false, \"err\": [\"INVALID_COUNT\", false]}",
+                lib.stdout().trim());
     }
 
     // -------------------------------------------------------------------- Node
@@ -126,10 +136,13 @@ class ClientExamplesTest {
         Assumptions.assumeTrue(node != null, "skipped: node is not on PATH");
         String script = example("taskid-client.js");
 
-        Map<String, Object> r = ok(run(repo, node, script, "ARCH", "2", "--key", "node-1", "--purpose", "node example"));
+        Map<String, Object> r =
+                ok(run(repo, node, script, "ARCH", "2", "--key", "node-1", "--purpose", "node example"));
         assertEquals(List.of("ARCH-1", "ARCH-2"), r.get("ids"));
         assertFalse(r.containsKey("mode"), "answered by the daemon itself");
-        assertEquals(r.get("ids"), ok(run(repo, node, script, "ARCH", "2", "--key", "node-1")).get("ids"));
+        assertEquals(
+                r.get("ids"),
+                ok(run(repo, node, script, "ARCH", "2", "--key", "node-1")).get("ids"));
         Result reused = run(repo, node, script, "ARCH", "5", "--key", "node-1");
         assertEquals(3, reused.status(), "the taskid command's status for KEY_REUSED");
         assertTrue(reused.stderr().startsWith("KEY_REUSED: "), reused::toString);
@@ -138,31 +151,40 @@ class ClientExamplesTest {
         assertTrue(bad.stderr().startsWith("INVALID_PREFIX: Invalid prefix \"FOO\""), bad::toString);
 
         // As a library: requests pipelined on one connection come back in order.
-        Result lib = run(repo, node, "-e", String.join("\n",
-                "const t = require(" + jsString(script) + ");",
-                "(async () => {",
-                "  const c = await t.Connection.open(t.socketPath(t.stateDir()));",
-                "  const rs = await Promise.all([1, 2, 3, 4, 5].map(() => c.call('reserve', { prefix: 'FIN' })));",
-                "  let err;",
-                "  try { await c.call('reserve', { prefix: 'nope' }); } catch (e) { err = [e.code, e.retry]; }",
-                "  c.close();",
-                "  console.log(JSON.stringify({ ids: rs.map((r) => r.ids[0]), err }));",
-                "})();"));
+        Result lib = run(
+                repo,
+                node,
+                "-e",
+                String.join(
+                        "\n",
+                        "const t = require(" + jsString(script) + ");",
+                        "(async () => {",
+                        "  const c = await t.Connection.open(t.socketPath(t.stateDir()));",
+                        "  const rs = await Promise.all([1, 2, 3, 4, 5].map(() => c.call('reserve', { prefix: 'FIN' })));",
+                        "  let err;",
+                        "  try { await c.call('reserve', { prefix: 'nope' }); } catch (e) { err = [e.code, e.retry]; }",
+                        "  c.close();",
+                        "  console.log(JSON.stringify({ ids: rs.map((r) => r.ids[0]), err }));",
+                        "})();"));
         assertEquals(0, lib.status(), lib::toString);
-        assertEquals("{\"ids\":[\"FIN-1\",\"FIN-2\",\"FIN-3\",\"FIN-4\",\"FIN-5\"],\"err\":[\"INVALID_PREFIX\",false]}", lib.stdout().trim());
+        assertEquals(
+                "{\"ids\":[\"FIN-1\",\"FIN-2\",\"FIN-3\",\"FIN-4\",\"FIN-5\"],\"err\":[\"INVALID_PREFIX\",false]}",
+                lib.stdout().trim());
     }
 
     // ------------------------------------------------------------------- shell
 
     @Test
     void shellExample() throws Exception {
-        Assumptions.assumeTrue(Processes.onPath("socat").isPresent() && Processes.onPath("jq").isPresent(),
+        Assumptions.assumeTrue(
+                Processes.onPath("socat").isPresent() && Processes.onPath("jq").isPresent(),
                 "skipped: the shell example needs socat and jq on PATH (apt-get install socat jq)");
         String script = example("taskid-reserve.sh");
         Result r = run(repo, "sh", script, "DRY", "2", "sh-1");
         assertEquals(0, r.status(), r::toString);
         assertEquals("DRY-1\nDRY-2\n", r.stdout());
-        assertEquals("DRY-1\nDRY-2\n", run(repo, "sh", script, "DRY", "2", "sh-1").stdout(), "same key: same IDs");
+        assertEquals(
+                "DRY-1\nDRY-2\n", run(repo, "sh", script, "DRY", "2", "sh-1").stdout(), "same key: same IDs");
         Result bad = run(repo, "sh", script, "FOO");
         assertEquals(3, bad.status(), "INVALID_PREFIX: the taskid command's status (README \"Exit status\"): " + bad);
         assertTrue(bad.stderr().startsWith("INVALID_PREFIX: Invalid prefix \"FOO\""), bad::toString);
@@ -178,7 +200,8 @@ class ClientExamplesTest {
             ch.write(ByteBuffer.wrap(("{\"id\":1,\"op\":\"ping\"}\n{\"id\":2,\"op\":\"reserve\",\"prefix\":\"OPS\"}\n")
                     .getBytes(StandardCharsets.UTF_8)));
             ch.shutdownOutput();
-            String answers = new String(java.nio.channels.Channels.newInputStream(ch).readAllBytes(), StandardCharsets.UTF_8);
+            String answers =
+                    new String(java.nio.channels.Channels.newInputStream(ch).readAllBytes(), StandardCharsets.UTF_8);
             String[] lines = answers.split("\n");
             assertEquals(2, lines.length, answers);
             assertTrue(lines[0].startsWith("{\"id\":1,\"ok\":true"), answers);
@@ -194,35 +217,54 @@ class ClientExamplesTest {
         Assumptions.assumeTrue(node != null, "skipped: node is not on PATH");
         try (TaskIds ids = TaskIds.open(StateDir.locate(repo, null), TaskIds.Options.DEFAULT)) {
             ByteArrayOutputStream err = new ByteArrayOutputStream();
-            assertEquals(0, Shims.command(List.of("install", "claude"), null, ids, repo,
-                    new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
-                    new PrintStream(err, true, StandardCharsets.UTF_8)), err::toString);
+            assertEquals(
+                    0,
+                    Shims.command(
+                            List.of("install", "claude"),
+                            null,
+                            ids,
+                            repo,
+                            new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
+                            new PrintStream(err, true, StandardCharsets.UTF_8)),
+                    err::toString);
         }
         String script = repo.resolve(".claude/scripts/reserve-task-ids.js").toString();
         Result r = run(repo, node, script, "UX", "2");
         assertEquals(0, r.status(), r::toString);
-        assertTrue(r.stdout().matches("\\{\"ids\":\\[\"UX-67\",\"UX-68\"],\"reservedAt\":\"[0-9T:.-]+Z\"}\n"), r::toString);
+        assertTrue(
+                r.stdout().matches("\\{\"ids\":\\[\"UX-67\",\"UX-68\"],\"reservedAt\":\"[0-9T:.-]+Z\"}\n"),
+                r::toString);
         assertEquals("", r.stderr());
         Result bad = run(repo, node, script, "FOO");
         assertEquals(1, bad.status());
-        assertEquals("❌ Error: Invalid prefix \"FOO\". Valid: SEC, PERF, UX, TEST, DEV, ARCH, FIN, DRY, DOC, DS, MKT, CNT,"
-                + " INFRA, OPS\n", bad.stderr());
-        Result init = run(repo, node, repo.resolve(".claude/scripts/init-task-counters.js").toString());
+        assertEquals(
+                "❌ Error: Invalid prefix \"FOO\". Valid: SEC, PERF, UX, TEST, DEV, ARCH, FIN, DRY, DOC, DS, MKT, CNT,"
+                        + " INFRA, OPS\n",
+                bad.stderr());
+        Result init = run(
+                repo,
+                node,
+                repo.resolve(".claude/scripts/init-task-counters.js").toString());
         assertEquals(0, init.status(), init::toString);
         assertTrue(init.stdout().startsWith("✅ Initialized counters from 2 tasks:\n   SEC      → "), init::toString);
     }
 
     @Test
     void mcpServerGoesThroughTheDaemon() throws Exception {
-        String input = String.join("\n",
+        String input = String.join(
+                "\n",
                 "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2025-06-18\","
                         + "\"capabilities\":{},\"clientInfo\":{\"name\":\"daemon-test\",\"version\":\"1\"}}}",
                 "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":\"reserve_task_ids\","
-                        + "\"arguments\":{\"prefix\":\"MKT\",\"count\":2}}}", "");
+                        + "\"arguments\":{\"prefix\":\"MKT\",\"count\":2}}}",
+                "");
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         int status;
         try (TaskIds ids = TaskIds.open(StateDir.of(state), TaskIds.Options.DEFAULT)) {
-            status = McpServer.serve(ids, List.of(), new ByteArrayInputStream(input.getBytes(StandardCharsets.UTF_8)),
+            status = McpServer.serve(
+                    ids,
+                    List.of(),
+                    new ByteArrayInputStream(input.getBytes(StandardCharsets.UTF_8)),
                     new PrintStream(out, true, StandardCharsets.UTF_8),
                     new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
         }
@@ -241,7 +283,8 @@ class ClientExamplesTest {
         Assumptions.assumeTrue(python != null && node != null, "skipped: needs python3 and node");
         List<CompletableFuture<Result>> calls = new ArrayList<>();
         for (int i = 0; i < 12; i++) {
-            List<String> cmd = i % 2 == 0 ? List.of(python, example("taskid_client.py"), "CNT", "2")
+            List<String> cmd = i % 2 == 0
+                    ? List.of(python, example("taskid_client.py"), "CNT", "2")
                     : List.of(node, example("taskid-client.js"), "CNT", "2");
             calls.add(CompletableFuture.supplyAsync(() -> run(repo, cmd.toArray(String[]::new)), THREADS));
         }
@@ -264,14 +307,21 @@ class ClientExamplesTest {
     }
 
     private static String example(String name) {
-        return Path.of(System.getProperty("basedir", "")).toAbsolutePath().getParent()
-                .resolve("docs/clients").resolve(name).toString();
+        return Path.of(System.getProperty("basedir", ""))
+                .toAbsolutePath()
+                .getParent()
+                .resolve("docs/clients")
+                .resolve(name)
+                .toString();
     }
 
     /** Runs with a PATH that has no taskid on it: only the daemon can answer. */
     private Result run(Path cwd, String... command) {
-        return Processes.run(List.of(command), cwd,
-                Map.of("PATH", "/usr/local/bin:/usr/bin:/bin", "TASKID_BIN", "/nonexistent/taskid"), Duration.ofSeconds(60));
+        return Processes.run(
+                List.of(command),
+                cwd,
+                Map.of("PATH", "/usr/local/bin:/usr/bin:/bin", "TASKID_BIN", "/nonexistent/taskid"),
+                Duration.ofSeconds(60));
     }
 
     private static String pyString(String s) {

@@ -39,34 +39,48 @@ class BigInputDaemonTest {
         Path repo = Files.createDirectories(tmp.resolve("repo"));
         Files.createDirectories(repo.resolve(".git"));
         Path state = Files.createDirectories(repo.resolve(".taskid"));
-        List<String> ids = IntStream.rangeClosed(1, IDS).mapToObj(n -> "SEC-" + n).toList();
+        List<String> ids =
+                IntStream.rangeClosed(1, IDS).mapToObj(n -> "SEC-" + n).toList();
         String tasks = ids.stream().map(id -> "| " + id + " | a task |").collect(Collectors.joining("\n", "", "\n"));
         assertTrue(tasks.length() > 4 * Protocol.MAX_LINE_BYTES, "TASKS.md is far beyond one line");
         try (DaemonProcess daemon = DaemonProcess.start(state)) {
             Files.writeString(repo.resolve("TASKS.md"), tasks); // after the start, which would seed from it
             Result init = taskid(repo, null, "--no-fallback", "init");
             assertEquals(0, init.status(), init::toString);
-            assertTrue(init.stdout().contains("from " + IDS + " tasks") && init.stdout().contains("→ " + IDS + "   (was 0)"),
+            assertTrue(
+                    init.stdout().contains("from " + IDS + " tasks")
+                            && init.stdout().contains("→ " + IDS + "   (was 0)"),
                     init::toString);
 
             List<String> validate = new ArrayList<>(List.of("--no-fallback", "validate"));
             validate.addAll(ids);
             Result valid = taskid(repo, null, validate.toArray(String[]::new));
             assertEquals(0, valid.status(), valid.stderr());
-            assertEquals(IDS, valid.stdout().lines().filter(l -> l.endsWith(" issued")).count());
+            assertEquals(
+                    IDS,
+                    valid.stdout().lines().filter(l -> l.endsWith(" issued")).count());
 
             Result check = taskid(repo, null, "--no-fallback", "check", "TASKS.md");
             assertEquals(0, check.status(), check::toString);
 
-            String call = "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":\"validate_task_ids\","
-                    + "\"arguments\":{\"ids\":[" + ids.subList(0, 10_000).stream().map(id -> "\"" + id + "\"")
-                    .collect(Collectors.joining(",")) + "]}}}";
+            String call =
+                    "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":\"validate_task_ids\","
+                            + "\"arguments\":{\"ids\":["
+                            + ids.subList(0, 10_000).stream()
+                                    .map(id -> "\"" + id + "\"")
+                                    .collect(Collectors.joining(","))
+                            + "]}}}";
             String session = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":"
                     + "\"2025-06-18\",\"capabilities\":{},\"clientInfo\":{\"name\":\"test\",\"version\":\"1\"}}}\n"
                     + "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}\n" + call + "\n";
             Result mcp = taskid(repo, session.getBytes(StandardCharsets.UTF_8), "--no-fallback", "mcp");
-            String answer = mcp.stdout().lines().filter(l -> l.contains("\"id\":2")).findFirst().orElse("");
-            assertTrue(answer.contains("\\\"allIssued\\\":true") || answer.contains("\"allIssued\":true"), mcp::toString);
+            String answer = mcp.stdout()
+                    .lines()
+                    .filter(l -> l.contains("\"id\":2"))
+                    .findFirst()
+                    .orElse("");
+            assertTrue(
+                    answer.contains("\\\"allIssued\\\":true") || answer.contains("\"allIssued\":true"), mcp::toString);
             assertTrue(daemon.answers(), "the daemon still serves");
         }
     }
@@ -86,7 +100,9 @@ class BigInputDaemonTest {
                     Result init = taskid(repo, null, "init", file);
                     String mode = (withDaemon ? "daemon" : "file lock") + ", " + file;
                     assertEquals(2, init.status(), mode + ": " + init);
-                    assertTrue(init.stderr().contains("BAD_REQUEST") && init.stderr().contains("not a regular file"),
+                    assertTrue(
+                            init.stderr().contains("BAD_REQUEST")
+                                    && init.stderr().contains("not a regular file"),
                             mode + ": " + init);
                     assertTrue(System.nanoTime() - start < TIMEOUT.toNanos() / 2, mode + ": answered at once");
                 }

@@ -33,19 +33,40 @@ import java.util.concurrent.locks.LockSupport;
 public final class DaemonBench {
     private static final long WARMUP_NANOS = TimeUnit.SECONDS.toNanos(2);
 
-    private DaemonBench() {
-    }
+    private DaemonBench() {}
 
     /** One measured phase: client-side latencies and the daemon's own counters over it. */
-    private record Phase(int connections, long reservations, double seconds, long[] sortedNanos,
-                         long persists, long batches, long requests, double persistP50Ms, long rssKb, long hwmKb,
-                         long daemonCpuNanos, long clientCpuNanos, long daemonSwitches) {
+    private record Phase(
+            int connections,
+            long reservations,
+            double seconds,
+            long[] sortedNanos,
+            long persists,
+            long batches,
+            long requests,
+            double persistP50Ms,
+            long rssKb,
+            long hwmKb,
+            long daemonCpuNanos,
+            long clientCpuNanos,
+            long daemonSwitches) {
         String row() {
-            return String.format(Locale.ROOT, "| %d | %,.0f | %.3f | %.3f | %.2f | %,.0f | %.1f | %.3f | %.0f | %.0f | %.2f | %.1f | %.1f |",
-                    connections, reservations / seconds, ms(pct(0.50)), ms(pct(0.99)), ms(sortedNanos[sortedNanos.length - 1]),
-                    persists / seconds, (double) requests / batches, persistP50Ms,
-                    daemonCpuNanos / 1e3 / reservations, clientCpuNanos / 1e3 / reservations,
-                    (double) daemonSwitches / reservations, rssKb / 1024.0, hwmKb / 1024.0);
+            return String.format(
+                    Locale.ROOT,
+                    "| %d | %,.0f | %.3f | %.3f | %.2f | %,.0f | %.1f | %.3f | %.0f | %.0f | %.2f | %.1f | %.1f |",
+                    connections,
+                    reservations / seconds,
+                    ms(pct(0.50)),
+                    ms(pct(0.99)),
+                    ms(sortedNanos[sortedNanos.length - 1]),
+                    persists / seconds,
+                    (double) requests / batches,
+                    persistP50Ms,
+                    daemonCpuNanos / 1e3 / reservations,
+                    clientCpuNanos / 1e3 / reservations,
+                    (double) daemonSwitches / reservations,
+                    rssKb / 1024.0,
+                    hwmKb / 1024.0);
         }
 
         long pct(double p) {
@@ -57,23 +78,31 @@ public final class DaemonBench {
         Path launcher = Path.of(args[0]).toAbsolutePath();
         Path work = Path.of(args[1]).toAbsolutePath();
         long seconds = Long.parseLong(args[2]);
-        int[] connections = Arrays.stream(args[3].split(",")).mapToInt(Integer::parseInt).toArray();
+        int[] connections =
+                Arrays.stream(args[3].split(",")).mapToInt(Integer::parseInt).toArray();
         int cliRuns = Integer.parseInt(args[4]);
         Path state = work.resolve("daemon").resolve(StateDir.NAME);
         Path lockState = work.resolve("filelock").resolve(StateDir.NAME);
         Files.createDirectories(state);
         Files.createDirectories(lockState);
 
-        System.out.printf(Locale.ROOT, "durable replace (write, fsync, rename, fsync dir) p50 %.3f ms; fdatasync append p50 %.3f ms%n",
-                ms(durableReplaceNanos(state)), ms(appendSyncNanos(state)));
+        System.out.printf(
+                Locale.ROOT,
+                "durable replace (write, fsync, rename, fsync dir) p50 %.3f ms; fdatasync append p50 %.3f ms%n",
+                ms(durableReplaceNanos(state)),
+                ms(appendSyncNanos(state)));
         Process daemon = new ProcessBuilder(launcher.toString(), "daemon", "--dir", state.toString())
-                .redirectErrorStream(true).redirectOutput(work.resolve("daemon.log").toFile()).start();
+                .redirectErrorStream(true)
+                .redirectOutput(work.resolve("daemon.log").toFile())
+                .start();
         try {
             TaskIds.Options options = TaskIds.Options.DEFAULT.withFallback(false);
             long pid = awaitDaemon(state, options, daemon);
-            System.out.println("daemon pid " + pid + " (" + ProcessHandle.of(pid).flatMap(h -> h.info().commandLine()).orElse("?") + ")");
+            System.out.println("daemon pid " + pid + " ("
+                    + ProcessHandle.of(pid).flatMap(h -> h.info().commandLine()).orElse("?") + ")");
             System.out.println();
-            System.out.println("| connections | reservations/s | p50 ms | p99 ms | max ms | persists/s | mean batch | persist p50 ms | daemon CPU µs/res | client CPU µs/res | daemon ctx switches/res | RSS MiB | HWM MiB |");
+            System.out.println(
+                    "| connections | reservations/s | p50 ms | p99 ms | max ms | persists/s | mean batch | persist p50 ms | daemon CPU µs/res | client CPU µs/res | daemon ctx switches/res | RSS MiB | HWM MiB |");
             System.out.println("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
             for (int n : connections) {
                 System.out.println(phase(state, options, n, seconds, pid).row());
@@ -109,20 +138,33 @@ public final class DaemonBench {
         Map<String, Object> before = stats(state, options);
         long daemonCpu = cpuNanos(pid);
         long switches = contextSwitches(pid);
-        long clientCpu = ProcessHandle.current().info().totalCpuDuration().orElseThrow().toNanos();
+        long clientCpu =
+                ProcessHandle.current().info().totalCpuDuration().orElseThrow().toNanos();
         long start = System.nanoTime();
         long[][] latencies = run(state, options, n, TimeUnit.SECONDS.toNanos(seconds));
         double elapsed = (System.nanoTime() - start) / 1e9;
         daemonCpu = cpuNanos(pid) - daemonCpu;
         switches = contextSwitches(pid) - switches;
-        clientCpu = ProcessHandle.current().info().totalCpuDuration().orElseThrow().toNanos() - clientCpu;
+        clientCpu =
+                ProcessHandle.current().info().totalCpuDuration().orElseThrow().toNanos() - clientCpu;
         Map<String, Object> after = stats(state, options);
-        long[] all = Arrays.stream(latencies).flatMapToLong(Arrays::stream).sorted().toArray();
+        long[] all =
+                Arrays.stream(latencies).flatMapToLong(Arrays::stream).sorted().toArray();
         long[] mem = dev.taskid.testing.DaemonProcess.memoryKiB(pid);
-        return new Phase(n, all.length, elapsed, all,
-                delta(before, after, "persists"), delta(before, after, "batches"),
-                requests(after) - requests(before), number(after, "persistMillisP50"), mem[0], mem[1],
-                daemonCpu, clientCpu, switches);
+        return new Phase(
+                n,
+                all.length,
+                elapsed,
+                all,
+                delta(before, after, "persists"),
+                delta(before, after, "batches"),
+                requests(after) - requests(before),
+                number(after, "persistMillisP50"),
+                mem[0],
+                mem[1],
+                daemonCpu,
+                clientCpu,
+                switches);
     }
 
     /** {@code n} threads, one connection each, reserving one ID at a time until the time is up. */
@@ -134,28 +176,30 @@ public final class DaemonBench {
         long[] end = new long[1];
         for (int t = 0; t < n; t++) {
             int index = t;
-            Thread thread = new Thread(() -> {
-                long[] mine = new long[1 << 14];
-                int count = 0;
-                try (TaskIds ids = TaskIds.open(StateDir.of(state), options)) {
-                    if (ids.daemon().isEmpty()) {
-                        throw new IllegalStateException("no daemon answers at " + state);
-                    }
-                    ready.countDown();
-                    go.await();
-                    long stop = end[0];
-                    for (long t0 = System.nanoTime(); t0 - stop < 0; t0 = System.nanoTime()) {
-                        ids.reserve("SEC", 1, null);
-                        if (count == mine.length) {
-                            mine = Arrays.copyOf(mine, count * 2);
+            Thread thread = new Thread(
+                    () -> {
+                        long[] mine = new long[1 << 14];
+                        int count = 0;
+                        try (TaskIds ids = TaskIds.open(StateDir.of(state), options)) {
+                            if (ids.daemon().isEmpty()) {
+                                throw new IllegalStateException("no daemon answers at " + state);
+                            }
+                            ready.countDown();
+                            go.await();
+                            long stop = end[0];
+                            for (long t0 = System.nanoTime(); t0 - stop < 0; t0 = System.nanoTime()) {
+                                ids.reserve("SEC", 1, null);
+                                if (count == mine.length) {
+                                    mine = Arrays.copyOf(mine, count * 2);
+                                }
+                                mine[count++] = System.nanoTime() - t0;
+                            }
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
                         }
-                        mine[count++] = System.nanoTime() - t0;
-                    }
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-                latencies[index] = Arrays.copyOf(mine, count);
-            }, "bench-" + t);
+                        latencies[index] = Arrays.copyOf(mine, count);
+                    },
+                    "bench-" + t);
             threads.add(thread);
             thread.start();
         }
@@ -183,7 +227,8 @@ public final class DaemonBench {
     }
 
     static long requests(Map<String, Object> m) {
-        return ((Map<?, ?>) m.get("requests")).values().stream().mapToLong(v -> ((Number) v).longValue()).sum();
+        return ((Map<?, ?>) m.get("requests"))
+                .values().stream().mapToLong(v -> ((Number) v).longValue()).sum();
     }
 
     /** User + system CPU time of {@code pid} so far (/proc/PID/stat, clock ticks of 10 ms). */
@@ -221,7 +266,8 @@ public final class DaemonBench {
             for (String mode : List.of("daemon", "file lock")) {
                 Path dir = mode.equals("daemon") ? daemonState : lockState;
                 ProcessBuilder pb = new ProcessBuilder(launcher.toString(), "--dir", dir.toString(), "reserve", "SEC")
-                        .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.INHERIT);
+                        .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                        .redirectError(ProcessBuilder.Redirect.INHERIT);
                 long t0 = System.nanoTime();
                 int status = pb.start().waitFor();
                 long took = System.nanoTime() - t0;
@@ -238,7 +284,8 @@ public final class DaemonBench {
         for (String mode : List.of("daemon", "file lock")) {
             long[] t = times.get(mode).clone();
             Arrays.sort(t);
-            System.out.printf(Locale.ROOT, "| %s | %.1f | %.1f | %d |%n", mode, ms(t[runs / 2]), ms(t[(int) (runs * 0.9)]), runs);
+            System.out.printf(
+                    Locale.ROOT, "| %s | %.1f | %.1f | %d |%n", mode, ms(t[runs / 2]), ms(t[(int) (runs * 0.9)]), runs);
         }
     }
 
@@ -250,8 +297,8 @@ public final class DaemonBench {
         long[] t = new long[200];
         for (int i = 0; i < t.length; i++) {
             long t0 = System.nanoTime();
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                    StandardOpenOption.TRUNCATE_EXISTING)) {
+            try (FileChannel ch = FileChannel.open(
+                    tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
                 ch.write(ByteBuffer.wrap(bytes));
                 ch.force(true);
             }
@@ -271,8 +318,8 @@ public final class DaemonBench {
         Path file = dir.resolve("append-probe");
         long[] t = new long[200];
         byte[] line = "{\"op\":\"reserve\",\"ids\":[\"SEC-1\"]}\n".getBytes();
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.APPEND)) {
+        try (FileChannel ch = FileChannel.open(
+                file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
             for (int i = 0; i < t.length; i++) {
                 long t0 = System.nanoTime();
                 ch.write(ByteBuffer.wrap(line));

@@ -67,7 +67,8 @@ class DaemonLifecycleTest {
                 long seconds = Duration.ofNanos(System.nanoTime() - started).toSeconds();
                 assertEquals(4, status, second.log());
                 assertTrue(seconds < 45, "at once, not after the 60 s lock timeout: " + seconds + " s");
-                assertTrue(second.log().contains("already serves") && second.log().contains("pid " + first.pid()),
+                assertTrue(
+                        second.log().contains("already serves") && second.log().contains("pid " + first.pid()),
                         "names the running one: " + second.log());
             }
             assertEquals(inode, Files.getAttribute(socket, "unix:ino"), "the socket file is the first daemon's still");
@@ -84,29 +85,35 @@ class DaemonLifecycleTest {
     void aDaemonWaitsForAFallbackWriterAndLoadsWhatItCommitted() throws Exception {
         Path state = repo("held");
         Path socket = state.resolve("daemon.sock");
-        Process holder = new ProcessBuilder(LockHolder.command(state)).directory(state.getParent().toFile())
-                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        Process holder = new ProcessBuilder(LockHolder.command(state))
+                .directory(state.getParent().toFile())
+                .redirectError(ProcessBuilder.Redirect.INHERIT)
+                .start();
         try {
-            BufferedReader out = new BufferedReader(new InputStreamReader(holder.getInputStream(), StandardCharsets.UTF_8));
+            BufferedReader out =
+                    new BufferedReader(new InputStreamReader(holder.getInputStream(), StandardCharsets.UTF_8));
             assertEquals("locked", out.readLine()); // bounded: the holder gives up on the lock after 60 s
 
             // taskid --lock-timeout 300 daemon: the launcher passes the option on to the daemon.
             try (DaemonProcess early = DaemonProcess.launch(state, List.of("--lock-timeout", "300"))) {
                 assertNotEquals(0, early.awaitExit(), early.log());
-                assertTrue(early.log().contains("LOCK_TIMEOUT") && early.log().contains("pid " + holder.pid()),
+                assertTrue(
+                        early.log().contains("LOCK_TIMEOUT") && early.log().contains("pid " + holder.pid()),
                         "names the holder: " + early.log());
             }
             assertFalse(Files.exists(socket), "a daemon without the lock never binds");
 
             Files.writeString(state.resolve("config.json"), "{\"lockTimeoutMs\":60000}");
             try (DaemonProcess waiting = DaemonProcess.launch(state, Map.of(), List.of())) {
-                await().atMost(TIMEOUT).until(() -> hasOpen(waiting.pid(), state.resolve("lock"))); // it waits for the lock
+                await().atMost(TIMEOUT)
+                        .until(() -> hasOpen(waiting.pid(), state.resolve("lock"))); // it waits for the lock
                 holder.getOutputStream().write("reserve SEC 2\n".getBytes(StandardCharsets.UTF_8));
                 holder.getOutputStream().close();
                 assertEquals("SEC-1,SEC-2", out.readLine());
                 await().atMost(TIMEOUT).until(() -> !waiting.process().isAlive() || waiting.answers());
                 assertTrue(waiting.answers(), waiting.log());
-                assertEquals(List.of("SEC-3"), ids(taskid(state, "reserve", "SEC")), "the daemon loaded after the lock");
+                assertEquals(
+                        List.of("SEC-3"), ids(taskid(state, "reserve", "SEC")), "the daemon loaded after the lock");
             }
         } finally {
             holder.destroyForcibly();
@@ -128,8 +135,8 @@ class DaemonLifecycleTest {
         // while the trigger exists.
         FsyncShim shim = FsyncShim.compile(Files.createDirectories(tmp.resolve("shim")));
         Path trigger = tmp.resolve("stall");
-        try (DaemonProcess daemon = DaemonProcess.start(state, shim.stall("counters\\.json\\..*tmp$", trigger),
-                List.of("-Dtaskid.stopWaitSeconds=1"))) {
+        try (DaemonProcess daemon = DaemonProcess.start(
+                state, shim.stall("counters\\.json\\..*tmp$", trigger), List.of("-Dtaskid.stopWaitSeconds=1"))) {
             assertEquals(List.of("SEC-1"), ids(taskid(state, "reserve", "SEC")));
             Files.writeString(trigger, "stall");
             java.util.concurrent.CompletableFuture<Result> stalled = java.util.concurrent.CompletableFuture.supplyAsync(
@@ -144,7 +151,9 @@ class DaemonLifecycleTest {
         } finally {
             Files.deleteIfExists(trigger);
         }
-        assertEquals(List.of("SEC-2"), ids(taskid(state, "--lock-timeout", "200", "reserve", "SEC")),
+        assertEquals(
+                List.of("SEC-2"),
+                ids(taskid(state, "--lock-timeout", "200", "reserve", "SEC")),
                 "the lock died with the process; nothing acknowledged is handed out again");
     }
 
@@ -163,13 +172,15 @@ class DaemonLifecycleTest {
         DaemonProcess daemon = DaemonProcess.start(state);
         try (daemon) {
             Result via = taskid(state, "reserve", "SEC", "--verbose");
-            assertTrue(via.stdout().contains("\"mode\":\"daemon\"") && via.stdout().contains("SEC-2"), via::toString);
+            assertTrue(
+                    via.stdout().contains("\"mode\":\"daemon\"") && via.stdout().contains("SEC-2"), via::toString);
             assertEquals(0, daemon.stop(), daemon.log());
         }
         assertFalse(Files.exists(socket), "SIGTERM removes the socket");
         Result after = taskid(state, "--lock-timeout", "200", "reserve", "SEC", "--verbose");
         assertEquals(0, after.status(), "the lock was released: " + after);
-        assertTrue(after.stdout().contains("SEC-3") && after.stdout().contains("\"mode\":\"fallback\""), after::toString);
+        assertTrue(
+                after.stdout().contains("SEC-3") && after.stdout().contains("\"mode\":\"fallback\""), after::toString);
     }
 
     /**
@@ -190,10 +201,11 @@ class DaemonLifecycleTest {
         String firstEpoch;
         ExecutorService writer = Executors.newSingleThreadExecutor();
         try (DaemonProcess daemon = DaemonProcess.start(state);
-             SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+                SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX)) {
             firstEpoch = epoch(daemon);
             channel.connect(UnixDomainSocketAddress.of(state.resolve("daemon.sock")));
-            BufferedReader in = new BufferedReader(new InputStreamReader(Channels.newInputStream(channel), StandardCharsets.UTF_8));
+            BufferedReader in =
+                    new BufferedReader(new InputStreamReader(Channels.newInputStream(channel), StandardCharsets.UTF_8));
             writer.submit(() -> {
                 ByteBuffer b = ByteBuffer.wrap(batch.toString().getBytes(StandardCharsets.UTF_8));
                 while (b.hasRemaining()) {
@@ -220,7 +232,9 @@ class DaemonLifecycleTest {
             assertEquals(List.of("SEC-" + (i + 1)), a.get("ids"), "no gap: " + a);
         }
         assertFalse(Files.exists(state.resolve("daemon.sock")), "SIGTERM removes the socket");
-        assertEquals(List.of("SEC-" + (answers.size() + 1)), ids(taskid(state, "--lock-timeout", "200", "reserve", "SEC")),
+        assertEquals(
+                List.of("SEC-" + (answers.size() + 1)),
+                ids(taskid(state, "--lock-timeout", "200", "reserve", "SEC")),
                 "durable = answered (" + answers.size() + " of " + n + "), and the lock is free for the fallback");
         try (DaemonProcess again = DaemonProcess.start(state)) {
             assertNotEquals(firstEpoch, epoch(again), "every daemon start has a new epoch");
@@ -316,7 +330,8 @@ class DaemonLifecycleTest {
             java.util.concurrent.CompletableFuture<Result> stalled = java.util.concurrent.CompletableFuture.supplyAsync(
                     () -> taskid(state, "--no-fallback", "reserve", "SEC", "3", "--key", "crash-1"));
             await().atMost(TIMEOUT).until(() -> shim.calls().stream().anyMatch(c -> c.endsWith(" stalled")));
-            assertTrue(Files.readString(state.resolve("keys.log")).contains("crash-1"),
+            assertTrue(
+                    Files.readString(state.resolve("keys.log")).contains("crash-1"),
                     "the key line was written before the rename");
             assertFalse(Files.readString(state.resolve("audit.log")).contains("crash-1"), "its audit line was not");
             daemon.kill();
@@ -328,7 +343,8 @@ class DaemonLifecycleTest {
         List<String> next = ids(taskid(state, "reserve", "SEC"));
         assertEquals(List.of("SEC-2", "SEC-3", "SEC-4"), retry);
         assertEquals(List.of("SEC-5"), next, "the retry's IDs are not handed out again");
-        assertEquals(retry, ids(taskid(state, "reserve", "SEC", "3", "--key", "crash-1")), "the retry's own key replays");
+        assertEquals(
+                retry, ids(taskid(state, "reserve", "SEC", "3", "--key", "crash-1")), "the retry's own key replays");
     }
 
     /**
@@ -338,7 +354,8 @@ class DaemonLifecycleTest {
     @ParameterizedTest
     @ValueSource(strings = {"epoll", "nio"})
     void anotherUidIsStoppedByModesThenByThePeerCheckUnlessAllowed(String transport) throws Exception {
-        Assumptions.assumeTrue(Processes.onPath("setpriv").isPresent() && Files.isExecutable(SYSTEM_PYTHON),
+        Assumptions.assumeTrue(
+                Processes.onPath("setpriv").isPresent() && Files.isExecutable(SYSTEM_PYTHON),
                 "skipped: needs setpriv (util-linux) and " + SYSTEM_PYTHON);
         Assumptions.assumeTrue(dev.taskid.state.Users.currentUid() == 0, "skipped: needs root to switch to nobody");
         Path open = Files.createDirectories(tmp.resolve("open"));
@@ -351,14 +368,19 @@ class DaemonLifecycleTest {
             Path socket = state.resolve("daemon.sock");
             Result denied = asNobody(socket);
             assertEquals(1, denied.status(), denied::toString);
-            assertTrue(denied.stderr().contains("PermissionError"), "0700 dir, 0600 socket: the kernel says no: " + denied);
+            assertTrue(
+                    denied.stderr().contains("PermissionError"),
+                    "0700 dir, 0600 socket: the kernel says no: " + denied);
 
             Files.setPosixFilePermissions(state, PosixFilePermissions.fromString("rwxr-xr-x"));
             Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-rw-rw-"));
             Result forbidden = asNobody(socket);
             assertEquals(0, forbidden.status(), forbidden::toString);
-            assertTrue(forbidden.stdout().contains("\"code\":\"FORBIDDEN\"")
-                    && (forbidden.stdout().contains("uid 65534") || forbidden.stdout().contains("user nobody")), forbidden::toString);
+            assertTrue(
+                    forbidden.stdout().contains("\"code\":\"FORBIDDEN\"")
+                            && (forbidden.stdout().contains("uid 65534")
+                                    || forbidden.stdout().contains("user nobody")),
+                    forbidden::toString);
             assertTrue(forbidden.stdout().trim().lines().count() == 1, "one line, then closed: " + forbidden);
             daemon.stop();
         }
@@ -378,8 +400,10 @@ class DaemonLifecycleTest {
         Path inner = Files.createDirectories(state.resolve("daemon.sock/keep"));
         try (DaemonProcess daemon = DaemonProcess.launch(state, Map.of(), List.of())) {
             assertNotEquals(0, daemon.awaitExit(), daemon.log());
-            assertTrue(daemon.log().contains(state.resolve("daemon.sock") + " is a directory, not a socket")
-                    && daemon.log().contains("move it away"), daemon.log());
+            assertTrue(
+                    daemon.log().contains(state.resolve("daemon.sock") + " is a directory, not a socket")
+                            && daemon.log().contains("move it away"),
+                    daemon.log());
         }
         assertTrue(Files.isDirectory(inner), "nothing was removed");
     }
@@ -402,7 +426,8 @@ class DaemonLifecycleTest {
 
     private static List<String> ids(Result r) {
         assertEquals(0, r.status(), r::toString);
-        String list = r.stdout().substring(r.stdout().indexOf('[') + 1, r.stdout().indexOf(']'));
+        String list =
+                r.stdout().substring(r.stdout().indexOf('[') + 1, r.stdout().indexOf(']'));
         return List.of(list.replace("\"", "").split(","));
     }
 
@@ -419,7 +444,18 @@ class DaemonLifecycleTest {
                 + "sys.stdout.write(f.readline())\n"
                 + "s.shutdown(socket.SHUT_WR)\n"
                 + "sys.stdout.write(f.read())\n";
-        return Processes.run(List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", SYSTEM_PYTHON.toString(), "-c", client,
-                socket.toString()), Path.of("/"), Map.of(), TIMEOUT);
+        return Processes.run(
+                List.of(
+                        "setpriv",
+                        "--reuid=65534",
+                        "--regid=65534",
+                        "--clear-groups",
+                        SYSTEM_PYTHON.toString(),
+                        "-c",
+                        client,
+                        socket.toString()),
+                Path.of("/"),
+                Map.of(),
+                TIMEOUT);
     }
 }

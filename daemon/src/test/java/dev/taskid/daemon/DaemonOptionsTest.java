@@ -22,8 +22,8 @@ class DaemonOptionsTest {
     Path tmp;
 
     private Processes.Result daemon(String... args) {
-        List<String> command = new ArrayList<>(List.of(Processes.java(), "-cp", Processes.testClassPath(),
-                "dev.taskid.daemon.DaemonMain"));
+        List<String> command = new ArrayList<>(
+                List.of(Processes.java(), "-cp", Processes.testClassPath(), "dev.taskid.daemon.DaemonMain"));
         command.addAll(List.of(args));
         return Processes.run(command, tmp, Map.of(), Duration.ofSeconds(60));
     }
@@ -37,7 +37,8 @@ class DaemonOptionsTest {
 
         Processes.Result unknown = daemon("--lock-timout", "5");
         assertEquals(2, unknown.status(), unknown.toString());
-        assertTrue(unknown.stderr().contains("unknown option --lock-timout (did you mean \"--lock-timeout\"?)"),
+        assertTrue(
+                unknown.stderr().contains("unknown option --lock-timout (did you mean \"--lock-timeout\"?)"),
                 unknown.stderr());
         Processes.Result missing = daemon("--dir");
         assertEquals(2, missing.status(), missing.toString());

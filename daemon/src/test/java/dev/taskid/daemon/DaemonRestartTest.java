@@ -1,8 +1,8 @@
 package dev.taskid.daemon;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.awaitility.Awaitility.await;
 
 import dev.taskid.client.TaskIds;
 import dev.taskid.json.Json;
@@ -100,7 +100,8 @@ class DaemonRestartTest {
             for (ReservingClients.Ack a : acks) {
                 assertEquals("daemon", a.mode(), "clients without fallback");
                 long bound = durableAtCrash.getOrDefault(a.epoch(), finalCounter);
-                assertTrue(a.number() <= bound,
+                assertTrue(
+                        a.number() <= bound,
                         a.id() + " acknowledged by daemon " + a.epoch() + ", whose restart loaded only " + bound);
             }
             Set<String> unique = new HashSet<>();
@@ -115,7 +116,8 @@ class DaemonRestartTest {
 
     /** Numbers in 1..N acknowledged twice or never (N = how many were acknowledged); empty when none. */
     private static List<String> oddities(List<ReservingClients.Ack> acks) {
-        Map<Long, Long> times = acks.stream().collect(Collectors.groupingBy(ReservingClients.Ack::number, Collectors.counting()));
+        Map<Long, Long> times =
+                acks.stream().collect(Collectors.groupingBy(ReservingClients.Ack::number, Collectors.counting()));
         List<String> odd = new ArrayList<>();
         for (long n = 1; n <= acks.size(); n++) {
             long t = times.getOrDefault(n, 0L);
@@ -136,13 +138,17 @@ class DaemonRestartTest {
 
     private static String epoch(DaemonProcess d) {
         try (TaskIds ids = TaskIds.open(StateDir.of(d.stateDir()), d.clientOptions())) {
-            return ids.daemon().map(Response.Hello::epoch).orElseThrow(() -> new AssertionError("no daemon:\n" + d.log()));
+            return ids.daemon()
+                    .map(Response.Hello::epoch)
+                    .orElseThrow(() -> new AssertionError("no daemon:\n" + d.log()));
         }
     }
 
     /** What counters.json holds: what a daemon started now would load. */
     private static long counter(Path state) {
-        return new StateFile(state.resolve("counters.json"), new Json(), Clock.systemUTC()).read()
-                .orElseThrow().counter("SEC");
+        return new StateFile(state.resolve("counters.json"), new Json(), Clock.systemUTC())
+                .read()
+                .orElseThrow()
+                .counter("SEC");
     }
 }

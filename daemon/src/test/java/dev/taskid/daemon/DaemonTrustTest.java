@@ -37,9 +37,12 @@ class DaemonTrustTest {
     private static final Duration TIMEOUT = Duration.ofSeconds(60);
     /** Not the one on PATH: a developer's (pyenv under /root) is not executable by nobody. */
     private static final Path SYSTEM_PYTHON = Path.of("/usr/bin/python3");
-    private static final List<String> AS_NOBODY = List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups");
+
+    private static final List<String> AS_NOBODY =
+            List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups");
     /** Answers hello (with the pid given) and reserve (SEC-999) like a daemon would, on a socket it binds. */
-    private static final String FAKE_DAEMON = String.join("\n",
+    private static final String FAKE_DAEMON = String.join(
+            "\n",
             "import json, socket, sys",
             "path, pid = sys.argv[1], int(sys.argv[2])",
             "s = socket.socket(socket.AF_UNIX); s.bind(path); s.listen(8)",
@@ -65,7 +68,8 @@ class DaemonTrustTest {
 
     @BeforeEach
     void needsAnotherUid() throws Exception {
-        Assumptions.assumeTrue(Processes.onPath("setpriv").isPresent() && Files.isExecutable(SYSTEM_PYTHON),
+        Assumptions.assumeTrue(
+                Processes.onPath("setpriv").isPresent() && Files.isExecutable(SYSTEM_PYTHON),
                 "skipped: needs setpriv (util-linux) and " + SYSTEM_PYTHON);
         Assumptions.assumeTrue(Users.currentUid() == 0, "skipped: needs root to switch to nobody");
         Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
@@ -78,19 +82,21 @@ class DaemonTrustTest {
         // Too long for sun_path: the socket goes to $XDG_RUNTIME_DIR/taskid/<hash>.sock.
         Path state = repo("r".repeat(110));
         Map<String, String> env = Map.of("XDG_RUNTIME_DIR", xdg.toString());
-        Result mkdir = Processes.run(command(AS_NOBODY, "mkdir", "-m", "700", xdg.resolve("taskid").toString()),
-                tmp, Map.of(), TIMEOUT);
+        Result mkdir = Processes.run(
+                command(AS_NOBODY, "mkdir", "-m", "700", xdg.resolve("taskid").toString()), tmp, Map.of(), TIMEOUT);
         assertEquals(0, mkdir.status(), mkdir::toString);
 
         try (DaemonProcess daemon = DaemonProcess.launch(state, env, List.of())) {
             assertNotEquals(0, daemon.awaitExit(), daemon.log());
-            assertTrue(daemon.log().contains("FORBIDDEN") && daemon.log().contains("belongs to user nobody"),
+            assertTrue(
+                    daemon.log().contains("FORBIDDEN") && daemon.log().contains("belongs to user nobody"),
                     "the daemon refuses another user's socket directory: " + daemon.log());
         }
         String counters = Files.readString(state.resolve("counters.json"));
         Result reserve = taskid(state, env, "reserve", "SEC");
         assertEquals(7, reserve.status(), reserve::toString);
-        assertTrue(reserve.stderr().contains("FORBIDDEN") && reserve.stderr().contains("belongs to user nobody"),
+        assertTrue(
+                reserve.stderr().contains("FORBIDDEN") && reserve.stderr().contains("belongs to user nobody"),
                 reserve::toString);
         assertEquals(counters, Files.readString(state.resolve("counters.json")), "nothing reserved behind it");
     }
@@ -108,7 +114,8 @@ class DaemonTrustTest {
             Files.move(open.resolve("fake.sock"), state.resolve("daemon.sock"));
             Result reserve = taskid(state, Map.of(), "reserve", "SEC");
             assertEquals(7, reserve.status(), reserve::toString);
-            assertTrue(reserve.stderr().contains("FORBIDDEN") && reserve.stderr().contains("runs as user nobody"),
+            assertTrue(
+                    reserve.stderr().contains("FORBIDDEN") && reserve.stderr().contains("runs as user nobody"),
                     reserve::toString);
             assertFalse(reserve.stdout().contains("SEC-999"), "the fake daemon's IDs are never used: " + reserve);
             assertFalse(Files.exists(state.resolve("counters.json")), "and the client did not fall back behind it");
@@ -131,7 +138,9 @@ class DaemonTrustTest {
         try {
             Result stop = taskid(state, Map.of(), "daemon", "stop");
             assertEquals(7, stop.status(), stop::toString);
-            assertTrue(stop.stderr().contains("FORBIDDEN") && stop.stderr().contains("not a taskid daemon"), stop::toString);
+            assertTrue(
+                    stop.stderr().contains("FORBIDDEN") && stop.stderr().contains("not a taskid daemon"),
+                    stop::toString);
             assertTrue(victim.isAlive(), "the pid the fake daemon named was not signalled");
         } finally {
             fake.destroyForcibly();
@@ -150,7 +159,8 @@ class DaemonTrustTest {
         Path repo = Files.createDirectories(tmp.resolve(name));
         Files.createDirectories(repo.resolve(".git"));
         Path state = repo.resolve(".taskid");
-        Files.createDirectory(state, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        Files.createDirectory(
+                state, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         return state;
     }
 
@@ -162,8 +172,15 @@ class DaemonTrustTest {
 
     /** The python fake daemon, started (by {@code prefix}, e.g. as nobody) and listening. */
     private static Process fakeDaemon(List<String> prefix, Path socket, long helloPid) throws Exception {
-        Process p = new ProcessBuilder(command(prefix, SYSTEM_PYTHON.toString(), "-c", FAKE_DAEMON, socket.toString(),
-                Long.toString(helloPid))).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        Process p = new ProcessBuilder(command(
+                        prefix,
+                        SYSTEM_PYTHON.toString(),
+                        "-c",
+                        FAKE_DAEMON,
+                        socket.toString(),
+                        Long.toString(helloPid)))
+                .redirectError(ProcessBuilder.Redirect.INHERIT)
+                .start();
         String first = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8)).readLine();
         if (!"ready".equals(first)) {
             p.destroyForcibly();

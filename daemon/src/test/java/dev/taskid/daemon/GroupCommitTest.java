@@ -42,7 +42,8 @@ class GroupCommitTest {
                             assertTrue(client.daemon().isPresent(), "connected before the start line");
                             together.await(60, TimeUnit.SECONDS);
                             for (int i = 0; i < EACH; i++) {
-                                ids.addAll(client.reserve("SEC", 1, "group commit").ids());
+                                ids.addAll(
+                                        client.reserve("SEC", 1, "group commit").ids());
                             }
                         }
                         return ids;
@@ -64,7 +65,9 @@ class GroupCommitTest {
             long reserves = ((Number) ((Map<?, ?>) stats.get("requests")).get("reserve")).longValue();
             long persists = ((Number) stats.get("persists")).longValue();
             assertEquals(CLIENTS * EACH, reserves, "stats: " + stats);
-            assertTrue(persists < reserves, "persists " + persists + " < reserve requests " + reserves + "; stats: " + stats);
+            assertTrue(
+                    persists < reserves,
+                    "persists " + persists + " < reserve requests " + reserves + "; stats: " + stats);
             assertTrue(((Number) stats.get("maxBatchSize")).longValue() > 1, "stats: " + stats);
             assertEquals(0, daemon.stop());
         }

@@ -43,13 +43,18 @@ class PersistFailureTest {
         Path state = tmp.resolve("state-" + "x".repeat(100));
         Files.createDirectories(state);
         Path runtime = Files.createDirectories(tmp.resolve("run"));
-        try (DaemonProcess daemon = DaemonProcess.start(state, Map.of("XDG_RUNTIME_DIR", runtime.toString()), List.of(),
-                command -> onOwnTmpfs(state, command));
-             TaskIds client = TaskIds.open(StateDir.of(state), daemon.clientOptions())) {
+        try (DaemonProcess daemon = DaemonProcess.start(
+                        state,
+                        Map.of("XDG_RUNTIME_DIR", runtime.toString()),
+                        List.of(),
+                        command -> onOwnTmpfs(state, command));
+                TaskIds client = TaskIds.open(StateDir.of(state), daemon.clientOptions())) {
             assertTrue(client.socket().startsWith(runtime), "socket " + client.socket());
             Path seen = Path.of("/proc/" + daemon.pid() + "/root" + state); // the daemon's view
             List<Long> onDisk = new ArrayList<>();
-            assertEquals(List.of("SEC-1", "SEC-2", "SEC-3"), client.reserve("SEC", 3, "before").ids());
+            assertEquals(
+                    List.of("SEC-1", "SEC-2", "SEC-3"),
+                    client.reserve("SEC", 3, "before").ids());
             onDisk.add(counter(seen));
 
             Path filler = seen.resolve("filler");
@@ -62,8 +67,11 @@ class PersistFailureTest {
             onDisk.add(counter(seen));
 
             Files.delete(filler);
-            assertEquals(List.of("SEC-4"), client.reserve("SEC", 1, "after the disk was freed").ids());
-            assertEquals(List.of("SEC-5", "SEC-6"), client.reserve("SEC", 2, "after").ids());
+            assertEquals(
+                    List.of("SEC-4"),
+                    client.reserve("SEC", 1, "after the disk was freed").ids());
+            assertEquals(
+                    List.of("SEC-5", "SEC-6"), client.reserve("SEC", 2, "after").ids());
             onDisk.add(counter(seen));
 
             readOnly(daemon.pid(), state, true);
@@ -72,11 +80,15 @@ class PersistFailureTest {
             assertReadsAnswer(client, 6);
             onDisk.add(counter(seen));
             readOnly(daemon.pid(), state, false);
-            assertEquals(List.of("SEC-7"), client.reserve("SEC", 1, "after the remount").ids());
+            assertEquals(
+                    List.of("SEC-7"),
+                    client.reserve("SEC", 1, "after the remount").ids());
             onDisk.add(counter(seen));
 
-            assertEquals(List.of(3L, 3L, 6L, 6L, 7L), onDisk, "counters.json after each step: never backwards, never ahead");
-            Map<String, Object> stats = ((Response.Stats) client.call(new Request.Stats(null)).response()).values();
+            assertEquals(
+                    List.of(3L, 3L, 6L, 6L, 7L), onDisk, "counters.json after each step: never backwards, never ahead");
+            Map<String, Object> stats =
+                    ((Response.Stats) client.call(new Request.Stats(null)).response()).values();
             assertEquals(5L, ((Number) stats.get("persistFailures")).longValue(), "stats: " + stats);
             assertEquals(0, daemon.stop(), daemon.log());
         }
@@ -94,10 +106,12 @@ class PersistFailureTest {
 
     /** peek and stats are answered from memory, at the last durable counter. */
     private static void assertReadsAnswer(TaskIds client, long counter) {
-        Response.Counters peek = assertInstanceOf(Response.Counters.class,
+        Response.Counters peek = assertInstanceOf(
+                Response.Counters.class,
                 client.call(new Request.Peek(null, "SEC")).response());
         assertEquals(counter, peek.counters().get("SEC"));
-        assertInstanceOf(Response.Stats.class, client.call(new Request.Stats(null)).response());
+        assertInstanceOf(
+                Response.Stats.class, client.call(new Request.Stats(null)).response());
     }
 
     /** Writes to {@code file} until the tmpfs is full; fails if it is bigger than 64 KiB. */
@@ -118,8 +132,13 @@ class PersistFailureTest {
 
     /** {@code unshare -m sh -c 'mount a tmpfs on STATE && exec DAEMON'}: the daemon keeps the shell's pid. */
     private static List<String> onOwnTmpfs(Path state, List<String> command) {
-        List<String> wrapped = new ArrayList<>(List.of("unshare", "-m", "sh", "-c",
-                "mount -t tmpfs -o size=64k,mode=0700 tmpfs \"$0\" && exec \"$@\"", state.toString()));
+        List<String> wrapped = new ArrayList<>(List.of(
+                "unshare",
+                "-m",
+                "sh",
+                "-c",
+                "mount -t tmpfs -o size=64k,mode=0700 tmpfs \"$0\" && exec \"$@\"",
+                state.toString()));
         wrapped.addAll(command);
         return wrapped;
     }
@@ -131,21 +150,40 @@ class PersistFailureTest {
      */
     private static void readOnly(long pid, Path state, boolean readOnly) {
         String script = readOnly ? "mount --bind \"$0\" \"$0\" && mount -o remount,bind,ro \"$0\"" : "umount \"$0\"";
-        Processes.Result r = Processes.run(List.of("nsenter", "-t", Long.toString(pid), "-m", "sh", "-c", script,
-                state.toString()), state.getParent(), Map.of(), TIMEOUT);
+        Processes.Result r = Processes.run(
+                List.of("nsenter", "-t", Long.toString(pid), "-m", "sh", "-c", script, state.toString()),
+                state.getParent(),
+                Map.of(),
+                TIMEOUT);
         assertEquals(0, r.status(), r.toString());
     }
 
     private static long counter(Path state) {
-        return new StateFile(state.resolve("counters.json"), new Json(), Clock.systemUTC()).read()
-                .orElseThrow().counter("SEC");
+        return new StateFile(state.resolve("counters.json"), new Json(), Clock.systemUTC())
+                .read()
+                .orElseThrow()
+                .counter("SEC");
     }
 
     private static boolean canMountTmpfs(Path tmp) throws IOException {
         Path probe = Files.createDirectories(tmp.resolve("probe"));
         try {
-            return Processes.run(List.of("unshare", "-m", "mount", "-t", "tmpfs", "-o", "size=4k", "tmpfs", probe.toString()),
-                    tmp, Map.of(), TIMEOUT).status() == 0;
+            return Processes.run(
+                                    List.of(
+                                            "unshare",
+                                            "-m",
+                                            "mount",
+                                            "-t",
+                                            "tmpfs",
+                                            "-o",
+                                            "size=4k",
+                                            "tmpfs",
+                                            probe.toString()),
+                                    tmp,
+                                    Map.of(),
+                                    TIMEOUT)
+                            .status()
+                    == 0;
         } catch (RuntimeException e) {
             return false;
         }

@@ -34,8 +34,7 @@ public final class ReservingClient {
     private static final Duration DEADLINE = Duration.ofSeconds(150);
     private static final long RETRY_PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
 
-    private ReservingClient() {
-    }
+    private ReservingClient() {}
 
     public static void main(String[] args) {
         Path dir = Path.of(args[0]);
@@ -51,11 +50,15 @@ public final class ReservingClient {
         try (TaskIds ids = TaskIds.open(StateDir.of(dir), TaskIds.Options.DEFAULT.withFallback(fallback))) {
             while (done < max && watcher.isAlive() && System.nanoTime() - end < 0) {
                 try {
-                    Reply reply = ids.call(new Request.Reserve(null, prefix, 1, "crash test", "reserving-client", null));
+                    Reply reply =
+                            ids.call(new Request.Reserve(null, prefix, 1, "crash test", "reserving-client", null));
                     if (reply.response() instanceof Response.Reserved r) {
-                        String epoch = ids.daemon().filter(h -> reply.mode() == dev.taskid.client.Mode.DAEMON)
-                                .map(Response.Hello::epoch).orElse("-");
-                        out.println(r.ids().get(0) + " " + r.numbers().get(0) + " " + reply.mode().wireName() + " " + epoch);
+                        String epoch = ids.daemon()
+                                .filter(h -> reply.mode() == dev.taskid.client.Mode.DAEMON)
+                                .map(Response.Hello::epoch)
+                                .orElse("-");
+                        out.println(r.ids().get(0) + " " + r.numbers().get(0) + " "
+                                + reply.mode().wireName() + " " + epoch);
                         out.flush();
                         done++;
                     } else if (reply.response() instanceof Response.Failure f) {

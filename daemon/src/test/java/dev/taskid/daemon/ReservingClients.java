@@ -25,8 +25,7 @@ final class ReservingClients implements AutoCloseable {
     private static final Duration EXIT_TIMEOUT = Duration.ofSeconds(60);
 
     /** One acknowledged ID: what the client printed. {@code epoch} is "-" in the fallback. */
-    record Ack(int client, String id, long number, String mode, String epoch) {
-    }
+    record Ack(int client, String id, long number, String mode, String epoch) {}
 
     private final List<Process> processes = new ArrayList<>();
     private final List<Thread> readers = new ArrayList<>();
@@ -34,18 +33,29 @@ final class ReservingClients implements AutoCloseable {
     private final ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
     private final AtomicInteger count = new AtomicInteger();
 
-    private ReservingClients() {
-    }
+    private ReservingClients() {}
 
     /** Starts {@code n} clients reserving {@code prefix} IDs, at most {@code max} each. */
     static ReservingClients start(int n, Path stateDir, String prefix, long max, boolean fallback) {
         ReservingClients clients = new ReservingClients();
         try {
             for (int i = 0; i < n; i++) {
-                clients.launch(i, List.of(Processes.java(), "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
-                        "-Xshare:auto", "-Xmx32m", "-Xss512k", "-cp", Processes.testClassPath(),
-                        ReservingClient.class.getName(), stateDir.toString(), prefix, Long.toString(max),
-                        fallback ? "fallback" : "no-fallback"));
+                clients.launch(
+                        i,
+                        List.of(
+                                Processes.java(),
+                                "-XX:TieredStopAtLevel=1",
+                                "-XX:+UseSerialGC",
+                                "-Xshare:auto",
+                                "-Xmx32m",
+                                "-Xss512k",
+                                "-cp",
+                                Processes.testClassPath(),
+                                ReservingClient.class.getName(),
+                                stateDir.toString(),
+                                prefix,
+                                Long.toString(max),
+                                fallback ? "fallback" : "no-fallback"));
             }
         } catch (RuntimeException e) {
             clients.close();
@@ -71,7 +81,8 @@ final class ReservingClients implements AutoCloseable {
     }
 
     private void read(int index, Process p) {
-        try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+        try (BufferedReader in =
+                new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
             for (String line = in.readLine(); line != null; line = in.readLine()) {
                 if (line.startsWith("! ")) {
                     failures.add("client " + index + ": " + line.substring(2));
@@ -108,8 +119,9 @@ final class ReservingClients implements AutoCloseable {
                 // already gone
             }
         }
-        await().atMost(EXIT_TIMEOUT).until(() -> processes.stream().noneMatch(Process::isAlive)
-                && readers.stream().noneMatch(Thread::isAlive));
+        await().atMost(EXIT_TIMEOUT)
+                .until(() -> processes.stream().noneMatch(Process::isAlive)
+                        && readers.stream().noneMatch(Thread::isAlive));
         return List.copyOf(acks);
     }
 

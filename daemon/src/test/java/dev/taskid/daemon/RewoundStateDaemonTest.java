@@ -1,9 +1,9 @@
 package dev.taskid.daemon;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.awaitility.Awaitility.await;
 
 import dev.taskid.client.TaskIds;
 import dev.taskid.state.StateDir;
@@ -26,8 +26,10 @@ class RewoundStateDaemonTest {
     void aDaemonDoesNotStartOnRewoundCountersNorBackThemUp(@TempDir Path tmp) throws Exception {
         Path state = tmp.resolve("state");
         try (DaemonProcess d = DaemonProcess.start(state);
-             TaskIds ids = TaskIds.open(StateDir.of(state), d.clientOptions())) {
-            assertEquals(List.of("SEC-1", "SEC-2", "SEC-3", "SEC-4", "SEC-5"), ids.reserve("SEC", 5, null).ids());
+                TaskIds ids = TaskIds.open(StateDir.of(state), d.clientOptions())) {
+            assertEquals(
+                    List.of("SEC-1", "SEC-2", "SEC-3", "SEC-4", "SEC-5"),
+                    ids.reserve("SEC", 5, null).ids());
             assertEquals(0, d.stop());
         }
         try (DaemonProcess d = DaemonProcess.start(state)) { // backs SEC at 5 up into counters.json.prev

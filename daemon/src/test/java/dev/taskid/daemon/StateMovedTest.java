@@ -67,15 +67,20 @@ class StateMovedTest {
             handedOut.addAll(reserve(repo, "SEC", 2));
             sh(repo, "rm -rf .taskid");
             handedOut.addAll(reserve(repo, "SEC", 1));
-            sh(repo, "mkdir .taskid && cp " + tmp.resolve("backup/config.json") + " .taskid/ && mv .taskid .taskid.old && mkdir .taskid");
+            sh(
+                    repo,
+                    "mkdir .taskid && cp " + tmp.resolve("backup/config.json")
+                            + " .taskid/ && mv .taskid .taskid.old && mkdir .taskid");
             handedOut.addAll(reserve(repo, "SEC", 1));
             sh(repo, "rm -rf .taskid .taskid.old && cp -a " + tmp.resolve("backup") + " .taskid");
             handedOut.addAll(reserve(repo, "SEC", 2));
             handedOut.addAll(reserve(repo, "OPS", 1));
 
             assertTrue(daemon.process().isAlive(), daemon.log());
-            assertEquals(List.of("SEC-1", "SEC-2", "SEC-3", "SEC-4", "SEC-5", "SEC-6", "SEC-7", "SEC-8", "SEC-9", "OPS-1"),
-                    handedOut, "one allocator throughout, no ID twice");
+            assertEquals(
+                    List.of("SEC-1", "SEC-2", "SEC-3", "SEC-4", "SEC-5", "SEC-6", "SEC-7", "SEC-8", "SEC-9", "OPS-1"),
+                    handedOut,
+                    "one allocator throughout, no ID twice");
             assertTrue(Files.isRegularFile(repo.resolve(".git/taskid/counters.json")), "the state is in the git dir");
         }
     }
@@ -89,8 +94,8 @@ class StateMovedTest {
      */
     @Test
     void aDaemonWhoseStateDirectoryIsReplacedAnswersStateMovedAndExits() throws Exception {
-        List<String> variants = List.of("rm -rf STATE", "mv STATE STATE.old && mkdir STATE",
-                "rm -rf STATE && cp -a BACKUP STATE");
+        List<String> variants =
+                List.of("rm -rf STATE", "mv STATE STATE.old && mkdir STATE", "rm -rf STATE && cp -a BACKUP STATE");
         for (int i = 0; i < variants.size(); i++) {
             String how = variants.get(i);
             Path state = tmp.resolve(i + "-state-" + "x".repeat(100));
@@ -99,21 +104,31 @@ class StateMovedTest {
             Map<String, String> env = Map.of("XDG_RUNTIME_DIR", runtime.toString());
             // No watch in the way: the reservation is what must find the state moved.
             try (DaemonProcess daemon = DaemonProcess.start(state, env, List.of("-Dtaskid.stateWatchMillis=600000"));
-                 TaskIds client = TaskIds.open(StateDir.of(state), daemon.clientOptions())) {
-                assertEquals(List.of("SEC-1", "SEC-2"), client.reserve("SEC", 2, "before").ids());
+                    TaskIds client = TaskIds.open(StateDir.of(state), daemon.clientOptions())) {
+                assertEquals(
+                        List.of("SEC-1", "SEC-2"),
+                        client.reserve("SEC", 2, "before").ids());
                 Path backup = tmp.resolve(i + "-backup");
                 sh(tmp, "cp -a " + state + " " + backup);
-                assertEquals(List.of("SEC-3"), client.reserve("SEC", 1, "after the backup").ids());
+                assertEquals(
+                        List.of("SEC-3"),
+                        client.reserve("SEC", 1, "after the backup").ids());
                 byte[] restored = Files.readAllBytes(backup.resolve("counters.json"));
                 sh(tmp, how.replace("STATE", state.toString()).replace("BACKUP", backup.toString()));
 
-                Response r = client.call(new Request.Reserve(null, "SEC", 1, "after", null, null)).response();
+                Response r = client.call(new Request.Reserve(null, "SEC", 1, "after", null, null))
+                        .response();
                 assertTrue(r instanceof Response.Failure f && f.code() == ErrorCode.STATE_MOVED, how + ": " + r);
-                assertEquals(ErrorCode.STATE_MOVED.exitStatus(), daemon.awaitExit(), how + ": exits non-zero\n" + daemon.log());
+                assertEquals(
+                        ErrorCode.STATE_MOVED.exitStatus(),
+                        daemon.awaitExit(),
+                        how + ": exits non-zero\n" + daemon.log());
                 assertTrue(daemon.log().contains("STATE_MOVED"), daemon.log());
                 if (how.contains("BACKUP")) {
-                    assertEquals(new String(restored, StandardCharsets.UTF_8),
-                            Files.readString(state.resolve("counters.json")), how + ": nothing written");
+                    assertEquals(
+                            new String(restored, StandardCharsets.UTF_8),
+                            Files.readString(state.resolve("counters.json")),
+                            how + ": nothing written");
                 } else {
                     assertFalse(Files.exists(state.resolve("counters.json")), how + ": nothing written");
                 }
@@ -146,17 +161,22 @@ class StateMovedTest {
     void aFallbackWriterThatLockedAReplacedFileWritesNothing() throws Exception {
         Path state = Files.createDirectories(tmp.resolve("fallback/.taskid"));
         assertEquals(List.of("SEC-1", "SEC-2"), ids(taskid(state, "reserve", "SEC", "2")));
-        Process holder = new ProcessBuilder(LockHolder.command(state)).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        Process holder = new ProcessBuilder(LockHolder.command(state))
+                .redirectError(ProcessBuilder.Redirect.INHERIT)
+                .start();
         try {
-            BufferedReader out = new BufferedReader(new InputStreamReader(holder.getInputStream(), StandardCharsets.UTF_8));
+            BufferedReader out =
+                    new BufferedReader(new InputStreamReader(holder.getInputStream(), StandardCharsets.UTF_8));
             assertEquals("locked", out.readLine());
-            List<String> command = new ArrayList<>(Processes.taskid("--dir", state.toString(), "--lock-timeout", "60000",
-                    "reserve", "SEC"));
-            Process waiter = new ProcessBuilder(command).directory(state.getParent().toFile()).start();
-            java.util.concurrent.CompletableFuture<String> waiterErr = java.util.concurrent.CompletableFuture.supplyAsync(
-                    () -> read(waiter.getErrorStream()));
-            java.util.concurrent.CompletableFuture<String> waiterOut = java.util.concurrent.CompletableFuture.supplyAsync(
-                    () -> read(waiter.getInputStream()));
+            List<String> command = new ArrayList<>(
+                    Processes.taskid("--dir", state.toString(), "--lock-timeout", "60000", "reserve", "SEC"));
+            Process waiter = new ProcessBuilder(command)
+                    .directory(state.getParent().toFile())
+                    .start();
+            java.util.concurrent.CompletableFuture<String> waiterErr =
+                    java.util.concurrent.CompletableFuture.supplyAsync(() -> read(waiter.getErrorStream()));
+            java.util.concurrent.CompletableFuture<String> waiterOut =
+                    java.util.concurrent.CompletableFuture.supplyAsync(() -> read(waiter.getInputStream()));
             await().atMost(TIMEOUT).until(() -> DaemonLifecycleTest.hasOpen(waiter.pid(), state.resolve("lock")));
 
             sh(tmp, "mv " + state + " " + state + ".old && mkdir " + state);
@@ -164,7 +184,9 @@ class StateMovedTest {
 
             assertTrue(waiter.waitFor(TIMEOUT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS));
             assertEquals(ErrorCode.STATE_MOVED.exitStatus(), waiter.exitValue(), waiterOut.join() + waiterErr.join());
-            assertTrue(waiterErr.join().contains("STATE_MOVED") || waiterErr.join().contains("replaced"), waiterErr.join());
+            assertTrue(
+                    waiterErr.join().contains("STATE_MOVED") || waiterErr.join().contains("replaced"),
+                    waiterErr.join());
             assertFalse(Files.exists(state.resolve("counters.json")), "nothing written in the new directory");
         } finally {
             holder.destroyForcibly();
@@ -181,7 +203,8 @@ class StateMovedTest {
     }
 
     private static List<String> reserve(Path repo, String prefix, int n) {
-        Result r = Processes.run(Processes.taskid("reserve", prefix, String.valueOf(n), "--verbose"), repo, Map.of(), TIMEOUT);
+        Result r = Processes.run(
+                Processes.taskid("reserve", prefix, String.valueOf(n), "--verbose"), repo, Map.of(), TIMEOUT);
         assertEquals(0, r.status(), r::toString);
         assertTrue(r.stdout().contains("\"mode\":\"daemon\""), "served by the daemon: " + r);
         return ids(r);

@@ -43,7 +43,8 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(180)
 class SystemDaemonOtherUidTest {
     private static final Duration TIMEOUT = Duration.ofSeconds(60);
-    private static final List<String> AS_NOBODY = List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups");
+    private static final List<String> AS_NOBODY =
+            List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups");
     private static final Pattern STATE_MODE = Pattern.compile("(?m)^StateDirectoryMode=([0-7]{4})$");
 
     @TempDir
@@ -51,7 +52,8 @@ class SystemDaemonOtherUidTest {
 
     @Test
     void anotherUidReservesThroughTheSystemDaemonAndIsToldWhyWhenTheDirectoryIsClosed() throws Exception {
-        Assumptions.assumeTrue(Users.currentUid() == 0, "skipped: needs root to run a daemon as root and a client as nobody");
+        Assumptions.assumeTrue(
+                Users.currentUid() == 0, "skipped: needs root to run a daemon as root and a client as nobody");
         Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
         List<String> cli = cliReadableByNobody();
 
@@ -64,36 +66,49 @@ class SystemDaemonOtherUidTest {
         Files.setPosixFilePermissions(state.resolve("config.json"), PosixFilePermissions.fromString("rw-------"));
 
         try (DaemonProcess daemon = DaemonProcess.start(state, Map.of(), List.of())) {
-            Result first = asNobody(cli, null, "--dir", state.toString(), "--json", "reserve", "SEC", "2", "--purpose", "other uid");
+            Result first = asNobody(
+                    cli, null, "--dir", state.toString(), "--json", "reserve", "SEC", "2", "--purpose", "other uid");
             assertEquals(0, first.status(), first::toString);
-            assertEquals(List.of("SEC-1", "SEC-2"), JsonText.object(first.stdout()).get("ids"));
+            assertEquals(
+                    List.of("SEC-1", "SEC-2"), JsonText.object(first.stdout()).get("ids"));
             Result second = asNobody(cli, null, "--dir", state.toString(), "--json", "reserve", "SEC", "1");
             assertEquals(0, second.status(), second::toString);
-            assertEquals(List.of("SEC-3"), JsonText.object(second.stdout()).get("ids"), "unique across the other uid's calls");
+            assertEquals(
+                    List.of("SEC-3"),
+                    JsonText.object(second.stdout()).get("ids"),
+                    "unique across the other uid's calls");
 
             // taskid mcp as nobody: reservations go through the daemon; the audit log is the owner's.
-            String session = String.join("\n",
+            String session = String.join(
+                    "\n",
                     "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2025-06-18\","
                             + "\"capabilities\":{},\"clientInfo\":{\"name\":\"nobody-agent\",\"version\":\"1\"}}}",
                     "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":\"reserve_task_ids\","
                             + "\"arguments\":{\"prefix\":\"SEC\",\"key\":\"nobody-1\"}}}",
                     "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\",\"params\":{\"name\":\"lookup_task_ids\","
-                            + "\"arguments\":{\"queries\":[\"SEC-1\"]}}}", "");
+                            + "\"arguments\":{\"queries\":[\"SEC-1\"]}}}",
+                    "");
             Result mcp = asNobody(cli, session, "--dir", state.toString(), "mcp");
             assertEquals(0, mcp.status(), mcp::toString);
             List<String> frames = mcp.stdout().lines().toList();
             assertEquals(3, frames.size(), mcp::toString);
-            Map<String, Object> reserved = map(map(JsonText.object(frames.get(1)).get("result")).get("structuredContent"));
+            Map<String, Object> reserved =
+                    map(map(JsonText.object(frames.get(1)).get("result")).get("structuredContent"));
             assertEquals(List.of("SEC-4"), reserved.get("ids"), mcp::toString);
             assertEquals("daemon", reserved.get("mode"));
             Map<String, Object> lookup = map(JsonText.object(frames.get(2)).get("result"));
             assertEquals(true, lookup.get("isError"), mcp::toString);
             String lookupError = (String) ((Map<?, ?>) ((List<?>) lookup.get("content")).get(0)).get("text");
-            assertTrue(lookupError.contains("SYSTEM_ERROR") && lookupError.contains("permission denied")
-                    && lookupError.contains(state.toString()), lookupError);
+            assertTrue(
+                    lookupError.contains("SYSTEM_ERROR")
+                            && lookupError.contains("permission denied")
+                            && lookupError.contains(state.toString()),
+                    lookupError);
 
             // Every reservation was the daemon's, made for uid 65534: nobody never wrote the files.
-            List<Map<String, Object>> audit = JsonText.auditLines(state).stream().filter(l -> "reserve".equals(l.get("op"))).toList();
+            List<Map<String, Object>> audit = JsonText.auditLines(state).stream()
+                    .filter(l -> "reserve".equals(l.get("op")))
+                    .toList();
             assertEquals(3, audit.size(), audit::toString);
             for (Map<String, Object> line : audit) {
                 assertEquals(List.of(65534L, "daemon"), List.of(line.get("uid"), line.get("mode")), line::toString);
@@ -104,25 +119,39 @@ class SystemDaemonOtherUidTest {
             Files.setPosixFilePermissions(state, PosixFilePermissions.fromString("rwx------"));
             Result closed = asNobody(cli, null, "--dir", state.toString(), "--json", "reserve", "SEC", "1");
             assertEquals(6, closed.status(), closed::toString);
-            Map<String, Object> error = map(JsonText.object(closed.stderr().lines().filter(l -> l.startsWith("{")).reduce((a, b) -> b)
-                    .orElseThrow(() -> new AssertionError("no JSON error on stderr: " + closed))).get("error"));
+            Map<String, Object> error = map(JsonText.object(closed.stderr()
+                            .lines()
+                            .filter(l -> l.startsWith("{"))
+                            .reduce((a, b) -> b)
+                            .orElseThrow(() -> new AssertionError("no JSON error on stderr: " + closed)))
+                    .get("error"));
             assertEquals("SYSTEM_ERROR", error.get("code"), closed::toString);
             String message = (String) error.get("message");
-            assertTrue(message.contains(state.resolve("daemon.sock").toString()) && message.contains("permission denied")
-                    && message.contains("0711"), message);
+            assertTrue(
+                    message.contains(state.resolve("daemon.sock").toString())
+                            && message.contains("permission denied")
+                            && message.contains("0711"),
+                    message);
             Result text = asNobody(cli, null, "--dir", state.toString(), "reserve", "SEC", "1");
             assertNotEquals(0, text.status());
-            assertTrue(text.stderr().contains("SYSTEM_ERROR") && text.stderr().contains("permission denied"), text::toString);
+            assertTrue(
+                    text.stderr().contains("SYSTEM_ERROR") && text.stderr().contains("permission denied"),
+                    text::toString);
 
             Files.setPosixFilePermissions(state, unitMode);
             Result after = asNobody(cli, null, "--dir", state.toString(), "--json", "reserve", "SEC", "1");
-            assertEquals(List.of("SEC-5"), JsonText.object(after.stdout()).get("ids"), "the refused calls reserved nothing: " + after);
+            assertEquals(
+                    List.of("SEC-5"),
+                    JsonText.object(after.stdout()).get("ids"),
+                    "the refused calls reserved nothing: " + after);
         }
     }
 
     /** The mode the shipped system unit gives /var/lib/taskid (StateDirectoryMode=). */
     private static Set<PosixFilePermission> shippedStateDirectoryMode() throws IOException {
-        Path unit = Path.of(System.getProperty("basedir", ".")).toAbsolutePath().getParent()
+        Path unit = Path.of(System.getProperty("basedir", "."))
+                .toAbsolutePath()
+                .getParent()
                 .resolve("systemd/src/main/units/taskid.service");
         Matcher m = STATE_MODE.matcher(Files.readString(unit));
         assertTrue(m.find(), "no StateDirectoryMode= in " + unit);
@@ -162,11 +191,17 @@ class SystemDaemonOtherUidTest {
         }
         try (Stream<Path> files = Files.walk(dir)) {
             for (Path f : (Iterable<Path>) files::iterator) {
-                Files.setPosixFilePermissions(f, PosixFilePermissions.fromString(Files.isDirectory(f) ? "rwxr-xr-x" : "rw-r--r--"));
+                Files.setPosixFilePermissions(
+                        f, PosixFilePermissions.fromString(Files.isDirectory(f) ? "rwxr-xr-x" : "rw-r--r--"));
             }
         }
-        return List.of(Processes.java(), "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp",
-                String.join(File.pathSeparator, entries), "dev.taskid.cli.Main");
+        return List.of(
+                Processes.java(),
+                "-XX:TieredStopAtLevel=1",
+                "-XX:+UseSerialGC",
+                "-cp",
+                String.join(File.pathSeparator, entries),
+                "dev.taskid.cli.Main");
     }
 
     private static Result asNobody(List<String> cli, String stdin, String... args) {

@@ -36,14 +36,11 @@ final class CrashModel {
     }
 
     private sealed interface NameChange {
-        record Link(String name, Inode inode) implements NameChange {
-        }
+        record Link(String name, Inode inode) implements NameChange {}
 
-        record Unlink(String name) implements NameChange {
-        }
+        record Unlink(String name) implements NameChange {}
 
-        record Rename(String from, String to) implements NameChange {
-        }
+        record Rename(String from, String to) implements NameChange {}
     }
 
     private final Map<String, Inode> durableNames = new TreeMap<>();
@@ -113,8 +110,12 @@ final class CrashModel {
         return out;
     }
 
-    private static void expand(List<Map.Entry<String, Inode>> files, int i, Map<Inode, List<byte[]>> choices,
-                               TreeMap<String, byte[]> chosen, List<Map<String, byte[]>> out) {
+    private static void expand(
+            List<Map.Entry<String, Inode>> files,
+            int i,
+            Map<Inode, List<byte[]>> choices,
+            TreeMap<String, byte[]> chosen,
+            List<Map<String, byte[]>> out) {
         if (i == files.size()) {
             out.add(new TreeMap<>(chosen));
             return;

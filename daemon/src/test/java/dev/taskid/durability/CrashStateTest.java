@@ -1,7 +1,6 @@
 package dev.taskid.durability;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.taskid.client.TaskIds;
@@ -31,9 +30,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Crash states, in the spirit of ALICE (Pillai et al., OSDI 2014): real fallback writers (CLI
@@ -62,19 +61,20 @@ class CrashStateTest {
      * before it, what the processes did, and the IDs the clients got (to check that the
      * recording saw every acknowledgement).
      */
-    private record Run(Map<String, byte[]> before, Set<String> ackedBefore, List<Op> ops, Set<String> clientIds) {
-    }
+    private record Run(Map<String, byte[]> before, Set<String> ackedBefore, List<Op> ops, Set<String> clientIds) {}
 
     /** One distinct crash state: the files, and what was acknowledged by the latest step that may leave it. */
-    private record Candidate(Map<String, byte[]> files, Set<String> acked, int step) {
-    }
+    private record Candidate(Map<String, byte[]> files, Set<String> acked, int step) {}
 
     /** What the checker found: distinct states, those started, and each broken rule. */
     private record Verdict(int steps, int distinct, int started, int corrupt, List<String> violations) {
         /** How many states broke each rule. */
         Map<String, Long> kinds() {
-            return violations.stream().collect(java.util.stream.Collectors.groupingBy(
-                    v -> v.substring(1, v.indexOf(']')), java.util.TreeMap::new, java.util.stream.Collectors.counting()));
+            return violations.stream()
+                    .collect(java.util.stream.Collectors.groupingBy(
+                            v -> v.substring(1, v.indexOf(']')),
+                            java.util.TreeMap::new,
+                            java.util.stream.Collectors.counting()));
         }
     }
 
@@ -82,8 +82,15 @@ class CrashStateTest {
     void everyCrashStateOfFallbackWritersAndADaemonLoadsAndReissuesNothing() throws Exception {
         Run run = record(Map.of(), true, false);
         Verdict v = check(run, false);
-        System.out.printf("crash states: %d steps, %d distinct states, %d started, %d STATE_CORRUPT, %d acknowledged IDs;"
-                + " broken rules: %s%n", v.steps(), v.distinct(), v.started(), v.corrupt(), run.clientIds().size(), v.kinds());
+        System.out.printf(
+                "crash states: %d steps, %d distinct states, %d started, %d STATE_CORRUPT, %d acknowledged IDs;"
+                        + " broken rules: %s%n",
+                v.steps(),
+                v.distinct(),
+                v.started(),
+                v.corrupt(),
+                run.clientIds().size(),
+                v.kinds());
         assertEquals(List.of(), v.violations(), "crash states that break a rule");
         assertTrue(v.distinct() >= 20, "too few crash states to prove anything: " + v);
     }
@@ -105,7 +112,9 @@ class CrashStateTest {
             default -> "/audit\\.log$";
         };
         Run run = record(shim.drop(regex), false, true);
-        assertTrue(shim.calls().stream().anyMatch(l -> l.endsWith(" dropped")), "the shim dropped nothing: " + shim.calls());
+        assertTrue(
+                shim.calls().stream().anyMatch(l -> l.endsWith(" dropped")),
+                "the shim dropped nothing: " + shim.calls());
         Verdict v = check(run, true);
         System.out.printf("without the %s fsync: %s; first: %s%n", which, v.kinds(), v.violations());
         String broken = switch (which) {
@@ -114,7 +123,7 @@ class CrashStateTest {
             // check (issue 10 item 6) now refuses that state (STATE_CORRUPT) where it would have
             // reissued; either way the checker sees the broken rule.
             case "dir" -> v.kinds().containsKey("reissued") ? "reissued" : "STATE_CORRUPT";
-            default -> "no audit line";    // counters.json holds, the acknowledged IDs' lines do not
+            default -> "no audit line"; // counters.json holds, the acknowledged IDs' lines do not
         };
         assertTrue(v.kinds().containsKey(broken), "the checker missed a removed fsync (" + which + "): " + v);
     }
@@ -132,13 +141,15 @@ class CrashStateTest {
      * more CLI writers.
      */
     private Run record(Map<String, String> env, boolean daemon, boolean inUse) throws Exception {
-        Assumptions.assumeTrue(Processes.onPath("strace").isPresent(), "skipped: strace is not on PATH (apt-get install strace)");
+        Assumptions.assumeTrue(
+                Processes.onPath("strace").isPresent(), "skipped: strace is not on PATH (apt-get install strace)");
         Path dir = Files.createDirectories(state().getParent());
-        Files.createDirectory(state(), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        Files.createDirectory(
+                state(), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         Set<String> ackedBefore = new LinkedHashSet<>();
         if (inUse) {
-            Processes.Result r = Processes.run(Processes.taskid("--dir", state().toString(), "reserve", "SEC", "2"), dir,
-                    Map.of(), CALL_TIMEOUT);
+            Processes.Result r = Processes.run(
+                    Processes.taskid("--dir", state().toString(), "reserve", "SEC", "2"), dir, Map.of(), CALL_TIMEOUT);
             assertEquals(0, r.status(), r.toString());
             ackedBefore.addAll(Recording.ids(r.stdout()));
         }
@@ -161,12 +172,14 @@ class CrashStateTest {
                     clients.add(CompletableFuture.runAsync(() -> {
                         try (TaskIds ids = TaskIds.open(StateDir.of(state()), d.clientOptions())) {
                             for (int i = 1; i <= 3; i++) {
-                                clientIds.addAll(ids.reserve("SEC", i, "crash test").ids());
+                                clientIds.addAll(
+                                        ids.reserve("SEC", i, "crash test").ids());
                             }
                         }
                     }));
                 }
-                CompletableFuture.allOf(clients.toArray(CompletableFuture[]::new)).get();
+                CompletableFuture.allOf(clients.toArray(CompletableFuture[]::new))
+                        .get();
                 // strace detaches on SIGTERM, so the daemon (its child) is stopped by its own pid.
                 d.process().toHandle().children().forEach(ProcessHandle::destroy);
                 assertEquals(0, d.awaitExit(), d.log());
@@ -176,15 +189,18 @@ class CrashStateTest {
         return new Run(before, Set.copyOf(ackedBefore), Recording.parse(state(), logs), Set.copyOf(clientIds));
     }
 
-    private void cliWriters(int count, Map<String, String> env, Path dir, List<Path> logs, Set<String> clientIds,
-                            AtomicInteger n) {
+    private void cliWriters(
+            int count, Map<String, String> env, Path dir, List<Path> logs, Set<String> clientIds, AtomicInteger n) {
         List<CompletableFuture<Void>> writers = new ArrayList<>();
         for (int i = 0; i < count; i++) {
             Path log = tmp.resolve("trace-cli-" + n.incrementAndGet());
             logs.add(log);
             writers.add(CompletableFuture.runAsync(() -> {
-                Processes.Result r = Processes.run(Recording.command(log,
-                        Processes.taskid("--dir", state().toString(), "reserve", "SEC", "2")), dir, env, CALL_TIMEOUT);
+                Processes.Result r = Processes.run(
+                        Recording.command(log, Processes.taskid("--dir", state().toString(), "reserve", "SEC", "2")),
+                        dir,
+                        env,
+                        CALL_TIMEOUT);
                 assertEquals(0, r.status(), r.toString());
                 clientIds.addAll(Recording.ids(r.stdout()));
             }));
@@ -214,15 +230,17 @@ class CrashStateTest {
                 distinct.put(key(files), new Candidate(files, Set.copyOf(acked), step));
             }
         }
-        assertTrue(acked.containsAll(run.clientIds()), "acknowledgements the recording missed: " + run.clientIds()
-                + " vs " + acked);
+        assertTrue(
+                acked.containsAll(run.clientIds()),
+                "acknowledgements the recording missed: " + run.clientIds() + " vs " + acked);
         List<String> violations = Collections.synchronizedList(new ArrayList<>());
         List<Candidate> candidates = new ArrayList<>(distinct.values());
         for (Candidate c : candidates) {
             List<String> missing = new ArrayList<>(c.acked());
             missing.removeAll(auditIds(c.files()));
             if (!missing.isEmpty()) {
-                violations.add("[no audit line] " + where(ops, c) + ": acknowledged IDs without an audit line: " + missing);
+                violations.add(
+                        "[no audit line] " + where(ops, c) + ": acknowledged IDs without an audit line: " + missing);
             }
         }
         AtomicInteger started = new AtomicInteger();
@@ -233,13 +251,15 @@ class CrashStateTest {
             for (int i = 0; i < candidates.size(); i++) {
                 Candidate c = candidates.get(i);
                 Path dir = tmp.resolve("crash").resolve(Integer.toString(i));
-                runs.add(CompletableFuture.runAsync(() -> {
-                    if (stopAtFirst && !violations.isEmpty()) {
-                        return;
-                    }
-                    started.incrementAndGet();
-                    startOn(dir, c, ops, violations, corrupt);
-                }, pool));
+                runs.add(CompletableFuture.runAsync(
+                        () -> {
+                            if (stopAtFirst && !violations.isEmpty()) {
+                                return;
+                            }
+                            started.incrementAndGet();
+                            startOn(dir, c, ops, violations, corrupt);
+                        },
+                        pool));
             }
             CompletableFuture.allOf(runs.toArray(CompletableFuture[]::new)).join();
         } finally {
@@ -253,7 +273,8 @@ class CrashStateTest {
         Path state = dir.resolve("state");
         try {
             Files.createDirectories(dir);
-            Files.createDirectory(state, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            Files.createDirectory(
+                    state, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
             for (Map.Entry<String, byte[]> f : c.files().entrySet()) {
                 Files.write(state.resolve(f.getKey()), f.getValue());
             }
@@ -263,7 +284,8 @@ class CrashStateTest {
         Processes.Result r = taskid(dir, "reserve", "SEC", "1");
         if (r.status() == 5 && r.stderr().contains("STATE_CORRUPT")) {
             corrupt.incrementAndGet();
-            violations.add("[STATE_CORRUPT] " + where(ops, c) + ": " + r.stderr().strip());
+            violations.add(
+                    "[STATE_CORRUPT] " + where(ops, c) + ": " + r.stderr().strip());
             Processes.Result recovered = taskid(dir, "recover", "--yes");
             if (recovered.status() != 0) {
                 violations.add("[recover failed] " + where(ops, c) + ": " + recovered);
@@ -277,14 +299,16 @@ class CrashStateTest {
         }
         for (String id : Recording.ids(r.stdout())) {
             if (c.acked().contains(id)) {
-                violations.add("[reissued] " + where(ops, c) + ": " + id + " handed out again (acknowledged before the crash); "
-                        + "counters.json was " + text(c.files().get("counters.json")));
+                violations.add("[reissued] " + where(ops, c) + ": " + id
+                        + " handed out again (acknowledged before the crash); " + "counters.json was "
+                        + text(c.files().get("counters.json")));
             }
         }
     }
 
     private static Processes.Result taskid(Path dir, String... args) {
-        List<String> command = new ArrayList<>(List.of("--dir", dir.resolve("state").toString()));
+        List<String> command =
+                new ArrayList<>(List.of("--dir", dir.resolve("state").toString()));
         command.addAll(List.of(args));
         return Processes.run(Processes.taskid(command.toArray(String[]::new)), dir, Map.of(), CALL_TIMEOUT);
     }
@@ -317,7 +341,9 @@ class CrashStateTest {
 
     private static String key(Map<String, byte[]> files) {
         StringBuilder b = new StringBuilder();
-        files.forEach((name, bytes) -> b.append(name).append('\0').append(new String(bytes, StandardCharsets.ISO_8859_1))
+        files.forEach((name, bytes) -> b.append(name)
+                .append('\0')
+                .append(new String(bytes, StandardCharsets.ISO_8859_1))
                 .append('\0'));
         return b.toString();
     }

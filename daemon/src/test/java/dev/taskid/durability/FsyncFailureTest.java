@@ -50,13 +50,15 @@ class FsyncFailureTest {
         Path trigger = tmp.resolve("trigger");
         Set<String> acked = new LinkedHashSet<>();
         try (DaemonProcess d = DaemonProcess.start(state, shim.eio(regex(which, state), trigger), List.of());
-             TaskIds client = TaskIds.open(StateDir.of(state), d.clientOptions())) {
+                TaskIds client = TaskIds.open(StateDir.of(state), d.clientOptions())) {
             acked.addAll(client.reserve("SEC", 2, "before").ids());
 
             FsyncShim.once(trigger);
             assertRefused(client.call(reserve(3)).response());
             assertFalse(Files.exists(trigger), "the fault fired");
-            assertTrue(shim.calls().stream().anyMatch(l -> l.endsWith(" EIO")), shim.calls().toString());
+            assertTrue(
+                    shim.calls().stream().anyMatch(l -> l.endsWith(" EIO")),
+                    shim.calls().toString());
 
             FsyncShim.always(trigger); // three clients at once: every batch fails, nothing is acknowledged
             List<CompletableFuture<Response>> batch = new ArrayList<>();
@@ -70,7 +72,8 @@ class FsyncFailureTest {
             batch.forEach(f -> assertRefused(f.join()));
             Files.delete(trigger);
 
-            acked.addAll(fresh(acked, client.reserve("SEC", 2, "after the fault").ids()));
+            acked.addAll(
+                    fresh(acked, client.reserve("SEC", 2, "after the fault").ids()));
             assertTrue(d.process().isAlive(), "the daemon serves on");
             assertEquals(0, d.stop(), d.log());
         }
@@ -106,7 +109,9 @@ class FsyncFailureTest {
             both.add(CompletableFuture.supplyAsync(() -> cli(state, env, "reserve", "SEC", "2")));
         }
         both.forEach(f -> assertCliRefused(f.join()));
-        assertTrue(shim.calls().stream().filter(l -> l.endsWith(" EIO")).count() >= 3, shim.calls().toString());
+        assertTrue(
+                shim.calls().stream().filter(l -> l.endsWith(" EIO")).count() >= 3,
+                shim.calls().toString());
         Files.delete(trigger);
 
         Processes.Result after = cli(state, env, "reserve", "SEC", "2");
@@ -126,7 +131,10 @@ class FsyncFailureTest {
     /** {@code ids} are new and above every acknowledged number: the counter went on. */
     private static List<String> fresh(Set<String> acked, List<String> ids) {
         assertFalse(ids.isEmpty());
-        long highest = acked.stream().mapToLong(id -> TaskId.parse(id).orElseThrow().number()).max().orElse(0);
+        long highest = acked.stream()
+                .mapToLong(id -> TaskId.parse(id).orElseThrow().number())
+                .max()
+                .orElse(0);
         for (String id : ids) {
             assertFalse(acked.contains(id), id + " was acknowledged before: " + acked);
             assertTrue(TaskId.parse(id).orElseThrow().number() > highest, id + " is not above " + acked);

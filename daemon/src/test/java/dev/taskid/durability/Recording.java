@@ -28,6 +28,7 @@ final class Recording {
     private static final String TRACED = "open,openat,creat,write,pwrite64,writev,pwritev,pwritev2,fsync,fdatasync,"
             + "sync_file_range,sync,syncfs,rename,renameat,renameat2,unlink,unlinkat,ftruncate,truncate,mkdir,mkdirat,"
             + "link,linkat,symlink,symlinkat,sendmsg,sendto";
+
     private static final Pattern LINE = Pattern.compile("^(\\d+)\\s+(\\d+)\\.(\\d{6})\\s+(.*)$");
     private static final Pattern STRING = Pattern.compile("\"((?:\\\\x[0-9a-f]{2})*)\"");
     private static final Pattern FD = Pattern.compile("^(\\d+|AT_FDCWD)<([^>]*)>");
@@ -38,46 +39,50 @@ final class Recording {
     /** One step, in the order the kernel saw them. Names are file names inside the state dir; "." is the dir. */
     sealed interface Op {
         /** open(2) of a file: {@code create} when O_CREAT, {@code truncate} when O_TRUNC. */
-        record Open(String name, boolean create, boolean truncate) implements Op {
-        }
+        record Open(String name, boolean create, boolean truncate) implements Op {}
 
         /** Bytes written at {@code offset}, or at the descriptor's position when -1 ({@code write}). */
-        record Write(String name, long offset, byte[] bytes) implements Op {
-        }
+        record Write(String name, long offset, byte[] bytes) implements Op {}
 
-        record Truncate(String name, long length) implements Op {
-        }
+        record Truncate(String name, long length) implements Op {}
 
         /** fsync/fdatasync of a file, or of the directory itself ({@code name} "."). */
-        record Sync(String name) implements Op {
-        }
+        record Sync(String name) implements Op {}
 
-        record Rename(String from, String to) implements Op {
-        }
+        record Rename(String from, String to) implements Op {}
 
-        record Unlink(String name) implements Op {
-        }
+        record Unlink(String name) implements Op {}
 
         /** IDs that left a process (a daemon's answer on its socket, a CLI's stdout). */
-        record Ack(List<String> ids) implements Op {
-        }
+        record Ack(List<String> ids) implements Op {}
     }
 
-    private Recording() {
-    }
+    private Recording() {}
 
     /** {@code command} run under strace, logging to {@code log}. */
     static List<String> command(Path log, List<String> command) {
-        List<String> out = new ArrayList<>(List.of("strace", "-f", "--seccomp-bpf", "-qq", "-ttt", "-yy", "-xx",
-                "-s", "1048576", "-e", "trace=" + TRACED, "-o", log.toString(), "--"));
+        List<String> out = new ArrayList<>(List.of(
+                "strace",
+                "-f",
+                "--seccomp-bpf",
+                "-qq",
+                "-ttt",
+                "-yy",
+                "-xx",
+                "-s",
+                "1048576",
+                "-e",
+                "trace=" + TRACED,
+                "-o",
+                log.toString(),
+                "--"));
         out.addAll(command);
         return out;
     }
 
     /** The operations on {@code stateDir} in all {@code logs}, merged in time order. */
     static List<Op> parse(Path stateDir, List<Path> logs) {
-        record Timed(long micros, int seq, Op op) {
-        }
+        record Timed(long micros, int seq, Op op) {}
         List<Timed> all = new ArrayList<>();
         int seq = 0;
         for (Path log : logs) {
@@ -224,7 +229,8 @@ final class Recording {
         if (path == null || !path.startsWith("/")) {
             return null;
         }
-        Path p = Path.of(path.endsWith(" (deleted)") ? path.substring(0, path.length() - 10) : path).normalize();
+        Path p = Path.of(path.endsWith(" (deleted)") ? path.substring(0, path.length() - 10) : path)
+                .normalize();
         if (p.equals(dir)) {
             return ".";
         }

@@ -21,6 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
 class InboxDaemonTest {
     @TempDir
     Path root;
+
     private DaemonProcess daemon;
 
     @AfterEach
@@ -52,16 +53,22 @@ class InboxDaemonTest {
     @Test
     void checkFixRaisesTheDaemonsCounter() throws Exception {
         InboxScenario s = withDaemon();
-        Files.writeString(root.resolve("project/TASKS.md"), "| SEC-30 | Written without reserving | | | | | |\n",
-                StandardCharsets.UTF_8, StandardOpenOption.APPEND);
+        Files.writeString(
+                root.resolve("project/TASKS.md"),
+                "| SEC-30 | Written without reserving | | | | | |\n",
+                StandardCharsets.UTF_8,
+                StandardOpenOption.APPEND);
         Processes.Result check = s.taskid("check");
         assertEquals(1, check.status(), check::toString);
-        assertTrue(check.stdout().contains("TASKS.md:9:SEC-30: above-counter: above its counter (SEC at 22)"), check::toString);
+        assertTrue(
+                check.stdout().contains("TASKS.md:9:SEC-30: above-counter: above its counter (SEC at 22)"),
+                check::toString);
         Processes.Result fix = s.taskid("check", "--fix");
         assertEquals(0, fix.status(), fix::toString);
         assertTrue(fix.stdout().contains("raised SEC from 22 to 30"), fix::toString);
         Processes.Result next = s.taskid("reserve", "SEC", "--verbose");
-        assertTrue(next.stdout().contains("\"ids\":[\"SEC-31\"]") && next.stdout().contains("\"mode\":\"daemon\""),
+        assertTrue(
+                next.stdout().contains("\"ids\":[\"SEC-31\"]") && next.stdout().contains("\"mode\":\"daemon\""),
                 () -> "the daemon itself was raised, not a file behind its back\n" + next);
     }
 }

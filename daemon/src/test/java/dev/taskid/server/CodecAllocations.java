@@ -25,14 +25,22 @@ import java.util.Locale;
  * <pre>mvn -q -o -pl daemon -am test-compile; java -cp ... dev.taskid.server.CodecAllocations [ITERATIONS]</pre>
  */
 public final class CodecAllocations {
-    private static final byte[] LINE = "{\"id\":17,\"op\":\"reserve\",\"prefix\":\"SEC\",\"count\":1,\"agent\":\"bench\"}\n"
-            .getBytes(StandardCharsets.UTF_8);
+    private static final byte[] LINE =
+            "{\"id\":17,\"op\":\"reserve\",\"prefix\":\"SEC\",\"count\":1,\"agent\":\"bench\"}\n"
+                    .getBytes(StandardCharsets.UTF_8);
     private static final byte[] BLANK = "\n".getBytes(StandardCharsets.UTF_8);
-    private static final Response ANSWER = new Response.Reserved(RequestId.of(17), "SEC", List.of("SEC-20"), List.of(20L),
-            19, 20, 21, Instant.parse("2026-11-25T10:00:00.123Z"), false);
+    private static final Response ANSWER = new Response.Reserved(
+            RequestId.of(17),
+            "SEC",
+            List.of("SEC-20"),
+            List.of(20L),
+            19,
+            20,
+            21,
+            Instant.parse("2026-11-25T10:00:00.123Z"),
+            false);
 
-    private CodecAllocations() {
-    }
+    private CodecAllocations() {}
 
     public static void main(String[] args) {
         int iterations = args.length > 0 ? Integer.parseInt(args[0]) : 100_000;
@@ -42,10 +50,15 @@ public final class CodecAllocations {
             run(mx, direct, true, iterations);
             long base = run(mx, direct, false, iterations);
             long full = run(mx, direct, true, iterations);
-            System.out.printf(Locale.ROOT, "%s buffers: %.0f B/request decode+encode through the pipeline, %.0f B baseline"
+            System.out.printf(
+                    Locale.ROOT,
+                    "%s buffers: %.0f B/request decode+encode through the pipeline, %.0f B baseline"
                             + " (channel only), %.0f B the codec's share (%d iterations)%n",
-                    direct ? "direct" : "heap", full / (double) iterations, base / (double) iterations,
-                    (full - base) / (double) iterations, iterations);
+                    direct ? "direct" : "heap",
+                    full / (double) iterations,
+                    base / (double) iterations,
+                    (full - base) / (double) iterations,
+                    iterations);
         }
     }
 
@@ -54,18 +67,26 @@ public final class CodecAllocations {
         ResponseCodec responses = new ResponseCodec();
         EmbeddedChannel ch = new EmbeddedChannel();
         Sink sink = new Sink();
-        ch.pipeline().addLast(new ResponseEncoder(responses), new RequestDecoder(new RequestCodec(), new Backlog(1 << 20)), sink);
-        byte[] encoded = (new String(responses.encode(ANSWER), StandardCharsets.UTF_8) + "\n").getBytes(StandardCharsets.UTF_8);
+        ch.pipeline()
+                .addLast(
+                        new ResponseEncoder(responses),
+                        new RequestDecoder(new RequestCodec(), new Backlog(1 << 20)),
+                        sink);
+        byte[] encoded =
+                (new String(responses.encode(ANSWER), StandardCharsets.UTF_8) + "\n").getBytes(StandardCharsets.UTF_8);
         long thread = Thread.currentThread().getId();
         long before = mx.getThreadAllocatedBytes(thread);
         for (int i = 0; i < iterations; i++) {
             byte[] line = codec ? LINE : BLANK;
-            ByteBuf in = direct ? ch.alloc().directBuffer(line.length) : ch.alloc().heapBuffer(line.length);
+            ByteBuf in =
+                    direct ? ch.alloc().directBuffer(line.length) : ch.alloc().heapBuffer(line.length);
             ch.writeInbound(in.writeBytes(line));
             if (codec) {
                 ch.writeOutbound(ANSWER);
             } else {
-                ch.writeOutbound((direct ? ch.alloc().directBuffer(encoded.length) : ch.alloc().heapBuffer(encoded.length))
+                ch.writeOutbound((direct
+                                ? ch.alloc().directBuffer(encoded.length)
+                                : ch.alloc().heapBuffer(encoded.length))
                         .writeBytes(encoded));
             }
             RequestDecoder.written(ch, codec ? 1 : 0);

@@ -80,7 +80,11 @@ class NonReadingClientsTest {
                 // The lock died with it: the fallback works at once.
                 TaskIds.Options fallback = new TaskIds.Options(true, Duration.ofSeconds(2), Optional.empty(), Map.of());
                 try (TaskIds ids = TaskIds.open(StateDir.of(state), fallback)) {
-                    assertEquals(1, ids.reserve("SEC", 1, "after the daemon's exit").ids().size());
+                    assertEquals(
+                            1,
+                            ids.reserve("SEC", 1, "after the daemon's exit")
+                                    .ids()
+                                    .size());
                 }
             }
         }
@@ -104,8 +108,13 @@ class NonReadingClientsTest {
             // Still open and never read: the flooders are idle (nothing read from them, nothing
             // written to them) and closed after the idle timeout, freeing their slots.
             try (TaskIds ids = TaskIds.open(StateDir.of(state), daemon.clientOptions())) {
-                await().atMost(Duration.ofSeconds(90)).until(() -> ((Number) ((Response.Stats) ids.call(
-                        new Request.Stats(null)).response()).values().get("connectionsOpen")).intValue() <= 1);
+                await().atMost(Duration.ofSeconds(90))
+                        .until(() -> ((Number) ((Response.Stats) ids.call(new Request.Stats(null))
+                                                        .response())
+                                                .values()
+                                                .get("connectionsOpen"))
+                                        .intValue()
+                                <= 1);
             }
             assertEquals(0, daemon.stop(), daemon.log());
         }
@@ -118,9 +127,14 @@ class NonReadingClientsTest {
     }
 
     /** What the good client saw while the flood ran, and the daemon's peak RSS. */
-    record Run(int calls, int unserved, long p50Micros, long p99Micros, long maxMicros, long floodedBytes,
-               long maxRssKiB) {
-    }
+    record Run(
+            int calls,
+            int unserved,
+            long p50Micros,
+            long p99Micros,
+            long maxMicros,
+            long floodedBytes,
+            long maxRssKiB) {}
 
     /**
      * {@code flooders} connections each try to send {@code bytesEach} of pipelined peeks and
@@ -142,15 +156,17 @@ class NonReadingClientsTest {
             int unserved = 0;
             long maxRss = 0;
             long deadline = System.nanoTime() + duration.toNanos();
-            try (SocketChannel good = connect(socket, false); Selector selector = Selector.open()) {
+            try (SocketChannel good = connect(socket, false);
+                    Selector selector = Selector.open()) {
                 good.register(selector, SelectionKey.OP_READ);
                 ByteBuffer in = ByteBuffer.allocate(64 * 1024);
                 int n = 0;
                 while (System.nanoTime() < deadline && daemon.process().isAlive()) {
                     maxRss = Math.max(maxRss, DaemonProcess.memoryKiB(daemon.pid())[0]);
                     long start = System.nanoTime();
-                    ByteBuffer req = ByteBuffer.wrap(("{\"id\":" + (++n) + ",\"op\":\"reserve\",\"prefix\":\"SEC\",\"count\":1}\n")
-                            .getBytes(StandardCharsets.US_ASCII));
+                    ByteBuffer req = ByteBuffer.wrap(
+                            ("{\"id\":" + (++n) + ",\"op\":\"reserve\",\"prefix\":\"SEC\",\"count\":1}\n")
+                                    .getBytes(StandardCharsets.US_ASCII));
                     while (req.hasRemaining()) {
                         good.write(req);
                     }
@@ -167,8 +183,14 @@ class NonReadingClientsTest {
             long flooded = sent.get(30, TimeUnit.SECONDS);
 
             long[] sorted = micros.stream().mapToLong(Long::longValue).sorted().toArray();
-            return new Run(sorted.length, unserved, pct(sorted, 0.5), pct(sorted, 0.99),
-                    sorted.length == 0 ? 0 : sorted[sorted.length - 1], flooded, maxRss);
+            return new Run(
+                    sorted.length,
+                    unserved,
+                    pct(sorted, 0.5),
+                    pct(sorted, 0.99),
+                    sorted.length == 0 ? 0 : sorted[sorted.length - 1],
+                    flooded,
+                    maxRss);
         } finally {
             stop.set(true);
             pool.shutdownNow();
@@ -188,7 +210,8 @@ class NonReadingClientsTest {
     }
 
     /** Reads up to and including one newline; false when the deadline passes first. */
-    private static boolean readLine(SocketChannel c, Selector selector, ByteBuffer in, long deadline) throws IOException {
+    private static boolean readLine(SocketChannel c, Selector selector, ByteBuffer in, long deadline)
+            throws IOException {
         while (true) {
             in.flip();
             for (int i = in.position(); i < in.limit(); i++) {

@@ -50,6 +50,7 @@ class WireTest {
 
     @TempDir
     static Path tmp;
+
     private DaemonProcess daemon;
     private Path socket;
     private final Json json = new Json();
@@ -58,8 +59,8 @@ class WireTest {
     void start() throws IOException {
         Path state = tmp.resolve("repo/.taskid");
         Files.createDirectories(state.getParent().resolve(".git"));
-        daemon = DaemonProcess.start(state, Map.of(),
-                List.of("-Dtaskid.idleSeconds=2", "-Dtaskid.maxConnections=" + MAX_CONNECTIONS));
+        daemon = DaemonProcess.start(
+                state, Map.of(), List.of("-Dtaskid.idleSeconds=2", "-Dtaskid.maxConnections=" + MAX_CONNECTIONS));
         socket = state.resolve("daemon.sock");
     }
 
@@ -73,13 +74,15 @@ class WireTest {
         StringBuilder batch = new StringBuilder();
         int n = 300;
         for (int i = 1; i <= n; i++) {
-            batch.append(switch (i % 5) {
-                case 0 -> "{\"id\":" + i + ",\"op\":\"ping\"}";
-                case 1 -> "{\"id\":" + i + ",\"op\":\"reserve\",\"prefix\":\"DEV\",\"count\":2}";
-                case 2 -> "{not json";
-                case 3 -> "{\"id\":" + i + ",\"op\":\"frobnicate\"}";
-                default -> "{\"id\":\"s" + i + "\",\"op\":\"peek\",\"prefix\":\"DEV\"}";
-            }).append('\n');
+            batch.append(
+                            switch (i % 5) {
+                                case 0 -> "{\"id\":" + i + ",\"op\":\"ping\"}";
+                                case 1 -> "{\"id\":" + i + ",\"op\":\"reserve\",\"prefix\":\"DEV\",\"count\":2}";
+                                case 2 -> "{not json";
+                                case 3 -> "{\"id\":" + i + ",\"op\":\"frobnicate\"}";
+                                default -> "{\"id\":\"s" + i + "\",\"op\":\"peek\",\"prefix\":\"DEV\"}";
+                            })
+                    .append('\n');
         }
         try (Client c = new Client()) {
             c.send(batch.toString()); // one write: the daemon sees them all at once
@@ -134,7 +137,9 @@ class WireTest {
             garbage.send("\u0000\u0001\u0002 garbage\n".repeat(50));
             bad.add(garbage);
             for (int i = 0; i < 50; i++) {
-                assertEquals(Boolean.TRUE, good.call("{\"op\":\"reserve\",\"prefix\":\"OPS\"}").get("ok"));
+                assertEquals(
+                        Boolean.TRUE,
+                        good.call("{\"op\":\"reserve\",\"prefix\":\"OPS\"}").get("ok"));
             }
             for (int k = 0; k < 50; k++) {
                 assertEquals("BAD_REQUEST", code(garbage.read()));

@@ -56,8 +56,8 @@ public final class DaemonProcess implements AutoCloseable {
      * {@code wrapper}, e.g. to run it inside {@code unshare -m} on a tmpfs of its own. The
      * wrapper must exec the command, so that {@link #pid()} is the daemon's.
      */
-    public static DaemonProcess start(Path stateDir, Map<String, String> env, List<String> jvmOptions,
-                                      UnaryOperator<List<String>> wrapper) {
+    public static DaemonProcess start(
+            Path stateDir, Map<String, String> env, List<String> jvmOptions, UnaryOperator<List<String>> wrapper) {
         return awaitUp(launch(stateDir, env, jvmOptions, wrapper));
     }
 
@@ -77,7 +77,8 @@ public final class DaemonProcess implements AutoCloseable {
 
     private static DaemonProcess awaitUp(DaemonProcess d) {
         try {
-            await().atMost(START_TIMEOUT).pollInterval(Duration.ofMillis(20))
+            await().atMost(START_TIMEOUT)
+                    .pollInterval(Duration.ofMillis(20))
                     .until(() -> !d.process.isAlive() || d.answers());
         } catch (RuntimeException e) {
             d.close();
@@ -94,14 +95,19 @@ public final class DaemonProcess implements AutoCloseable {
         return launch(stateDir, env, jvmOptions, UnaryOperator.identity());
     }
 
-    private static DaemonProcess launch(Path stateDir, Map<String, String> env, List<String> jvmOptions,
-                                        UnaryOperator<List<String>> wrapper) {
+    private static DaemonProcess launch(
+            Path stateDir, Map<String, String> env, List<String> jvmOptions, UnaryOperator<List<String>> wrapper) {
         return launch(stateDir, env, jvmOptions, wrapper, List.of(), null);
     }
 
     /** {@code cwd} null: run with {@code --dir stateDir}; else in {@code cwd} without it. */
-    private static DaemonProcess launch(Path stateDir, Map<String, String> env, List<String> jvmOptions,
-                                        UnaryOperator<List<String>> wrapper, List<String> daemonArgs, Path cwd) {
+    private static DaemonProcess launch(
+            Path stateDir,
+            Map<String, String> env,
+            List<String> jvmOptions,
+            UnaryOperator<List<String>> wrapper,
+            List<String> daemonArgs,
+            Path cwd) {
         List<String> command = new ArrayList<>(List.of(Processes.java(), "--enable-native-access=ALL-UNNAMED"));
         command.addAll(jvmOptions);
         command.addAll(List.of("-cp", Processes.testClassPath(), "dev.taskid.daemon.DaemonMain"));
@@ -111,7 +117,9 @@ public final class DaemonProcess implements AutoCloseable {
         command.addAll(daemonArgs);
         Path logDir = cwd == null ? stateDir.getParent() : cwd.getParent();
         Path log = logDir.resolve(stateDir.getFileName() + "-daemon-" + System.nanoTime() + ".log");
-        ProcessBuilder pb = new ProcessBuilder(wrapper.apply(command)).redirectErrorStream(true).redirectOutput(log.toFile());
+        ProcessBuilder pb = new ProcessBuilder(wrapper.apply(command))
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile());
         if (cwd != null) {
             pb.directory(cwd.toFile());
         }
@@ -146,7 +154,8 @@ public final class DaemonProcess implements AutoCloseable {
         Map<String, String> merged = new HashMap<>(System.getenv());
         merged.remove("TASKID_DIR");
         merged.putAll(env);
-        return new TaskIds.Options(false, TaskIds.Options.DEFAULT.daemonTimeout(), Optional.empty(), Map.copyOf(merged));
+        return new TaskIds.Options(
+                false, TaskIds.Options.DEFAULT.daemonTimeout(), Optional.empty(), Map.copyOf(merged));
     }
 
     public long pid() {

@@ -27,14 +27,28 @@ public final class FsyncShim {
 
     /** Compiles the shim into {@code dir}. */
     public static FsyncShim compile(Path dir) throws IOException {
-        Assumptions.assumeTrue(Processes.onPath("gcc").isPresent(), "skipped: gcc is not on PATH (apt-get install gcc)");
+        Assumptions.assumeTrue(
+                Processes.onPath("gcc").isPresent(), "skipped: gcc is not on PATH (apt-get install gcc)");
         Path source = dir.resolve("fsync-shim.c");
         try (InputStream in = FsyncShim.class.getResourceAsStream("fsync-shim.c")) {
             Files.write(source, in.readAllBytes());
         }
         Path library = dir.resolve("fsync-shim.so");
-        Processes.Result r = Processes.run(List.of("gcc", "-shared", "-fPIC", "-O1", "-Wall", "-Werror", "-o",
-                library.toString(), source.toString(), "-ldl"), dir, Map.of(), Duration.ofSeconds(60));
+        Processes.Result r = Processes.run(
+                List.of(
+                        "gcc",
+                        "-shared",
+                        "-fPIC",
+                        "-O1",
+                        "-Wall",
+                        "-Werror",
+                        "-o",
+                        library.toString(),
+                        source.toString(),
+                        "-ldl"),
+                dir,
+                Map.of(),
+                Duration.ofSeconds(60));
         if (r.status() != 0) {
             throw new AssertionError("cannot compile the fsync shim: " + r);
         }

@@ -33,7 +33,8 @@ public final class Json {
     // HashSet for every object of more than two keys; streaming readers get the strict factory.
     // One of each for the process: immutable once built, their symbol tables and buffers shared.
     private static final JsonFactory STRICT = JsonFactory.builder()
-            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .build();
     private static final JsonFactory TREES = new JsonFactory();
 
     /** The factory for parsers and generators of callers that stream (duplicate keys refused). */
@@ -136,7 +137,9 @@ public final class Json {
             case VALUE_STRING:
                 return p.getText();
             case VALUE_NUMBER_INT:
-                return p.getNumberType() == JsonParser.NumberType.BIG_INTEGER ? p.getBigIntegerValue() : (Object) p.getLongValue();
+                return p.getNumberType() == JsonParser.NumberType.BIG_INTEGER
+                        ? p.getBigIntegerValue()
+                        : (Object) p.getLongValue();
             case VALUE_NUMBER_FLOAT:
                 return exactDecimals ? p.getDecimalValue() : (Object) p.getDoubleValue();
             case VALUE_TRUE:

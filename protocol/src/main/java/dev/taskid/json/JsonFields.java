@@ -109,7 +109,8 @@ public final class JsonFields<E extends Exception> {
     public int int32(String name, int absent) throws E {
         long v = integer(name, absent);
         if (v < 0 || v > Integer.MAX_VALUE) {
-            throw errors.error("field \"" + name + "\" must be an integer from 0 to " + Integer.MAX_VALUE + ", got " + v);
+            throw errors.error(
+                    "field \"" + name + "\" must be an integer from 0 to " + Integer.MAX_VALUE + ", got " + v);
         }
         return (int) v;
     }

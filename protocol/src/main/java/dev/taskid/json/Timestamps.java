@@ -12,8 +12,7 @@ public final class Timestamps {
     private static final long DAYS_0000_TO_1970 = 719_468; // days from 0000-03-01 to 1970-01-01
     private static final long MAX_FAST_SECONDS = 253_402_300_799L; // 9999-12-31T23:59:59Z
 
-    private Timestamps() {
-    }
+    private Timestamps() {}
 
     /**
      * The time to the millisecond, truncated. Computed with plain arithmetic for years 1970-9999

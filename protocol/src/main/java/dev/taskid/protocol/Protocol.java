@@ -12,6 +12,5 @@ public final class Protocol {
      */
     public static final long MAX_NUMBER = 999_999_999_999_999L;
 
-    private Protocol() {
-    }
+    private Protocol() {}
 }

@@ -28,8 +28,13 @@ public final class RequestCodec {
             case "hello":
                 return new Request.Hello(id, f.int32("protocol", Protocol.VERSION));
             case "reserve":
-                return new Request.Reserve(id, f.string("prefix", true), count(f, id),
-                        f.string("purpose", false), f.string("agent", false), f.string("key", false));
+                return new Request.Reserve(
+                        id,
+                        f.string("prefix", true),
+                        count(f, id),
+                        f.string("purpose", false),
+                        f.string("agent", false),
+                        f.string("key", false));
             case "peek":
                 return new Request.Peek(id, f.string("prefix", false));
             case "validate":
@@ -38,8 +43,11 @@ public final class RequestCodec {
                 return new Request.SetCounter(id, f.string("prefix", true), f.required("value"), f.bool("force"));
             case "init":
                 if (f.has("paths")) {
-                    throw new ProtocolException(ErrorCode.BAD_REQUEST, "\"paths\" is not read any more: the daemon reads "
-                            + "no file a client names; scan the files and send the highest number per prefix as \"counters\"", id);
+                    throw new ProtocolException(
+                            ErrorCode.BAD_REQUEST,
+                            "\"paths\" is not read any more: the daemon reads "
+                                    + "no file a client names; scan the files and send the highest number per prefix as \"counters\"",
+                            id);
                 }
                 return new Request.Init(id, f.string("text", false), f.longs("counters"));
             case "archive":
@@ -49,8 +57,11 @@ public final class RequestCodec {
             case "ping":
                 return new Request.Ping(id);
             default:
-                throw new ProtocolException(ErrorCode.UNKNOWN_OP, "unknown op \"" + op
-                        + "\"; known: hello, reserve, peek, validate, set, init, archive, stats, ping", id);
+                throw new ProtocolException(
+                        ErrorCode.UNKNOWN_OP,
+                        "unknown op \"" + op
+                                + "\"; known: hello, reserve, peek, validate, set, init, archive, stats, ping",
+                        id);
         }
     }
 

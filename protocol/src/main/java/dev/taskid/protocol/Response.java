@@ -22,8 +22,17 @@ public sealed interface Response {
      * will start at. {@code replayed} is true when an idempotency key returned an earlier
      * reservation instead of a new one.
      */
-    record Reserved(RequestId id, String prefix, List<String> ids, List<Long> numbers, long previous,
-                    long counter, long next, Instant reservedAt, boolean replayed) implements Response {
+    record Reserved(
+            RequestId id,
+            String prefix,
+            List<String> ids,
+            List<Long> numbers,
+            long previous,
+            long counter,
+            long next,
+            Instant reservedAt,
+            boolean replayed)
+            implements Response {
         public Reserved {
             ids = List.copyOf(ids);
             numbers = List.copyOf(numbers);
@@ -47,13 +56,11 @@ public sealed interface Response {
             return results.stream().allMatch(Check::issued);
         }
 
-        public record Check(String id, boolean issued, String reason) {
-        }
+        public record Check(String id, boolean issued, String reason) {}
     }
 
     /** A counter after {@code set}. */
-    record CounterSet(RequestId id, String prefix, long previous, long counter) implements Response {
-    }
+    record CounterSet(RequestId id, String prefix, long previous, long counter) implements Response {}
 
     /**
      * Result of {@code init}: how many IDs were found, the counters before and after (only
@@ -73,8 +80,17 @@ public sealed interface Response {
      * prefix's active numbers afterwards, ascending; {@code counter} is the prefix's counter
      * (its position, as in peek) and {@code next} the number the next reservation starts with.
      */
-    record Archived(RequestId id, String prefix, boolean restore, List<Long> changed, List<Long> unchanged,
-                    List<Long> active, long wrap, long counter, long next) implements Response {
+    record Archived(
+            RequestId id,
+            String prefix,
+            boolean restore,
+            List<Long> changed,
+            List<Long> unchanged,
+            List<Long> active,
+            long wrap,
+            long counter,
+            long next)
+            implements Response {
         public Archived {
             changed = List.copyOf(changed);
             unchanged = List.copyOf(unchanged);
@@ -83,19 +99,25 @@ public sealed interface Response {
     }
 
     /** Who is serving: {@code mode} is "daemon" or "fallback". */
-    record Hello(RequestId id, int protocol, String version, List<String> capabilities, long pid,
-                 String stateDir, String epoch, String mode) implements Response {
+    record Hello(
+            RequestId id,
+            int protocol,
+            String version,
+            List<String> capabilities,
+            long pid,
+            String stateDir,
+            String epoch,
+            String mode)
+            implements Response {
         public Hello {
             capabilities = List.copyOf(capabilities);
         }
     }
 
     /** Free-form statistics: values are numbers, strings, lists or nested maps. */
-    record Stats(RequestId id, Map<String, Object> values) implements Response {
-    }
+    record Stats(RequestId id, Map<String, Object> values) implements Response {}
 
-    record Pong(RequestId id) implements Response {
-    }
+    record Pong(RequestId id) implements Response {}
 
     /** A refused or failed request. Nothing was changed. */
     record Failure(RequestId id, ErrorCode code, String message, boolean retry, Map<String, Object> details)

@@ -122,30 +122,53 @@ public final class ResponseCodec {
         }
         switch (op) {
             case "reserve":
-                return new Response.Reserved(id, f.string("prefix", true), f.strings("ids", true), f.integers("numbers"),
-                        f.integer("previous", 0), f.integer("counter", 0), f.integer("next", 0),
-                        f.instant("reservedAt"), f.bool("replayed"));
+                return new Response.Reserved(
+                        id,
+                        f.string("prefix", true),
+                        f.strings("ids", true),
+                        f.integers("numbers"),
+                        f.integer("previous", 0),
+                        f.integer("counter", 0),
+                        f.integer("next", 0),
+                        f.instant("reservedAt"),
+                        f.bool("replayed"));
             case "peek":
                 return new Response.Counters(id, f.longs("counters"));
             case "validate":
                 List<Response.Validation.Check> checks = new ArrayList<>();
                 for (Object o : f.list("results")) {
                     JsonFields<ProtocolException> c = f.nested(o, "\"results\" must hold objects");
-                    checks.add(new Response.Validation.Check(c.string("id", true), c.bool("issued"), c.string("reason", false)));
+                    checks.add(new Response.Validation.Check(
+                            c.string("id", true), c.bool("issued"), c.string("reason", false)));
                 }
                 return new Response.Validation(id, checks);
             case "set":
-                return new Response.CounterSet(id, f.string("prefix", true), f.integer("previous", 0), f.integer("counter", 0));
+                return new Response.CounterSet(
+                        id, f.string("prefix", true), f.integer("previous", 0), f.integer("counter", 0));
             case "init":
-                return new Response.Initialized(id, (int) f.integer("found", 0), f.longs("before"), f.longs("counters"));
+                return new Response.Initialized(
+                        id, (int) f.integer("found", 0), f.longs("before"), f.longs("counters"));
             case "archive":
-                return new Response.Archived(id, f.string("prefix", true), f.bool("restore"), f.integers("changed"),
-                        f.integers("unchanged"), f.integers("active"), f.integer("wrap", 0), f.integer("counter", 0),
+                return new Response.Archived(
+                        id,
+                        f.string("prefix", true),
+                        f.bool("restore"),
+                        f.integers("changed"),
+                        f.integers("unchanged"),
+                        f.integers("active"),
+                        f.integer("wrap", 0),
+                        f.integer("counter", 0),
                         f.integer("next", 0));
             case "hello":
-                return new Response.Hello(id, (int) f.integer("protocol", 0), f.string("version", true),
-                        f.strings("capabilities", false), f.integer("pid", 0), f.string("stateDir", true),
-                        f.string("epoch", true), f.string("mode", true));
+                return new Response.Hello(
+                        id,
+                        (int) f.integer("protocol", 0),
+                        f.string("version", true),
+                        f.strings("capabilities", false),
+                        f.integer("pid", 0),
+                        f.string("stateDir", true),
+                        f.string("epoch", true),
+                        f.string("mode", true));
             case "stats":
                 return new Response.Stats(id, f.map("stats"));
             case "ping":

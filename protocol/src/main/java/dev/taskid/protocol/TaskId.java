@@ -7,6 +7,7 @@ import java.util.regex.Pattern;
 public record TaskId(String prefix, long number) {
     /** Upper-case letter, then up to 15 upper-case letters or digits. */
     public static final Pattern PREFIX = Pattern.compile("[A-Z][A-Z0-9]{0,15}");
+
     private static final Pattern ID = Pattern.compile("([A-Z][A-Z0-9]{0,15})-([0-9]{1,15})");
 
     public static boolean isPrefix(String s) {

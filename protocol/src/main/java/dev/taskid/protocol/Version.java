@@ -8,8 +8,7 @@ import java.util.Properties;
 public final class Version {
     public static final String CURRENT = load();
 
-    private Version() {
-    }
+    private Version() {}
 
     private static String load() {
         try (InputStream in = Version.class.getResourceAsStream("version.properties")) {

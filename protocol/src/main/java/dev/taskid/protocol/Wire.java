@@ -10,8 +10,7 @@ import java.util.Map;
 
 /** What the request and response codecs share: reading a line, the id, typed fields with error codes. */
 final class Wire {
-    private Wire() {
-    }
+    private Wire() {}
 
     /** One line's object; malformed JSON is BAD_REQUEST. */
     static Map<String, Object> readLine(Json json, byte[] buf, int offset, int length) throws ProtocolException {

@@ -25,12 +25,17 @@ class JsonTest {
 
     @Test
     void timestampsAgreeWithDateTimeFormatterOnEveryKindOfDay() {
-        java.time.format.DateTimeFormatter reference = java.time.format.DateTimeFormatter
-                .ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(java.time.ZoneOffset.UTC);
+        java.time.format.DateTimeFormatter reference = java.time.format.DateTimeFormatter.ofPattern(
+                        "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'")
+                .withZone(java.time.ZoneOffset.UTC);
         java.util.Random random = new java.util.Random(11);
-        List<Instant> samples = new java.util.ArrayList<>(List.of(Instant.EPOCH, Instant.parse("2000-02-29T23:59:59.999Z"),
-                Instant.parse("2100-03-01T00:00:00Z"), Instant.parse("9999-12-31T23:59:59.999999999Z"),
-                Instant.parse("1969-12-31T23:59:59.5Z"), Instant.parse("+10000-01-01T00:00:00Z")));
+        List<Instant> samples = new java.util.ArrayList<>(List.of(
+                Instant.EPOCH,
+                Instant.parse("2000-02-29T23:59:59.999Z"),
+                Instant.parse("2100-03-01T00:00:00Z"),
+                Instant.parse("9999-12-31T23:59:59.999999999Z"),
+                Instant.parse("1969-12-31T23:59:59.5Z"),
+                Instant.parse("+10000-01-01T00:00:00Z")));
         for (int i = 0; i < 20_000; i++) {
             samples.add(Instant.ofEpochSecond(random.nextLong(0, 253_402_300_800L), random.nextInt(1_000_000_000)));
         }
@@ -50,8 +55,9 @@ class JsonTest {
         values.put("null", null);
         values.put("list", List.of(1, "a"));
         values.put("other", java.time.Duration.ofSeconds(1));
-        assertEquals("{\"v\":{\"int\":1,\"long\":9223372036854775807,\"big\":123456789012345678901234567890,"
-                + "\"double\":0.5,\"bool\":true,\"null\":null,\"list\":[1,\"a\"],\"other\":\"PT1S\"}}",
+        assertEquals(
+                "{\"v\":{\"int\":1,\"long\":9223372036854775807,\"big\":123456789012345678901234567890,"
+                        + "\"double\":0.5,\"bool\":true,\"null\":null,\"list\":[1,\"a\"],\"other\":\"PT1S\"}}",
                 text(json.write(g -> {
                     g.writeStartObject();
                     Json.writeValue(g, "v", values);
@@ -62,20 +68,31 @@ class JsonTest {
 
     @Test
     void treesRoundTripAndDuplicateKeysAreRefused() throws Exception {
-        Map<String, Object> obj = json.readObject(bytes("{\"a\":[1,2.5,\"s\",true,null],\"b\":{\"c\":18446744073709551616}}"));
+        Map<String, Object> obj =
+                json.readObject(bytes("{\"a\":[1,2.5,\"s\",true,null],\"b\":{\"c\":18446744073709551616}}"));
         assertEquals("{\"a\":[1,2.5,\"s\",true,null],\"b\":{\"c\":18446744073709551616}}", json.writeString(obj));
         JsonException dup = assertThrows(JsonException.class, () -> json.readObject(bytes("{\"SEC\":100,\"SEC\":3}")));
         assertTrue(dup.getMessage().startsWith("malformed JSON: Duplicate field 'SEC'"), dup.getMessage());
         for (String nested : List.of("{\"a\":{\"b\":1,\"b\":1}}", "{\"a\":[{\"b\":1,\"c\":2,\"b\":null}]}")) {
-            assertTrue(assertThrows(JsonException.class, () -> json.readObject(bytes(nested))).getMessage()
-                    .startsWith("malformed JSON: Duplicate field 'b'"), nested);
+            assertTrue(
+                    assertThrows(JsonException.class, () -> json.readObject(bytes(nested)))
+                            .getMessage()
+                            .startsWith("malformed JSON: Duplicate field 'b'"),
+                    nested);
         }
-        assertEquals("trailing data after the JSON object",
-                assertThrows(JsonException.class, () -> json.readObject(bytes("{} {}"))).getMessage());
-        assertEquals("expected one JSON object per line",
-                assertThrows(JsonException.class, () -> json.readObject(bytes("[1]"))).getMessage());
+        assertEquals(
+                "trailing data after the JSON object",
+                assertThrows(JsonException.class, () -> json.readObject(bytes("{} {}")))
+                        .getMessage());
+        assertEquals(
+                "expected one JSON object per line",
+                assertThrows(JsonException.class, () -> json.readObject(bytes("[1]")))
+                        .getMessage());
         assertEquals(List.of(1L, "x"), json.readValue(bytes("[1,\"x\"]"), 0, 7));
-        assertEquals("empty message", assertThrows(JsonException.class, () -> json.readValue(new byte[0], 0, 0)).getMessage());
+        assertEquals(
+                "empty message",
+                assertThrows(JsonException.class, () -> json.readValue(new byte[0], 0, 0))
+                        .getMessage());
     }
 
     @Test
@@ -100,15 +117,24 @@ class JsonTest {
                 "{\"s\":\"x\",\"n\":\"7\",\"big\":4294967297,\"l\":[1,\"2\"],\"nul\":null,\"t\":\"yesterday\"}")));
         assertEquals("x", f.string("s", true));
         assertEquals(5L, f.integer("absent", 5));
-        assertEquals("field \"n\" must be an integer, got the string \"7\"",
+        assertEquals(
+                "field \"n\" must be an integer, got the string \"7\"",
                 assertThrows(JsonException.class, () -> f.integer("n", 0)).getMessage());
-        assertEquals("field \"big\" must be an integer from 0 to 2147483647, got 4294967297",
+        assertEquals(
+                "field \"big\" must be an integer from 0 to 2147483647, got 4294967297",
                 assertThrows(JsonException.class, () -> f.int32("big", 0)).getMessage());
-        assertEquals("field \"l\" must hold only integers", assertThrows(JsonException.class, () -> f.integers("l")).getMessage());
-        assertEquals("field \"nul\" must be true or false, got null", assertThrows(JsonException.class, () -> f.bool("nul")).getMessage());
-        assertEquals("field \"t\" must be a time like 2026-02-19T18:00:00.000Z, got yesterday",
+        assertEquals(
+                "field \"l\" must hold only integers",
+                assertThrows(JsonException.class, () -> f.integers("l")).getMessage());
+        assertEquals(
+                "field \"nul\" must be true or false, got null",
+                assertThrows(JsonException.class, () -> f.bool("nul")).getMessage());
+        assertEquals(
+                "field \"t\" must be a time like 2026-02-19T18:00:00.000Z, got yesterday",
                 assertThrows(JsonException.class, () -> f.instant("t")).getMessage());
-        assertEquals("missing string field \"none\"", assertThrows(JsonException.class, () -> f.string("none", true)).getMessage());
+        assertEquals(
+                "missing string field \"none\"",
+                assertThrows(JsonException.class, () -> f.string("none", true)).getMessage());
     }
 
     private static byte[] bytes(String s) {

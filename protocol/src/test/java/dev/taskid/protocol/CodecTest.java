@@ -60,26 +60,80 @@ class CodecTest {
 
     static Stream<Object[]> responses() {
         return Stream.of(
-                new Object[] {"reserve", new Response.Reserved(RequestId.of(2), "SEC", List.of("SEC-20", "SEC-21"),
-                        List.of(20L, 21L), 19, 21, 22, AT, false)},
-                new Object[] {"reserve", new Response.Reserved(null, "SEC", List.of("SEC-020"), List.of(20L), 19, 20, 21,
-                        AT, true)},
-                new Object[] {"peek", new Response.Counters(RequestId.of("p"), new TreeMap<>(Map.of("SEC", 19L, "UX", 0L)))},
-                new Object[] {"validate", new Response.Validation(RequestId.of(4), List.of(
-                        new Response.Validation.Check("SEC-20", true, null),
-                        new Response.Validation.Check("SEC-99", false, "counter at SEC-20")))},
+                new Object[] {
+                    "reserve",
+                    new Response.Reserved(
+                            RequestId.of(2),
+                            "SEC",
+                            List.of("SEC-20", "SEC-21"),
+                            List.of(20L, 21L),
+                            19,
+                            21,
+                            22,
+                            AT,
+                            false)
+                },
+                new Object[] {
+                    "reserve",
+                    new Response.Reserved(null, "SEC", List.of("SEC-020"), List.of(20L), 19, 20, 21, AT, true)
+                },
+                new Object[] {
+                    "peek", new Response.Counters(RequestId.of("p"), new TreeMap<>(Map.of("SEC", 19L, "UX", 0L)))
+                },
+                new Object[] {
+                    "validate",
+                    new Response.Validation(
+                            RequestId.of(4),
+                            List.of(
+                                    new Response.Validation.Check("SEC-20", true, null),
+                                    new Response.Validation.Check("SEC-99", false, "counter at SEC-20")))
+                },
                 new Object[] {"set", new Response.CounterSet(RequestId.of(5), "SEC", 19, 30)},
-                new Object[] {"init", new Response.Initialized(null, 3, new TreeMap<>(Map.of("SEC", 0L)),
-                        new TreeMap<>(Map.of("SEC", 19L)))},
-                new Object[] {"archive", new Response.Archived(RequestId.of(6), "PROJECT", true, List.of(1L), List.of(),
-                        List.of(1L, 7L), 1000, 1007, 8)},
-                new Object[] {"hello", new Response.Hello(RequestId.of(1), 1, "0.1.0", List.of("reserve", "peek"), 4242,
-                        "/repo/.taskid", "e-1", "daemon")},
-                new Object[] {"stats", new Response.Stats(RequestId.of(7), Map.of("requests", 12L, "mode", "daemon",
-                        "latency", Map.of("p50", 1.5), "prefixes", List.of("SEC", "UX")))},
+                new Object[] {
+                    "init",
+                    new Response.Initialized(
+                            null, 3, new TreeMap<>(Map.of("SEC", 0L)), new TreeMap<>(Map.of("SEC", 19L)))
+                },
+                new Object[] {
+                    "archive",
+                    new Response.Archived(
+                            RequestId.of(6), "PROJECT", true, List.of(1L), List.of(), List.of(1L, 7L), 1000, 1007, 8)
+                },
+                new Object[] {
+                    "hello",
+                    new Response.Hello(
+                            RequestId.of(1),
+                            1,
+                            "0.1.0",
+                            List.of("reserve", "peek"),
+                            4242,
+                            "/repo/.taskid",
+                            "e-1",
+                            "daemon")
+                },
+                new Object[] {
+                    "stats",
+                    new Response.Stats(
+                            RequestId.of(7),
+                            Map.of(
+                                    "requests",
+                                    12L,
+                                    "mode",
+                                    "daemon",
+                                    "latency",
+                                    Map.of("p50", 1.5),
+                                    "prefixes",
+                                    List.of("SEC", "UX")))
+                },
                 new Object[] {"ping", new Response.Pong(RequestId.of("x"))},
-                new Object[] {"reserve", Response.Failure.of(RequestId.of(8), ErrorCode.INVALID_PREFIX, "Invalid prefix \"FOO\"",
-                        Map.of("valid", List.of("SEC", "UX"), "max", 1000L))},
+                new Object[] {
+                    "reserve",
+                    Response.Failure.of(
+                            RequestId.of(8),
+                            ErrorCode.INVALID_PREFIX,
+                            "Invalid prefix \"FOO\"",
+                            Map.of("valid", List.of("SEC", "UX"), "max", 1000L))
+                },
                 new Object[] {"ping", new Response.Failure(null, ErrorCode.BUSY, "busy", false, Map.of())});
     }
 
@@ -93,20 +147,39 @@ class CodecTest {
 
     @Test
     void responseSamplesCoverEveryResponseType() {
-        assertEquals(permitted(Response.class),
-                responses().map(a -> a[1].getClass()).collect(Collectors.toSet()));
+        assertEquals(
+                permitted(Response.class), responses().map(a -> a[1].getClass()).collect(Collectors.toSet()));
     }
 
     @Test
     void reserveResponseHasTheDocumentedShape() {
-        Response.Reserved r = new Response.Reserved(RequestId.of(2), "SEC", List.of("SEC-20", "SEC-21"),
-                List.of(20L, 21L), 19, 21, 22, Instant.parse("2026-11-25T10:00:00Z"), false);
-        assertEquals("{\"id\":2,\"ok\":true,\"prefix\":\"SEC\",\"ids\":[\"SEC-20\",\"SEC-21\"],\"numbers\":[20,21],"
-                + "\"previous\":19,\"counter\":21,\"next\":22,\"reservedAt\":\"2026-11-25T10:00:00.000Z\"}",
+        Response.Reserved r = new Response.Reserved(
+                RequestId.of(2),
+                "SEC",
+                List.of("SEC-20", "SEC-21"),
+                List.of(20L, 21L),
+                19,
+                21,
+                22,
+                Instant.parse("2026-11-25T10:00:00Z"),
+                false);
+        assertEquals(
+                "{\"id\":2,\"ok\":true,\"prefix\":\"SEC\",\"ids\":[\"SEC-20\",\"SEC-21\"],\"numbers\":[20,21],"
+                        + "\"previous\":19,\"counter\":21,\"next\":22,\"reservedAt\":\"2026-11-25T10:00:00.000Z\"}",
                 text(responses.encode(r)));
-        Response.Reserved replay = new Response.Reserved(null, "SEC", List.of("SEC-20"), List.of(20L), 19, 20, 21,
-                Instant.parse("2026-11-25T10:00:00.987654321Z"), true);
-        assertTrue(text(responses.encode(replay)).endsWith("\"reservedAt\":\"2026-11-25T10:00:00.987Z\",\"replayed\":true}"),
+        Response.Reserved replay = new Response.Reserved(
+                null,
+                "SEC",
+                List.of("SEC-20"),
+                List.of(20L),
+                19,
+                20,
+                21,
+                Instant.parse("2026-11-25T10:00:00.987654321Z"),
+                true);
+        assertTrue(
+                text(responses.encode(replay))
+                        .endsWith("\"reservedAt\":\"2026-11-25T10:00:00.987Z\",\"replayed\":true}"),
                 "milliseconds, truncated like JavaScript's toISOString; replayed only when true");
     }
 
@@ -163,7 +236,8 @@ class CodecTest {
         assertFalse(contains(line, (byte) 0));
         assertEquals(r, requests.decode(line));
         // UTF-8 as sent by other languages' JSON libraries, escaped or not
-        Request raw = requests.decode(bytes("{\"op\":\"reserve\",\"prefix\":\"SEC\",\"purpose\":\"検証 \\ud83d\\ude80\"}"));
+        Request raw =
+                requests.decode(bytes("{\"op\":\"reserve\",\"prefix\":\"SEC\",\"purpose\":\"検証 \\ud83d\\ude80\"}"));
         assertEquals("検証 🚀", ((Request.Reserve) raw).purpose());
     }
 
@@ -172,33 +246,69 @@ class CodecTest {
         byte[] line = bytes("{\"op\":\"ping\",\"x\":\"..\"}");
         line[line.length - 4] = (byte) 0xC3; // a lead byte followed by an ASCII byte
         line[line.length - 3] = (byte) 0x28;
-        assertEquals(ErrorCode.BAD_REQUEST, assertThrows(ProtocolException.class, () -> requests.decode(line)).code());
+        assertEquals(
+                ErrorCode.BAD_REQUEST,
+                assertThrows(ProtocolException.class, () -> requests.decode(line))
+                        .code());
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {
-        "", " ", "{", "}", "null", "[]", "\"ping\"", "42", "{\"op\":\"ping\"", "{op:\"ping\"}", "{'op':'ping'}",
-        "{\"op\":\"ping\"} {\"op\":\"ping\"}", "{\"op\":\"ping\"}x", "{\"op\":\"ping\",}", "{\"op\":ping}",
-        "{}", "{\"op\":null}", "{\"op\":1}", "{\"op\":[\"ping\"]}",
-        "{\"op\":\"reserve\"}", "{\"op\":\"reserve\",\"prefix\":5}", "{\"op\":\"reserve\",\"prefix\":null}",
-        "{\"op\":\"reserve\",\"prefix\":\"SEC\",\"purpose\":5}", "{\"op\":\"reserve\",\"prefix\":\"SEC\",\"key\":{}}",
-        "{\"op\":\"reserve\",\"prefix\":\"SEC\",\"agent\":true}", "{\"op\":\"peek\",\"prefix\":[\"SEC\"]}",
-        "{\"op\":\"validate\"}", "{\"op\":\"validate\",\"ids\":\"SEC-1\"}", "{\"op\":\"validate\",\"ids\":[1]}",
-        "{\"op\":\"validate\",\"ids\":[null]}",
-        "{\"op\":\"set\",\"value\":3}", "{\"op\":\"set\",\"prefix\":\"SEC\"}", "{\"op\":\"set\",\"prefix\":\"SEC\",\"value\":\"3\"}",
-        "{\"op\":\"set\",\"prefix\":\"SEC\",\"value\":3.5}", "{\"op\":\"set\",\"prefix\":\"SEC\",\"value\":3,\"force\":\"yes\"}",
-        "{\"op\":\"set\",\"prefix\":\"SEC\",\"value\":99999999999999999999}",
-        "{\"op\":\"init\",\"paths\":\"TASKS.md\"}", "{\"op\":\"init\",\"counters\":{\"SEC\":\"3\"}}",
-        "{\"op\":\"init\",\"counters\":[1]}", "{\"op\":\"init\",\"text\":[]}",
-        "{\"op\":\"archive\",\"prefix\":\"P\",\"numbers\":[1.5]}", "{\"op\":\"archive\",\"prefix\":\"P\",\"restore\":1}",
-        "{\"op\":\"hello\",\"protocol\":\"1\"}", "{\"op\":\"hello\",\"protocol\":4294967297}",
-        // null is a wrong type, not "absent" (issue 10: it was read as the default)
-        "{\"op\":\"hello\",\"protocol\":null}", "{\"op\":\"set\",\"prefix\":\"SEC\",\"value\":null}",
-        "{\"op\":\"set\",\"prefix\":\"SEC\",\"value\":3,\"force\":null}",
-        "{\"op\":\"archive\",\"prefix\":\"P\",\"numbers\":null}", "{\"op\":\"archive\",\"prefix\":\"P\",\"restore\":null}",
-        "{\"op\":\"init\",\"counters\":null}", "{\"op\":\"validate\",\"ids\":null}",
-        "{\"op\":\"init\",\"paths\":[\"/dev/zero\"]}",
-    })
+    @ValueSource(
+            strings = {
+                "",
+                " ",
+                "{",
+                "}",
+                "null",
+                "[]",
+                "\"ping\"",
+                "42",
+                "{\"op\":\"ping\"",
+                "{op:\"ping\"}",
+                "{'op':'ping'}",
+                "{\"op\":\"ping\"} {\"op\":\"ping\"}",
+                "{\"op\":\"ping\"}x",
+                "{\"op\":\"ping\",}",
+                "{\"op\":ping}",
+                "{}",
+                "{\"op\":null}",
+                "{\"op\":1}",
+                "{\"op\":[\"ping\"]}",
+                "{\"op\":\"reserve\"}",
+                "{\"op\":\"reserve\",\"prefix\":5}",
+                "{\"op\":\"reserve\",\"prefix\":null}",
+                "{\"op\":\"reserve\",\"prefix\":\"SEC\",\"purpose\":5}",
+                "{\"op\":\"reserve\",\"prefix\":\"SEC\",\"key\":{}}",
+                "{\"op\":\"reserve\",\"prefix\":\"SEC\",\"agent\":true}",
+                "{\"op\":\"peek\",\"prefix\":[\"SEC\"]}",
+                "{\"op\":\"validate\"}",
+                "{\"op\":\"validate\",\"ids\":\"SEC-1\"}",
+                "{\"op\":\"validate\",\"ids\":[1]}",
+                "{\"op\":\"validate\",\"ids\":[null]}",
+                "{\"op\":\"set\",\"value\":3}",
+                "{\"op\":\"set\",\"prefix\":\"SEC\"}",
+                "{\"op\":\"set\",\"prefix\":\"SEC\",\"value\":\"3\"}",
+                "{\"op\":\"set\",\"prefix\":\"SEC\",\"value\":3.5}",
+                "{\"op\":\"set\",\"prefix\":\"SEC\",\"value\":3,\"force\":\"yes\"}",
+                "{\"op\":\"set\",\"prefix\":\"SEC\",\"value\":99999999999999999999}",
+                "{\"op\":\"init\",\"paths\":\"TASKS.md\"}",
+                "{\"op\":\"init\",\"counters\":{\"SEC\":\"3\"}}",
+                "{\"op\":\"init\",\"counters\":[1]}",
+                "{\"op\":\"init\",\"text\":[]}",
+                "{\"op\":\"archive\",\"prefix\":\"P\",\"numbers\":[1.5]}",
+                "{\"op\":\"archive\",\"prefix\":\"P\",\"restore\":1}",
+                "{\"op\":\"hello\",\"protocol\":\"1\"}",
+                "{\"op\":\"hello\",\"protocol\":4294967297}",
+                // null is a wrong type, not "absent" (issue 10: it was read as the default)
+                "{\"op\":\"hello\",\"protocol\":null}",
+                "{\"op\":\"set\",\"prefix\":\"SEC\",\"value\":null}",
+                "{\"op\":\"set\",\"prefix\":\"SEC\",\"value\":3,\"force\":null}",
+                "{\"op\":\"archive\",\"prefix\":\"P\",\"numbers\":null}",
+                "{\"op\":\"archive\",\"prefix\":\"P\",\"restore\":null}",
+                "{\"op\":\"init\",\"counters\":null}",
+                "{\"op\":\"validate\",\"ids\":null}",
+                "{\"op\":\"init\",\"paths\":[\"/dev/zero\"]}",
+            })
     void malformedLinesAreBadRequests(String line) {
         ProtocolException e = decodeFails(line);
         assertEquals(ErrorCode.BAD_REQUEST, e.code(), line + ": " + e.getMessage());
@@ -207,20 +317,40 @@ class CodecTest {
     @Test
     void deepNestingIsABadRequestNotAStackOverflow() {
         String deep = "[".repeat(60_000);
-        assertEquals(ErrorCode.BAD_REQUEST, decodeFails("{\"op\":\"ping\",\"x\":" + deep).code());
+        assertEquals(
+                ErrorCode.BAD_REQUEST,
+                decodeFails("{\"op\":\"ping\",\"x\":" + deep).code());
     }
 
     @Test
     void longListsAreRefused() {
         String ids = "[" + String.join(",", java.util.Collections.nCopies(10_001, "\"SEC-1\"")) + "]";
-        assertEquals(ErrorCode.BAD_REQUEST, decodeFails("{\"op\":\"validate\",\"ids\":" + ids + "}").code());
+        assertEquals(
+                ErrorCode.BAD_REQUEST,
+                decodeFails("{\"op\":\"validate\",\"ids\":" + ids + "}").code());
         String ok = "[" + String.join(",", java.util.Collections.nCopies(10_000, "\"SEC-1\"")) + "]";
-        assertEquals(10_000, ((Request.Validate) decode("{\"op\":\"validate\",\"ids\":" + ok + "}")).ids().size());
+        assertEquals(
+                10_000,
+                ((Request.Validate) decode("{\"op\":\"validate\",\"ids\":" + ok + "}"))
+                        .ids()
+                        .size());
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"1.5", "3.0", "1e3", "\"3\"", "\"2\"", "true", "[3]", "{}", "99999999999999999999",
-        "-99999999999999999999", "null"})
+    @ValueSource(
+            strings = {
+                "1.5",
+                "3.0",
+                "1e3",
+                "\"3\"",
+                "\"2\"",
+                "true",
+                "[3]",
+                "{}",
+                "99999999999999999999",
+                "-99999999999999999999",
+                "null"
+            })
     void countThatIsNotAnIntegerIsAnInvalidCount(String count) {
         ProtocolException e = decodeFails("{\"id\":1,\"op\":\"reserve\",\"prefix\":\"SEC\",\"count\":" + count + "}");
         assertEquals(ErrorCode.INVALID_COUNT, e.code(), count);
@@ -230,9 +360,12 @@ class CodecTest {
     /** Range checks (0, negative, above maxBatch) are the allocator's: it knows the configured maximum. */
     @Test
     void integerCountsReachTheAllocatorUnchanged() {
-        for (long count : new long[] {0, -1, 1_000_000_000_000L, Protocol.MAX_NUMBER + 1, Long.MAX_VALUE, Long.MIN_VALUE}) {
-            assertEquals(count, ((Request.Reserve) decode("{\"op\":\"reserve\",\"prefix\":\"SEC\",\"count\":" + count + "}"))
-                    .count());
+        for (long count :
+                new long[] {0, -1, 1_000_000_000_000L, Protocol.MAX_NUMBER + 1, Long.MAX_VALUE, Long.MIN_VALUE}) {
+            assertEquals(
+                    count,
+                    ((Request.Reserve) decode("{\"op\":\"reserve\",\"prefix\":\"SEC\",\"count\":" + count + "}"))
+                            .count());
         }
         assertEquals(1, ((Request.Reserve) decode("{\"op\":\"reserve\",\"prefix\":\"SEC\"}")).count(), "default 1");
     }
@@ -240,7 +373,9 @@ class CodecTest {
     @Test
     void defaultsAndUnknownFields() {
         assertEquals(new Request.Hello(null, Protocol.VERSION), decode("{\"op\":\"hello\"}"));
-        assertEquals(new Request.SetCounter(null, "SEC", 5, false), decode("{\"op\":\"set\",\"prefix\":\"SEC\",\"value\":5}"));
+        assertEquals(
+                new Request.SetCounter(null, "SEC", 5, false),
+                decode("{\"op\":\"set\",\"prefix\":\"SEC\",\"value\":5}"));
         assertEquals(new Request.Init(null, null, Map.of()), decode("{\"op\":\"init\"}"));
         // unknown fields are ignored, so newer clients can add optional fields
         assertEquals(new Request.Ping(null), decode("{\"op\":\"ping\",\"future\":{\"a\":[1,2,{\"b\":null}]}}"));
@@ -257,37 +392,50 @@ class CodecTest {
 
     @Test
     void failureDecodingKeepsCodeMessageAndDetails() throws Exception {
-        Response r = responses.decode(bytes("{\"id\":1,\"ok\":false,\"error\":{\"code\":\"LOCK_TIMEOUT\",\"message\":\"held\","
-                + "\"retry\":true,\"details\":{\"holder\":\"pid 12\"}}}"), "reserve");
-        assertEquals(new Response.Failure(RequestId.of(1), ErrorCode.LOCK_TIMEOUT, "held", true, Map.of("holder", "pid 12")), r);
+        Response r = responses.decode(
+                bytes("{\"id\":1,\"ok\":false,\"error\":{\"code\":\"LOCK_TIMEOUT\",\"message\":\"held\","
+                        + "\"retry\":true,\"details\":{\"holder\":\"pid 12\"}}}"),
+                "reserve");
+        assertEquals(
+                new Response.Failure(RequestId.of(1), ErrorCode.LOCK_TIMEOUT, "held", true, Map.of("holder", "pid 12")),
+                r);
         assertFalse(r.ok());
         // a code this client does not know yet still reads as a failure
-        Response.Failure newer = (Response.Failure) responses.decode(bytes(
-                "{\"ok\":false,\"error\":{\"code\":\"SOMETHING_NEW\",\"message\":\"m\"}}"), "ping");
+        Response.Failure newer = (Response.Failure) responses.decode(
+                bytes("{\"ok\":false,\"error\":{\"code\":\"SOMETHING_NEW\",\"message\":\"m\"}}"), "ping");
         assertEquals(ErrorCode.BAD_REQUEST, newer.code());
         assertEquals("m", newer.message());
-        assertEquals(ErrorCode.BAD_REQUEST, assertThrows(ProtocolException.class,
-                () -> responses.decode(bytes("{\"ok\":false}"), "ping")).code());
+        assertEquals(
+                ErrorCode.BAD_REQUEST,
+                assertThrows(ProtocolException.class, () -> responses.decode(bytes("{\"ok\":false}"), "ping"))
+                        .code());
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {
-        "{\"ok\":true,\"prefix\":\"SEC\",\"ids\":[\"SEC-1\"],\"numbers\":[\"1\"],\"previous\":0,\"counter\":1,\"next\":2,"
-                + "\"reservedAt\":\"2026-11-25T10:00:00.000Z\"}",
-        "{\"ok\":true,\"prefix\":\"SEC\",\"ids\":[\"SEC-1\"],\"numbers\":[1],\"previous\":0,\"counter\":1,\"next\":2,"
-                + "\"reservedAt\":\"yesterday\"}",
-        "{\"ok\":true,\"prefix\":\"SEC\",\"ids\":[\"SEC-1\"],\"numbers\":[1],\"previous\":0,\"counter\":1,\"next\":2}",
-        "{\"ok\":\"true\"}",
-    })
+    @ValueSource(
+            strings = {
+                "{\"ok\":true,\"prefix\":\"SEC\",\"ids\":[\"SEC-1\"],\"numbers\":[\"1\"],\"previous\":0,\"counter\":1,\"next\":2,"
+                        + "\"reservedAt\":\"2026-11-25T10:00:00.000Z\"}",
+                "{\"ok\":true,\"prefix\":\"SEC\",\"ids\":[\"SEC-1\"],\"numbers\":[1],\"previous\":0,\"counter\":1,\"next\":2,"
+                        + "\"reservedAt\":\"yesterday\"}",
+                "{\"ok\":true,\"prefix\":\"SEC\",\"ids\":[\"SEC-1\"],\"numbers\":[1],\"previous\":0,\"counter\":1,\"next\":2}",
+                "{\"ok\":\"true\"}",
+            })
     void malformedReserveResponsesAreProtocolErrors(String line) {
-        assertEquals(ErrorCode.BAD_REQUEST,
-                assertThrows(ProtocolException.class, () -> responses.decode(bytes(line), "reserve")).code());
+        assertEquals(
+                ErrorCode.BAD_REQUEST,
+                assertThrows(ProtocolException.class, () -> responses.decode(bytes(line), "reserve"))
+                        .code());
     }
 
     @Test
     void malformedValidateResponseIsAProtocolError() {
-        assertEquals(ErrorCode.BAD_REQUEST, assertThrows(ProtocolException.class,
-                () -> responses.decode(bytes("{\"ok\":true,\"results\":[\"SEC-1\"]}"), "validate")).code());
+        assertEquals(
+                ErrorCode.BAD_REQUEST,
+                assertThrows(
+                                ProtocolException.class,
+                                () -> responses.decode(bytes("{\"ok\":true,\"results\":[\"SEC-1\"]}"), "validate"))
+                        .code());
     }
 
     // ------------------------------------------------------------------ helpers

@@ -19,8 +19,7 @@ import org.junit.jupiter.api.Test;
  * change and must be a deliberate edit here (and in docs/PROTOCOL.md and the README).
  */
 class ErrorCodeTest {
-    private record Contract(boolean retry, int exit) {
-    }
+    private record Contract(boolean retry, int exit) {}
 
     private static final Map<String, Contract> CONTRACT = new LinkedHashMap<>();
 
@@ -60,10 +59,14 @@ class ErrorCodeTest {
     void failureOnTheWireCarriesTheNameAndTheRetryFlag() throws Exception {
         ResponseCodec json = new ResponseCodec();
         for (ErrorCode c : ErrorCode.values()) {
-            String line = new String(json.encode(Response.Failure.of(RequestId.of(1), c, "m")), java.nio.charset.StandardCharsets.UTF_8);
-            assertEquals("{\"id\":1,\"ok\":false,\"error\":{\"code\":\"" + c.name() + "\",\"message\":\"m\",\"retry\":"
-                    + c.retryByDefault() + ",\"details\":{}}}", line);
-            Response.Failure back = (Response.Failure) json.decode(line.getBytes(java.nio.charset.StandardCharsets.UTF_8), "reserve");
+            String line = new String(
+                    json.encode(Response.Failure.of(RequestId.of(1), c, "m")), java.nio.charset.StandardCharsets.UTF_8);
+            assertEquals(
+                    "{\"id\":1,\"ok\":false,\"error\":{\"code\":\"" + c.name() + "\",\"message\":\"m\",\"retry\":"
+                            + c.retryByDefault() + ",\"details\":{}}}",
+                    line);
+            Response.Failure back =
+                    (Response.Failure) json.decode(line.getBytes(java.nio.charset.StandardCharsets.UTF_8), "reserve");
             assertEquals(c, back.code());
             assertEquals(c.retryByDefault(), back.retry());
         }

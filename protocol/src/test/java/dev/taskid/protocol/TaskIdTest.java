@@ -5,10 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Optional;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.Test;
 
 class TaskIdTest {
 
@@ -26,14 +26,32 @@ class TaskIdTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {
-        "", "SEC", "SEC-", "-20", "SEC-0", "SEC-000", "sec-20", "Sec-20", "1SEC-20", "SEC_20", "SEC 20",
-        "SEC--20", "SEC-+20", "SEC--1", "SEC-20a", " SEC-20", "SEC-20 ", "SEC-20\n", "XSEC-20x",
-        "A2345678901234567-1", // 17-character prefix
-        "SEC-1000000000000000", // 16 digits: beyond MAX_NUMBER
-        "SEC-\u0661\u0662", // Arabic-Indic digits are not [0-9]
-        "\u0405EC-1", // Cyrillic DZE looks like S
-    })
+    @ValueSource(
+            strings = {
+                "",
+                "SEC",
+                "SEC-",
+                "-20",
+                "SEC-0",
+                "SEC-000",
+                "sec-20",
+                "Sec-20",
+                "1SEC-20",
+                "SEC_20",
+                "SEC 20",
+                "SEC--20",
+                "SEC-+20",
+                "SEC--1",
+                "SEC-20a",
+                " SEC-20",
+                "SEC-20 ",
+                "SEC-20\n",
+                "XSEC-20x",
+                "A2345678901234567-1", // 17-character prefix
+                "SEC-1000000000000000", // 16 digits: beyond MAX_NUMBER
+                "SEC-\u0661\u0662", // Arabic-Indic digits are not [0-9]
+                "\u0405EC-1", // Cyrillic DZE looks like S
+            })
     void rejectsAnythingElse(String text) {
         assertEquals(Optional.empty(), TaskId.parse(text));
     }

@@ -31,40 +31,56 @@ class DebianPackageTest {
         assumeTrue(Processes.onPath("dpkg-deb").isPresent(), "skipped: dpkg-deb is not installed");
         Processes.Result list = Processes.run(List.of("dpkg-deb", "-c", deb().toString()), tmp, Map.of(), TIMEOUT);
         assertEquals(0, list.status(), list.toString());
-        for (String path : List.of("./usr/bin/taskid -> ../share/taskid/bin/taskid", "./usr/share/taskid/bin/taskid",
-                "./usr/share/taskid/lib/taskid-cli.jar", "./usr/share/taskid/lib/taskid-daemon.jar",
-                "./usr/lib/systemd/user/taskid@.socket", "./usr/lib/systemd/user/taskid@.service",
-                "./usr/lib/systemd/system/taskid.service", "./usr/share/man/man1/taskid.1",
-                "./usr/share/doc/taskid/copyright", "./usr/share/doc/taskid/LICENSE", "./usr/share/doc/taskid/README.md",
-                "./usr/share/doc/taskid/docs/PROTOCOL.md", "./usr/share/doc/taskid/docs/clients/taskid-reserve.sh")) {
+        for (String path : List.of(
+                "./usr/bin/taskid -> ../share/taskid/bin/taskid",
+                "./usr/share/taskid/bin/taskid",
+                "./usr/share/taskid/lib/taskid-cli.jar",
+                "./usr/share/taskid/lib/taskid-daemon.jar",
+                "./usr/lib/systemd/user/taskid@.socket",
+                "./usr/lib/systemd/user/taskid@.service",
+                "./usr/lib/systemd/system/taskid.service",
+                "./usr/share/man/man1/taskid.1",
+                "./usr/share/doc/taskid/copyright",
+                "./usr/share/doc/taskid/LICENSE",
+                "./usr/share/doc/taskid/README.md",
+                "./usr/share/doc/taskid/docs/PROTOCOL.md",
+                "./usr/share/doc/taskid/docs/clients/taskid-reserve.sh")) {
             assertTrue(list.stdout().contains(" " + path + "\n"), "the package lacks " + path + ":\n" + list.stdout());
         }
-        Processes.Result info = Processes.run(List.of("dpkg-deb", "-f", deb().toString(), "Depends"), tmp, Map.of(), TIMEOUT);
+        Processes.Result info =
+                Processes.run(List.of("dpkg-deb", "-f", deb().toString(), "Depends"), tmp, Map.of(), TIMEOUT);
         assertEquals("java17-runtime-headless", info.stdout().trim());
     }
 
     @Test
     void unpackedOverUsrItsUnitsVerifyAndItReserves() throws Exception {
         assumeTrue(Processes.onPath("dpkg-deb").isPresent(), "skipped: dpkg-deb is not installed");
-        assumeTrue(Processes.onPath("unshare").isPresent() && Processes.onPath("systemd-analyze").isPresent(),
+        assumeTrue(
+                Processes.onPath("unshare").isPresent()
+                        && Processes.onPath("systemd-analyze").isPresent(),
                 "skipped: needs unshare (util-linux) and systemd-analyze");
         assumeTrue(dev.taskid.state.Users.currentUid() == 0, "skipped: mounting overlays needs root");
         Path root = Files.createDirectories(tmp.resolve("root"));
-        assertEquals(0, Processes.run(List.of("dpkg-deb", "-x", deb().toString(), root.toString()), tmp, Map.of(), TIMEOUT)
-                .status());
+        assertEquals(
+                0,
+                Processes.run(List.of("dpkg-deb", "-x", deb().toString(), root.toString()), tmp, Map.of(), TIMEOUT)
+                        .status());
         Path repo = Files.createDirectories(tmp.resolve("fresh repo"));
         Files.createDirectories(repo.resolve(".git"));
         Files.writeString(repo.resolve("TASKS.md"), "| SEC-19 | existing |\n");
         Files.createDirectories(tmp.resolve("runtime"));
         // The shipped template files under instance names, as systemd instantiates them.
         String instance = Processes.run(List.of("systemd-escape", "--path", repo.toString()), tmp, Map.of(), TIMEOUT)
-                .stdout().trim();
+                .stdout()
+                .trim();
         Path instances = Files.createDirectories(tmp.resolve("instances"));
         for (String suffix : List.of(".socket", ".service")) {
-            Files.createSymbolicLink(instances.resolve("taskid@" + instance + suffix),
+            Files.createSymbolicLink(
+                    instances.resolve("taskid@" + instance + suffix),
                     root.resolve("usr/lib/systemd/user/taskid@" + suffix));
         }
-        String script = String.join("\n",
+        String script = String.join(
+                "\n",
                 "set -eu",
                 "mount -t overlay overlay -o lowerdir=\"$R/usr/bin:/usr/bin\" /usr/bin",
                 "mount -t overlay overlay -o lowerdir=\"$R/usr/share:/usr/share\" /usr/share",
@@ -77,12 +93,20 @@ class DebianPackageTest {
                 "echo verified",
                 "cd \"$REPO\"",
                 "env -u JAVA_HOME XDG_CACHE_HOME=\"$T/cache\" /usr/bin/taskid reserve SEC 2");
-        Processes.Result r = Processes.run(List.of("unshare", "-m", "sh", "-c", script), tmp, Map.of("R", root.toString(),
-                "T", tmp.toString(), "I", instance, "REPO", repo.toString()), TIMEOUT);
+        Processes.Result r = Processes.run(
+                List.of("unshare", "-m", "sh", "-c", script),
+                tmp,
+                Map.of("R", root.toString(), "T", tmp.toString(), "I", instance, "REPO", repo.toString()),
+                TIMEOUT);
         assertEquals(0, r.status(), r.toString());
         // Only taskid's first-use notice (and, once, the start-up archive): systemd-analyze says nothing.
-        assertEquals("", r.stderr().lines().filter(l -> !l.contains("start-up archive") && !l.startsWith("taskid: created "))
-                .reduce("", (a, b) -> a + b + "\n"), r.toString());
+        assertEquals(
+                "",
+                r.stderr()
+                        .lines()
+                        .filter(l -> !l.contains("start-up archive") && !l.startsWith("taskid: created "))
+                        .reduce("", (a, b) -> a + b + "\n"),
+                r.toString());
         assertTrue(r.stdout().startsWith("verified\n{\"ids\":[\"SEC-20\",\"SEC-21\"]"), r.toString());
     }
 

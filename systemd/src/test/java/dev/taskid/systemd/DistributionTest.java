@@ -28,6 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
 class DistributionTest {
     @TempDir
     static Path tmp;
+
     private static Path home;
 
     @BeforeAll
@@ -35,25 +36,35 @@ class DistributionTest {
         Path tarball = Path.of(System.getProperty("taskid.dist"));
         assertTrue(Files.isRegularFile(tarball), "missing " + tarball);
         Path unpacked = Files.createDirectories(tmp.resolve("opt"));
-        assertEquals(0, Processes.run(List.of("tar", "-xzf", tarball.toString(), "-C", unpacked.toString()),
-                tmp, Map.of(), Duration.ofSeconds(60)).status());
+        assertEquals(
+                0,
+                Processes.run(
+                                List.of("tar", "-xzf", tarball.toString(), "-C", unpacked.toString()),
+                                tmp,
+                                Map.of(),
+                                Duration.ofSeconds(60))
+                        .status());
         home = unpacked.resolve(tarball.getFileName().toString().replace(".tar.gz", ""));
     }
 
     @Test
     void unpackedTarballReserves() throws Exception {
-        for (String entry : List.of("bin/taskid", "lib/taskid-cli.jar", "lib/taskid-daemon.jar", "README.md", "LICENSE",
-                "docs/taskid.1")) {
+        for (String entry : List.of(
+                "bin/taskid", "lib/taskid-cli.jar", "lib/taskid-daemon.jar", "README.md", "LICENSE", "docs/taskid.1")) {
             assertTrue(Files.exists(home.resolve(entry)), "tarball lacks " + entry);
         }
         // Every local link of the README it ships (docs/CLIENTS.md, PROTOCOL.md, ...) resolves in it.
-        Matcher link = Pattern.compile("\\]\\(((?!https?:|#)[^)#]+)").matcher(Files.readString(home.resolve("README.md")));
+        Matcher link =
+                Pattern.compile("\\]\\(((?!https?:|#)[^)#]+)").matcher(Files.readString(home.resolve("README.md")));
         while (link.find()) {
-            assertTrue(Files.exists(home.resolve(link.group(1))), "README.md links " + link.group(1) + ", not in the tarball");
+            assertTrue(
+                    Files.exists(home.resolve(link.group(1))),
+                    "README.md links " + link.group(1) + ", not in the tarball");
         }
         assertFalse(Files.exists(home.resolve("systemd")), "no loose units naming a path this copy is not at");
         Path work = Files.createDirectories(tmp.resolve("work"));
-        Processes.Result r = taskid(work, Map.of(), "--dir", work.resolve(".taskid").toString(), "reserve", "SEC");
+        Processes.Result r =
+                taskid(work, Map.of(), "--dir", work.resolve(".taskid").toString(), "reserve", "SEC");
         assertEquals(0, r.status(), r.stderr());
         assertTrue(r.stdout().matches("\\{\"ids\":\\[\"SEC-1\"],\"reservedAt\":\"[^\"]+Z\"}\\n"), r.stdout());
     }
@@ -71,27 +82,36 @@ class DistributionTest {
         Files.createDirectories(repo.resolve(".git"));
         Files.writeString(repo.resolve(".git/HEAD"), "ref: refs/heads/main\n"); // a repository, as the units expect
         Files.writeString(repo.resolve("TASKS.md"), "| SEC-41 | existing |\n");
-        Map<String, String> env = Map.of("XDG_CONFIG_HOME", tmp.resolve("config").toString());
+        Map<String, String> env =
+                Map.of("XDG_CONFIG_HOME", tmp.resolve("config").toString());
         Path unitDir = tmp.resolve("config/systemd/user");
 
         Processes.Result install = taskid(repo, env, "systemd", "install");
         assertEquals(0, install.status(), install.stderr());
-        String instance = Processes.run(List.of("systemd-escape", "--path", repo.toString()), tmp, Map.of(),
-                Duration.ofSeconds(30)).stdout().trim();
-        assertTrue(install.stdout().contains("systemctl --user enable --now taskid@" + instance + ".socket"), install.stdout());
+        String instance = Processes.run(
+                        List.of("systemd-escape", "--path", repo.toString()), tmp, Map.of(), Duration.ofSeconds(30))
+                .stdout()
+                .trim();
+        assertTrue(
+                install.stdout().contains("systemctl --user enable --now taskid@" + instance + ".socket"),
+                install.stdout());
         String socketUnit = Files.readString(unitDir.resolve("taskid@.socket"));
         String serviceUnit = Files.readString(unitDir.resolve("taskid@.service"));
 
         // What systemd does: %f is the instance unescaped to a path, and the socket comes first.
         String f = repo.toString();
         Path socket = Path.of(value(socketUnit, "ListenStream").replace("%f", f));
-        List<String> exec = Arrays.asList(value(serviceUnit, "ExecStart").replace("%f", f).split(" "));
+        List<String> exec =
+                Arrays.asList(value(serviceUnit, "ExecStart").replace("%f", f).split(" "));
         assertEquals(home.resolve("bin/taskid").toString(), exec.get(0), "ExecStart runs this installation");
         List<String> activate = new ArrayList<>(List.of("systemd-socket-activate", "-l", socket.toString()));
         activate.addAll(exec);
         Files.createDirectories(socket.getParent());
-        Process daemon = new ProcessBuilder(activate).directory(repo.toFile())
-                .redirectErrorStream(true).redirectOutput(tmp.resolve("activated.log").toFile()).start();
+        Process daemon = new ProcessBuilder(activate)
+                .directory(repo.toFile())
+                .redirectErrorStream(true)
+                .redirectOutput(tmp.resolve("activated.log").toFile())
+                .start();
         try {
             await().atMost(Duration.ofSeconds(20)).until(() -> Files.exists(socket));
             Processes.Result r = taskid(repo, Map.of(), "--no-fallback", "reserve", "SEC", "--verbose");
@@ -105,7 +125,9 @@ class DistributionTest {
 
         Processes.Result uninstall = taskid(repo, env, "systemd", "uninstall");
         assertEquals(0, uninstall.status(), uninstall.stderr());
-        assertTrue(uninstall.stdout().contains("systemctl --user disable --now taskid@" + instance + ".socket"), uninstall.stdout());
+        assertTrue(
+                uninstall.stdout().contains("systemctl --user disable --now taskid@" + instance + ".socket"),
+                uninstall.stdout());
         assertFalse(Files.exists(unitDir.resolve("taskid@" + instance + ".service.d")));
     }
 
@@ -116,12 +138,18 @@ class DistributionTest {
         Files.writeString(old.resolve("java"), "#!/bin/sh\necho ran >&2\nexit 0\n");
         assertTrue(old.resolve("java").toFile().setExecutable(true));
         Files.writeString(old.getParent().resolve("release"), "JAVA_VERSION=\"11.0.22\"\n");
-        Processes.Result r = Processes.run(List.of(home.resolve("bin/taskid").toString(), "reserve", "SEC"), tmp,
-                Map.of("JAVA_HOME", old.getParent().toString()), Duration.ofSeconds(60));
+        Processes.Result r = Processes.run(
+                List.of(home.resolve("bin/taskid").toString(), "reserve", "SEC"),
+                tmp,
+                Map.of("JAVA_HOME", old.getParent().toString()),
+                Duration.ofSeconds(60));
         assertEquals(6, r.status(), r.toString());
         assertEquals("", r.stdout());
-        assertTrue(r.stderr().contains("needs Java 17 or newer") && r.stderr().contains("11.0.22")
-                && !r.stderr().contains("ran"), r.toString());
+        assertTrue(
+                r.stderr().contains("needs Java 17 or newer")
+                        && r.stderr().contains("11.0.22")
+                        && !r.stderr().contains("ran"),
+                r.toString());
     }
 
     private static String value(String unit, String key) {
@@ -131,7 +159,8 @@ class DistributionTest {
     }
 
     private static Processes.Result taskid(Path cwd, Map<String, String> env, String... args) throws Exception {
-        List<String> command = new ArrayList<>(List.of(home.resolve("bin/taskid").toString()));
+        List<String> command =
+                new ArrayList<>(List.of(home.resolve("bin/taskid").toString()));
         command.addAll(List.of(args));
         Map<String, String> all = new java.util.HashMap<>(env);
         all.put("JAVA_HOME", System.getProperty("java.home"));

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.taskid.testing.Processes;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -15,7 +16,6 @@ import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
-import dev.taskid.testing.Processes;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -55,31 +55,51 @@ class SocketActivationTest {
         Path notify = tmp.resolve("notify.sock");
         startNotifyReceiver(notify);
 
-        Process daemon = start(List.of("systemd-socket-activate", "-l", socket.toString(),
-                "-E", "NOTIFY_SOCKET=" + notify, Processes.java(), "--enable-native-access=ALL-UNNAMED",
-                "-cp", System.getProperty("java.class.path"), "dev.taskid.daemon.DaemonMain", "--dir", dir.toString()));
+        Process daemon = start(List.of(
+                "systemd-socket-activate",
+                "-l",
+                socket.toString(),
+                "-E",
+                "NOTIFY_SOCKET=" + notify,
+                Processes.java(),
+                "--enable-native-access=ALL-UNNAMED",
+                "-cp",
+                System.getProperty("java.class.path"),
+                "dev.taskid.daemon.DaemonMain",
+                "--dir",
+                dir.toString()));
         await().atMost(Duration.ofSeconds(20)).until(() -> Files.exists(socket));
         assertFalse(Files.exists(dir.resolve("counters.json")), "nothing runs before the first connection");
 
         try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
             ch.connect(UnixDomainSocketAddress.of(socket));
-            BufferedReader in = new BufferedReader(new InputStreamReader(Channels.newInputStream(ch), StandardCharsets.UTF_8));
-            ch.write(ByteBuffer.wrap("{\"id\":7,\"op\":\"reserve\",\"prefix\":\"SEC\",\"count\":2}\n".getBytes(StandardCharsets.UTF_8)));
+            BufferedReader in =
+                    new BufferedReader(new InputStreamReader(Channels.newInputStream(ch), StandardCharsets.UTF_8));
+            ch.write(ByteBuffer.wrap(
+                    "{\"id\":7,\"op\":\"reserve\",\"prefix\":\"SEC\",\"count\":2}\n".getBytes(StandardCharsets.UTF_8)));
             String answer = in.readLine();
             assertTrue(answer.contains("\"ids\":[\"SEC-1\",\"SEC-2\"]"), answer);
             assertTrue(answer.startsWith("{\"id\":7,\"ok\":true"), answer);
         }
         assertTrue(Files.readString(dir.resolve("counters.json")).contains("\"SEC\" : 2"), "durable before the answer");
 
-        await().atMost(Duration.ofSeconds(10)).until(() -> notifications.stream().anyMatch(n -> n.contains("READY=1")));
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> notifications.stream().anyMatch(n -> n.contains("READY=1")));
         assertTrue(Files.readString(dir.resolve("lock")).contains("(daemon)"), "READY=1 only after the lock is held");
 
         daemon.destroy(); // SIGTERM
         assertTrue(daemon.waitFor(30, TimeUnit.SECONDS), "daemon stops on SIGTERM");
         assertEquals(0, daemon.exitValue());
-        await().atMost(Duration.ofSeconds(10)).until(() -> notifications.stream().anyMatch(n -> n.contains("STOPPING=1")));
-        assertTrue(notifications.indexOf(notifications.stream().filter(n -> n.contains("READY=1")).findFirst().orElseThrow())
-                < notifications.indexOf(notifications.stream().filter(n -> n.contains("STOPPING=1")).findFirst().orElseThrow()));
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> notifications.stream().anyMatch(n -> n.contains("STOPPING=1")));
+        assertTrue(notifications.indexOf(notifications.stream()
+                        .filter(n -> n.contains("READY=1"))
+                        .findFirst()
+                        .orElseThrow())
+                < notifications.indexOf(notifications.stream()
+                        .filter(n -> n.contains("STOPPING=1"))
+                        .findFirst()
+                        .orElseThrow()));
     }
 
     private void startNotifyReceiver(Path path) throws IOException {
@@ -91,7 +111,8 @@ class SocketActivationTest {
                 + "    print(s.recv(4096).decode().replace('\\n',' '),flush=True)\n";
         Process receiver = start(List.of("python3", "-c", script, path.toString()));
         Thread reader = new Thread(() -> {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(receiver.getInputStream(), StandardCharsets.UTF_8))) {
+            try (BufferedReader r =
+                    new BufferedReader(new InputStreamReader(receiver.getInputStream(), StandardCharsets.UTF_8))) {
                 for (String line; (line = r.readLine()) != null; ) {
                     notifications.add(line);
                 }
@@ -105,8 +126,11 @@ class SocketActivationTest {
     }
 
     private Process start(List<String> command) throws IOException {
-        Process p = new ProcessBuilder(command).directory(tmp.toFile())
-                .redirectError(tmp.resolve("stderr-" + processes.size() + ".log").toFile()).start();
+        Process p = new ProcessBuilder(command)
+                .directory(tmp.toFile())
+                .redirectError(
+                        tmp.resolve("stderr-" + processes.size() + ".log").toFile())
+                .start();
         processes.add(p);
         return p;
     }

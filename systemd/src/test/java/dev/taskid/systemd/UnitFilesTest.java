@@ -30,11 +30,17 @@ class UnitFilesTest {
         Files.createDirectories(tmp.resolve("repo/.git/taskid"));
         Path launcher = executable();
         // Units are verified as instances: the template's %I must expand to a real path.
-        String instance = Processes.run(List.of("systemd-escape", "--path", repo.getParent().toString()), tmp, Map.of(),
-                Duration.ofSeconds(30)).stdout().trim();
+        String instance = Processes.run(
+                        List.of("systemd-escape", "--path", repo.getParent().toString()),
+                        tmp,
+                        Map.of(),
+                        Duration.ofSeconds(30))
+                .stdout()
+                .trim();
         List<String> files = new ArrayList<>();
         for (String suffix : List.of(".socket", ".service")) {
-            String text = Files.readString(UNITS.resolve("taskid@" + suffix)).replace("/usr/bin/taskid", launcher.toString());
+            String text =
+                    Files.readString(UNITS.resolve("taskid@" + suffix)).replace("/usr/bin/taskid", launcher.toString());
             Path unit = tmp.resolve("taskid@" + instance + suffix);
             Files.writeString(unit, text);
             files.add(unit.toString());
@@ -46,8 +52,10 @@ class UnitFilesTest {
     void systemWideServiceVerifies() throws Exception {
         assumeTrue(Processes.onPath("systemd-analyze").isPresent(), "systemd-analyze is not installed");
         Path unit = tmp.resolve("taskid.service");
-        Files.writeString(unit, Files.readString(UNITS.resolve("taskid.service"))
-                .replace("/usr/bin/taskid", executable().toString()));
+        Files.writeString(
+                unit,
+                Files.readString(UNITS.resolve("taskid.service"))
+                        .replace("/usr/bin/taskid", executable().toString()));
         verify(false, List.of(unit.toString()));
     }
 
@@ -68,8 +76,11 @@ class UnitFilesTest {
             cmd.add("--user");
         }
         cmd.addAll(units);
-        Processes.Result r = Processes.run(cmd, tmp, Map.of("XDG_RUNTIME_DIR", runtime.toString(),
-                "SYSTEMD_LOG_COLOR", "0"), Duration.ofSeconds(60));
+        Processes.Result r = Processes.run(
+                cmd,
+                tmp,
+                Map.of("XDG_RUNTIME_DIR", runtime.toString(), "SYSTEMD_LOG_COLOR", "0"),
+                Duration.ofSeconds(60));
         assertEquals("", r.stderr(), "systemd-analyze verify complained");
         assertEquals(0, r.status());
     }

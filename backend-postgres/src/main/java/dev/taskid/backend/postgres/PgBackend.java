@@ -52,18 +52,21 @@ final class PgBackend implements RemoteBackend {
     private static final String LOCK_COUNTERS = "INSERT INTO taskid_counters AS c (project, prefix, n)"
             + " SELECT ?, p, 0 FROM unnest(?::text[]) AS p ORDER BY p"
             + " ON CONFLICT (project, prefix) DO UPDATE SET n = c.n RETURNING prefix, n";
-    private static final String READ_COUNTERS = "SELECT prefix, n FROM taskid_counters WHERE project = ? AND prefix = ANY(?::text[])";
-    private static final String READ_KEYS = "SELECT key, prefix, count, first, at FROM taskid_keys"
-            + " WHERE project = ? AND key = ANY(?::text[])";
+    private static final String READ_COUNTERS =
+            "SELECT prefix, n FROM taskid_counters WHERE project = ? AND prefix = ANY(?::text[])";
+    private static final String READ_KEYS =
+            "SELECT key, prefix, count, first, at FROM taskid_keys" + " WHERE project = ? AND key = ANY(?::text[])";
     private static final String WRITE_COUNTERS = "UPDATE taskid_counters AS c SET n = u.n"
             + " FROM unnest(?::text[], ?::bigint[]) AS u(prefix, n) WHERE c.project = ? AND c.prefix = u.prefix";
     private static final String WRITE_KEYS = "INSERT INTO taskid_keys (project, key, prefix, count, first, at)"
             + " SELECT ?, k, p, c, f, a::timestamptz FROM unnest(?::text[], ?::text[], ?::bigint[], ?::bigint[], ?::text[])"
             + " AS u(k, p, c, f, a)";
-    private static final String WRITE_AUDIT = "INSERT INTO taskid_audit (project, host, line) SELECT ?, ?, unnest(?::text[])";
+    private static final String WRITE_AUDIT =
+            "INSERT INTO taskid_audit (project, host, line) SELECT ?, ?, unnest(?::text[])";
     private static final String READ_AUDIT = "SELECT line FROM taskid_audit WHERE project = ? ORDER BY id";
     /** Rows fetched per round trip when reading the audit rows: memory stays bounded. */
     private static final int AUDIT_FETCH_ROWS = 1000;
+
     private static final String PRUNE_KEYS = "DELETE FROM taskid_keys WHERE project = ? AND at < ?::timestamptz";
     private static final long PRUNE_EVERY_NANOS = 600_000_000_000L;
     private static final long MAX_BACKOFF_MILLIS = 500;
@@ -77,6 +80,7 @@ final class PgBackend implements RemoteBackend {
     private Connection connection;
     /** The counters this batch read, and which of them it locked: what commit compares against. */
     private Map<String, Long> loaded = Map.of();
+
     private Set<String> locked = Set.of();
     private Set<String> loadedKeys = Set.of();
     private long lastPrune = System.nanoTime() - PRUNE_EVERY_NANOS;
@@ -86,12 +90,15 @@ final class PgBackend implements RemoteBackend {
         this.config = config;
         this.clock = clock;
         this.url = url;
-        List<String> wrapped = config.prefixes().stream().filter(p -> config.wrap(p) > 0).toList();
+        List<String> wrapped =
+                config.prefixes().stream().filter(p -> config.wrap(p) > 0).toList();
         if (!wrapped.isEmpty()) {
             // Active numbers would need their own shared table; refusing is safer than sharing half the state.
-            throw new TaskIdException(ErrorCode.CONFIG_INVALID, "wrapped prefixes " + wrapped
-                    + " are not supported on the shared PostgreSQL backend (their active numbers live only in local"
-                    + " state): remove their \"wrap\" option or use the local backend");
+            throw new TaskIdException(
+                    ErrorCode.CONFIG_INVALID,
+                    "wrapped prefixes " + wrapped
+                            + " are not supported on the shared PostgreSQL backend (their active numbers live only in local"
+                            + " state): remove their \"wrap\" option or use the local backend");
         }
     }
 
@@ -153,7 +160,11 @@ final class PgBackend implements RemoteBackend {
                 ps.setArray(2, c.createArrayOf("text", touched.keys().toArray()));
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
-                        keys.add(new Ledger.KeyRecord(rs.getString(1), rs.getString(2), rs.getLong(3), rs.getLong(4),
+                        keys.add(new Ledger.KeyRecord(
+                                rs.getString(1),
+                                rs.getString(2),
+                                rs.getLong(3),
+                                rs.getLong(4),
                                 rs.getObject(5, OffsetDateTime.class).toInstant()));
                     }
                 }
@@ -184,15 +195,22 @@ final class PgBackend implements RemoteBackend {
             ledger.rollback();
             drop(); // an unknown outcome must never be followed by this connection's next statement
             if (!commitSent && "23505".equals(e.getSQLState())) {
-                throw new TaskIdException(ErrorCode.BACKEND_UNAVAILABLE, "another host reserved with the same key at the"
-                        + " same moment; nothing was reserved here: retry with the same key to get that reservation's IDs",
-                        details(e), e);
+                throw new TaskIdException(
+                        ErrorCode.BACKEND_UNAVAILABLE,
+                        "another host reserved with the same key at the"
+                                + " same moment; nothing was reserved here: retry with the same key to get that reservation's IDs",
+                        details(e),
+                        e);
             }
             throw commitSent
-                    ? new TaskIdException(ErrorCode.BACKEND_UNAVAILABLE, "lost the shared backend " + backend.describe()
-                            + " while committing (" + e.getMessage() + "): the batch may or may not have been saved. Its"
-                            + " numbers are never handed out again if it was; retry with the same key to get them",
-                            details(e), e)
+                    ? new TaskIdException(
+                            ErrorCode.BACKEND_UNAVAILABLE,
+                            "lost the shared backend " + backend.describe()
+                                    + " while committing (" + e.getMessage()
+                                    + "): the batch may or may not have been saved. Its"
+                                    + " numbers are never handed out again if it was; retry with the same key to get them",
+                            details(e),
+                            e)
                     : unavailable("could not save the batch (nothing was saved)", e);
         } finally {
             forget();
@@ -224,15 +242,37 @@ final class PgBackend implements RemoteBackend {
     }
 
     private void writeKeys(Connection c, Ledger ledger) throws SQLException {
-        List<Ledger.KeyRecord> fresh = ledger.keys().stream().filter(k -> !loadedKeys.contains(k.key())).toList();
+        List<Ledger.KeyRecord> fresh = ledger.keys().stream()
+                .filter(k -> !loadedKeys.contains(k.key()))
+                .toList();
         if (!fresh.isEmpty()) {
             try (PreparedStatement ps = c.prepareStatement(WRITE_KEYS)) {
                 ps.setString(1, backend.project());
-                ps.setArray(2, c.createArrayOf("text", fresh.stream().map(Ledger.KeyRecord::key).toArray()));
-                ps.setArray(3, c.createArrayOf("text", fresh.stream().map(Ledger.KeyRecord::prefix).toArray()));
-                ps.setArray(4, c.createArrayOf("bigint", fresh.stream().map(Ledger.KeyRecord::count).toArray()));
-                ps.setArray(5, c.createArrayOf("bigint", fresh.stream().map(Ledger.KeyRecord::first).toArray()));
-                ps.setArray(6, c.createArrayOf("text", fresh.stream().map(k -> k.at().toString()).toArray()));
+                ps.setArray(
+                        2,
+                        c.createArrayOf(
+                                "text",
+                                fresh.stream().map(Ledger.KeyRecord::key).toArray()));
+                ps.setArray(
+                        3,
+                        c.createArrayOf(
+                                "text",
+                                fresh.stream().map(Ledger.KeyRecord::prefix).toArray()));
+                ps.setArray(
+                        4,
+                        c.createArrayOf(
+                                "bigint",
+                                fresh.stream().map(Ledger.KeyRecord::count).toArray()));
+                ps.setArray(
+                        5,
+                        c.createArrayOf(
+                                "bigint",
+                                fresh.stream().map(Ledger.KeyRecord::first).toArray()));
+                ps.setArray(
+                        6,
+                        c.createArrayOf(
+                                "text",
+                                fresh.stream().map(k -> k.at().toString()).toArray()));
                 ps.executeUpdate();
             }
         }
@@ -251,7 +291,9 @@ final class PgBackend implements RemoteBackend {
         if (entries.isEmpty()) {
             return;
         }
-        Object[] lines = entries.stream().map(e -> new String(e.toJson(json), StandardCharsets.UTF_8)).toArray();
+        Object[] lines = entries.stream()
+                .map(e -> new String(e.toJson(json), StandardCharsets.UTF_8))
+                .toArray();
         try (PreparedStatement ps = c.prepareStatement(WRITE_AUDIT)) {
             ps.setString(1, backend.project());
             ps.setString(2, host);
@@ -294,7 +336,8 @@ final class PgBackend implements RemoteBackend {
     @Override
     public int readAudit(Predicate<String> lineFilter, Consumer<AuditEntry> sink) {
         int unreadable = 0;
-        try (Connection c = connect(); PreparedStatement ps = c.prepareStatement(READ_AUDIT)) {
+        try (Connection c = connect();
+                PreparedStatement ps = c.prepareStatement(READ_AUDIT)) {
             ps.setFetchSize(AUDIT_FETCH_ROWS); // a cursor (autocommit is off): rows come in slices
             ps.setString(1, backend.project());
             try (ResultSet rs = ps.executeQuery()) {
@@ -314,8 +357,9 @@ final class PgBackend implements RemoteBackend {
             c.rollback();
         } catch (SQLException e) {
             if ("42P01".equals(e.getSQLState())) {
-                throw new TaskIdException(ErrorCode.CONFIG_INVALID, "the backend " + backend.describe()
-                        + " has no taskid schema: run taskid backend init");
+                throw new TaskIdException(
+                        ErrorCode.CONFIG_INVALID,
+                        "the backend " + backend.describe() + " has no taskid schema: run taskid backend init");
             }
             throw unavailable("could not read the audit rows", e);
         }
@@ -326,22 +370,37 @@ final class PgBackend implements RemoteBackend {
     public List<Check> diagnose() {
         List<Check> out = new ArrayList<>();
         long start = System.nanoTime();
-        try (Connection c = connect(); Statement s = c.createStatement()) {
-            out.add(new Check("backend reachable", true, backend.describe() + " in "
-                    + (System.nanoTime() - start) / 1_000_000 + " ms (project from " + backend.projectFrom() + ")"));
+        try (Connection c = connect();
+                Statement s = c.createStatement()) {
+            out.add(new Check(
+                    "backend reachable",
+                    true,
+                    backend.describe() + " in " + (System.nanoTime() - start) / 1_000_000 + " ms (project from "
+                            + backend.projectFrom() + ")"));
             Integer version = null;
             try (ResultSet rs = s.executeQuery("SELECT version FROM taskid_schema WHERE id = 1")) {
                 version = rs.next() ? rs.getInt(1) : null;
             } catch (SQLException e) {
                 c.rollback();
             }
-            out.add(new Check("backend schema", version != null && version == Schema.VERSION,
-                    version == null ? "missing: run taskid backend init"
-                            : "version " + version + (version == Schema.VERSION ? "" : ", this taskid needs " + Schema.VERSION)));
+            out.add(new Check(
+                    "backend schema",
+                    version != null && version == Schema.VERSION,
+                    version == null
+                            ? "missing: run taskid backend init"
+                            : "version " + version
+                                    + (version == Schema.VERSION ? "" : ", this taskid needs " + Schema.VERSION)));
             Durability d = durability(s);
-            out.add(new Check("backend durability", d.safe() || backend.acceptAsyncCommit(), d.describe()
-                    + (d.safe() ? "" : backend.acceptAsyncCommit() ? " (accepted by backend.acceptAsyncCommit)"
-                            : ": a server crash may lose acknowledged IDs; fix the server or set backend.acceptAsyncCommit")));
+            out.add(
+                    new Check(
+                            "backend durability",
+                            d.safe() || backend.acceptAsyncCommit(),
+                            d.describe()
+                                    + (d.safe()
+                                            ? ""
+                                            : backend.acceptAsyncCommit()
+                                                    ? " (accepted by backend.acceptAsyncCommit)"
+                                                    : ": a server crash may lose acknowledged IDs; fix the server or set backend.acceptAsyncCommit")));
             long[] trips = new long[5];
             for (int i = 0; i < trips.length; i++) {
                 long t = System.nanoTime();
@@ -349,8 +408,10 @@ final class PgBackend implements RemoteBackend {
                 trips[i] = System.nanoTime() - t;
             }
             java.util.Arrays.sort(trips);
-            out.add(new Check("backend round trip", true, String.format(java.util.Locale.ROOT, "%.2f ms (median of 5)",
-                    trips[2] / 1e6)));
+            out.add(new Check(
+                    "backend round trip",
+                    true,
+                    String.format(java.util.Locale.ROOT, "%.2f ms (median of 5)", trips[2] / 1e6)));
             c.rollback();
         } catch (SQLException e) {
             out.add(new Check("backend reachable", false, backend.describe() + ": " + e.getMessage()));
@@ -385,9 +446,12 @@ final class PgBackend implements RemoteBackend {
             Durability d = durability(s);
             if (!d.safe() && !backend.acceptAsyncCommit()) {
                 c.close();
-                throw new TaskIdException(ErrorCode.CONFIG_INVALID, "the backend " + backend.describe() + " runs with "
-                        + d.describe() + ": a server crash could lose IDs already handed out. Turn it on, or accept the"
-                        + " risk with \"backend\": {\"acceptAsyncCommit\": true}");
+                throw new TaskIdException(
+                        ErrorCode.CONFIG_INVALID,
+                        "the backend " + backend.describe() + " runs with "
+                                + d.describe()
+                                + ": a server crash could lose IDs already handed out. Turn it on, or accept the"
+                                + " risk with \"backend\": {\"acceptAsyncCommit\": true}");
             }
             int version;
             try (ResultSet rs = s.executeQuery("SELECT version FROM taskid_schema WHERE id = 1")) {
@@ -401,10 +465,15 @@ final class PgBackend implements RemoteBackend {
             c.rollback();
             if (version != Schema.VERSION) {
                 c.close();
-                throw new TaskIdException(ErrorCode.CONFIG_INVALID, "the backend " + backend.describe()
-                        + (version == 0 ? " has no taskid schema: run taskid backend init"
-                                : " has schema version " + version + "; this taskid needs " + Schema.VERSION
-                                        + (version < Schema.VERSION ? ": run taskid backend init" : ": upgrade taskid")));
+                throw new TaskIdException(
+                        ErrorCode.CONFIG_INVALID,
+                        "the backend " + backend.describe()
+                                + (version == 0
+                                        ? " has no taskid schema: run taskid backend init"
+                                        : " has schema version " + version + "; this taskid needs " + Schema.VERSION
+                                                + (version < Schema.VERSION
+                                                        ? ": run taskid backend init"
+                                                        : ": upgrade taskid")));
             }
         } catch (SQLException | RuntimeException e) {
             closeQuietly(c);
@@ -445,15 +514,20 @@ final class PgBackend implements RemoteBackend {
             Thread.sleep(millis);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new TaskIdException(ErrorCode.BACKEND_UNAVAILABLE, "interrupted while waiting for the shared backend");
+            throw new TaskIdException(
+                    ErrorCode.BACKEND_UNAVAILABLE, "interrupted while waiting for the shared backend");
         }
     }
 
     private TaskIdException unavailable(String what, SQLException e) {
-        return new TaskIdException(ErrorCode.BACKEND_UNAVAILABLE, what + ": the shared backend " + backend.describe()
-                + " did not answer within " + backend.timeout().toMillis() + " ms (" + e.getMessage() + "). Nothing was"
-                + " handed out; retry in a few seconds. taskid never answers from local files while a backend is configured.",
-                details(e), e);
+        return new TaskIdException(
+                ErrorCode.BACKEND_UNAVAILABLE,
+                what + ": the shared backend " + backend.describe()
+                        + " did not answer within " + backend.timeout().toMillis() + " ms (" + e.getMessage()
+                        + "). Nothing was"
+                        + " handed out; retry in a few seconds. taskid never answers from local files while a backend is configured.",
+                details(e),
+                e);
     }
 
     private Map<String, Object> details(SQLException e) {
@@ -495,7 +569,8 @@ final class PgBackend implements RemoteBackend {
                     locked.add(x.prefix());
                 } else if (r instanceof Request.Init x) {
                     // IDs found in its text (older clients) may raise any prefix
-                    locked.addAll(x.text() != null ? config.prefixes() : x.floors().keySet());
+                    locked.addAll(
+                            x.text() != null ? config.prefixes() : x.floors().keySet());
                 } else if (r instanceof Request.Archive x) {
                     locked.add(x.prefix());
                 } else if (r instanceof Request.Peek x) {

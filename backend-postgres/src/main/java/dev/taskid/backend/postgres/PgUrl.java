@@ -16,8 +16,8 @@ import java.util.regex.Pattern;
  * so they are passed here when the URL does not set them.
  */
 record PgUrl(String jdbcUrl, Properties properties) {
-    private static final Pattern LIBPQ = Pattern.compile("^(?:postgresql|postgres)://(?:([^@/]*)@)?(.*)$",
-            Pattern.CASE_INSENSITIVE);
+    private static final Pattern LIBPQ =
+            Pattern.compile("^(?:postgresql|postgres)://(?:([^@/]*)@)?(.*)$", Pattern.CASE_INSENSITIVE);
 
     static boolean accepts(String url) {
         String u = url.toLowerCase(Locale.ROOT);
@@ -61,8 +61,9 @@ record PgUrl(String jdbcUrl, Properties properties) {
         p.setProperty("ApplicationName", role + " " + ProcessHandle.current().pid());
         // A host cut off mid-transaction must not keep its row locks: the server ends the session.
         // Half the timeout, so that a waiting host gets the locks before its own statement times out.
-        p.setProperty("options", "-c idle_in_transaction_session_timeout=" + Math.max(500, ms / 2)
-                + " -c statement_timeout=" + ms);
+        p.setProperty(
+                "options",
+                "-c idle_in_transaction_session_timeout=" + Math.max(500, ms / 2) + " -c statement_timeout=" + ms);
         return new PgUrl(jdbc, p);
     }
 

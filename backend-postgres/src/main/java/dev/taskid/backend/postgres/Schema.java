@@ -28,15 +28,15 @@ final class Schema {
                     + " written timestamptz NOT NULL DEFAULT now(), line text NOT NULL)",
             "CREATE INDEX taskid_audit_project ON taskid_audit (project, id)"));
 
-    private Schema() {
-    }
+    private Schema() {}
 
     /** Creates or upgrades; returns what it did. */
     static String init(Connection c) throws SQLException {
         c.setAutoCommit(false);
         try (Statement s = c.createStatement()) {
             s.execute("SELECT pg_advisory_xact_lock(" + LOCK + ")");
-            s.execute("CREATE TABLE IF NOT EXISTS taskid_schema (id int PRIMARY KEY CHECK (id = 1), version int NOT NULL)");
+            s.execute(
+                    "CREATE TABLE IF NOT EXISTS taskid_schema (id int PRIMARY KEY CHECK (id = 1), version int NOT NULL)");
             int found = 0;
             try (ResultSet rs = s.executeQuery("SELECT version FROM taskid_schema WHERE id = 1")) {
                 if (rs.next()) {
@@ -45,8 +45,10 @@ final class Schema {
             }
             if (found > VERSION) {
                 c.rollback();
-                throw new SQLException("the schema is at version " + found + ", newer than this taskid's " + VERSION
-                        + ": upgrade taskid", "TI001");
+                throw new SQLException(
+                        "the schema is at version " + found + ", newer than this taskid's " + VERSION
+                                + ": upgrade taskid",
+                        "TI001");
             }
             for (int v = found; v < VERSION; v++) {
                 for (String sql : STEPS.get(v)) {
@@ -56,8 +58,11 @@ final class Schema {
             s.execute("INSERT INTO taskid_schema (id, version) VALUES (1, " + VERSION
                     + ") ON CONFLICT (id) DO UPDATE SET version = EXCLUDED.version");
             c.commit();
-            return found == VERSION ? "schema already at version " + VERSION
-                    : found == 0 ? "created schema version " + VERSION : "upgraded schema from version " + found + " to " + VERSION;
+            return found == VERSION
+                    ? "schema already at version " + VERSION
+                    : found == 0
+                            ? "created schema version " + VERSION
+                            : "upgraded schema from version " + found + " to " + VERSION;
         }
     }
 }

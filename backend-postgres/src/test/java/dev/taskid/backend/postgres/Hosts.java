@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.taskid.client.TaskIds;
-import dev.taskid.protocol.ErrorCode;
 import dev.taskid.json.Json;
+import dev.taskid.protocol.ErrorCode;
 import dev.taskid.protocol.TaskIdException;
 import dev.taskid.testing.PgCluster;
 import dev.taskid.testing.Processes;
@@ -35,21 +35,29 @@ import java.util.function.Supplier;
 final class Hosts {
     static final String PROJECT = "github.com/acme/app";
 
-    private Hosts() {
-    }
+    private Hosts() {}
 
     /** A host's state dir {@code dir} whose committed config names the shared backend at {@code url}. */
     static Path host(Path dir, String url, long timeoutMs) throws Exception {
         Files.createDirectories(dir);
-        Files.writeString(dir.resolve("config.json"), "{\"backend\": {\"url\": \"" + url + "\", \"project\": \"" + PROJECT
-                + "\", \"timeoutMs\": " + timeoutMs + "}}");
+        Files.writeString(
+                dir.resolve("config.json"),
+                "{\"backend\": {\"url\": \"" + url + "\", \"project\": \"" + PROJECT + "\", \"timeoutMs\": " + timeoutMs
+                        + "}}");
         return dir;
     }
 
     /** {@code taskid --dir DIR ARGS} as a real CLI process. */
     static Processes.Result cli(Path dir, String... args) {
-        List<String> cmd = new ArrayList<>(List.of(Processes.java(), "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp",
-                Processes.testClassPath(), "dev.taskid.cli.Main", "--dir", dir.toString()));
+        List<String> cmd = new ArrayList<>(List.of(
+                Processes.java(),
+                "-XX:TieredStopAtLevel=1",
+                "-XX:+UseSerialGC",
+                "-cp",
+                Processes.testClassPath(),
+                "dev.taskid.cli.Main",
+                "--dir",
+                dir.toString()));
         cmd.addAll(List.of(args));
         return Processes.run(cmd, dir, Map.of(), Duration.ofSeconds(120));
     }
@@ -67,9 +75,10 @@ final class Hosts {
 
     /** The shared counter of {@code prefix} in the database of {@code url}; 0 without a row. */
     static long counter(PgCluster pg, String url, String prefix) throws Exception {
-        try (Connection c = pg.connect(database(url)); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("SELECT n FROM taskid_counters WHERE project = '" + PROJECT + "' AND prefix = '"
-                     + prefix + "'")) {
+        try (Connection c = pg.connect(database(url));
+                Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SELECT n FROM taskid_counters WHERE project = '" + PROJECT
+                        + "' AND prefix = '" + prefix + "'")) {
             return rs.next() ? rs.getLong(1) : 0;
         }
     }
@@ -81,8 +90,9 @@ final class Hosts {
      */
     static Set<Long> audited(PgCluster pg, String url, String prefix) throws Exception {
         Map<Long, String> owner = new TreeMap<>();
-        try (Connection c = pg.connect(database(url)); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("SELECT line FROM taskid_audit ORDER BY id")) {
+        try (Connection c = pg.connect(database(url));
+                Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SELECT line FROM taskid_audit ORDER BY id")) {
             Json json = new Json();
             while (rs.next()) {
                 byte[] line = rs.getString(1).getBytes(StandardCharsets.UTF_8);
@@ -99,11 +109,11 @@ final class Hosts {
     }
 
     /** What reservers got: every acknowledged number, and how many calls failed (outcome unknown to them). */
-    record Outcome(List<Long> numbers, int failures, List<String> errors) {
-    }
+    record Outcome(List<Long> numbers, int failures, List<String> errors) {}
 
     /** Runs reservers against {@code targets} (each a TaskIds factory) until {@code stop}, or {@code calls} each. */
-    static Outcome load(List<Supplier<TaskIds>> targets, int threadsEach, int calls, AtomicBoolean stop) throws Exception {
+    static Outcome load(List<Supplier<TaskIds>> targets, int threadsEach, int calls, AtomicBoolean stop)
+            throws Exception {
         ConcurrentLinkedQueue<Long> numbers = new ConcurrentLinkedQueue<>();
         AtomicInteger failures = new AtomicInteger();
         ConcurrentLinkedQueue<String> errors = new ConcurrentLinkedQueue<>();
@@ -115,7 +125,8 @@ final class Hosts {
                     try (TaskIds ids = target.get()) {
                         for (int i = 0; i < calls && !stop.get(); i++) {
                             try {
-                                numbers.addAll(ids.reserve("SEC", 1 + i % 3, "load").numbers());
+                                numbers.addAll(
+                                        ids.reserve("SEC", 1 + i % 3, "load").numbers());
                             } catch (TaskIdException e) {
                                 if (e.code() == ErrorCode.DAEMON_UNAVAILABLE) {
                                     break; // this host's daemon was killed: its callers stop

@@ -19,8 +19,19 @@ class LocalModeLoadsNoDriverTest {
 
     @Test
     void aLocalReservationLoadsNoDatabaseClass() {
-        Processes.Result r = Processes.run(List.of(Processes.java(), "-Xlog:class+load=info", "-cp", Processes.testClassPath(),
-                "dev.taskid.cli.Main", "--dir", tmp.resolve(".taskid").toString(), "reserve", "SEC"), tmp, Map.of(),
+        Processes.Result r = Processes.run(
+                List.of(
+                        Processes.java(),
+                        "-Xlog:class+load=info",
+                        "-cp",
+                        Processes.testClassPath(),
+                        "dev.taskid.cli.Main",
+                        "--dir",
+                        tmp.resolve(".taskid").toString(),
+                        "reserve",
+                        "SEC"),
+                tmp,
+                Map.of(),
                 Duration.ofSeconds(60));
         assertEquals(0, r.status(), r.stderr());
         assertTrue(r.stdout().contains("SEC-1"), r.stdout());

@@ -16,7 +16,6 @@ import dev.taskid.client.TaskIds;
 import dev.taskid.protocol.ErrorCode;
 import dev.taskid.protocol.Request;
 import dev.taskid.protocol.Response;
-import dev.taskid.protocol.TaskIdException;
 import dev.taskid.state.StateDir;
 import dev.taskid.testing.DaemonProcess;
 import dev.taskid.testing.PgCluster;
@@ -24,7 +23,6 @@ import dev.taskid.testing.Processes;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -35,7 +33,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -80,7 +77,8 @@ class MultiHostTest {
 
     /** A host's state dir whose committed config names the shared backend. */
     private Path host(String name, String url) throws Exception {
-        return Hosts.host(tmp.resolve(name), url, 30_000); // generous: a shared 2-core machine under load connects slowly
+        return Hosts.host(
+                tmp.resolve(name), url, 30_000); // generous: a shared 2-core machine under load connects slowly
     }
 
     private static TaskIds.Options direct() {
@@ -91,7 +89,8 @@ class MultiHostTest {
     }
 
     /** Starts three daemons ("hosts") on {@code url} into {@code daemons}; a client factory for each. */
-    private List<java.util.function.Supplier<TaskIds>> startHosts(String url, List<DaemonProcess> daemons) throws Exception {
+    private List<java.util.function.Supplier<TaskIds>> startHosts(String url, List<DaemonProcess> daemons)
+            throws Exception {
         for (int h = 0; h < 3; h++) {
             daemons.add(DaemonProcess.start(host("host" + h, url)));
         }
@@ -124,7 +123,10 @@ class MultiHostTest {
                 Processes.Result r = f.get(2, TimeUnit.MINUTES);
                 cliResults.add(r);
                 if (r.status() == 0) {
-                    for (String n : r.stdout().replaceAll(".*\"numbers\":\\[([0-9,]*)].*", "$1").trim().split(",")) {
+                    for (String n : r.stdout()
+                            .replaceAll(".*\"numbers\":\\[([0-9,]*)].*", "$1")
+                            .trim()
+                            .split(",")) {
                         numbers.add(Long.parseLong(n));
                     }
                 }
@@ -162,9 +164,11 @@ class MultiHostTest {
             daemons.get(2).kill(); // kill -9 under load
             long before = counter(pg, url, "SEC");
             await().atMost(Duration.ofSeconds(60)).until(() -> counter(pg, url, "SEC") > before + 100);
-            try (Connection c = pg.connect("postgres"); Statement s = c.createStatement()) {
+            try (Connection c = pg.connect("postgres");
+                    Statement s = c.createStatement()) {
                 // the daemons' sessions, wherever they are (most often inside a batch's transaction)
-                s.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE 'taskid-daemon%'");
+                s.execute(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE 'taskid-daemon%'");
             }
             long afterTerminate = counter(pg, url, "SEC");
             await().atMost(Duration.ofSeconds(60)).until(() -> counter(pg, url, "SEC") > afterTerminate + 100);
@@ -181,7 +185,8 @@ class MultiHostTest {
             assertTrue(new TreeSet<>(o.numbers()).last() <= counter, "an acknowledged ID is above the durable counter");
             // Nothing acknowledged was lost: every acknowledged number is in a committed audit line.
             Set<Long> audited = audited(pg, url, "SEC");
-            List<Long> lost = o.numbers().stream().filter(n -> !audited.contains(n)).toList();
+            List<Long> lost =
+                    o.numbers().stream().filter(n -> !audited.contains(n)).toList();
             assertEquals(List.of(), lost, "acknowledged but not durable");
             // The survivors serve again, after the crash, without a restart of their own.
             for (DaemonProcess d : daemons.subList(0, 2)) {
@@ -198,7 +203,8 @@ class MultiHostTest {
     @Test
     void theSameKeySentToTwoDaemonsReturnsTheSameIds() throws Exception {
         String url = database();
-        try (DaemonProcess a = DaemonProcess.start(host("a", url)); DaemonProcess b = DaemonProcess.start(host("b", url))) {
+        try (DaemonProcess a = DaemonProcess.start(host("a", url));
+                DaemonProcess b = DaemonProcess.start(host("b", url))) {
             for (int round = 0; round < 20; round++) {
                 String key = "key-" + round;
                 ExecutorService two = Executors.newFixedThreadPool(2);
@@ -217,7 +223,8 @@ class MultiHostTest {
     private static List<Long> reserveWithKey(DaemonProcess d, String key) {
         try (TaskIds ids = TaskIds.open(StateDir.of(d.stateDir()), d.clientOptions())) {
             for (int attempt = 0; ; attempt++) {
-                Response r = ids.call(new Request.Reserve(null, "SEC", 2, "k", null, key)).response();
+                Response r = ids.call(new Request.Reserve(null, "SEC", 2, "k", null, key))
+                        .response();
                 if (r instanceof Response.Reserved ok) {
                     return ok.numbers();
                 }
@@ -233,7 +240,8 @@ class MultiHostTest {
         String url = database();
         Path direct = host("direct-a", url);
         try (DaemonProcess d = DaemonProcess.start(host("daemon-b", url))) {
-            assertEquals(0, cli(direct, "reserve", "SEC", "2", "--purpose", "first").status());
+            assertEquals(
+                    0, cli(direct, "reserve", "SEC", "2", "--purpose", "first").status());
             try (TaskIds ids = TaskIds.open(StateDir.of(d.stateDir()), d.clientOptions())) {
                 assertEquals(List.of(3L), ids.reserve("SEC", 1, "second").numbers());
             }
@@ -242,23 +250,35 @@ class MultiHostTest {
         Path other = host("c", url); // a clone that never reserved: no local history at all
         Processes.Result who = cli(other, "log", "SEC-3", "--json");
         assertEquals(0, who.status(), who.toString());
-        assertTrue(who.stdout().contains("\"ids\":[\"SEC-3\"]") && who.stdout().contains("\"purpose\":\"second\"")
-                && who.stdout().contains("\"mode\":\"daemon\""), who.toString());
+        assertTrue(
+                who.stdout().contains("\"ids\":[\"SEC-3\"]")
+                        && who.stdout().contains("\"purpose\":\"second\"")
+                        && who.stdout().contains("\"mode\":\"daemon\""),
+                who.toString());
         Processes.Result sec = cli(other, "log", "SEC");
         assertEquals(0, sec.status(), sec.toString());
         assertEquals(2, sec.stdout().lines().count(), sec.toString());
-        assertTrue(sec.stdout().contains("SEC-1 SEC-2") && sec.stdout().contains("\"first\"")
-                && sec.stdout().contains("backend"), sec.toString());
+        assertTrue(
+                sec.stdout().contains("SEC-1 SEC-2")
+                        && sec.stdout().contains("\"first\"")
+                        && sec.stdout().contains("backend"),
+                sec.toString());
         Processes.Result missing = cli(other, "log", "SEC-9");
         assertEquals(1, missing.status(), missing.toString());
         Processes.Result stats = cli(other, "stats", "--json");
         assertEquals(0, stats.status(), stats.toString());
         String s = stats.stdout();
-        assertTrue(s.contains("\"mode\":\"backend\"") && s.contains("\"lines\":3") && s.contains("\"project\":\"" + PROJECT)
-                && s.contains("\"reservationsByMode\":{\"backend\":2,\"daemon\":1}")
-                && s.contains("\"idsByMode\":{\"backend\":3,\"daemon\":1}"), s);
+        assertTrue(
+                s.contains("\"mode\":\"backend\"")
+                        && s.contains("\"lines\":3")
+                        && s.contains("\"project\":\"" + PROJECT)
+                        && s.contains("\"reservationsByMode\":{\"backend\":2,\"daemon\":1}")
+                        && s.contains("\"idsByMode\":{\"backend\":3,\"daemon\":1}"),
+                s);
         Processes.Result text = cli(other, "stats");
-        assertTrue(text.stdout().contains("3 changes in the shared backend") && text.stdout().contains("shared backend directly"),
+        assertTrue(
+                text.stdout().contains("3 changes in the shared backend")
+                        && text.stdout().contains("shared backend directly"),
                 text.toString());
         assertFalse(Files.exists(other.resolve("audit.log")), "nothing local");
     }
@@ -271,8 +291,12 @@ class MultiHostTest {
         assertEquals(7, r.status(), r.toString());
         assertEquals("", r.stdout(), r.toString());
         // The daemon is the only way --no-fallback allows; the shared backend is named, untouched.
-        assertTrue(r.stderr().contains("\"code\":\"DAEMON_UNAVAILABLE\"") && r.stderr().contains("--no-fallback")
-                && r.stderr().contains("shared backend") && r.stderr().contains("taskid daemon"), r.toString());
+        assertTrue(
+                r.stderr().contains("\"code\":\"DAEMON_UNAVAILABLE\"")
+                        && r.stderr().contains("--no-fallback")
+                        && r.stderr().contains("shared backend")
+                        && r.stderr().contains("taskid daemon"),
+                r.toString());
         assertEquals(0, counter(pg, url, "SEC"), "nothing reserved directly");
         assertFalse(Files.exists(dir.resolve("counters.json")), "never the local files");
         try (DaemonProcess d = DaemonProcess.start(dir)) {
@@ -291,13 +315,17 @@ class MultiHostTest {
         Files.createDirectories(repo.resolve(".git"));
         Hosts.host(state, url, 30_000);
         String backend = Files.readString(state.resolve("config.json"));
-        Files.writeString(state.resolve("config.json"), backend.substring(0, backend.lastIndexOf('}'))
-                + ", \"prefixOptions\": {\"SEC\": {\"wrap\": 1000}}}");
+        Files.writeString(
+                state.resolve("config.json"),
+                backend.substring(0, backend.lastIndexOf('}')) + ", \"prefixOptions\": {\"SEC\": {\"wrap\": 1000}}}");
         for (String[] call : List.of(new String[] {"reserve", "UX"}, new String[] {"archive", "SEC", "1"})) {
             Processes.Result r = cli(state, call);
             assertEquals(5, r.status(), r.toString());
-            assertTrue(r.stderr().contains("CONFIG_INVALID") && r.stderr().contains("wrapped prefixes [SEC]")
-                    && r.stderr().contains("shared PostgreSQL backend"), r.toString());
+            assertTrue(
+                    r.stderr().contains("CONFIG_INVALID")
+                            && r.stderr().contains("wrapped prefixes [SEC]")
+                            && r.stderr().contains("shared PostgreSQL backend"),
+                    r.toString());
         }
         DaemonProcess refused = DaemonProcess.launch(state, Map.of(), List.of());
         assertEquals(5, refused.awaitExit(), refused.log());
@@ -320,8 +348,10 @@ class MultiHostTest {
     private static void inboxChecksAgainstTheBackend(Path repo, Path state) throws Exception {
         assertEquals(0, cli(state, "reserve", "SEC", "2").status());
         Path tasks = repo.resolve("tasks.json");
-        Files.writeString(tasks, "{\"tasks\": [{\"id\": \"SEC-2\", \"title\": \"reserved on the backend\"},"
-                + " {\"id\": \"SEC-5\", \"title\": \"never reserved\"}]}");
+        Files.writeString(
+                tasks,
+                "{\"tasks\": [{\"id\": \"SEC-2\", \"title\": \"reserved on the backend\"},"
+                        + " {\"id\": \"SEC-5\", \"title\": \"never reserved\"}]}");
         assertEquals(0, cli(state, "inbox", "submit", tasks.toString()).status());
         Processes.Result processed = cli(state, "inbox", "process");
         assertEquals(1, processed.status(), processed.toString()); // one task rejected
@@ -340,8 +370,10 @@ class MultiHostTest {
         try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             closed = s.getLocalPort();
         }
-        Files.writeString(dir.resolve("config.json"), "{\"backend\": {\"url\": \"postgresql://127.0.0.1:" + closed
-                + "/x\", \"project\": \"p\", \"timeoutMs\": 500}}");
+        Files.writeString(
+                dir.resolve("config.json"),
+                "{\"backend\": {\"url\": \"postgresql://127.0.0.1:" + closed
+                        + "/x\", \"project\": \"p\", \"timeoutMs\": 500}}");
         long start = System.nanoTime();
         Processes.Result r = cli(dir, "reserve", "SEC", "--json");
         assertEquals(7, r.status(), r.toString());
@@ -362,17 +394,22 @@ class MultiHostTest {
     void refusesAServerThatDoesNotCommitSynchronouslyUnlessAccepted() throws Exception {
         String url = database();
         String name = url.substring(url.lastIndexOf('/') + 1);
-        try (Connection c = pg.connect("postgres"); Statement s = c.createStatement()) {
+        try (Connection c = pg.connect("postgres");
+                Statement s = c.createStatement()) {
             s.execute("ALTER DATABASE " + name + " SET synchronous_commit = off");
         }
         Path dir = host("async", url);
         Processes.Result r = cli(dir, "reserve", "SEC");
         assertEquals(5, r.status(), r.toString());
-        assertTrue(r.stderr().contains("synchronous_commit=off") && r.stderr().contains("acceptAsyncCommit"), r.toString());
+        assertTrue(
+                r.stderr().contains("synchronous_commit=off") && r.stderr().contains("acceptAsyncCommit"),
+                r.toString());
         DaemonProcess d = DaemonProcess.launch(dir, Map.of(), List.of());
         assertEquals(5, d.awaitExit(), d.log());
-        Files.writeString(dir.resolve("config.json"), "{\"backend\": {\"url\": \"" + url + "\", \"project\": \"" + PROJECT
-                + "\", \"acceptAsyncCommit\": true}}");
+        Files.writeString(
+                dir.resolve("config.json"),
+                "{\"backend\": {\"url\": \"" + url + "\", \"project\": \"" + PROJECT
+                        + "\", \"acceptAsyncCommit\": true}}");
         Processes.Result accepted = cli(dir, "reserve", "SEC");
         assertEquals(0, accepted.status(), accepted.toString());
     }
@@ -389,7 +426,10 @@ class MultiHostTest {
         for (Future<Processes.Result> f : List.of(ra, rb)) {
             Processes.Result r = f.get(2, TimeUnit.MINUTES);
             assertEquals(0, r.status(), r.toString());
-            results.add(r.stdout().contains("created") ? "created" : r.stdout().contains("already") ? "already" : r.stdout());
+            results.add(
+                    r.stdout().contains("created")
+                            ? "created"
+                            : r.stdout().contains("already") ? "already" : r.stdout());
         }
         two.shutdown();
         Collections.sort(results);
@@ -400,13 +440,27 @@ class MultiHostTest {
         Files.createDirectories(repo.resolve(".git"));
         Files.createDirectories(state);
         Files.writeString(repo.resolve("TASKS.md"), "| SEC-35 | x |\n| UX-7 | y |\n");
-        Processes.Result local = Processes.run(List.of(Processes.java(), "-cp", Processes.testClassPath(),
-                "dev.taskid.cli.Main", "--dir", state.toString(), "set", "SEC", "40"), repo, Map.of(), Duration.ofSeconds(60));
+        Processes.Result local = Processes.run(
+                List.of(
+                        Processes.java(),
+                        "-cp",
+                        Processes.testClassPath(),
+                        "dev.taskid.cli.Main",
+                        "--dir",
+                        state.toString(),
+                        "set",
+                        "SEC",
+                        "40"),
+                repo,
+                Map.of(),
+                Duration.ofSeconds(60));
         assertEquals(0, local.status(), local.toString());
         Files.writeString(repo.resolve("TASKS.md"), "| DOC-77 | z |\n", java.nio.file.StandardOpenOption.APPEND);
-        Files.writeString(state.resolve("config.json"), "{\"backend\": {\"url\": \"" + url + "\", \"project\": \"" + PROJECT
-                + "\"}}");
-        try (Connection c = pg.connect(url.substring(url.lastIndexOf('/') + 1)); Statement s = c.createStatement()) {
+        Files.writeString(
+                state.resolve("config.json"),
+                "{\"backend\": {\"url\": \"" + url + "\", \"project\": \"" + PROJECT + "\"}}");
+        try (Connection c = pg.connect(url.substring(url.lastIndexOf('/') + 1));
+                Statement s = c.createStatement()) {
             s.execute("INSERT INTO taskid_counters VALUES ('" + PROJECT + "', 'UX', 90)");
         }
         Processes.Result imported = cli(state, "backend", "import", "--json");

@@ -56,20 +56,21 @@ class PartitionTest {
     @Test
     void aPartitionedHostRefusesWithinItsBoundNeverAnswersLocallyAndServesAgainAfterwards() throws Exception {
         try (NetNamespace ns = NetNamespace.create();
-             PgCluster pg = PgCluster.start(ns.hostAddress(), ns.cidr())) {
+                PgCluster pg = PgCluster.start(ns.hostAddress(), ns.cidr())) {
             String url = pg.createDatabase("partition");
             initSchema(host(tmp.resolve("init"), url, 30_000));
             String viaVeth = url.replace("@127.0.0.1:", "@" + ns.hostAddress() + ":");
             List<DaemonProcess> daemons = new ArrayList<>();
             ExecutorService loader = Executors.newSingleThreadExecutor();
             try {
-                DaemonProcess cutOff = DaemonProcess.start(host(tmp.resolve("cut"), viaVeth, TIMEOUT_MS), Map.of(), List.of(),
-                        ns::wrap);
+                DaemonProcess cutOff = DaemonProcess.start(
+                        host(tmp.resolve("cut"), viaVeth, TIMEOUT_MS), Map.of(), List.of(), ns::wrap);
                 daemons.add(cutOff);
                 for (int h = 0; h < 2; h++) {
                     daemons.add(DaemonProcess.start(host(tmp.resolve("host" + h), url, 15_000)));
                 }
-                Supplier<TaskIds> partitioned = () -> TaskIds.open(StateDir.of(cutOff.stateDir()), cutOff.clientOptions());
+                Supplier<TaskIds> partitioned =
+                        () -> TaskIds.open(StateDir.of(cutOff.stateDir()), cutOff.clientOptions());
                 List<Supplier<TaskIds>> others = new ArrayList<>();
                 for (DaemonProcess d : daemons.subList(1, 3)) {
                     others.add(() -> TaskIds.open(StateDir.of(d.stateDir()), d.clientOptions()));
@@ -90,8 +91,10 @@ class PartitionTest {
                         System.out.println("partitioned reservation refused after " + ms + " ms: " + e.getMessage());
                         assertEquals(ErrorCode.BACKEND_UNAVAILABLE, e.code(), e.getMessage());
                         assertTrue(e.getMessage().contains("retry"), e.getMessage());
-                        // Its bound: one statement's timeout, then reconnect attempts until the deadline; slack for a loaded machine.
-                        assertTrue(ms < 3 * TIMEOUT_MS + 2000, "refused after " + ms + " ms, bound " + TIMEOUT_MS + " ms");
+                        // Its bound: one statement's timeout, then reconnect attempts until the deadline; slack for a
+                        // loaded machine.
+                        assertTrue(
+                                ms < 3 * TIMEOUT_MS + 2000, "refused after " + ms + " ms, bound " + TIMEOUT_MS + " ms");
                     }
                 }
                 Processes.Result refused = cli(cutOff.stateDir(), "reserve", "SEC", "--json");
@@ -102,17 +105,22 @@ class PartitionTest {
                 await().atMost(Duration.ofSeconds(60)).until(() -> counter(pg, url, "SEC") > atCut + 50);
 
                 ns.heal();
-                await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).ignoreException(TaskIdException.class)
+                await().atMost(Duration.ofSeconds(60))
+                        .pollInterval(Duration.ofMillis(200))
+                        .ignoreException(TaskIdException.class)
                         .until(() -> {
                             try (TaskIds ids = partitioned.get()) {
-                                return !ids.reserve("SEC", 1, "healed").numbers().isEmpty();
+                                return !ids.reserve("SEC", 1, "healed")
+                                        .numbers()
+                                        .isEmpty();
                             }
                         });
                 Hosts.Outcome after = load(List.of(partitioned), 3, 20, new AtomicBoolean());
                 assertEquals(0, after.failures(), after.errors().toString());
                 stop.set(true);
                 Hosts.Outcome rest = othersLoad.get(2, TimeUnit.MINUTES);
-                System.out.println("others during the partition: " + rest.failures() + " failed calls " + rest.errors());
+                System.out.println(
+                        "others during the partition: " + rest.failures() + " failed calls " + rest.errors());
 
                 List<Long> all = new ArrayList<>(before.numbers());
                 all.addAll(after.numbers());

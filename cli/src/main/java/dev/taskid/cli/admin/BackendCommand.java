@@ -1,11 +1,11 @@
 package dev.taskid.cli.admin;
 
-import dev.taskid.cli.command.Command;
-import dev.taskid.cli.command.Context;
-import dev.taskid.cli.command.Spec;
-import dev.taskid.cli.command.Output;
 import dev.taskid.backend.BackendConfig;
 import dev.taskid.backend.RemoteBackend;
+import dev.taskid.cli.command.Command;
+import dev.taskid.cli.command.Context;
+import dev.taskid.cli.command.Output;
+import dev.taskid.cli.command.Spec;
 import dev.taskid.cli.usage.UsageException;
 import dev.taskid.client.TaskIds;
 import dev.taskid.json.Json;
@@ -36,9 +36,7 @@ public final class BackendCommand implements Command {
                     + "audit log) and the highest IDs in TASKS.md. Never lowers. Run it once per clone that has local state.\n"
                     + "show: which backend and project key this repository uses.";
 
-    private static final Spec SPEC = new Spec("backend",
-            SYNOPSIS,
-            HELP);
+    private static final Spec SPEC = new Spec("backend", SYNOPSIS, HELP);
 
     @Override
     public Spec spec() {
@@ -57,8 +55,11 @@ public final class BackendCommand implements Command {
         }
         Optional<BackendConfig> shared = ids.backend();
         if (shared.isEmpty()) {
-            return o.fail(ErrorCode.CONFIG_INVALID, "no shared backend is configured: set TASKID_BACKEND or \"backend\" in "
-                    + ids.stateDir().config() + " (README: Many machines)", Map.of());
+            return o.fail(
+                    ErrorCode.CONFIG_INVALID,
+                    "no shared backend is configured: set TASKID_BACKEND or \"backend\" in "
+                            + ids.stateDir().config() + " (README: Many machines)",
+                    Map.of());
         }
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("backend", BackendConfig.redact(shared.get().url()));

@@ -10,12 +10,11 @@ import dev.taskid.protocol.Response;
 import dev.taskid.protocol.TaskIdException;
 import dev.taskid.state.AuditReader;
 import dev.taskid.state.Config;
-import dev.taskid.state.StateDir;
 import dev.taskid.state.HighWater;
+import dev.taskid.state.StateDir;
 import dev.taskid.state.StateFile;
 import dev.taskid.state.Users;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -38,12 +37,14 @@ import java.util.Set;
 final class Doctor {
     /** How bad a finding is. */
     enum Level {
-        OK, INFO, WARN, FAIL
+        OK,
+        INFO,
+        WARN,
+        FAIL
     }
 
     /** One finding: {@code check} is a stable name (daemon, counters, drift, ...). */
-    record Finding(String check, Level level, String message) {
-    }
+    record Finding(String check, Level level, String message) {}
 
     private final TaskIds ids;
     private final StateDir dir;
@@ -80,8 +81,12 @@ final class Doctor {
             Optional<Response.Hello> hello = ids.daemon();
             if (hello.isPresent()) {
                 Response.Hello h = hello.get();
-                add("daemon", Level.OK, "pid " + h.pid() + ", taskid " + h.version() + ", protocol v" + h.protocol()
-                        + ", socket " + socket + (h.stateDir().equals(dir.dir().toString()) ? "" : ", serving " + h.stateDir()));
+                add(
+                        "daemon",
+                        Level.OK,
+                        "pid " + h.pid() + ", taskid " + h.version() + ", protocol v" + h.protocol() + ", socket "
+                                + socket
+                                + (h.stateDir().equals(dir.dir().toString()) ? "" : ", serving " + h.stateDir()));
                 if (Files.exists(socket)) {
                     mode("socket", socket, Set.of(PosixFilePermission.GROUP_WRITE, PosixFilePermission.OTHERS_WRITE));
                 }
@@ -92,10 +97,16 @@ final class Doctor {
             return false;
         }
         if (Files.exists(socket, LinkOption.NOFOLLOW_LINKS)) {
-            add("daemon", Level.WARN, "no daemon answers, but " + socket + " exists: left by a daemon that was killed; "
-                    + "the next daemon replaces it, and the file lock serves requests meanwhile");
+            add(
+                    "daemon",
+                    Level.WARN,
+                    "no daemon answers, but " + socket + " exists: left by a daemon that was killed; "
+                            + "the next daemon replaces it, and the file lock serves requests meanwhile");
         } else {
-            add("daemon", Level.INFO, "no daemon running: requests are served by the file lock (start one: taskid daemon)");
+            add(
+                    "daemon",
+                    Level.INFO,
+                    "no daemon running: requests are served by the file lock (start one: taskid daemon)");
         }
         return false;
     }
@@ -108,15 +119,19 @@ final class Doctor {
             if (shared.isEmpty()) {
                 return false;
             }
-            for (dev.taskid.backend.RemoteBackend.Check c : ids.remoteBackend().orElseThrow().diagnose()) {
+            for (dev.taskid.backend.RemoteBackend.Check c :
+                    ids.remoteBackend().orElseThrow().diagnose()) {
                 add(c.name().replace(' ', '-'), c.ok() ? Level.OK : Level.FAIL, c.detail());
             }
         } catch (TaskIdException e) {
             add("backend", Level.FAIL, e.code() + ": " + e.getMessage());
             return true;
         }
-        add("counters", Level.INFO, "counters live in the shared backend; " + dir.counters() + " is not used (taskid"
-                + " backend import raises the shared counters to at least the local ones)");
+        add(
+                "counters",
+                Level.INFO,
+                "counters live in the shared backend; " + dir.counters() + " is not used (taskid"
+                        + " backend import raises the shared counters to at least the local ones)");
         return true;
     }
 
@@ -124,8 +139,11 @@ final class Doctor {
         try {
             int owner = (Integer) Files.getAttribute(dir.dir(), "unix:uid");
             if (owner != Users.currentUid()) {
-                add("state-dir", Level.WARN, dir.dir() + " belongs to uid " + owner + ", not to you (uid "
-                        + Users.currentUid() + "): a daemon run by its owner serves you only if config allowedUids lists you");
+                add(
+                        "state-dir",
+                        Level.WARN,
+                        dir.dir() + " belongs to uid " + owner + ", not to you (uid " + Users.currentUid()
+                                + "): a daemon run by its owner serves you only if config allowedUids lists you");
             }
         } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
             // no owner to compare on this file system
@@ -136,9 +154,12 @@ final class Doctor {
     private Optional<Config> config() {
         try {
             Config c = Config.load(dir.config(), codec);
-            add("config", Level.OK, (Files.exists(dir.config()) ? dir.config().toString() : "no config.json (defaults)")
-                    + ": " + c.prefixes().size() + " prefixes, max batch " + c.maxBatch() + ", lock timeout "
-                    + c.lockTimeout().toMillis() + " ms");
+            add(
+                    "config",
+                    Level.OK,
+                    (Files.exists(dir.config()) ? dir.config().toString() : "no config.json (defaults)")
+                            + ": " + c.prefixes().size() + " prefixes, max batch " + c.maxBatch() + ", lock timeout "
+                            + c.lockTimeout().toMillis() + " ms");
             return Optional.of(c);
         } catch (TaskIdException e) {
             add("config", Level.FAIL, e.code() + ": " + e.getMessage());
@@ -156,28 +177,43 @@ final class Doctor {
         } else if (readable) {
             List<HighWater.Rewound> rewound = new HighWater(dir.dir(), codec).rewound(current.ledger(), false);
             if (rewound.isEmpty()) {
-                add("counters", Level.OK, dir.counters() + ": " + current.ledger().counters().size() + " prefixes");
+                add(
+                        "counters",
+                        Level.OK,
+                        dir.counters() + ": " + current.ledger().counters().size() + " prefixes");
             } else {
-                add("counters", Level.FAIL, "STATE_CORRUPT: " + HighWater.corrupt(dir.counters(), rewound).getMessage());
+                add(
+                        "counters",
+                        Level.FAIL,
+                        "STATE_CORRUPT: "
+                                + HighWater.corrupt(dir.counters(), rewound).getMessage());
             }
             mode("counters", dir.counters(), Set.of(PosixFilePermission.GROUP_WRITE, PosixFilePermission.OTHERS_WRITE));
         } else {
-            add("counters", Level.FAIL, "STATE_CORRUPT: " + dir.counters() + " is unreadable (" + current.problem()
-                    + "); nothing can be reserved. Run: taskid recover");
+            add(
+                    "counters",
+                    Level.FAIL,
+                    "STATE_CORRUPT: " + dir.counters() + " is unreadable (" + current.problem()
+                            + "); nothing can be reserved. Run: taskid recover");
         }
         StateFile.Inspection previous = file.inspect(file.previous());
         if (previous.exists() && !previous.readable()) {
             add("backup", Level.WARN, file.previous() + " is unreadable (" + previous.problem() + ")");
         }
         List<Path> copies = new ArrayList<>();
-        try (DirectoryStream<Path> s = Files.newDirectoryStream(dir.dir(), dir.counters().getFileName() + ".corrupt-*")) {
+        try (DirectoryStream<Path> s =
+                Files.newDirectoryStream(dir.dir(), dir.counters().getFileName() + ".corrupt-*")) {
             s.forEach(copies::add);
         } catch (IOException e) {
             add("state-dir", Level.FAIL, "cannot list " + dir.dir() + ": " + e.getMessage());
         }
         if (!copies.isEmpty()) {
-            add("corrupt-copies", Level.WARN, copies.size() + " copies of an unreadable counters.json are kept ("
-                    + copies.get(0).getFileName() + (copies.size() > 1 ? ", ..." : "") + "); delete them once you no longer need them");
+            add(
+                    "corrupt-copies",
+                    Level.WARN,
+                    copies.size() + " copies of an unreadable counters.json are kept ("
+                            + copies.get(0).getFileName() + (copies.size() > 1 ? ", ..." : "")
+                            + "); delete them once you no longer need them");
         }
         return readable;
     }
@@ -195,8 +231,11 @@ final class Doctor {
         } else if (daemon && holder.get().contains("(daemon)")) {
             add("lock", Level.OK, "held by the daemon: " + holder.get());
         } else {
-            add("lock", Level.WARN, "held by " + holder.get() + ": a reservation in progress, or a stuck process "
-                    + "(a lock dies with its holder and is never broken by age; others wait, then LOCK_TIMEOUT)");
+            add(
+                    "lock",
+                    Level.WARN,
+                    "held by " + holder.get() + ": a reservation in progress, or a stuck process "
+                            + "(a lock dies with its holder and is never broken by age; others wait, then LOCK_TIMEOUT)");
         }
         List<Path> tmps = new ArrayList<>();
         try (DirectoryStream<Path> s = Files.newDirectoryStream(dir.dir(), "*.tmp")) {
@@ -205,16 +244,24 @@ final class Doctor {
             // listed again by the state-dir check
         }
         if (holder.isEmpty() && !tmps.isEmpty()) {
-            add("leftovers", Level.INFO, tmps.get(0) + (tmps.size() > 1 ? " and " + (tmps.size() - 1) + " more" : "")
-                    + " left from an interrupted write; harmless, the next writer removes those of processes that ended");
+            add(
+                    "leftovers",
+                    Level.INFO,
+                    tmps.get(0) + (tmps.size() > 1 ? " and " + (tmps.size() - 1) + " more" : "")
+                            + " left from an interrupted write; harmless, the next writer removes those of processes that ended");
         }
     }
 
     private void audit() {
         try {
             AuditReader.Counters c = AuditReader.counters(dir.dir(), codec);
-            add("audit", c.unreadable() > 0 ? Level.WARN : Level.OK, c.lines() + " lines in " + AuditReader.files(dir.dir()).size()
-                    + " file(s)" + (c.unreadable() > 0 ? ", " + c.unreadable() + " unreadable (a torn write; skipped)" : ""));
+            add(
+                    "audit",
+                    c.unreadable() > 0 ? Level.WARN : Level.OK,
+                    c.lines() + " lines in " + AuditReader.files(dir.dir()).size() + " file(s)"
+                            + (c.unreadable() > 0
+                                    ? ", " + c.unreadable() + " unreadable (a torn write; skipped)"
+                                    : ""));
         } catch (TaskIdException e) {
             add("audit", Level.WARN, e.getMessage());
         }
@@ -229,7 +276,9 @@ final class Doctor {
         Map<String, Long> highest;
         Map<String, Long> counters;
         try {
-            highest = new IdScanner(config.prefixes()).scan(Files.readString(tasks, StandardCharsets.UTF_8)).highest();
+            highest = new IdScanner(config.prefixes())
+                    .scan(Files.readString(tasks, StandardCharsets.UTF_8))
+                    .highest();
             Response r = ids.call(new Request.Peek(null, null)).response();
             if (!(r instanceof Response.Counters c)) {
                 add("drift", Level.WARN, "could not read the counters: " + r);
@@ -250,19 +299,26 @@ final class Doctor {
         if (ahead.isEmpty()) {
             add("drift", Level.OK, "every ID in " + tasks + " is at or below its counter");
         } else {
-            add("drift", Level.FAIL, "COLLISION RISK: " + tasks + " has IDs nobody reserved: " + String.join(", ", ahead)
-                    + ". The next reservations would hand them out again. Fix: taskid init (raises the counters; "
-                    + "`taskid check` lists where they are)");
+            add(
+                    "drift",
+                    Level.FAIL,
+                    "COLLISION RISK: " + tasks + " has IDs nobody reserved: " + String.join(", ", ahead)
+                            + ". The next reservations would hand them out again. Fix: taskid init (raises the counters; "
+                            + "`taskid check` lists where they are)");
         }
     }
 
     private void mode(String check, Path path, Set<PosixFilePermission> forbidden) {
         try {
             Set<PosixFilePermission> perms = Files.getPosixFilePermissions(path, LinkOption.NOFOLLOW_LINKS);
-            List<PosixFilePermission> bad = perms.stream().filter(forbidden::contains).toList();
+            List<PosixFilePermission> bad =
+                    perms.stream().filter(forbidden::contains).toList();
             if (!bad.isEmpty()) {
-                add(check, Level.WARN, path + " is " + PosixFilePermissions.toString(perms)
-                        + ": others can write it (chmod go-w " + path + ")");
+                add(
+                        check,
+                        Level.WARN,
+                        path + " is " + PosixFilePermissions.toString(perms) + ": others can write it (chmod go-w "
+                                + path + ")");
             }
         } catch (IOException | UnsupportedOperationException e) {
             // nothing to check on this file system
@@ -292,8 +348,14 @@ final class Doctor {
         } else {
             o.out().println("taskid doctor: " + dir.dir());
             for (Finding f : findings) {
-                o.out().printf("%-5s %-15s %s%n", f.level() == Level.FAIL ? "FAIL" : f.level().name().toLowerCase(java.util.Locale.ROOT),
-                        f.check(), f.message());
+                o.out()
+                        .printf(
+                                "%-5s %-15s %s%n",
+                                f.level() == Level.FAIL
+                                        ? "FAIL"
+                                        : f.level().name().toLowerCase(java.util.Locale.ROOT),
+                                f.check(),
+                                f.message());
             }
             o.out().println(healthy ? "healthy" : "NOT healthy: see the FAIL lines above");
         }

@@ -9,13 +9,14 @@ import dev.taskid.cli.usage.UsageException;
 public final class DoctorCommand implements Command {
     private static final String SYNOPSIS = "doctor [--json]";
 
-    private static final Spec SPEC = new Spec("doctor",
+    private static final Spec SPEC = new Spec(
+            "doctor",
             SYNOPSIS,
             "Check this state directory: daemon (pid, version, socket), counters.json and its backup, leftovers, the\n"
-                + "lock holder, config.json, the audit log, file modes, and drift: IDs in TASKS.md above their counter\n"
-                + "(made without reserving: the next reservations would hand them out again). With a shared backend: whether\n"
-                + "it is reachable, its schema version, synchronous_commit and fsync, and the round-trip time.\n"
-                + "Exit 1 if anything fails.");
+                    + "lock holder, config.json, the audit log, file modes, and drift: IDs in TASKS.md above their counter\n"
+                    + "(made without reserving: the next reservations would hand them out again). With a shared backend: whether\n"
+                    + "it is reachable, its schema version, synchronous_commit and fsync, and the round-trip time.\n"
+                    + "Exit 1 if anything fails.");
 
     @Override
     public Spec spec() {

@@ -12,8 +12,7 @@ import java.util.regex.Pattern;
 
 /** What the admin commands share: {@code --since} and percentiles. */
 final class Figures {
-    private Figures() {
-    }
+    private Figures() {}
 
     private static final Pattern AGO = Pattern.compile("([0-9]{1,9})([smhd])");
 

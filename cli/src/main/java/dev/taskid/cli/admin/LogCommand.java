@@ -3,10 +3,10 @@ package dev.taskid.cli.admin;
 import dev.taskid.backend.AuditTrail;
 import dev.taskid.cli.command.Command;
 import dev.taskid.cli.command.Context;
-import dev.taskid.cli.command.Spec;
 import dev.taskid.cli.command.Output;
-import dev.taskid.options.Option;
+import dev.taskid.cli.command.Spec;
 import dev.taskid.cli.usage.UsageException;
+import dev.taskid.options.Option;
 import dev.taskid.protocol.ErrorCode;
 import dev.taskid.protocol.TaskId;
 import dev.taskid.state.AuditEntry;
@@ -34,10 +34,12 @@ public final class LogCommand implements Command {
                     + "2026-02-19 or an age (30m, 2h, 7d). --json: the matching lines as JSON Lines. With a shared backend:\n"
                     + "its audit rows, every host's.";
 
-    private static final Spec SPEC = new Spec("log",
+    private static final Spec SPEC = new Spec(
+            "log",
             SYNOPSIS,
             HELP,
-            List.of(Option.valued("--since", "T", "only entries since T: 2026-02-19T18:00:00Z, 2026-02-19 or an age (30m, 2h, 7d)")));
+            List.of(Option.valued(
+                    "--since", "T", "only entries since T: 2026-02-19T18:00:00Z, 2026-02-19 or an age (30m, 2h, 7d)")));
 
     @Override
     public Spec spec() {
@@ -71,28 +73,34 @@ public final class LogCommand implements Command {
         List<AuditEntry> reserved = new ArrayList<>();
         List<AuditEntry> passed = new ArrayList<>();
         Instant[] first = {null};
-        Predicate<String> cheap = query == null ? l -> true
-                : l -> l.contains("\"prefix\":\"" + query.prefix() + "\"");
-        int unreadable = AuditTrail.read(dir, c.env(), o.codec(), cheap, e -> { // the shared rows with a backend
-            if (first[0] == null) {
-                first[0] = e.time();
-            }
-            if (e.time().isBefore(since)) {
-                return;
-            }
-            if (query == null || !query.forNumber()) {
-                if (query == null || query.prefix().equals(e.prefix())) {
-                    reserved.add(e);
-                }
-            } else if (query.prefix().equals(e.prefix())) {
-                if (handsOut(e, query.number())) {
-                    reserved.add(e);
-                } else if (e.from() >= 0 && e.from() < query.number() && query.number() <= e.to()
-                        && !e.op().equals("reserve")) {
-                    passed.add(e);
-                }
-            }
-        });
+        Predicate<String> cheap = query == null ? l -> true : l -> l.contains("\"prefix\":\"" + query.prefix() + "\"");
+        int unreadable = AuditTrail.read(
+                dir,
+                c.env(),
+                o.codec(),
+                cheap,
+                e -> { // the shared rows with a backend
+                    if (first[0] == null) {
+                        first[0] = e.time();
+                    }
+                    if (e.time().isBefore(since)) {
+                        return;
+                    }
+                    if (query == null || !query.forNumber()) {
+                        if (query == null || query.prefix().equals(e.prefix())) {
+                            reserved.add(e);
+                        }
+                    } else if (query.prefix().equals(e.prefix())) {
+                        if (handsOut(e, query.number())) {
+                            reserved.add(e);
+                        } else if (e.from() >= 0
+                                && e.from() < query.number()
+                                && query.number() <= e.to()
+                                && !e.op().equals("reserve")) {
+                            passed.add(e);
+                        }
+                    }
+                });
         if (unreadable > 0) {
             err.println("taskid: skipped " + unreadable + " unreadable line(s) of the audit log");
         }
@@ -107,20 +115,25 @@ public final class LogCommand implements Command {
             // Like `show FOO`: a prefix that is not configured (and has no history) is a mistake, not an empty log.
             Config config = Config.load(dir.config(), o.codec());
             if (!config.isValidPrefix(query.prefix())) {
-                return o.fail(ErrorCode.INVALID_PREFIX, "Invalid prefix \"" + query.prefix() + "\". Valid: "
-                        + String.join(", ", config.prefixes()), Map.of("valid", List.copyOf(config.prefixes())));
+                return o.fail(
+                        ErrorCode.INVALID_PREFIX,
+                        "Invalid prefix \"" + query.prefix() + "\". Valid: " + String.join(", ", config.prefixes()),
+                        Map.of("valid", List.copyOf(config.prefixes())));
             }
         }
         if (query != null && query.forNumber()) {
             String what = query.prefix() + " " + query.number();
             if (reserved.isEmpty() && passed.isEmpty()) {
                 err.println("taskid: the audit log has no entry for " + what
-                        + (first[0] == null ? " (the log is empty)"
-                        : " (it starts at " + first[0] + "; older entries were rotated away, or the ID was made without taskid)"));
+                        + (first[0] == null
+                                ? " (the log is empty)"
+                                : " (it starts at " + first[0]
+                                        + "; older entries were rotated away, or the ID was made without taskid)"));
                 return Context.NO;
             }
             if (reserved.isEmpty() && !json) {
-                err.println("taskid: no reservation handed out " + what + "; the counter was moved past it by the above");
+                err.println(
+                        "taskid: no reservation handed out " + what + "; the counter was moved past it by the above");
             }
         }
         return Context.OK;
@@ -186,8 +199,11 @@ public final class LogCommand implements Command {
         b.append(dev.taskid.json.Timestamps.format(e.time())).append("  ").append(String.format("%-8s", e.op()));
         if (!e.ids().isEmpty()) {
             List<String> ids = e.ids();
-            b.append(' ').append(ids.size() <= 6 ? String.join(" ", ids)
-                    : ids.get(0) + " .. " + ids.get(ids.size() - 1) + " (" + ids.size() + " IDs)");
+            b.append(' ')
+                    .append(
+                            ids.size() <= 6
+                                    ? String.join(" ", ids)
+                                    : ids.get(0) + " .. " + ids.get(ids.size() - 1) + " (" + ids.size() + " IDs)");
         } else if (!e.numbers().isEmpty()) {
             b.append(' ').append(e.prefix()).append(' ').append(e.numbers());
         } else if (e.prefix() != null) {
@@ -205,8 +221,12 @@ public final class LogCommand implements Command {
         if (e.key() != null) {
             b.append("  key ").append(e.key());
         }
-        b.append("  (pid ").append(e.by().pid() < 0 ? "?" : e.by().pid()).append(", uid ")
-                .append(e.by().uid() < 0 ? "?" : e.by().uid()).append(", ").append(e.by().mode());
+        b.append("  (pid ")
+                .append(e.by().pid() < 0 ? "?" : e.by().pid())
+                .append(", uid ")
+                .append(e.by().uid() < 0 ? "?" : e.by().uid())
+                .append(", ")
+                .append(e.by().mode());
         if (e.by().lockWaitMs() >= 0) {
             b.append(", lock wait ").append(e.by().lockWaitMs()).append(" ms");
         }

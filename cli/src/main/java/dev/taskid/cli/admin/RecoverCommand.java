@@ -2,17 +2,17 @@ package dev.taskid.cli.admin;
 
 import dev.taskid.cli.command.Command;
 import dev.taskid.cli.command.Context;
-import dev.taskid.cli.command.Spec;
 import dev.taskid.cli.command.Output;
-import dev.taskid.options.Option;
+import dev.taskid.cli.command.Spec;
 import dev.taskid.cli.usage.UsageException;
 import dev.taskid.client.TaskIds;
 import dev.taskid.json.Json;
+import dev.taskid.options.Option;
 import dev.taskid.protocol.ErrorCode;
 import dev.taskid.protocol.Response;
 import dev.taskid.protocol.TaskIdException;
-import dev.taskid.state.AuditLog;
 import dev.taskid.state.AuditEntry;
+import dev.taskid.state.AuditLog;
 import dev.taskid.state.Config;
 import dev.taskid.state.Recovery;
 import dev.taskid.state.StateFile;
@@ -44,11 +44,15 @@ public final class RecoverCommand implements Command {
                     + "lines) recover refuses, and --all-active marks every number those prefixes handed out active instead.\n"
                     + "Needs the state lock: no daemon can run on an unreadable file, and no other writer runs meanwhile.";
 
-    private static final Spec SPEC = new Spec("recover",
+    private static final Spec SPEC = new Spec(
+            "recover",
             SYNOPSIS,
             HELP,
-            List.of(Option.flag("--yes", "write the plan (without it: only show it)"),
-                Option.flag("--all-active", "mark every number of a wrapped prefix active (when the log cannot tell which are)")));
+            List.of(
+                    Option.flag("--yes", "write the plan (without it: only show it)"),
+                    Option.flag(
+                            "--all-active",
+                            "mark every number of a wrapped prefix active (when the log cannot tell which are)")));
 
     @Override
     public Spec spec() {
@@ -73,15 +77,24 @@ public final class RecoverCommand implements Command {
             StateFile file = new StateFile(ids.stateDir().counters(), codec, java.time.Clock.systemUTC());
             Recovery.Plan first = new Recovery(ids.stateDir(), file, config, codec).plan();
             if (!first.needed()) {
-                report(o, first, false, "nothing to recover: " + file.path()
-                        + (first.current().exists() ? " is readable" : " does not exist yet (the next reservation creates it)"));
+                report(
+                        o,
+                        first,
+                        false,
+                        "nothing to recover: " + file.path()
+                                + (first.current().exists()
+                                        ? " is readable"
+                                        : " does not exist yet (the next reservation creates it)"));
                 return Context.OK;
             }
             // A running daemon holds the lock for its whole life: say so now rather than after the lock wait.
             Optional<Response.Hello> daemon = ids.daemon();
             if (daemon.isPresent()) {
-                return o.fail(ErrorCode.LOCK_TIMEOUT, "the daemon (pid " + daemon.get().pid() + ") holds the state lock of "
-                        + ids.stateDir().dir() + ": stop it (taskid daemon stop), then run taskid recover again",
+                return o.fail(
+                        ErrorCode.LOCK_TIMEOUT,
+                        "the daemon (pid " + daemon.get().pid() + ") holds the state lock of "
+                                + ids.stateDir().dir()
+                                + ": stop it (taskid daemon stop), then run taskid recover again",
                         Map.of("holderPid", daemon.get().pid()));
             }
             return ids.withStateLocked("recover", store -> {
@@ -91,11 +104,16 @@ public final class RecoverCommand implements Command {
                     report(o, plan, false, "nothing written; run `taskid recover --yes` to write these counters");
                     return Context.NO;
                 }
-                List<AuditEntry> lines = recovery.apply(plan, store, AuditEntry.Requester.self(AuditLog.FALLBACK, -1),
-                        Instant.now(), allActive);
-                report(o, plan, true, "recovered " + store.file().path() + " (" + lines.size() + " counters); "
-                        + (plan.rewound().isEmpty() ? "the unreadable version is kept as counters.json.corrupt-*"
-                        : "rewound counters raised to the highest issued, none lowered"));
+                List<AuditEntry> lines = recovery.apply(
+                        plan, store, AuditEntry.Requester.self(AuditLog.FALLBACK, -1), Instant.now(), allActive);
+                report(
+                        o,
+                        plan,
+                        true,
+                        "recovered " + store.file().path() + " (" + lines.size() + " counters); "
+                                + (plan.rewound().isEmpty()
+                                        ? "the unreadable version is kept as counters.json.corrupt-*"
+                                        : "rewound counters raised to the highest issued, none lowered"));
                 return Context.OK;
             });
         } catch (TaskIdException e) {
@@ -138,8 +156,9 @@ public final class RecoverCommand implements Command {
             out.println();
             out.printf("%-16s %12s %12s %12s %12s%n", "prefix", "audit log", "TASKS.md", "backup", "-> counter");
             for (Recovery.Row r : plan.rows()) {
-                out.printf("%-16s %12s %12s %12s %12d%n", r.prefix(), show(r.audit()), show(r.tasks()), show(r.backup()),
-                        r.result());
+                out.printf(
+                        "%-16s %12s %12s %12s %12d%n",
+                        r.prefix(), show(r.audit()), show(r.tasks()), show(r.backup()), r.result());
             }
             out.println();
         }
@@ -151,9 +170,13 @@ public final class RecoverCommand implements Command {
     }
 
     private static String describe(Recovery.Plan plan) {
-        return plan.rewound().isEmpty() ? describe(plan.current())
-                : "REWOUND (below what was issued: " + plan.rewound().stream()
-                        .map(r -> r.prefix() + " " + r.counter() + " < " + r.highest()).collect(java.util.stream.Collectors.joining(", ")) + ")";
+        return plan.rewound().isEmpty()
+                ? describe(plan.current())
+                : "REWOUND (below what was issued: "
+                        + plan.rewound().stream()
+                                .map(r -> r.prefix() + " " + r.counter() + " < " + r.highest())
+                                .collect(java.util.stream.Collectors.joining(", "))
+                        + ")";
     }
 
     private static Object orNull(long v) {

@@ -3,14 +3,13 @@ package dev.taskid.cli.admin;
 import dev.taskid.backend.AuditTrail;
 import dev.taskid.cli.command.Command;
 import dev.taskid.cli.command.Context;
-import dev.taskid.cli.command.Spec;
 import dev.taskid.cli.command.Output;
-import dev.taskid.options.Option;
+import dev.taskid.cli.command.Spec;
 import dev.taskid.cli.usage.UsageException;
 import dev.taskid.client.Reply;
 import dev.taskid.client.TaskIds;
-import dev.taskid.json.Json;
 import dev.taskid.json.Timestamps;
+import dev.taskid.options.Option;
 import dev.taskid.protocol.Request;
 import dev.taskid.protocol.Response;
 import dev.taskid.protocol.TaskIdException;
@@ -39,12 +38,18 @@ public final class StatsCommand implements Command {
                     + "--watch: a live view, refreshed every --interval seconds (default 2): per-prefix counters, reservations\n"
                     + "and IDs per second, persist latency, connected clients; q or Ctrl-C quits. With --json: one line per refresh.";
 
-    private static final Spec SPEC = new Spec("stats",
+    private static final Spec SPEC = new Spec(
+            "stats",
             SYNOPSIS,
             HELP,
-            List.of(Option.valued("--since", "T", "audit figures since T: 2026-02-19T18:00:00Z, 2026-02-19 or an age (30m, 2h, 7d)"),
-                Option.flag("--watch", "a live view until q or Ctrl-C"),
-                Option.valued("--interval", "SECONDS", "--watch: seconds between refreshes, 0.2 to 3600 (default 2)")));
+            List.of(
+                    Option.valued(
+                            "--since",
+                            "T",
+                            "audit figures since T: 2026-02-19T18:00:00Z, 2026-02-19 or an age (30m, 2h, 7d)"),
+                    Option.flag("--watch", "a live view until q or Ctrl-C"),
+                    Option.valued(
+                            "--interval", "SECONDS", "--watch: seconds between refreshes, 0.2 to 3600 (default 2)")));
 
     @Override
     public Spec spec() {
@@ -65,7 +70,8 @@ public final class StatsCommand implements Command {
         }
         if (c.flag("--watch")) {
             if (sinceText != null) {
-                throw new UsageException("--since does not go with --watch (the view shows what happens now)", SYNOPSIS);
+                throw new UsageException(
+                        "--since does not go with --watch (the view shows what happens now)", SYNOPSIS);
             }
             return new StatsWatch(c, StatsWatch.interval(c.option("--interval"))).run();
         }
@@ -106,9 +112,10 @@ public final class StatsCommand implements Command {
             return Context.OK;
         }
         if (daemon == null) {
-            out.println(audit.containsKey("backend")
-                    ? "no daemon is running: requests go to the shared backend directly (figures from its audit rows)"
-                    : "no daemon is running: requests are served by the file lock (figures from the audit log)");
+            out.println(
+                    audit.containsKey("backend")
+                            ? "no daemon is running: requests go to the shared backend directly (figures from its audit rows)"
+                            : "no daemon is running: requests are served by the file lock (figures from the audit log)");
         }
         text(daemon, audit, sinceText).forEach(out::println);
         return Context.OK;
@@ -191,37 +198,52 @@ public final class StatsCommand implements Command {
         rows.add(row("daemon", "pid " + s.get("pid") + ", up " + duration(up) + ", epoch " + s.get("epoch")));
         rows.add(row("requests since start", counts(s.get("requests"))));
         rows.add(row("IDs allocated since start", Long.toString(num(s.get("idsAllocated")))));
-        rows.add(row("batches since start", batches + (batches == 0 ? ""
-                : String.format(" (mean size %.1f, max %d)", dbl(s.get("meanBatchSize")), num(s.get("maxBatchSize"))))));
+        rows.add(row(
+                "batches since start",
+                batches
+                        + (batches == 0
+                                ? ""
+                                : String.format(
+                                        " (mean size %.1f, max %d)",
+                                        dbl(s.get("meanBatchSize")), num(s.get("maxBatchSize"))))));
         rows.add(row("batch sizes since start", histogram(s.get("batchSizeHistogram"), "")));
-        rows.add(row("batch size, last " + Math.min(batches, window) + " batches",
+        rows.add(row(
+                "batch size, last " + Math.min(batches, window) + " batches",
                 "p50 " + num(s.get("batchSizeP50")) + ", p99 " + num(s.get("batchSizeP99"))));
         rows.add(row("persists since start", persists + ", " + num(s.get("persistFailures")) + " failed"));
-        rows.add(row("persist time, last " + Math.min(persists, window) + " persists",
+        rows.add(row(
+                "persist time, last " + Math.min(persists, window) + " persists",
                 "p50 " + millis(dbl(s.get("persistMillisP50"))) + ", p99 " + millis(dbl(s.get("persistMillisP99")))));
         rows.add(row("persist times since start", histogram(s.get("persistMillisHistogram"), " ms")));
         rows.add(row("errors since start", counts(s.get("errors"))));
         if (s.containsKey("wraps") || s.containsKey("numberConflicts")) {
-            rows.add(row("wraps since start", num(s.get("wraps")) + ", number conflicts " + num(s.get("numberConflicts"))));
+            rows.add(row(
+                    "wraps since start", num(s.get("wraps")) + ", number conflicts " + num(s.get("numberConflicts"))));
         }
-        rows.add(row("connections", num(s.get("connectionsOpen")) + " open, " + num(s.get("connectionsTotal"))
-                + " since start"));
+        rows.add(row(
+                "connections",
+                num(s.get("connectionsOpen")) + " open, " + num(s.get("connectionsTotal")) + " since start"));
     }
 
     @SuppressWarnings("unchecked")
     private static void auditRows(Map<String, Object> a, String since, List<String[]> rows) {
         String window = since == null ? "in the audit log" : "since " + since;
-        rows.add(row("audit log", a.get("lines") + " changes in " + (a.containsKey("backend")
-                ? "the shared backend " + a.get("backend") + " (project " + a.get("project") + ")"
-                : a.get("files") + " file(s), " + bytes(num(a.get("bytes"))))
-                + (a.get("first") == null ? "" : ", " + a.get("first") + " .. " + a.get("last"))));
+        rows.add(row(
+                "audit log",
+                a.get("lines") + " changes in "
+                        + (a.containsKey("backend")
+                                ? "the shared backend " + a.get("backend") + " (project " + a.get("project") + ")"
+                                : a.get("files") + " file(s), " + bytes(num(a.get("bytes"))))
+                        + (a.get("first") == null ? "" : ", " + a.get("first") + " .. " + a.get("last"))));
         rows.add(row("changes " + window, counts(a.get("changesByOp"))));
         rows.add(row("reservations " + window, counts(a.get("reservationsByMode"))));
         rows.add(row("IDs reserved " + window, counts(a.get("idsByMode"))));
         rows.add(row("reservations by agent " + window, counts(a.get("reservationsByAgent"))));
         Map<String, Object> lock = (Map<String, Object>) a.get("fallbackLockWaitMs");
-        rows.add(row("file-lock waits " + window, num(lock.get("samples")) + " samples, p50 " + millis(num(lock.get("p50")))
-                + ", p99 " + millis(num(lock.get("p99"))) + ", max " + millis(num(lock.get("max")))));
+        rows.add(row(
+                "file-lock waits " + window,
+                num(lock.get("samples")) + " samples, p50 " + millis(num(lock.get("p50"))) + ", p99 "
+                        + millis(num(lock.get("p99"))) + ", max " + millis(num(lock.get("max")))));
         if (a.containsKey("unreadableLines")) {
             rows.add(row("unreadable audit lines", Long.toString(num(a.get("unreadableLines")))));
         }
@@ -237,7 +259,8 @@ public final class StatsCommand implements Command {
             return "none";
         }
         StringBuilder b = new StringBuilder();
-        m.forEach((k, v) -> b.append(b.length() == 0 ? "" : ", ").append(k).append(' ').append(v));
+        m.forEach((k, v) ->
+                b.append(b.length() == 0 ? "" : ", ").append(k).append(' ').append(v));
         return b.toString();
     }
 
@@ -247,8 +270,11 @@ public final class StatsCommand implements Command {
             return "none";
         }
         StringBuilder b = new StringBuilder();
-        m.forEach((k, v) -> b.append(b.length() == 0 ? "" : ", ").append(String.valueOf(k).replace("<=", "≤"))
-                .append(unit).append(": ").append(v));
+        m.forEach((k, v) -> b.append(b.length() == 0 ? "" : ", ")
+                .append(String.valueOf(k).replace("<=", "≤"))
+                .append(unit)
+                .append(": ")
+                .append(v));
         return b.toString();
     }
 

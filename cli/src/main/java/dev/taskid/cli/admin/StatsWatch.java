@@ -77,7 +77,8 @@ final class StatsWatch {
                     c.output().object(WatchView.fields(previous, now));
                 } else {
                     StringBuilder frame = new StringBuilder(terminal.isPresent() ? Terminal.HOME_AND_CLEAR : "\n");
-                    WatchView.lines(start, previous, now, interval, terminal.isPresent()).forEach(l -> frame.append(l).append('\n'));
+                    WatchView.lines(start, previous, now, interval, terminal.isPresent())
+                            .forEach(l -> frame.append(l).append('\n'));
                     c.out().print(frame);
                 }
                 c.out().flush();
@@ -97,15 +98,17 @@ final class StatsWatch {
 
     /** Keys as they are typed, on a daemon thread: the view waits for a key or the next refresh. */
     private static void readKeys(InputStream in, BlockingQueue<Integer> keys) {
-        Thread reader = new Thread(() -> {
-            try {
-                for (int ch = in.read(); ch >= 0; ch = in.read()) {
-                    keys.offer(ch); // a full queue drops keys: nobody types 16 keys between two refreshes
-                }
-            } catch (IOException e) {
-                // no more keys: Ctrl-C still ends the view
-            }
-        }, "taskid-keys");
+        Thread reader = new Thread(
+                () -> {
+                    try {
+                        for (int ch = in.read(); ch >= 0; ch = in.read()) {
+                            keys.offer(ch); // a full queue drops keys: nobody types 16 keys between two refreshes
+                        }
+                    } catch (IOException e) {
+                        // no more keys: Ctrl-C still ends the view
+                    }
+                },
+                "taskid-keys");
         reader.setDaemon(true);
         reader.start();
     }
@@ -130,12 +133,14 @@ final class StatsWatch {
         if (daemon == null) {
             // Read, not locked: a view must never make agents wait. Writers replace the file whole.
             try {
-                new StateFile(ids.stateDir().counters(), codec, Clock.systemUTC()).read()
+                new StateFile(ids.stateDir().counters(), codec, Clock.systemUTC())
+                        .read()
                         .ifPresent(l -> counters.putAll(l.counters()));
             } catch (TaskIdException e) {
                 counters.clear(); // unreadable: the view says it has no counters; doctor/recover say why
             }
         }
-        return new WatchView.Snapshot(Instant.now(), System.nanoTime(), ids.stateDir().dir().toString(), counters, daemon);
+        return new WatchView.Snapshot(
+                Instant.now(), System.nanoTime(), ids.stateDir().dir().toString(), counters, daemon);
     }
 }

@@ -64,8 +64,10 @@ final class Terminal implements AutoCloseable {
         List<String> command = new ArrayList<>(List.of("stty"));
         command.addAll(List.of(args));
         try {
-            Process p = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.INHERIT)
-                    .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            Process p = new ProcessBuilder(command)
+                    .redirectInput(ProcessBuilder.Redirect.INHERIT)
+                    .redirectError(ProcessBuilder.Redirect.DISCARD)
+                    .start();
             String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             if (!p.waitFor(5, TimeUnit.SECONDS)) {
                 p.destroyForcibly();

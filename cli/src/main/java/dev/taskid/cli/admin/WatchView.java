@@ -11,8 +11,7 @@ import java.util.Objects;
 
 /** What {@code stats --watch} shows: one refresh's figures, and rates from the refresh before. */
 final class WatchView {
-    private WatchView() {
-    }
+    private WatchView() {}
 
     /** One refresh: {@code daemon} is the daemon's stats op, null when no daemon answered. */
     record Snapshot(Instant time, long nanos, String stateDir, Map<String, Long> counters, Map<String, Object> daemon) {
@@ -31,8 +30,8 @@ final class WatchView {
      */
     static List<String> lines(Snapshot start, Snapshot previous, Snapshot now, Duration interval, boolean keys) {
         List<String> lines = new ArrayList<>();
-        lines.add("taskid stats --watch: every " + seconds(interval.toMillis() / 1000.0) + ", " + Timestamps.format(now.time())
-                + (keys ? "   (q or Ctrl-C: quit)" : "   (Ctrl-C: quit)"));
+        lines.add("taskid stats --watch: every " + seconds(interval.toMillis() / 1000.0) + ", "
+                + Timestamps.format(now.time()) + (keys ? "   (q or Ctrl-C: quit)" : "   (Ctrl-C: quit)"));
         lines.add(row("state", now.stateDir()));
         Map<String, Object> d = now.daemon();
         String window = previous == null ? null : "last " + seconds(elapsed(previous, now));
@@ -40,25 +39,31 @@ final class WatchView {
             lines.add(row("daemon", "no daemon is running: counters from counters.json (file-lock mode)"));
         } else {
             long window1 = num(d.get("percentileWindow"));
-            lines.add(row("daemon", "pid " + d.get("pid") + ", up " + StatsCommand.duration(num(d.get("uptimeSeconds")))));
+            lines.add(row(
+                    "daemon", "pid " + d.get("pid") + ", up " + StatsCommand.duration(num(d.get("uptimeSeconds")))));
             Double reservations = reservationsPerSecond(previous, now);
             lines.add(row("reservations/s", reservations == null ? "-" : rate(reservations) + " (" + window + ")"));
-            lines.add(row("persist time", "p50 " + StatsCommand.millis(dbl(d.get("persistMillisP50"))) + ", p99 "
-                    + StatsCommand.millis(dbl(d.get("persistMillisP99"))) + " (last "
-                    + Math.min(num(d.get("persists")), window1 == 0 ? 4096 : window1) + " persists)"));
-            lines.add(row("clients", num(d.get("connectionsOpen")) + " connected, " + num(d.get("connectionsTotal"))
-                    + " since start"));
+            lines.add(row(
+                    "persist time",
+                    "p50 " + StatsCommand.millis(dbl(d.get("persistMillisP50"))) + ", p99 "
+                            + StatsCommand.millis(dbl(d.get("persistMillisP99"))) + " (last "
+                            + Math.min(num(d.get("persists")), window1 == 0 ? 4096 : window1) + " persists)"));
+            lines.add(row(
+                    "clients",
+                    num(d.get("connectionsOpen")) + " connected, " + num(d.get("connectionsTotal")) + " since start"));
         }
         lines.add(row("IDs/s", previous == null ? "-" : rate(idsPerSecond(previous, now)) + " (" + window + ")"));
         lines.add("");
-        lines.add(String.format("%-16s %10s %s", "prefix", "counter", start == null ? ""
-                : "  since " + Timestamps.format(start.time())));
+        lines.add(String.format(
+                "%-16s %10s %s",
+                "prefix", "counter", start == null ? "" : "  since " + Timestamps.format(start.time())));
         if (now.counters().isEmpty()) {
             lines.add("(no counters yet)");
         }
         now.counters().forEach((prefix, value) -> {
             long before = start == null ? value : start.counters().getOrDefault(prefix, 0L);
-            lines.add(String.format("%-16s %10d %s", prefix, value, value == before ? "" : String.format("  %+d", value - before)));
+            lines.add(String.format(
+                    "%-16s %10d %s", prefix, value, value == before ? "" : String.format("  %+d", value - before)));
         });
         return lines;
     }
@@ -89,7 +94,9 @@ final class WatchView {
 
     /** Reserve requests per second, when the same daemon answered both refreshes. */
     static Double reservationsPerSecond(Snapshot previous, Snapshot now) {
-        if (previous == null || previous.daemon() == null || now.daemon() == null
+        if (previous == null
+                || previous.daemon() == null
+                || now.daemon() == null
                 || !Objects.equals(previous.daemon().get("pid"), now.daemon().get("pid"))) {
             return null;
         }

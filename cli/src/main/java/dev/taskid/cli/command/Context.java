@@ -19,8 +19,15 @@ import java.util.function.Supplier;
  * ({@link UserConfig}), and the state it works on,
  * opened only when asked for ({@link #ids()}): help, completion and the like never touch it.
  */
-public record Context(List<String> rest, ParsedArgs options, Output output, InputStream in, Path cwd,
-                      Map<String, String> env, UserConfig user, Supplier<TaskIds> taskIds) {
+public record Context(
+        List<String> rest,
+        ParsedArgs options,
+        Output output,
+        InputStream in,
+        Path cwd,
+        Map<String, String> env,
+        UserConfig user,
+        Supplier<TaskIds> taskIds) {
     public static final int OK = 0;
     /** "No" without an error: README "Exit status" 1. */
     public static final int NO = 1;

@@ -1,8 +1,8 @@
 package dev.taskid.cli.command;
 
 import dev.taskid.client.Reply;
-import dev.taskid.protocol.ErrorCode;
 import dev.taskid.json.Json;
+import dev.taskid.protocol.ErrorCode;
 import dev.taskid.protocol.Response;
 import dev.taskid.protocol.ResponseCodec;
 import java.io.PrintStream;
@@ -46,13 +46,15 @@ public final class Output {
 
     /** Prints {@code fields} as one JSON object on stdout, in their order. */
     public void object(Map<String, ?> fields) {
-        out.println(new String(codec.write(g -> {
-            g.writeStartObject();
-            for (Map.Entry<String, ?> e : fields.entrySet()) {
-                Json.writeValue(g, e.getKey(), e.getValue());
-            }
-            g.writeEndObject();
-        }), StandardCharsets.UTF_8));
+        out.println(new String(
+                codec.write(g -> {
+                    g.writeStartObject();
+                    for (Map.Entry<String, ?> e : fields.entrySet()) {
+                        Json.writeValue(g, e.getKey(), e.getValue());
+                    }
+                    g.writeEndObject();
+                }),
+                StandardCharsets.UTF_8));
     }
 
     /** Prints a response as its wire JSON on stdout. */
@@ -78,7 +80,8 @@ public final class Output {
     /** Reports an error: {@code taskid: CODE: message}, or its JSON failure line; returns its exit status. */
     public int fail(ErrorCode code, String message, boolean retry, Map<String, Object> details) {
         if (json) {
-            err.println(new String(responses.encode(new Response.Failure(null, code, message, retry, details)),
+            err.println(new String(
+                    responses.encode(new Response.Failure(null, code, message, retry, details)),
                     StandardCharsets.UTF_8));
         } else {
             err.println("taskid: " + code + ": " + message);

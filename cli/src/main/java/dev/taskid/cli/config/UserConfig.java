@@ -1,8 +1,8 @@
 package dev.taskid.cli.config;
 
-import dev.taskid.protocol.ErrorCode;
 import dev.taskid.json.Json;
 import dev.taskid.json.JsonException;
+import dev.taskid.protocol.ErrorCode;
 import dev.taskid.protocol.TaskIdException;
 import dev.taskid.state.Config;
 import dev.taskid.state.Spelling;
@@ -25,17 +25,24 @@ import java.util.Optional;
  * about prefixes, wrap or the backend would hand out the same IDs. Those keys belong in the
  * repository's config.json, and finding one here is CONFIG_INVALID saying so.
  */
-public record UserConfig(Path file, boolean exists, Optional<Duration> lockTimeout, Optional<Boolean> fallback,
-                         Optional<String> agent, Optional<Boolean> json) {
+public record UserConfig(
+        Path file,
+        boolean exists,
+        Optional<Duration> lockTimeout,
+        Optional<Boolean> fallback,
+        Optional<String> agent,
+        Optional<Boolean> json) {
     public static final List<String> KEYS = List.of("lockTimeoutMs", "fallback", "agent", "json");
     /** A preference file is a few lines; more is not one. */
     private static final int MAX_BYTES = 64 * 1024;
+
     private static final int MAX_AGENT = 200;
 
     /** Where the file is: XDG_CONFIG_HOME (when absolute, as the XDG spec says), else HOME/.config. */
     public static Path location(Map<String, String> env) {
         String xdg = env.get("XDG_CONFIG_HOME");
-        Path base = xdg != null && !xdg.isEmpty() && Path.of(xdg).isAbsolute() ? Path.of(xdg)
+        Path base = xdg != null && !xdg.isEmpty() && Path.of(xdg).isAbsolute()
+                ? Path.of(xdg)
                 : Path.of(env.getOrDefault("HOME", System.getProperty("user.home")), ".config");
         return base.resolve("taskid").resolve("config.json");
     }
@@ -62,12 +69,18 @@ public record UserConfig(Path file, boolean exists, Optional<Duration> lockTimeo
         }
         for (String key : obj.keySet()) {
             if (Config.KEYS.contains(key) && !KEYS.contains(key)) {
-                throw invalid(file, "\"" + key + "\" belongs in the repository's .taskid/config.json, not in a per-user"
-                        + " file: every user of a repository must agree on it, or they would hand out the same IDs");
+                throw invalid(
+                        file,
+                        "\"" + key + "\" belongs in the repository's .taskid/config.json, not in a per-user"
+                                + " file: every user of a repository must agree on it, or they would hand out the same IDs");
             }
             if (!KEYS.contains(key)) {
-                throw invalid(file, "unknown key \"" + key + "\"" + Spelling.nearest(key, KEYS)
-                        .map(n -> "; did you mean \"" + n + "\"?").orElse("") + " (known: " + String.join(", ", KEYS) + ")");
+                throw invalid(
+                        file,
+                        "unknown key \"" + key + "\""
+                                + Spelling.nearest(key, KEYS)
+                                        .map(n -> "; did you mean \"" + n + "\"?")
+                                        .orElse("") + " (known: " + String.join(", ", KEYS) + ")");
             }
         }
         Optional<Duration> lockTimeout = Optional.empty();
@@ -81,7 +94,12 @@ public record UserConfig(Path file, boolean exists, Optional<Duration> lockTimeo
         if (agent != null && (!(agent instanceof String a) || a.isEmpty() || a.length() > MAX_AGENT)) {
             throw invalid(file, "agent must be a name of 1 to " + MAX_AGENT + " characters");
         }
-        return new UserConfig(file, true, lockTimeout, bool(obj, "fallback", file), Optional.ofNullable((String) agent),
+        return new UserConfig(
+                file,
+                true,
+                lockTimeout,
+                bool(obj, "fallback", file),
+                Optional.ofNullable((String) agent),
                 bool(obj, "json", file));
     }
 

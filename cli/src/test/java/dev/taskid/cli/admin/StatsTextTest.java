@@ -39,8 +39,10 @@ class StatsTextTest {
         daemon.put("errors", Map.of());
         daemon.put("connectionsOpen", 1L);
         daemon.put("connectionsTotal", 5L);
-        Map<String, Object> audit = StatsCommand.auditFigures(dev.taskid.backend.AuditTrail.local(
-                java.nio.file.Path.of("/nonexistent-taskid-dir"), new dev.taskid.json.Json()), java.time.Instant.MIN);
+        Map<String, Object> audit = StatsCommand.auditFigures(
+                dev.taskid.backend.AuditTrail.local(
+                        java.nio.file.Path.of("/nonexistent-taskid-dir"), new dev.taskid.json.Json()),
+                java.time.Instant.MIN);
 
         List<String> lines = StatsCommand.text(daemon, audit, null);
         int column = valueColumn(lines.get(0));

@@ -40,16 +40,27 @@ class StatsWatchTest {
         assertEquals(0, taskid("--dir", state.toString(), "reserve", "SEC", "2").status());
         Path script = tmp.resolve("watch.sh");
         // The shell survives Ctrl-C (a trap, not an ignore: the CLI must still get SIGINT) to report.
-        Files.writeString(script, "trap 'true' INT\n" + quoted(Processes.taskid("--dir", state.toString(), "stats", "--watch", "--interval", "0.3"))
-                + "\necho \"EXIT=$?\"\nstty -a\nexec sleep 600\n");
+        Files.writeString(
+                script,
+                "trap 'true' INT\n"
+                        + quoted(Processes.taskid("--dir", state.toString(), "stats", "--watch", "--interval", "0.3"))
+                        + "\necho \"EXIT=$?\"\nstty -a\nexec sleep 600\n");
         Path socket = tmp.resolve("tmux.sock");
         tmux(socket, "new-session", "-d", "-s", "quit", "-x", "120", "-y", "40", "sh " + script);
         try {
             await().atMost(WAIT).until(() -> pane(socket, "quit:").contains("no daemon is running"));
-            assertTrue(Pattern.compile("(?m)^SEC +2 *$").matcher(pane(socket, "quit:")).find(), pane(socket, "quit:"));
+            assertTrue(
+                    Pattern.compile("(?m)^SEC +2 *$")
+                            .matcher(pane(socket, "quit:"))
+                            .find(),
+                    pane(socket, "quit:"));
 
-            assertEquals(0, taskid("--dir", state.toString(), "reserve", "SEC", "3").status());
-            await().atMost(WAIT).until(() -> Pattern.compile("(?m)^SEC +5 +\\+3$").matcher(pane(socket, "quit:")).find());
+            assertEquals(
+                    0, taskid("--dir", state.toString(), "reserve", "SEC", "3").status());
+            await().atMost(WAIT)
+                    .until(() -> Pattern.compile("(?m)^SEC +5 +\\+3$")
+                            .matcher(pane(socket, "quit:"))
+                            .find());
 
             tmux(socket, "send-keys", "-t", "quit:", "q");
             await().atMost(WAIT).until(() -> pane(socket, "quit:").contains("EXIT=0"));
@@ -68,8 +79,10 @@ class StatsWatchTest {
     @Test
     void badIntervalsAndMixedOptionsAreUsageErrors() {
         Path state = tmp.resolve("state");
-        for (List<String> args : List.of(List.of("stats", "--watch", "--interval", "0.1"),
-                List.of("stats", "--watch", "--interval", "x"), List.of("stats", "--interval", "2"),
+        for (List<String> args : List.of(
+                List.of("stats", "--watch", "--interval", "0.1"),
+                List.of("stats", "--watch", "--interval", "x"),
+                List.of("stats", "--interval", "2"),
                 List.of("stats", "--watch", "--since", "1h"))) {
             List<String> all = new ArrayList<>(List.of("--dir", state.toString()));
             all.addAll(args);
@@ -95,8 +108,8 @@ class StatsWatchTest {
         later.put("requests", new TreeMap<>(Map.of("reserve", 14L)));
         Instant t = Instant.parse("2026-12-01T07:00:00Z");
         WatchView.Snapshot first = new WatchView.Snapshot(t, 0, "/s", Map.of("SEC", 5L, "UX", 1L), daemon);
-        WatchView.Snapshot second = new WatchView.Snapshot(t.plusSeconds(2), 2_000_000_000L, "/s",
-                Map.of("SEC", 11L, "UX", 1L), later);
+        WatchView.Snapshot second =
+                new WatchView.Snapshot(t.plusSeconds(2), 2_000_000_000L, "/s", Map.of("SEC", 11L, "UX", 1L), later);
 
         String screen = String.join("\n", WatchView.lines(first, first, second, Duration.ofSeconds(2), true));
         assertTrue(screen.contains("daemon:          pid 4242, up 1m 05s"), screen);
@@ -106,7 +119,9 @@ class StatsWatchTest {
         assertTrue(screen.contains("clients:         3 connected, 17 since start"), screen);
         assertTrue(Pattern.compile("(?m)^SEC +11 +\\+6$").matcher(screen).find(), screen);
         assertTrue(Pattern.compile("(?m)^UX +1 *$").matcher(screen).find(), screen);
-        assertFalse(String.join("\n", WatchView.lines(null, null, first, Duration.ofSeconds(2), true)).contains("+"),
+        assertFalse(
+                String.join("\n", WatchView.lines(null, null, first, Duration.ofSeconds(2), true))
+                        .contains("+"),
                 "the first refresh has no changes to show");
         assertTrue(screen.contains("since 2026-12-01T07:00:00.000Z"), screen);
 
@@ -141,15 +156,17 @@ class StatsWatchTest {
 
     /** Ends the tmux server this test started (by its pid) and what runs in its panes. */
     private void killServer(Path socket) {
-        Processes.Result pid = Processes.run(List.of("tmux", "-S", socket.toString(), "display-message", "-p", "#{pid}"),
-                tmp, Map.of(), WAIT);
+        Processes.Result pid = Processes.run(
+                List.of("tmux", "-S", socket.toString(), "display-message", "-p", "#{pid}"), tmp, Map.of(), WAIT);
         if (pid.status() != 0) {
             return;
         }
         ProcessHandle.of(Long.parseLong(pid.stdout().trim())).ifPresent(server -> {
             server.descendants().forEach(ProcessHandle::destroy);
             server.destroy();
-            server.onExit().orTimeout(WAIT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS).join();
+            server.onExit()
+                    .orTimeout(WAIT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS)
+                    .join();
         });
     }
 
