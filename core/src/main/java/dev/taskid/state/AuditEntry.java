@@ -2,11 +2,14 @@ package dev.taskid.state;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import dev.taskid.json.Json;
+import dev.taskid.json.JsonException;
 import dev.taskid.json.Timestamps;
 import dev.taskid.protocol.Request;
 import dev.taskid.protocol.Response;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -72,6 +75,19 @@ public record AuditEntry(
     private static void text(JsonGenerator g, String name, String value) throws IOException {
         if (value != null) {
             g.writeStringField(name, value);
+        }
+    }
+
+    /**
+     * The entry of one raw audit line, or null if the line is not one (torn by a crash, or
+     * written by something else): readers count those instead of failing.
+     */
+    public static AuditEntry parse(String line, Json json) {
+        byte[] bytes = line.getBytes(StandardCharsets.UTF_8);
+        try {
+            return of(json.readObject(bytes, 0, bytes.length));
+        } catch (JsonException | IllegalArgumentException | DateTimeParseException e) {
+            return null;
         }
     }
 

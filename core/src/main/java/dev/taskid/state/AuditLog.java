@@ -1,8 +1,6 @@
 package dev.taskid.state;
 
 import dev.taskid.json.Json;
-import dev.taskid.protocol.ErrorCode;
-import dev.taskid.protocol.TaskIdException;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -13,7 +11,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
-import java.util.Map;
 
 /**
  * {@code .taskid/audit.log}: one JSON line per state change (a reservation that allocated, a
@@ -99,13 +96,7 @@ public final class AuditLog {
                 }
             }
         } catch (IOException e) {
-            throw new TaskIdException(
-                    ErrorCode.SYSTEM_ERROR,
-                    "could not append to " + file + " (" + DurableFiles.explain(file, e)
-                            + "); nothing was acknowledged. "
-                            + "Fix the disk (space, read-only mount, permissions) and retry.",
-                    Map.of("file", file.toString()),
-                    e);
+            throw DurableFiles.appendFailed(file, e);
         }
     }
 

@@ -93,11 +93,11 @@ public final class AuditReader {
                     if (line.isEmpty() || !lineFilter.test(line)) {
                         continue;
                     }
-                    byte[] bytes = line.getBytes(StandardCharsets.UTF_8);
-                    try {
-                        sink.accept(AuditEntry.of(json.readObject(bytes, 0, bytes.length)));
-                    } catch (JsonException | IllegalArgumentException | DateTimeParseException e) {
+                    AuditEntry entry = AuditEntry.parse(line, json);
+                    if (entry == null) {
                         unreadable++;
+                    } else {
+                        sink.accept(entry);
                     }
                 }
             } catch (NoSuchFileException e) {

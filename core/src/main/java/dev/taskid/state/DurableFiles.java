@@ -232,4 +232,14 @@ public final class DurableFiles {
         }
         return e.getClass().getSimpleName() + (m == null ? "" : ": " + m);
     }
+
+    /** A failed append to one of the state's logs (audit.log, keys.log), before anything was acknowledged. */
+    static TaskIdException appendFailed(Path file, IOException e) {
+        return new TaskIdException(
+                ErrorCode.SYSTEM_ERROR,
+                "could not append to " + file + " (" + explain(file, e) + "); nothing was acknowledged. "
+                        + "Fix the disk (space, read-only mount, permissions) and retry.",
+                Map.of("file", file.toString()),
+                e);
+    }
 }

@@ -151,13 +151,7 @@ public final class KeyLog {
             pendingEnd = validEnd + bytes.length;
             pendingLines = lines + records.size();
         } catch (IOException e) {
-            throw new TaskIdException(
-                    ErrorCode.SYSTEM_ERROR,
-                    "could not append to " + file + " (" + DurableFiles.explain(file, e)
-                            + "); nothing was acknowledged. "
-                            + "Fix the disk (space, read-only mount, permissions) and retry.",
-                    Map.of("file", file.toString()),
-                    e);
+            throw DurableFiles.appendFailed(file, e);
         }
     }
 

@@ -4,7 +4,6 @@ import dev.taskid.allocator.Ledger;
 import dev.taskid.backend.BackendConfig;
 import dev.taskid.backend.RemoteBackend;
 import dev.taskid.json.Json;
-import dev.taskid.json.JsonException;
 import dev.taskid.protocol.ErrorCode;
 import dev.taskid.protocol.Request;
 import dev.taskid.protocol.TaskId;
@@ -21,7 +20,6 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Clock;
 import java.time.OffsetDateTime;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -346,11 +344,11 @@ final class PgBackend implements RemoteBackend {
                     if (!lineFilter.test(line)) {
                         continue;
                     }
-                    byte[] bytes = line.getBytes(StandardCharsets.UTF_8);
-                    try {
-                        sink.accept(AuditEntry.of(json.readObject(bytes, 0, bytes.length)));
-                    } catch (JsonException | IllegalArgumentException | DateTimeParseException e) {
+                    AuditEntry entry = AuditEntry.parse(line, json);
+                    if (entry == null) {
                         unreadable++;
+                    } else {
+                        sink.accept(entry);
                     }
                 }
             }
