@@ -304,7 +304,7 @@ class WrapTest {
         assertEquals(18, old.key("k1").first());
         assertTrue(old.activeNumbers().isEmpty());
         file.write(old);
-        assertTrue(Files.readString(path).contains("\"version\" : 1"), "no active numbers: still version 1");
+        assertTrue(Files.readString(path).contains("\"version\":1"), "no active numbers: still version 1");
 
         Allocator a = allocator();
         // what loading does for DEV (wrap 10 now): 1..7 were handed out before the active set knew them
@@ -315,7 +315,7 @@ class WrapTest {
         archive(a, old, "DEV", 9L);
         file.write(old);
         String text = Files.readString(path);
-        assertTrue(text.contains("\"version\" : 2"), text);
+        assertTrue(text.contains("\"version\":2"), text);
         Ledger back = file.read().orElseThrow();
         assertEquals(Map.of(8L, 8L, 0L, 10L, 1L, 11L), back.active("DEV"));
         assertEquals(11, back.counter("DEV"));
@@ -323,7 +323,7 @@ class WrapTest {
         // every number archived: the prefix stays listed, so the file stays version 2
         archive(a, back, "DEV", 8L, 0L, 1L);
         file.write(back);
-        assertTrue(Files.readString(path).contains("\"version\" : 2"));
+        assertTrue(Files.readString(path).contains("\"version\":2"));
         assertTrue(file.read().orElseThrow().activeNumbers().containsKey("DEV"));
 
         Files.writeString(path, "{\"version\":3,\"counters\":{}}");
