@@ -1,5 +1,6 @@
 package dev.taskid.mcp;
 
+import dev.taskid.backend.AuditTrail;
 import dev.taskid.json.Json;
 import dev.taskid.json.JsonException;
 import dev.taskid.json.Timestamps;
@@ -17,6 +18,7 @@ import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * "Who reserved SEC-20, when and why": task IDs, ranges and prefixes looked up in the audit log
@@ -142,11 +144,17 @@ final class AuditLookup {
     }
 
     private final Path dir;
+    private final Supplier<AuditTrail> trails;
     private final Json json = new Json();
 
-    /** {@code dir}: the state directory, where audit.log and its rotated files are. */
-    AuditLookup(Path dir) {
+    /**
+     * {@code dir}: the state directory, where audit.log and its rotated files are; {@code trails}
+     * opens what is read: that log, or the shared backend's audit rows when one is configured
+     * (every host's reservations, as {@code taskid log} reads them).
+     */
+    AuditLookup(Path dir, Supplier<AuditTrail> trails) {
         this.dir = dir;
+        this.trails = trails;
     }
 
     /** The answer of {@code lookup_task_ids}, with at most {@code limit} entries per query. */
@@ -154,10 +162,10 @@ final class AuditLookup {
         List<Found> found = queries.stream().map(Found::new).toList();
         Instant[] first = {null};
         int unreadable;
-        List<Path> files;
-        try {
-            files = AuditReader.files(dir);
-            unreadable = AuditReader.read(dir, json, line -> queries.stream().anyMatch(q -> q.mayConcern(line)), e -> {
+        Map<String, Object> where;
+        try (AuditTrail trail = trails.get()) {
+            where = trail.where();
+            unreadable = trail.read(line -> queries.stream().anyMatch(q -> q.mayConcern(line)), e -> {
                 if (first[0] == null) {
                     first[0] = e.time();
                 }
@@ -208,7 +216,15 @@ final class AuditLookup {
         }
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("results", results);
-        out.put("files", files.stream().map(Path::toString).toList());
+        boolean shared = where.containsKey("backend");
+        out.put(
+                "files",
+                shared
+                        ? List.of()
+                        : AuditReader.files(dir).stream().map(Path::toString).toList());
+        if (shared) {
+            out.put("backend", where.get("backend") + " (project " + where.get("project") + ")");
+        }
         if (first[0] != null) {
             out.put("firstEntry", Timestamps.format(first[0]));
         }

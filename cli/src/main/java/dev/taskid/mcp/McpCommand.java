@@ -19,6 +19,6 @@ public final class McpCommand implements Command {
 
     @Override
     public int run(Context c) {
-        return McpServer.serve(c.ids(), c.rest(), c.in(), c.out(), c.err());
+        return McpServer.serve(c.ids(), c.rest(), c.env(), c.in(), c.out(), c.err());
     }
 }

@@ -1,5 +1,6 @@
 package dev.taskid.mcp;
 
+import dev.taskid.backend.AuditTrail;
 import dev.taskid.check.CollisionCheck;
 import dev.taskid.client.Reply;
 import dev.taskid.client.TaskIds;
@@ -77,7 +78,8 @@ public final class McpServer {
      * Entry point for the CLI: serves until stdin ends, then returns the exit status. Guards
      * stdout: anything printed through {@code System.out} meanwhile goes to stderr instead.
      */
-    public static int serve(TaskIds ids, List<String> args, InputStream in, PrintStream out, PrintStream err) {
+    public static int serve(
+            TaskIds ids, List<String> args, Map<String, String> env, InputStream in, PrintStream out, PrintStream err) {
         if (!args.isEmpty()) {
             throw new dev.taskid.cli.usage.UsageException(
                     "mcp takes no arguments (global options such as --dir go before it)", "[--dir PATH] mcp");
@@ -95,7 +97,7 @@ public final class McpServer {
                             return reply;
                         },
                         inbox,
-                        new AuditLookup(ids.stateDir().dir()),
+                        new AuditLookup(ids.stateDir().dir(), () -> AuditTrail.open(ids.stateDir(), env, new Json())),
                         new CollisionCheck(ids, Path.of("").toAbsolutePath()));
                 return new McpServer(tools, in, out, err).run();
             }

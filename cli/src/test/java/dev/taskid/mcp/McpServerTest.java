@@ -6,9 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.taskid.backend.AuditTrail;
 import dev.taskid.check.CollisionCheck;
 import dev.taskid.client.TaskIds;
 import dev.taskid.inbox.Inbox;
+import dev.taskid.json.Json;
 import dev.taskid.state.StateDir;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -54,7 +56,13 @@ class McpServerTest {
     private List<Object> session(String... lines) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         byte[] in = (String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8);
-        Tools tools = new Tools(ids::call, inbox, new AuditLookup(ids.stateDir().dir()), new CollisionCheck(ids, tmp));
+        Tools tools = new Tools(
+                ids::call,
+                inbox,
+                new AuditLookup(
+                        ids.stateDir().dir(),
+                        () -> AuditTrail.local(ids.stateDir().dir(), new Json())),
+                new CollisionCheck(ids, tmp));
         McpServer server = new McpServer(
                 tools, new ByteArrayInputStream(in), out, new PrintStream(log, true, StandardCharsets.UTF_8));
         assertEquals(0, server.run());

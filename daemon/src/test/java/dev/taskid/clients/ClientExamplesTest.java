@@ -264,6 +264,7 @@ class ClientExamplesTest {
             status = McpServer.serve(
                     ids,
                     List.of(),
+                    Map.of(),
                     new ByteArrayInputStream(input.getBytes(StandardCharsets.UTF_8)),
                     new PrintStream(out, true, StandardCharsets.UTF_8),
                     new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));

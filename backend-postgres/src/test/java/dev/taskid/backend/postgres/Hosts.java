@@ -49,6 +49,16 @@ final class Hosts {
 
     /** {@code taskid --dir DIR ARGS} as a real CLI process. */
     static Processes.Result cli(Path dir, String... args) {
+        return Processes.run(cliCommand(dir, args), dir, Map.of(), Duration.ofSeconds(120));
+    }
+
+    /** {@link #cli} with {@code stdin} as its input (e.g. {@code taskid mcp}'s JSON-RPC lines). */
+    static Processes.Result cliWithInput(Path dir, String stdin, String... args) {
+        return Processes.run(
+                cliCommand(dir, args), dir, Map.of(), stdin.getBytes(StandardCharsets.UTF_8), Duration.ofSeconds(120));
+    }
+
+    private static List<String> cliCommand(Path dir, String... args) {
         List<String> cmd = new ArrayList<>(List.of(
                 Processes.java(),
                 "-XX:TieredStopAtLevel=1",
@@ -59,7 +69,7 @@ final class Hosts {
                 "--dir",
                 dir.toString()));
         cmd.addAll(List.of(args));
-        return Processes.run(cmd, dir, Map.of(), Duration.ofSeconds(120));
+        return cmd;
     }
 
     /** {@code taskid backend init} from {@code dir} (a real CLI process); fails the test unless it created the schema. */

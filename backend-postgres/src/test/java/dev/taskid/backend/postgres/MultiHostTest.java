@@ -4,6 +4,7 @@ import static dev.taskid.backend.postgres.Hosts.PROJECT;
 import static dev.taskid.backend.postgres.Hosts.assertNoDuplicates;
 import static dev.taskid.backend.postgres.Hosts.audited;
 import static dev.taskid.backend.postgres.Hosts.cli;
+import static dev.taskid.backend.postgres.Hosts.cliWithInput;
 import static dev.taskid.backend.postgres.Hosts.counter;
 import static dev.taskid.backend.postgres.Hosts.initSchema;
 import static dev.taskid.backend.postgres.Hosts.load;
@@ -281,6 +282,26 @@ class MultiHostTest {
                         && text.stdout().contains("shared backend directly"),
                 text.toString());
         assertFalse(Files.exists(other.resolve("audit.log")), "nothing local");
+        // The agents' lookup too: MCP lookup_task_ids on that clone reads the shared rows.
+        Processes.Result mcp = cliWithInput(
+                other,
+                "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2025-06-18\","
+                        + "\"capabilities\":{},\"clientInfo\":{\"name\":\"test\",\"version\":\"1\"}}}\n"
+                        + "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}\n"
+                        + "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":\"lookup_task_ids\","
+                        + "\"arguments\":{\"queries\":[\"SEC-3\"]}}}\n",
+                "mcp");
+        assertEquals(0, mcp.status(), mcp.toString());
+        String answer = mcp.stdout()
+                .lines()
+                .filter(l -> l.contains("\"id\":2"))
+                .findFirst()
+                .orElseThrow();
+        assertTrue(
+                answer.contains("\"purpose\":\"second\"")
+                        && answer.contains("\"backend\":\"postgresql://")
+                        && answer.contains("\"matched\":1"),
+                answer);
     }
 
     @Test
