@@ -81,7 +81,7 @@ class SocketActivationTest {
             assertTrue(answer.contains("\"ids\":[\"SEC-1\",\"SEC-2\"]"), answer);
             assertTrue(answer.startsWith("{\"id\":7,\"ok\":true"), answer);
         }
-        assertTrue(Files.readString(dir.resolve("counters.json")).contains("\"SEC\" : 2"), "durable before the answer");
+        assertTrue(Files.readString(dir.resolve("counters.json")).contains("\"SEC\":2"), "durable before the answer");
 
         await().atMost(Duration.ofSeconds(10))
                 .until(() -> notifications.stream().anyMatch(n -> n.contains("READY=1")));
