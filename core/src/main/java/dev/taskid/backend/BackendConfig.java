@@ -7,6 +7,7 @@ import dev.taskid.protocol.TaskIdException;
 import dev.taskid.state.Config;
 import dev.taskid.state.StateDir;
 import java.io.IOException;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -158,7 +159,10 @@ public record BackendConfig(
         } catch (NoSuchFileException e) {
             return Map.of();
         } catch (IOException e) {
-            throw new TaskIdException(ErrorCode.SYSTEM_ERROR, "cannot read " + file + ": " + e.getMessage());
+            // AccessDeniedException's message is only the path; the cause lets callers say whose files these are
+            String why = e instanceof AccessDeniedException ? "permission denied" : e.getMessage();
+            throw new TaskIdException(
+                    ErrorCode.SYSTEM_ERROR, "cannot read " + file + ": " + why, Map.of("file", file.toString()), e);
         }
         Object value;
         try {
