@@ -254,21 +254,22 @@ public final class StateFile {
 
     /**
      * The first half of {@link #write(byte[])}: writes and fsyncs counters.json's temporary
-     * file; {@link #install} renames it, {@link #discard} drops it. Lets the caller sync other
-     * files at the same time.
+     * file number {@code slot} (one per batch prepared at once); {@link #install} renames it,
+     * {@link #discard} drops it. Lets the caller sync other files at the same time, and prepare
+     * the next batch's file while this one is installed.
      */
-    public void prepare(byte[] encoded) {
+    public void prepare(byte[] encoded, int slot) {
         try {
-            DurableFiles.prepare(DurableFiles.tmpFor(file), encoded);
+            DurableFiles.prepare(DurableFiles.tmpFor(file, slot), encoded);
         } catch (IOException e) {
             throw notSaved(file, e);
         }
     }
 
     /** The second half of {@link #write(byte[])}: renames the prepared file over counters.json, fsyncs the directory. */
-    public void install() {
+    public void install(int slot) {
         try {
-            DurableFiles.install(DurableFiles.tmpFor(file), file);
+            DurableFiles.install(DurableFiles.tmpFor(file, slot), file);
         } catch (DurableFiles.NotDurable e) {
             throw notDurable(file, e);
         } catch (IOException e) {
@@ -277,8 +278,8 @@ public final class StateFile {
     }
 
     /** Drops a prepared file that will not be installed. */
-    public void discard() {
-        DurableFiles.discard(DurableFiles.tmpFor(file));
+    public void discard(int slot) {
+        DurableFiles.discard(DurableFiles.tmpFor(file, slot));
     }
 
     private static void save(Path target, byte[] bytes) {

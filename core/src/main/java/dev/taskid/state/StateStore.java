@@ -127,8 +127,10 @@ public final class StateStore implements AutoCloseable {
      */
     public void commit(Ledger ledger, List<AuditEntry> entries) {
         ledger.advanceGeneration();
+        long generation = ledger.generation();
         try {
-            writeCounters(file.encode(ledger), ledger.generation(), entries);
+            prepare(file.encode(ledger), generation, entries, 0);
+            installCounters(generation, 0);
         } catch (RuntimeException e) {
             ledger.rollback();
             throw e;
@@ -136,7 +138,7 @@ public final class StateStore implements AutoCloseable {
         try {
             audit.append(entries);
         } catch (RuntimeException e) {
-            keys.abandoned();
+            keys.abandoned(generation);
             ledger.rollback();
             try {
                 file.write(ledger);
@@ -145,67 +147,85 @@ public final class StateStore implements AutoCloseable {
             }
             throw e;
         }
-        keys.committed();
+        keys.committed(generation);
         ledger.commit();
     }
 
     /**
      * The durable step of a batch of generation {@code generation}: counters encoded earlier
      * ({@link StateFile#encode}, so this may run on another thread than the one changing the
-     * ledger: the daemon's persist thread), its idempotency keys and its audit lines. Throws
-     * SYSTEM_ERROR, and then nothing of the batch may be acknowledged. The order:
-     * <ol>
-     * <li>at the same time: counters.json's temporary file written and fsynced, and, on a second
-     * thread, the batch's key lines appended to keys.log (tagged with the generation) and
-     * fdatasynced. A crash here leaves the old counters.json (generation G), perhaps with key
-     * lines of G+1: never replayed ({@link KeyLog#load}), since their IDs are not covered by
-     * counters.json and would be handed out again;</li>
-     * <li>rename over counters.json, fsync the directory;</li>
-     * <li>the batch's audit lines in one append and one fdatasync. After the rename, not beside
-     * it: audit lines that became durable while their counters.json did not would read, at the
-     * next load, as a counters.json behind what was issued ({@link HighWater}: STATE_CORRUPT),
-     * and a crash cannot be told from a backup put back by the content the crash model (and a
-     * user's copy) keeps. If the append fails, counters.json already holds the batch: its
-     * numbers were never acknowledged, so handing them out later or skipping them is not a
-     * duplicate (the reverse order would leave logged IDs that are handed out again).</li>
-     * </ol>
-     * Only then are the answers sent.
+     * ledger), its idempotency keys and its audit lines: {@link #prepare} then {@link #install}.
      */
     public void persist(byte[] counters, long generation, List<AuditEntry> entries) {
-        writeCounters(counters, generation, entries);
-        try {
-            audit.append(entries);
-        } catch (RuntimeException e) {
-            keys.abandoned();
-            throw e;
-        }
-        keys.committed();
+        prepare(counters, generation, entries, 0);
+        install(generation, entries, 0);
     }
 
-    /** Steps 1 and 2 of {@link #persist}; on failure counters.json is unchanged and the key lines are cut off later. */
-    private void writeCounters(byte[] counters, long generation, List<AuditEntry> entries) {
+    /**
+     * The first half of a batch's durable step, which the daemon runs for batch k+1 while batch k
+     * is installed: at the same time, counters.json's temporary file number {@code slot} written
+     * and fsynced and, on a second thread, the batch's key lines appended to keys.log (tagged
+     * with the generation) and fdatasynced. A crash here, or before the rename of
+     * {@link #install}, leaves the old counters.json (generation G), perhaps with key lines of
+     * G+1 or G+2: never replayed ({@link KeyLog#load}), since their IDs are not covered by
+     * counters.json and would be handed out again. Throws SYSTEM_ERROR with nothing of the batch
+     * left behind.
+     */
+    public void prepare(byte[] counters, long generation, List<AuditEntry> entries, int slot) {
         verifyInPlace(); // never write into a replaced directory
         List<Ledger.KeyRecord> fresh = KeyLog.records(entries);
         Future<?> keyed =
                 fresh.isEmpty() && !keys.hasStaleTail() ? null : syncer().submit(() -> keys.append(generation, fresh));
         RuntimeException failure = null;
         try {
-            file.prepare(counters);
+            file.prepare(counters, slot);
         } catch (RuntimeException e) {
             failure = e;
         }
         failure = await(keyed, failure);
-        if (failure == null) {
-            try {
-                file.install();
-                return;
-            } catch (RuntimeException e) {
-                failure = e;
-            }
+        if (failure != null) {
+            abandon(generation, slot);
+            throw failure;
         }
-        file.discard();
-        keys.abandoned();
-        throw failure;
+    }
+
+    /**
+     * The second half, in the order the batches were prepared: the rename of the prepared file
+     * over counters.json and the directory fsync, then the batch's audit lines in one append and
+     * one fdatasync. The audit append comes after the rename, not beside it: audit lines that
+     * became durable while their counters.json did not would read, at the next load, as a
+     * counters.json behind what was issued ({@link HighWater}: STATE_CORRUPT), and a crash
+     * cannot be told from a backup put back by the content the crash model (and a user's copy)
+     * keeps. If the append fails, counters.json already holds the batch: its numbers were never
+     * acknowledged, so handing them out later or skipping them is not a duplicate (the reverse
+     * order would leave logged IDs that are handed out again). Only then are the answers sent.
+     * Throws SYSTEM_ERROR, and then nothing of the batch may be acknowledged.
+     */
+    public void install(long generation, List<AuditEntry> entries, int slot) {
+        installCounters(generation, slot);
+        try {
+            audit.append(entries);
+        } catch (RuntimeException e) {
+            keys.abandoned(generation);
+            throw e;
+        }
+        keys.committed(generation);
+    }
+
+    /** A prepared batch that will not be installed: its temporary file removed, its key lines cut off later. */
+    public void abandon(long generation, int slot) {
+        file.discard(slot);
+        keys.abandoned(generation);
+    }
+
+    private void installCounters(long generation, int slot) {
+        try {
+            verifyInPlace();
+            file.install(slot);
+        } catch (RuntimeException e) {
+            abandon(generation, slot);
+            throw e;
+        }
     }
 
     /** Waits for the key lines' sync; returns the first failure of the two. */
