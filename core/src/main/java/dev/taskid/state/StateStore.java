@@ -32,6 +32,11 @@ public final class StateStore implements AutoCloseable {
     private final LegacyState legacy;
     private volatile Runnable onMoved = () -> {};
     private ExecutorService syncer;
+    /**
+     * Audit lines in the durable counters.json and perhaps not durable in audit.log (on the
+     * daemon's install thread only): written and synced before the next install renames.
+     */
+    private byte[] unlogged;
 
     /** Counters as loaded, and what was done to create them if they were missing. */
     public record Loaded(Ledger ledger, Optional<String> notice) {}
@@ -118,27 +123,29 @@ public final class StateStore implements AutoCloseable {
     }
 
     /**
-     * Makes the ledger's changes durable, with their idempotency keys and audit lines, as
-     * {@link #persist} does; the caller holds the lock and answers only after this returns. On
-     * success the ledger is committed. On failure it is rolled back and SYSTEM_ERROR is thrown,
-     * so nothing of the batch may be acknowledged; when only the audit append failed, the old
-     * counters are written back where the disk allows (see {@link #persist}). The batch's keys
-     * are those of its reservations' {@code entries}.
+     * Makes the ledger's changes durable, with their idempotency keys and audit lines:
+     * {@link #prepare}, the rename of {@link #install}, then the audit lines appended and synced
+     * (the file-lock fallback answers and exits after this). The caller holds the lock and
+     * answers only after this returns. On success the ledger is committed. On failure it is
+     * rolled back and SYSTEM_ERROR is thrown, so nothing of the batch may be acknowledged; when
+     * only the audit append failed, the old counters are written back where the disk allows
+     * (the numbers were never acknowledged: skipping or reissuing them is no duplicate). The
+     * batch's keys are those of its reservations' {@code entries}.
      */
     public void commit(Ledger ledger, List<AuditEntry> entries) {
         ledger.advanceGeneration();
-        long generation = ledger.generation();
+        Prepared prepared;
         try {
-            prepare(file.encode(ledger), generation, entries, 0);
-            installCounters(generation, 0);
+            prepared = prepare(file.encode(ledger), ledger.generation(), entries, 0);
+            installCounters(prepared);
         } catch (RuntimeException e) {
             ledger.rollback();
             throw e;
         }
         try {
-            audit.append(entries);
+            audit.append(prepared.auditLines(), true);
         } catch (RuntimeException e) {
-            keys.abandoned(generation);
+            keys.abandoned(prepared.generation());
             ledger.rollback();
             try {
                 file.write(ledger);
@@ -147,38 +154,32 @@ public final class StateStore implements AutoCloseable {
             }
             throw e;
         }
-        keys.committed(generation);
+        keys.committed(prepared.generation());
         ledger.commit();
     }
 
-    /**
-     * The durable step of a batch of generation {@code generation}: counters encoded earlier
-     * ({@link StateFile#encode}, so this may run on another thread than the one changing the
-     * ledger), its idempotency keys and its audit lines: {@link #prepare} then {@link #install}.
-     */
-    public void persist(byte[] counters, long generation, List<AuditEntry> entries) {
-        prepare(counters, generation, entries, 0);
-        install(generation, entries, 0);
-    }
+    /** A batch whose files are written and synced, ready for {@link #install}. */
+    public record Prepared(long generation, int slot, byte[] auditLines) {}
 
     /**
      * The first half of a batch's durable step, which the daemon runs for batch k+1 while batch k
-     * is installed: at the same time, counters.json's temporary file number {@code slot} written
-     * and fsynced and, on a second thread, the batch's key lines appended to keys.log (tagged
-     * with the generation) and fdatasynced. A crash here, or before the rename of
-     * {@link #install}, leaves the old counters.json (generation G), perhaps with key lines of
-     * G+1 or G+2: never replayed ({@link KeyLog#load}), since their IDs are not covered by
-     * counters.json and would be handed out again. Throws SYSTEM_ERROR with nothing of the batch
-     * left behind.
+     * is installed: at the same time, counters.json's temporary file number {@code slot} (the
+     * counters, with the batch's audit lines inside: {@link StateFile#withAudit}) written and
+     * fsynced and, on a second thread, the batch's key lines appended to keys.log (tagged with
+     * the generation) and fdatasynced. A crash here, or before the rename of {@link #install},
+     * leaves the old counters.json (generation G), perhaps with key lines of G+1 or G+2: never
+     * replayed ({@link KeyLog#load}), since their IDs are not covered by counters.json and would
+     * be handed out again. Throws SYSTEM_ERROR with nothing of the batch left behind.
      */
-    public void prepare(byte[] counters, long generation, List<AuditEntry> entries, int slot) {
+    public Prepared prepare(byte[] counters, long generation, List<AuditEntry> entries, int slot) {
         verifyInPlace(); // never write into a replaced directory
         List<Ledger.KeyRecord> fresh = KeyLog.records(entries);
         Future<?> keyed =
                 fresh.isEmpty() && !keys.hasStaleTail() ? null : syncer().submit(() -> keys.append(generation, fresh));
         RuntimeException failure = null;
+        byte[] lines = audit.encode(entries);
         try {
-            file.prepare(counters, slot);
+            file.prepare(StateFile.withAudit(counters, lines), slot);
         } catch (RuntimeException e) {
             failure = e;
         }
@@ -187,29 +188,55 @@ public final class StateStore implements AutoCloseable {
             abandon(generation, slot);
             throw failure;
         }
+        return new Prepared(generation, slot, lines);
     }
 
     /**
-     * The second half, in the order the batches were prepared: the rename of the prepared file
-     * over counters.json and the directory fsync, then the batch's audit lines in one append and
-     * one fdatasync. The audit append comes after the rename, not beside it: audit lines that
-     * became durable while their counters.json did not would read, at the next load, as a
-     * counters.json behind what was issued ({@link HighWater}: STATE_CORRUPT), and a crash
-     * cannot be told from a backup put back by the content the crash model (and a user's copy)
-     * keeps. If the append fails, counters.json already holds the batch: its numbers were never
-     * acknowledged, so handing them out later or skipping them is not a duplicate (the reverse
-     * order would leave logged IDs that are handed out again). Only then are the answers sent.
-     * Throws SYSTEM_ERROR, and then nothing of the batch may be acknowledged.
+     * The second half, for the daemon, in the order the batches were prepared: the rename of the
+     * prepared file over counters.json and the directory fsync; then the batch's audit lines are
+     * written to audit.log, not yet synced. The batch may be answered when this returns: its
+     * IDs and its audit lines are in the durable counters.json, and the lines are in the page
+     * cache (they survive the daemon's death; a power loss before {@link #syncAudit} leaves them
+     * in counters.json, from where the next load appends them). The lines go to audit.log after
+     * the rename, never before: audit lines durable while their counters.json is not would read,
+     * at the next load, as a counters.json behind what was issued ({@link HighWater}:
+     * STATE_CORRUPT), which a crash must never leave. Before the rename, the lines of the batch
+     * before must be durable in audit.log (this file replaces the counters.json that carries
+     * them): if their write or sync failed, they are appended and synced again first (after an
+     * I/O error they may then be listed twice; never missing). Throws SYSTEM_ERROR, and then
+     * nothing of the batch may be answered.
      */
-    public void install(long generation, List<AuditEntry> entries, int slot) {
-        installCounters(generation, slot);
-        try {
-            audit.append(entries);
-        } catch (RuntimeException e) {
-            keys.abandoned(generation);
-            throw e;
+    public void install(Prepared prepared) {
+        if (unlogged != null) {
+            try {
+                audit.append(unlogged, true);
+                unlogged = null;
+            } catch (RuntimeException e) {
+                abandon(prepared.generation(), prepared.slot());
+                throw e;
+            }
         }
-        keys.committed(generation);
+        installCounters(prepared);
+        keys.committed(prepared.generation());
+        unlogged = prepared.auditLines(); // until written and synced
+        try {
+            audit.append(prepared.auditLines(), false);
+        } catch (RuntimeException e) {
+            // The batch is durable, lines included (in counters.json): it is answered, and its
+            // lines are written again before the next rename, which fails if they cannot be.
+        }
+    }
+
+    /**
+     * fdatasync of the audit lines {@link #install} wrote (after the batch was answered, and
+     * before the next install renames). Throws SYSTEM_ERROR when they may not be durable; the
+     * next install then writes them again first.
+     */
+    public void syncAudit() {
+        if (unlogged != null) {
+            audit.sync();
+            unlogged = null;
+        }
     }
 
     /** A prepared batch that will not be installed: its temporary file removed, its key lines cut off later. */
@@ -218,12 +245,12 @@ public final class StateStore implements AutoCloseable {
         keys.abandoned(generation);
     }
 
-    private void installCounters(long generation, int slot) {
+    private void installCounters(Prepared prepared) {
         try {
             verifyInPlace();
-            file.install(slot);
+            file.install(prepared.slot());
         } catch (RuntimeException e) {
-            abandon(generation, slot);
+            abandon(prepared.generation(), prepared.slot());
             throw e;
         }
     }
@@ -301,10 +328,16 @@ public final class StateStore implements AutoCloseable {
     public Loaded load(Config config, AuditEntry.Requester by, boolean readOnly) {
         Optional<String> moved = legacy.migrate();
         DurableFiles.removeDeadLeftovers(dir.dir());
-        Optional<Ledger> stored = file.read();
+        Optional<StateFile.Stored> read = file.readStored();
+        Optional<Ledger> stored = read.map(StateFile.Stored::ledger);
         if (stored.isPresent()) {
             List<HighWater.Rewound> rewound = new HighWater(dir.dir(), json).rewound(stored.get(), true);
             if (rewound.isEmpty()) {
+                if (!readOnly) {
+                    // Before anything replaces this counters.json: its writer may have died (or
+                    // the power failed) before its audit lines were durable in audit.log.
+                    audit.ensureEndsWith(read.get().auditLines());
+                }
                 Ledger ledger = withKeys(stored.get(), readOnly);
                 return new Loaded(ledger, joined(moved, carryOver(ledger, config, by)));
             }

@@ -45,9 +45,10 @@ import org.slf4j.LoggerFactory;
  * decoded request is applied in memory at once, on that loop, and its answer held in the open
  * batch. After the loop's round of I/O the batch is sealed and its whole state handed to the
  * persist pipeline, while the loop goes on applying the next batch in memory. The pipeline has
- * two stages, each on its own thread: <em>prepare</em> (counters.json's temporary file written
- * and fsynced, the batch's idempotency keys synced at the same time) and <em>install</em>
- * (rename, directory fsync, the batch's audit lines; see {@link StateStore#prepare} and
+ * two stages, each on its own thread: <em>prepare</em> (counters.json's temporary file, which
+ * carries the batch's audit lines, written and fsynced, the batch's idempotency keys synced at
+ * the same time) and <em>install</em> (rename, directory fsync, the audit lines written to
+ * audit.log; after the answers, their fdatasync; see {@link StateStore#prepare} and
  * {@link StateStore#install}). Batch k+1 is prepared while batch k is installed, so the disk
  * works on two batches at once; installs run in the order of the batches, so renames stay in
  * order, and each file holds the whole state (batch k+1's includes k's changes). A batch's
@@ -94,9 +95,12 @@ final class StateLoop implements RequestSink, AutoCloseable {
         int slot;
         /** The run of batches (since the last failure) it belongs to: once one fails, the rest of its run is skipped. */
         int epoch;
+
         long started;
         /** Set by the pipeline's threads, read on the loop after their hand-off. */
         volatile TaskIdException failure;
+        /** Its written and synced files, set by the prepare thread for the install thread. */
+        volatile StateStore.Prepared files;
         /** Whether its prepare has completed (on the loop). */
         boolean prepared;
         /** Whether its answers were written already (failed early, see {@link #persisted}). */
@@ -288,7 +292,7 @@ final class StateLoop implements RequestSink, AutoCloseable {
     /** On the prepare thread: the batch's temporary file and key lines; then its install is queued, in order. */
     private void prepare(Batch b, byte[] counters) {
         try {
-            store.prepare(counters, b.generation, b.audit, b.slot);
+            b.files = store.prepare(counters, b.generation, b.audit, b.slot);
         } catch (RuntimeException e) {
             b.failure = asFailure(e);
         } catch (Error e) {
@@ -307,6 +311,7 @@ final class StateLoop implements RequestSink, AutoCloseable {
      * outcome goes back to the loop.
      */
     private void install(Batch b) {
+        boolean installed = false;
         try {
             if (b.failure == null && b.epoch <= failedEpoch) {
                 b.failure = new TaskIdException(
@@ -317,7 +322,8 @@ final class StateLoop implements RequestSink, AutoCloseable {
             }
             if (b.failure == null) {
                 try {
-                    store.install(b.generation, b.audit, b.slot);
+                    store.install(b.files);
+                    installed = true;
                 } catch (RuntimeException e) {
                     b.failure = asFailure(e);
                 }
@@ -331,6 +337,18 @@ final class StateLoop implements RequestSink, AutoCloseable {
         }
         long nanos = System.nanoTime() - b.started;
         loop.execute(() -> guarded(() -> persisted(b, nanos)));
+        if (installed) {
+            // After the answers: counters.json carries the lines until the next install renames.
+            try {
+                store.syncAudit();
+            } catch (RuntimeException e) {
+                log.error(
+                        "could not sync audit.log (the lines are written again before the next batch): {}",
+                        e.getMessage());
+            } catch (Error e) {
+                Fatal.halt(Thread.currentThread().getName(), e);
+            }
+        }
     }
 
     private static TaskIdException asFailure(RuntimeException e) {
@@ -589,6 +607,11 @@ final class StateLoop implements RequestSink, AutoCloseable {
         }
         preparer.shutdown();
         installer.shutdown();
+        try {
+            installer.awaitTermination(5, TimeUnit.SECONDS); // the last batch's audit sync
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /**
