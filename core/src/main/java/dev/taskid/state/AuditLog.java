@@ -70,13 +70,18 @@ public final class AuditLog {
      * SYSTEM_ERROR is thrown.
      */
     public void append(byte[] lines, boolean sync) {
+        append(lines, sync, false);
+    }
+
+    /** {@link #append(byte[], boolean)}; with {@code continueLine} the file's torn last line is the start of {@code lines}' first. */
+    private void append(byte[] lines, boolean sync, boolean continueLine) {
         if (lines.length == 0) {
             return;
         }
         try {
             long existing = sizeOrMinusOne(file);
             boolean newEntry = existing < 0;
-            if (existing > 0 && existing + lines.length > options.maxBytes()) {
+            if (existing > 0 && existing + lines.length > options.maxBytes() && !continueLine) {
                 rotate();
                 newEntry = true;
             }
@@ -89,7 +94,7 @@ public final class AuditLog {
                 long size = ch.size();
                 long at = size;
                 try {
-                    if (size > 0 && !endsWithNewline(ch, size)) {
+                    if (size > 0 && !continueLine && !endsWithNewline(ch, size)) {
                         // A crash cut the last line short: keep it on a line of its own.
                         at += writeFully(ch, ByteBuffer.wrap(new byte[] {'\n'}), at);
                     }
@@ -138,35 +143,50 @@ public final class AuditLog {
 
     /**
      * Makes sure audit.log ends, durably, with {@code lines}: the lines counters.json carries
-     * for the write that made it ({@link StateFile}), which the writer appends after its
-     * rename and may not have synced (or even written) before it died. Appends them unless
-     * they are the file's last bytes already, then syncs. The caller holds the lock.
+     * ({@link StateFile#withAudit}), which its writer appends after the rename and may not have
+     * synced (or even written) before it died. They are a tail of what was appended, so after a
+     * crash audit.log holds some first part of them (down to a byte: a torn line); only the
+     * rest is appended, then the file is synced. The caller holds the lock.
      */
     public void ensureEndsWith(byte[] lines) {
         if (lines.length == 0) {
             return;
         }
+        int have = 0;
         try (FileChannel ch =
                 FileChannel.open(file, StandardOpenOption.READ, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
             long size = ch.size();
-            if (size >= lines.length) {
-                ByteBuffer tail = ByteBuffer.allocate(lines.length);
-                long at = size - lines.length;
-                while (tail.hasRemaining() && ch.read(tail, at + tail.position()) > 0) {
-                    // reads until full or at the end
-                }
-                if (!tail.hasRemaining() && java.util.Arrays.equals(tail.array(), lines)) {
-                    nameUnsynced = true; // its name may not be durable either
-                    sync();
-                    return;
-                }
+            int n = (int) Math.min(size, lines.length + 1L); // one more: is the overlap at a line start?
+            ByteBuffer tail = ByteBuffer.allocate(n);
+            while (tail.hasRemaining() && ch.read(tail, size - n + tail.position()) > 0) {
+                // until full, or the file shrank under us (then nothing matches)
             }
+            have = carriedPrefix(tail.array(), tail.position(), size == n, lines);
         } catch (NoSuchFileException e) {
-            // appended below
+            // nothing of them is there
         } catch (IOException e) {
             throw DurableFiles.appendFailed(file, e);
         }
-        append(lines, true);
+        if (have == lines.length) {
+            nameUnsynced = true; // its name may not be durable either
+            sync();
+        } else {
+            append(java.util.Arrays.copyOfRange(lines, have, lines.length), true, have > 0);
+        }
+    }
+
+    /**
+     * How many first bytes of {@code lines} {@code tail} (the file's last {@code n} bytes; all of
+     * it when {@code whole}) ends with, starting at a line start: the longest such overlap.
+     */
+    static int carriedPrefix(byte[] tail, int n, boolean whole, byte[] lines) {
+        for (int start = Math.max(0, n - lines.length); start < n; start++) {
+            boolean lineStart = start == 0 ? whole : tail[start - 1] == '\n';
+            if (lineStart && java.util.Arrays.equals(tail, start, n, lines, 0, n - start)) {
+                return n - start;
+            }
+        }
+        return 0;
     }
 
     /** The batch's lines, one write's worth, into one buffer. */

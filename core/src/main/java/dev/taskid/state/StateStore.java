@@ -32,11 +32,13 @@ public final class StateStore implements AutoCloseable {
     private final LegacyState legacy;
     private volatile Runnable onMoved = () -> {};
     private ExecutorService syncer;
+    /** The daemon's audit lines not known durable in audit.log, which its counters.json carries. */
+    private final CarriedAudit carried = new CarriedAudit();
     /**
-     * Audit lines in the durable counters.json and perhaps not durable in audit.log (on the
-     * daemon's install thread only): written and synced before the next install renames.
+     * On the install thread: a write or sync of audit.log failed, so the carried lines may be
+     * missing there; the next install appends them again (synced) before it renames.
      */
-    private byte[] unlogged;
+    private boolean auditUnsure;
 
     /** Counters as loaded, and what was done to create them if they were missing. */
     public record Loaded(Ledger ledger, Optional<String> notice) {}
@@ -136,7 +138,8 @@ public final class StateStore implements AutoCloseable {
         ledger.advanceGeneration();
         Prepared prepared;
         try {
-            prepared = prepare(file.encode(ledger), ledger.generation(), entries, 0);
+            byte[] lines = audit.encode(entries);
+            prepared = prepare(file.encode(ledger), ledger.generation(), entries, 0, lines, lines);
             installCounters(prepared);
         } catch (RuntimeException e) {
             ledger.rollback();
@@ -163,29 +166,41 @@ public final class StateStore implements AutoCloseable {
 
     /**
      * The first half of a batch's durable step, which the daemon runs for batch k+1 while batch k
-     * is installed: at the same time, counters.json's temporary file number {@code slot} (the
-     * counters, with the batch's audit lines inside: {@link StateFile#withAudit}) written and
-     * fsynced and, on a second thread, the batch's key lines appended to keys.log (tagged with
-     * the generation) and fdatasynced. A crash here, or before the rename of {@link #install},
-     * leaves the old counters.json (generation G), perhaps with key lines of G+1 or G+2: never
-     * replayed ({@link KeyLog#load}), since their IDs are not covered by counters.json and would
-     * be handed out again. Throws SYSTEM_ERROR with nothing of the batch left behind.
+     * is installed: at the same time, counters.json's temporary file number {@code slot} written
+     * and fsynced and, on a second thread, the batch's key lines appended to keys.log (tagged
+     * with the generation) and fdatasynced. The file carries the batch's audit lines and every
+     * earlier one not known durable in audit.log ({@link CarriedAudit}, {@link StateFile#withAudit}).
+     * A crash here, or before the rename of {@link #install}, leaves the old counters.json
+     * (generation G), perhaps with key lines of G+1 or G+2: never replayed ({@link KeyLog#load}),
+     * since their IDs are not covered by counters.json and would be handed out again. Throws
+     * SYSTEM_ERROR with nothing of the batch left behind.
      */
     public Prepared prepare(byte[] counters, long generation, List<AuditEntry> entries, int slot) {
+        byte[] lines = audit.encode(entries);
+        try {
+            return prepare(counters, generation, entries, slot, lines, carried.add(generation, lines));
+        } catch (RuntimeException e) {
+            carried.abandoned(generation);
+            throw e;
+        }
+    }
+
+    private Prepared prepare(
+            byte[] counters, long generation, List<AuditEntry> entries, int slot, byte[] lines, byte[] carry) {
         verifyInPlace(); // never write into a replaced directory
         List<Ledger.KeyRecord> fresh = KeyLog.records(entries);
         Future<?> keyed =
                 fresh.isEmpty() && !keys.hasStaleTail() ? null : syncer().submit(() -> keys.append(generation, fresh));
         RuntimeException failure = null;
-        byte[] lines = audit.encode(entries);
         try {
-            file.prepare(StateFile.withAudit(counters, lines), slot);
+            file.prepare(StateFile.withAudit(counters, carry), slot);
         } catch (RuntimeException e) {
             failure = e;
         }
         failure = await(keyed, failure);
         if (failure != null) {
-            abandon(generation, slot);
+            file.discard(slot);
+            keys.abandoned(generation);
             throw failure;
         }
         return new Prepared(generation, slot, lines);
@@ -194,23 +209,23 @@ public final class StateStore implements AutoCloseable {
     /**
      * The second half, for the daemon, in the order the batches were prepared: the rename of the
      * prepared file over counters.json and the directory fsync; then the batch's audit lines are
-     * written to audit.log, not yet synced. The batch may be answered when this returns: its
-     * IDs and its audit lines are in the durable counters.json, and the lines are in the page
-     * cache (they survive the daemon's death; a power loss before {@link #syncAudit} leaves them
-     * in counters.json, from where the next load appends them). The lines go to audit.log after
-     * the rename, never before: audit lines durable while their counters.json is not would read,
-     * at the next load, as a counters.json behind what was issued ({@link HighWater}:
-     * STATE_CORRUPT), which a crash must never leave. Before the rename, the lines of the batch
-     * before must be durable in audit.log (this file replaces the counters.json that carries
-     * them): if their write or sync failed, they are appended and synced again first (after an
-     * I/O error they may then be listed twice; never missing). Throws SYSTEM_ERROR, and then
-     * nothing of the batch may be answered.
+     * written to audit.log, not synced. The batch may be answered when this returns: its IDs
+     * and audit lines are in the durable counters.json, and the lines are in audit.log's page
+     * cache (they survive the daemon's death). audit.log is synced later ({@link #syncAudit});
+     * until then every counters.json carries the lines, and a load appends what audit.log lacks.
+     * The lines go to audit.log after the rename is durable, never before: audit lines durable
+     * while their counters.json is not would read, at the next load, as a counters.json behind
+     * what was issued ({@link HighWater}: STATE_CORRUPT), which a crash must never leave. If an
+     * earlier write or sync of audit.log failed, the carried lines are appended and synced again
+     * first (after an I/O error they may then be listed twice; never missing). Throws
+     * SYSTEM_ERROR, and then nothing of the batch may be answered.
      */
     public void install(Prepared prepared) {
-        if (unlogged != null) {
+        if (auditUnsure) {
             try {
-                audit.append(unlogged, true);
-                unlogged = null;
+                audit.append(carried.installedLines(), true);
+                carried.synced();
+                auditUnsure = false;
             } catch (RuntimeException e) {
                 abandon(prepared.generation(), prepared.slot());
                 throw e;
@@ -218,31 +233,39 @@ public final class StateStore implements AutoCloseable {
         }
         installCounters(prepared);
         keys.committed(prepared.generation());
-        unlogged = prepared.auditLines(); // until written and synced
+        carried.installed(prepared.generation());
         try {
             audit.append(prepared.auditLines(), false);
         } catch (RuntimeException e) {
-            // The batch is durable, lines included (in counters.json): it is answered, and its
-            // lines are written again before the next rename, which fails if they cannot be.
+            // The batch is durable, lines included (counters.json carries them): it is answered,
+            // and the lines are written again before the next rename, which fails if they cannot be.
+            auditUnsure = true;
         }
     }
 
     /**
-     * fdatasync of the audit lines {@link #install} wrote (after the batch was answered, and
-     * before the next install renames). Throws SYSTEM_ERROR when they may not be durable; the
-     * next install then writes them again first.
+     * fdatasync of the audit lines {@link #install} wrote, when they are {@code atLeast} bytes
+     * (0: any); on the install thread, between installs. Throws SYSTEM_ERROR when they may not
+     * be durable; the next install then writes them again first.
      */
-    public void syncAudit() {
-        if (unlogged != null) {
-            audit.sync();
-            unlogged = null;
+    public void syncAudit(long atLeast) {
+        if (auditUnsure || carried.installedBytes() == 0 || carried.installedBytes() < atLeast) {
+            return;
         }
+        try {
+            audit.sync();
+        } catch (RuntimeException e) {
+            auditUnsure = true; // after a failed fsync the pages may be dropped: write them again
+            throw e;
+        }
+        carried.synced();
     }
 
     /** A prepared batch that will not be installed: its temporary file removed, its key lines cut off later. */
     public void abandon(long generation, int slot) {
         file.discard(slot);
         keys.abandoned(generation);
+        carried.abandoned(generation);
     }
 
     private void installCounters(Prepared prepared) {

@@ -231,4 +231,19 @@ class StateStoreTest {
         assertArrayEquals(counters, StateFile.withAudit(counters, new byte[0]));
         assertEquals(0, StateFile.auditLines(counters).length);
     }
+
+    /** After a crash audit.log holds a first part of the carried lines, down to a torn line: only the rest is added. */
+    @Test
+    void onlyTheCarriedLinesAuditLogLacksAreAppendedAndATornOneIsCompleted() {
+        byte[] lines = "{\"a\":1}\n{\"b\":2}\n".getBytes();
+        byte[] file = "{\"z\":0}\n{\"a\":1}\n{\"b".getBytes();
+        assertEquals(11, AuditLog.carriedPrefix(file, file.length, true, lines), "torn inside the second line");
+        byte[] all = "{\"z\":0}\n{\"a\":1}\n{\"b\":2}\n".getBytes();
+        byte[] last = java.util.Arrays.copyOfRange(all, all.length - lines.length - 1, all.length);
+        assertEquals(lines.length, AuditLog.carriedPrefix(last, last.length, false, lines), "all there");
+        byte[] none = "{\"z\":0}\n".getBytes();
+        assertEquals(0, AuditLog.carriedPrefix(none, none.length, true, lines));
+        byte[] notAtLineStart = "x{\"a\":1}\n".getBytes();
+        assertEquals(0, AuditLog.carriedPrefix(notAtLineStart, notAtLineStart.length, true, lines));
+    }
 }

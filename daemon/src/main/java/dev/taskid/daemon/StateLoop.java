@@ -48,8 +48,9 @@ import org.slf4j.LoggerFactory;
  * two stages, each on its own thread: <em>prepare</em> (counters.json's temporary file, which
  * carries the batch's audit lines, written and fsynced, the batch's idempotency keys synced at
  * the same time) and <em>install</em> (rename, directory fsync, the audit lines written to
- * audit.log; after the answers, their fdatasync; see {@link StateStore#prepare} and
- * {@link StateStore#install}). Batch k+1 is prepared while batch k is installed, so the disk
+ * audit.log; see {@link StateStore#prepare} and {@link StateStore#install}). audit.log's
+ * fdatasync comes later, off the answers' path: every counters.json carries the lines not yet
+ * synced there, until they reach {@link #CARRY_BYTES} or {@link #CARRY_MILLIS} has passed. Batch k+1 is prepared while batch k is installed, so the disk
  * works on two batches at once; installs run in the order of the batches, so renames stay in
  * order, and each file holds the whole state (batch k+1's includes k's changes). A batch's
  * answers are written only when its install has completed: nothing is acknowledged before it
@@ -80,6 +81,15 @@ final class StateLoop implements RequestSink, AutoCloseable {
      * prepared, one being installed.
      */
     private static final int DEPTH = 2;
+
+    /**
+     * audit.log is synced once the lines every counters.json carries (those not yet synced) reach
+     * this size, or {@link #CARRY_MILLIS} after a batch: a bound on what each persist rewrites,
+     * and the answers never wait for that sync (see {@link StateStore#install}).
+     */
+    private static final long CARRY_BYTES = 32 * 1024;
+
+    private static final long CARRY_MILLIS = 20;
 
     /** Requests applied in memory, in order, with their answers and audit lines. */
     private static final class Batch {
@@ -143,6 +153,7 @@ final class StateLoop implements RequestSink, AutoCloseable {
     private int failedEpoch = -1;
 
     private boolean sealScheduled;
+    private boolean auditSyncScheduled;
     private boolean closing;
     private volatile long heartbeat = System.nanoTime();
     private volatile long persistStarted;
@@ -338,16 +349,19 @@ final class StateLoop implements RequestSink, AutoCloseable {
         long nanos = System.nanoTime() - b.started;
         loop.execute(() -> guarded(() -> persisted(b, nanos)));
         if (installed) {
-            // After the answers: counters.json carries the lines until the next install renames.
-            try {
-                store.syncAudit();
-            } catch (RuntimeException e) {
-                log.error(
-                        "could not sync audit.log (the lines are written again before the next batch): {}",
-                        e.getMessage());
-            } catch (Error e) {
-                Fatal.halt(Thread.currentThread().getName(), e);
-            }
+            syncAudit(CARRY_BYTES); // after the answers
+        }
+    }
+
+    /** On the install thread: audit.log's fdatasync once the lines counters.json carries reach {@code atLeast} bytes. */
+    private void syncAudit(long atLeast) {
+        try {
+            store.syncAudit(atLeast);
+        } catch (RuntimeException e) {
+            log.error(
+                    "could not sync audit.log (its lines are written again before the next batch): {}", e.getMessage());
+        } catch (Error e) {
+            Fatal.halt(Thread.currentThread().getName(), e);
         }
     }
 
@@ -453,6 +467,18 @@ final class StateLoop implements RequestSink, AutoCloseable {
             stats.persisted(nanos);
             stats.audited(b.audit.size());
             answer(b);
+            if (!auditSyncScheduled && !b.audit.isEmpty()) {
+                auditSyncScheduled = true;
+                loop.schedule(
+                        () -> {
+                            auditSyncScheduled = false;
+                            if (!closing) { // close() syncs last
+                                installer.execute(() -> syncAudit(0));
+                            }
+                        },
+                        CARRY_MILLIS,
+                        TimeUnit.MILLISECONDS);
+            }
         } else if (!b.answered) {
             // The first failure of a run: everything not durable goes back, and every batch after
             // this one is skipped by the install thread (its epoch is over).
@@ -606,6 +632,7 @@ final class StateLoop implements RequestSink, AutoCloseable {
             Thread.currentThread().interrupt();
         }
         preparer.shutdown();
+        installer.execute(() -> syncAudit(0));
         installer.shutdown();
         try {
             installer.awaitTermination(5, TimeUnit.SECONDS); // the last batch's audit sync
