@@ -104,7 +104,7 @@ final class StateLoop implements RequestSink, AutoCloseable {
         /** Which temporary file it is prepared in. */
         int slot;
         /** The run of batches (since the last failure) it belongs to: once one fails, the rest of its run is skipped. */
-        int epoch;
+        int run;
 
         long started;
         /** Set by the pipeline's threads, read on the loop after their hand-off. */
@@ -149,8 +149,8 @@ final class StateLoop implements RequestSink, AutoCloseable {
 
     private int run;
     private int sealed;
-    /** On the install thread only: the newest epoch one of whose batches failed. */
-    private int failedEpoch = -1;
+    /** On the install thread only: the newest run one of whose batches failed. */
+    private int failedRun = -1;
 
     private boolean sealScheduled;
     private boolean auditSyncScheduled;
@@ -286,7 +286,7 @@ final class StateLoop implements RequestSink, AutoCloseable {
         inFlightChanges += b.changes;
         b.generation = ledger.generation();
         b.slot = sealed++ % DEPTH; // batches complete in order: the slot of the one DEPTH before is free
-        b.epoch = run;
+        b.run = run;
         byte[] counters = store.file().encode(ledger);
         track(b);
         preparer.execute(() -> prepare(b, counters));
@@ -324,7 +324,7 @@ final class StateLoop implements RequestSink, AutoCloseable {
     private void install(Batch b) {
         boolean installed = false;
         try {
-            if (b.failure == null && b.epoch <= failedEpoch) {
+            if (b.failure == null && b.run <= failedRun) {
                 b.failure = new TaskIdException(
                         ErrorCode.SYSTEM_ERROR,
                         "could not persist: a batch before this one failed to persist",
@@ -340,7 +340,7 @@ final class StateLoop implements RequestSink, AutoCloseable {
                 }
             }
             if (b.failure != null) {
-                failedEpoch = b.epoch;
+                failedRun = b.run;
                 store.abandon(b.generation, b.slot);
             }
         } catch (Error e) {
@@ -481,7 +481,7 @@ final class StateLoop implements RequestSink, AutoCloseable {
             }
         } else if (!b.answered) {
             // The first failure of a run: everything not durable goes back, and every batch after
-            // this one is skipped by the install thread (its epoch is over).
+            // this one is skipped by the install thread (its run is over).
             stats.persistFailed();
             log.error(
                     "could not persist a batch of {} (nor the {} sealed and {} applied after it): {}",
