@@ -45,6 +45,44 @@ class JsonTest {
     }
 
     @Test
+    void timestampsParseAsInstantParseDoes() {
+        java.util.Random random = new java.util.Random(12);
+        List<String> texts = new java.util.ArrayList<>(List.of(
+                "1970-01-01T00:00:00.000Z",
+                "2000-02-29T23:59:59.999Z",
+                "2100-02-28T12:00:00.001Z",
+                "2400-02-29T00:00:00.000Z",
+                "9999-12-31T23:59:59.999Z",
+                "1969-12-31T23:59:59.500Z",
+                "2026-02-19T18:00:00Z",
+                "2026-02-19T18:00:00.123456Z",
+                "2026-01-01T24:00:00.000Z", // end of day: Instant.parse reads it as the next midnight
+                "2016-12-31T23:59:60.000Z", // a leap second: Instant.parse folds it into :59
+                "+10000-01-01T00:00:00.000Z"));
+        for (int i = 0; i < 20_000; i++) {
+            texts.add(Timestamps.format(
+                    Instant.ofEpochSecond(random.nextLong(0, 253_402_300_800L), random.nextInt(1_000_000_000))));
+        }
+        for (String t : texts) {
+            assertEquals(Instant.parse(t), Timestamps.parse(t), t);
+        }
+        // Not a valid time in the canonical shape: refused as Instant.parse refuses it.
+        for (String bad : List.of(
+                "2023-02-29T00:00:00.000Z",
+                "2100-02-29T00:00:00.000Z",
+                "2026-04-31T00:00:00.000Z",
+                "2026-13-01T00:00:00.000Z",
+                "2026-00-01T00:00:00.000Z",
+                "2026-01-01T00:60:00.000Z",
+                "2026-01-01T00:00:00.0-1Z",
+                "2026-01-01T-1:00:00.000Z",
+                "2026-01-01T00:00:00.000X")) {
+            assertThrows(java.time.format.DateTimeParseException.class, () -> Instant.parse(bad), bad);
+            assertThrows(java.time.format.DateTimeParseException.class, () -> Timestamps.parse(bad), bad);
+        }
+    }
+
+    @Test
     void genericValuesAreWrittenAsJson() {
         Map<String, Object> values = new LinkedHashMap<>();
         values.put("int", 1);
