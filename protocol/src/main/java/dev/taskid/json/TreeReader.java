@@ -165,7 +165,11 @@ final class TreeReader {
         String name = string();
         checkSurrogates(name);
         skipWhitespace();
-        expect(':', "after field name '" + name + "'");
+        if (at >= end || buf[at] != ':') { // the message built only when it is needed: no concatenation per field
+            throw malformed("expected ':' after field name '" + name + "'"
+                    + (at >= end ? ", got the end of input" : ", got " + describe(buf[at])));
+        }
+        at++;
         skipWhitespace();
         return name;
     }
@@ -174,13 +178,6 @@ final class TreeReader {
         if (++depth > MAX_DEPTH) {
             throw malformed("nesting deeper than " + MAX_DEPTH + " levels");
         }
-    }
-
-    private void expect(char c, String where) throws JsonException {
-        if (at >= end || buf[at] != c) {
-            throw malformed("expected '" + c + "' " + where + (at >= end ? ", got the end of input" : ", got " + describe(buf[at])));
-        }
-        at++;
     }
 
     private Object literal(String word, Boolean value) throws JsonException {
