@@ -33,15 +33,19 @@ public final class Json {
     // would otherwise silently rewind a counter. Trees find duplicates themselves (one map
     // lookup per key: TreeReader, readValue), so trees and generators use the plain factory;
     // streaming readers get the strict one. One of each for the process: immutable once built,
-    // their symbol tables and buffers shared.
-    private static final JsonFactory STRICT = JsonFactory.builder()
-            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-            .build();
+    // their symbol tables and buffers shared; the strict one built on first use (a CLI call
+    // through a daemon never streams).
     private static final JsonFactory TREES = new JsonFactory();
+
+    private static final class Strict {
+        static final JsonFactory FACTORY = JsonFactory.builder()
+                .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+                .build();
+    }
 
     /** The factory for parsers and generators of callers that stream (duplicate keys refused). */
     public JsonFactory factory() {
-        return STRICT;
+        return Strict.FACTORY;
     }
 
     // ----------------------------------------------------------------- reading
