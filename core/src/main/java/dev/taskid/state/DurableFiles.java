@@ -53,7 +53,16 @@ public final class DurableFiles {
 
     /** This process's temporary file for {@code target}: {@code <name>.<pid>.tmp}. */
     public static Path tmpFor(Path target) {
-        return target.resolveSibling(target.getFileName() + "." + PID + TMP);
+        return tmpFor(target, 0);
+    }
+
+    /**
+     * This process's temporary file number {@code slot} for {@code target}, for a writer with
+     * several prepared at once: {@code <name>.<pid>.tmp} for slot 0, else
+     * {@code <name>.<slot>.<pid>.tmp} (the pid stays last, for {@link #removeDeadLeftovers}).
+     */
+    public static Path tmpFor(Path target, int slot) {
+        return target.resolveSibling(target.getFileName() + (slot == 0 ? "." : "." + slot + ".") + PID + TMP);
     }
 
     /**

@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -39,7 +40,9 @@ import java.util.Map;
  * process). Bounded: once the file holds {@link #COMPACT_AT} lines it is rewritten with the
  * newest {@link Ledger#MAX_KEYS} (tmp + fsync + rename), once per that many keyed reservations.
  *
- * <p>Not thread-safe: one writer at a time (the lock holder's persisting thread).
+ * <p>One appender at a time (the lock holder's persisting thread); {@link #committed} and
+ * {@link #abandoned} may come from another thread (the daemon installs batch k while it
+ * prepares batch k+1), so the bookkeeping is guarded, the I/O is not.
  */
 public final class KeyLog {
     public static final String FILE = "keys.log";
@@ -53,12 +56,16 @@ public final class KeyLog {
     private long validEnd = -1;
     /** Lines before {@link #validEnd}. */
     private int lines;
-    /** Whether bytes may follow {@link #validEnd} (a torn line, a failed or unfinished batch). */
+    /** Whether bytes may follow {@link #tail} (a torn line, a failed or abandoned batch). */
     private boolean staleTail;
-    /** {@link #validEnd} and {@link #lines} once the appended batch is durable. */
-    private long pendingEnd = -1;
+    /**
+     * Batches appended and not yet committed or abandoned, oldest first: the daemon prepares a
+     * batch while the one before it is being installed, so up to a few are pending at once.
+     */
+    private final ArrayDeque<Segment> pending = new ArrayDeque<>();
 
-    private int pendingLines;
+    /** One pending batch's lines: they end at {@code end}, with {@code lines} lines before it. */
+    private record Segment(long generation, long end, int lines) {}
 
     public KeyLog(Path dir, Json json) {
         this.file = dir.resolve(FILE);
@@ -75,7 +82,7 @@ public final class KeyLog {
      * counts as its latest line. Lines after the first newer or unreadable one are ignored and
      * cut off by the next append.
      */
-    public List<Ledger.KeyRecord> load(long durable) {
+    public synchronized List<Ledger.KeyRecord> load(long durable) {
         byte[] bytes =
                 DurableFiles.readIfExists(file, LinkOption.NOFOLLOW_LINKS).orElse(new byte[0]);
         Map<String, Ledger.KeyRecord> keys = new LinkedHashMap<>();
@@ -98,13 +105,19 @@ public final class KeyLog {
         validEnd = pos;
         lines = count;
         staleTail = pos < bytes.length;
-        pendingEnd = -1;
+        pending.clear();
         return newest(keys.values());
     }
 
     /** Whether bytes may need cutting off before the next batch (what {@link #load} ignored; unknown before a load). */
-    boolean hasStaleTail() {
+    synchronized boolean hasStaleTail() {
         return staleTail || validEnd < 0;
+    }
+
+    /** Where the next batch's lines go: after the last pending batch, else after the last durable one. */
+    private long tail() {
+        Segment last = pending.peekLast();
+        return last == null ? validEnd : last.end();
     }
 
     private static List<Ledger.KeyRecord> newest(Collection<Ledger.KeyRecord> keys) {
@@ -113,64 +126,69 @@ public final class KeyLog {
     }
 
     /**
-     * Appends the keys {@code records} of the batch of generation {@code generation}, after
-     * cutting off whatever follows the last durable batch, and syncs the file (fdatasync). Does
-     * nothing when there is nothing to append or cut. The caller renames counters.json only after
-     * this returned, then calls {@link #committed} (or {@link #abandoned} when the batch failed).
-     * A new file's name needs no directory fsync of its own: counters.json's rename is synced
-     * after it (directory fsync), and without that rename the lines do not count.
+     * Appends the keys {@code records} of the batch of generation {@code generation} after the
+     * batches appended before it (cutting off whatever else follows them), and syncs the file
+     * (fdatasync). Does nothing when there is nothing to append or cut. The caller renames
+     * counters.json only after this returned, then calls {@link #committed} (or {@link #abandoned}
+     * when the batch failed). A new file's name needs no directory fsync of its own:
+     * counters.json's rename is synced after it (directory fsync), and without that rename the
+     * lines do not count.
      */
     public void append(long generation, List<Ledger.KeyRecord> records) {
-        if (validEnd < 0) {
-            load(generation - 1);
-        }
-        if (records.isEmpty() && !staleTail) {
-            return;
-        }
-        try {
-            if (lines + records.size() > COMPACT_AT) {
-                compact(generation - 1);
+        long at;
+        int before;
+        synchronized (this) {
+            if (validEnd < 0) {
+                load(generation - 1);
             }
-            byte[] bytes = line.encode(generation, records);
-            staleTail = true; // until committed: what is written now belongs to no durable batch yet
-            try (FileChannel ch = FileChannel.open(
-                    file,
-                    StandardOpenOption.CREATE,
-                    StandardOpenOption.WRITE,
-                    LinkOption.NOFOLLOW_LINKS)) { // a link is refused
-                if (ch.size() != validEnd) {
-                    ch.truncate(validEnd);
-                }
-                ByteBuffer buf = ByteBuffer.wrap(bytes);
-                long at = validEnd;
-                while (buf.hasRemaining()) {
-                    at += ch.write(buf, at);
-                }
-                ch.force(false);
+            if (records.isEmpty() && !staleTail) {
+                return;
             }
-            pendingEnd = validEnd + bytes.length;
-            pendingLines = lines + records.size();
+            if (pending.isEmpty() && lines + records.size() > COMPACT_AT) {
+                compact(generation - 1); // never under a pending batch: it would move that batch's lines
+            }
+            at = tail();
+            before = pending.isEmpty() ? lines : pending.peekLast().lines();
+            staleTail = true; // until this append completes
+        }
+        byte[] bytes = line.encode(generation, records);
+        try (FileChannel ch = FileChannel.open(
+                file,
+                StandardOpenOption.CREATE,
+                StandardOpenOption.WRITE,
+                LinkOption.NOFOLLOW_LINKS)) { // a link is refused
+            if (ch.size() != at) {
+                ch.truncate(at);
+            }
+            ByteBuffer buf = ByteBuffer.wrap(bytes);
+            long pos = at;
+            while (buf.hasRemaining()) {
+                pos += ch.write(buf, pos);
+            }
+            ch.force(false);
         } catch (IOException e) {
             throw DurableFiles.appendFailed(file, e);
         }
-    }
-
-    /** The batch appended last is durable (its counters.json was renamed and the directory synced). */
-    public void committed() {
-        if (pendingEnd >= 0) {
-            validEnd = pendingEnd;
-            lines = pendingLines;
+        synchronized (this) {
+            pending.addLast(new Segment(generation, at + bytes.length, before + records.size()));
             staleTail = false;
-            pendingEnd = -1;
         }
     }
 
-    /** The batch appended last failed: its lines are cut off by the next append. */
-    public void abandoned() {
-        if (pendingEnd >= 0) {
-            staleTail = true;
-            pendingEnd = -1;
+    /** The batch of {@code generation} is durable (its counters.json was renamed and the directory synced). */
+    public synchronized void committed(long generation) {
+        Segment oldest = pending.peekFirst();
+        if (oldest != null && oldest.generation() == generation) {
+            pending.removeFirst();
+            validEnd = oldest.end();
+            lines = oldest.lines();
         }
+    }
+
+    /** The batch of {@code generation} failed: its lines, and those of every batch after it, are cut off by the next append. */
+    public synchronized void abandoned(long generation) {
+        pending.removeIf(p -> p.generation() >= generation);
+        staleTail = true;
     }
 
     /**
@@ -179,7 +197,7 @@ public final class KeyLog {
      * + directory fsync). Moves the keys of an older version's counters.json here before
      * counters.json is written without them.
      */
-    public void rewrite(List<Ledger.KeyRecord> extra, long durable) {
+    public synchronized void rewrite(List<Ledger.KeyRecord> extra, long durable) {
         Map<String, Long> generations = new LinkedHashMap<>();
         Map<String, Ledger.KeyRecord> keys = new LinkedHashMap<>();
         extra.forEach(k -> {
@@ -195,7 +213,7 @@ public final class KeyLog {
     }
 
     /** The newest {@link Ledger#MAX_KEYS} keys of batches up to {@code durable}, each with its own generation. */
-    private void compact(long durable) throws IOException {
+    private void compact(long durable) {
         Map<String, Long> generations = new LinkedHashMap<>();
         Map<String, Ledger.KeyRecord> keys = new LinkedHashMap<>();
         readValid(durable, (g, k) -> {
@@ -230,7 +248,7 @@ public final class KeyLog {
         validEnd = bytes.length;
         lines = keys.size();
         staleTail = false;
-        pendingEnd = -1;
+        pending.clear();
     }
 
     private interface Sink {

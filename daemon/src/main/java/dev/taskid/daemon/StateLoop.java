@@ -27,6 +27,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.EventLoop;
 import java.time.Clock;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -42,23 +43,30 @@ import org.slf4j.LoggerFactory;
 /**
  * The counters' owner, on ONE Netty event loop: the loop every connection is served on. A
  * decoded request is applied in memory at once, on that loop, and its answer held in the open
- * batch. After the loop's round of I/O the batch is sealed and its whole state is handed to
- * the persist thread (counters.json, its idempotency keys synced at the same time, then the
- * batch's audit lines; see {@link StateStore#persist}), while the loop goes on applying the next batch in memory. A
- * batch's answers are written only when the persist containing it has completed, so nothing
- * is acknowledged before it is durable; each persist writes the whole state (so batch k+1's
- * file includes k's changes) and only one runs at a time (renames stay in order). A failed
- * persist rolls the ledger back to the last durable state: that batch and the one applied
- * after it answer their writes with the error (their reads again from the durable state) and
- * the daemon goes on. Everything here runs on the loop except {@link #persist},
- * {@link #persistShared} and {@link #close}.
+ * batch. After the loop's round of I/O the batch is sealed and its whole state handed to the
+ * persist pipeline, while the loop goes on applying the next batch in memory. The pipeline has
+ * two stages, each on its own thread: <em>prepare</em> (counters.json's temporary file, which
+ * carries the batch's audit lines, written and fsynced, the batch's idempotency keys synced at
+ * the same time) and <em>install</em> (rename, directory fsync, the audit lines written to
+ * audit.log; see {@link StateStore#prepare} and {@link StateStore#install}). audit.log's
+ * fdatasync comes later, off the answers' path: every counters.json carries the lines not yet
+ * synced there, until they reach {@link #CARRY_BYTES} or {@link #CARRY_MILLIS} has passed. Batch k+1 is prepared while batch k is installed, so the disk
+ * works on two batches at once; installs run in the order of the batches, so renames stay in
+ * order, and each file holds the whole state (batch k+1's includes k's changes). A batch's
+ * answers are written only when its install has completed: nothing is acknowledged before it
+ * is durable. A failed prepare or install fails that batch and every batch sealed after it
+ * (their installs are skipped) and rolls the ledger back to the last durable state: their
+ * writes and those of the open batch are answered with the error, their reads again from the
+ * durable state. No new batch is sealed until the skipped ones have drained out of the
+ * pipeline, then the daemon goes on. Everything here runs on the loop except
+ * {@link #prepare}, {@link #install}, {@link #persistShared} and {@link #close}.
  *
  * <p>With a shared backend (PostgreSQL) memory is not the truth between batches: another host
  * may have moved the counters. The loop then applies nothing itself; it answers what needs no
- * counters (hello, ping, stats, bad lines) in place and hands the sealed batch to the persist
+ * counters (hello, ping, stats, bad lines) in place and hands the sealed batch to the install
  * thread, which runs it as one transaction ({@link StateBackend#begin}, the allocator on the
  * ledger read there, {@link StateBackend#commit}); the answers come back to the loop after
- * COMMIT. Batches still run one at a time and overlap the next batch's reading.
+ * COMMIT. Such batches run one at a time and overlap the next batch's reading.
  */
 final class StateLoop implements RequestSink, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(StateLoop.class);
@@ -68,14 +76,45 @@ final class StateLoop implements RequestSink, AutoCloseable {
     static final List<String> SHARED_CAPABILITIES =
             List.of("reserve", "peek", "validate", "set", "init", "stats", "ping", "keys");
 
+    /**
+     * Batches sealed and not yet reported back by the pipeline, at most this many: one being
+     * prepared, one being installed.
+     */
+    private static final int DEPTH = 2;
+
+    /**
+     * audit.log is synced once the lines every counters.json carries (those not yet synced) reach
+     * this size, or {@link #CARRY_MILLIS} after a batch: a bound on what each persist rewrites,
+     * and the answers never wait for that sync (see {@link StateStore#install}).
+     */
+    private static final long CARRY_BYTES = 32 * 1024;
+
+    private static final long CARRY_MILLIS = 20;
+
     /** Requests applied in memory, in order, with their answers and audit lines. */
     private static final class Batch {
         final List<Channel> channels = new ArrayList<>();
         final List<Inbound> inbounds = new ArrayList<>();
         final List<Response> answers = new ArrayList<>();
         final List<AuditEntry> audit = new ArrayList<>();
-        /** The ledger's {@link Ledger#changes} when the persist began: what it makes durable. */
+        /** The ledger changes made by this batch (undo entries), committed when it is durable. */
         int changes;
+        /** The generation its counters.json carries. */
+        long generation;
+        /** Which temporary file it is prepared in. */
+        int slot;
+        /** The run of batches (since the last failure) it belongs to: once one fails, the rest of its run is skipped. */
+        int run;
+
+        long started;
+        /** Set by the pipeline's threads, read on the loop after their hand-off. */
+        volatile TaskIdException failure;
+        /** Its written and synced files, set by the prepare thread for the install thread. */
+        volatile StateStore.Prepared files;
+        /** Whether its prepare has completed (on the loop). */
+        boolean prepared;
+        /** Whether its answers were written already (failed early, see {@link #persisted}). */
+        boolean answered;
 
         int size() {
             return inbounds.size();
@@ -95,19 +134,26 @@ final class StateLoop implements RequestSink, AutoCloseable {
     private final String stateDir;
     private final String epoch;
     private final long pid = ProcessHandle.current().pid();
-    private final ExecutorService persister = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "taskid-persist");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ExecutorService preparer = worker("taskid-prepare");
+    private final ExecutorService installer = worker("taskid-persist");
     private final CountDownLatch drained = new CountDownLatch(1);
     private EventLoop loop;
     private Supplier<Connections> connections = () -> null;
     private Batch open = new Batch();
-    /** The batch whose persist runs; null when none does. */
-    private Batch persisting;
+    /** Sealed batches the pipeline has not reported back yet, oldest first. */
+    private final ArrayDeque<Batch> inFlight = new ArrayDeque<>(DEPTH);
+    /** The ledger changes of the batches in flight (not yet committed). */
+    private int inFlightChanges;
+    /** After a failure: batches sealed before it are still being skipped by the pipeline. */
+    private boolean draining;
+
+    private int run;
+    private int sealed;
+    /** On the install thread only: the newest run one of whose batches failed. */
+    private int failedRun = -1;
 
     private boolean sealScheduled;
+    private boolean auditSyncScheduled;
     private boolean closing;
     private volatile long heartbeat = System.nanoTime();
     private volatile long persistStarted;
@@ -171,6 +217,14 @@ final class StateLoop implements RequestSink, AutoCloseable {
         }
     }
 
+    private static ExecutorService worker(String name) {
+        return Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, name);
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
     private static void guarded(Runnable task) {
         try {
             task.run();
@@ -181,61 +235,140 @@ final class StateLoop implements RequestSink, AutoCloseable {
 
     private void seal() {
         sealScheduled = false;
-        if (persisting == null) {
-            next();
-        } // else: the open batch goes on growing until that persist completes
+        next();
     }
 
-    /** Persists the open batch, or answers it at once when it changed nothing and no persist runs. */
+    /**
+     * Starts the open batch's persist when the pipeline can take it (no prepare under way, fewer
+     * than {@link #DEPTH} in flight, not draining after a failure), or answers it at once when it
+     * changed nothing and nothing is in flight. Otherwise the open batch goes on growing.
+     */
     private void next() {
         if (open.size() == 0) {
             checkDrained();
             return;
         }
-        Batch b = open;
-        open = new Batch();
-        stats.batch(b.size());
         if (shared != null) {
+            if (!inFlight.isEmpty()) {
+                return;
+            }
+            Batch b = open;
+            open = new Batch();
+            stats.batch(b.size());
             if (b.inbounds.stream().noneMatch(StateLoop::needsCounters)) {
                 answer(b); // nothing in it needs the counters
                 checkDrained();
                 return;
             }
-            persisting = b;
-            persistStarted = System.nanoTime();
-            persister.execute(() -> persistShared(b));
+            track(b);
+            installer.execute(() -> persistShared(b));
             return;
         }
-        if (!ledger.dirty()) {
-            answer(b);
-            checkDrained();
+        if (draining || inFlight.size() >= DEPTH || (!inFlight.isEmpty() && !inFlight.peekLast().prepared)) {
             return;
         }
+        int changes = ledger.changes() - inFlightChanges;
+        if (changes == 0) {
+            if (inFlight.isEmpty()) {
+                Batch b = open;
+                open = new Batch();
+                stats.batch(b.size());
+                answer(b);
+                checkDrained();
+            } // else its reads may show changes not durable yet: it waits for the batches in flight
+            return;
+        }
+        Batch b = open;
+        open = new Batch();
+        stats.batch(b.size());
         ledger.advanceGeneration(); // a change of the batch: a failed persist takes it back
-        b.changes = ledger.changes();
+        b.changes = changes + 1;
+        inFlightChanges += b.changes;
+        b.generation = ledger.generation();
+        b.slot = sealed++ % DEPTH; // batches complete in order: the slot of the one DEPTH before is free
+        b.run = run;
         byte[] counters = store.file().encode(ledger);
-        long generation = ledger.generation();
-        persisting = b;
-        persistStarted = System.nanoTime();
-        persister.execute(() -> persist(b, counters, generation));
+        track(b);
+        preparer.execute(() -> prepare(b, counters));
     }
 
-    /** On the persist thread: the durable step; the outcome goes back to the loop. */
-    private void persist(Batch b, byte[] counters, long generation) {
-        long start = System.nanoTime();
-        TaskIdException failure = null;
+    private void track(Batch b) {
+        b.started = System.nanoTime();
+        if (inFlight.isEmpty()) {
+            persistStarted = b.started;
+        }
+        inFlight.addLast(b);
+    }
+
+    /** On the prepare thread: the batch's temporary file and key lines; then its install is queued, in order. */
+    private void prepare(Batch b, byte[] counters) {
         try {
-            store.persist(counters, generation, b.audit);
-        } catch (TaskIdException e) {
-            failure = e;
+            b.files = store.prepare(counters, b.generation, b.audit, b.slot);
         } catch (RuntimeException e) {
-            failure = new TaskIdException(ErrorCode.SYSTEM_ERROR, "could not persist: " + e, Map.of(), e);
+            b.failure = asFailure(e);
         } catch (Error e) {
             Fatal.halt(Thread.currentThread().getName(), e);
         }
-        long nanos = System.nanoTime() - start;
-        TaskIdException outcome = failure;
-        loop.execute(() -> guarded(() -> persisted(b, nanos, outcome)));
+        loop.execute(() -> guarded(() -> {
+            b.prepared = true;
+            next();
+        }));
+        installer.execute(() -> install(b));
+    }
+
+    /**
+     * On the install thread: renames the batch's file into place and appends its audit lines,
+     * unless it failed to prepare or a batch before it failed (then it is abandoned); the
+     * outcome goes back to the loop.
+     */
+    private void install(Batch b) {
+        boolean installed = false;
+        try {
+            if (b.failure == null && b.run <= failedRun) {
+                b.failure = new TaskIdException(
+                        ErrorCode.SYSTEM_ERROR,
+                        "could not persist: a batch before this one failed to persist",
+                        Map.of(),
+                        null);
+            }
+            if (b.failure == null) {
+                try {
+                    store.install(b.files);
+                    installed = true;
+                } catch (RuntimeException e) {
+                    b.failure = asFailure(e);
+                }
+            }
+            if (b.failure != null) {
+                failedRun = b.run;
+                store.abandon(b.generation, b.slot);
+            }
+        } catch (Error e) {
+            Fatal.halt(Thread.currentThread().getName(), e);
+        }
+        long nanos = System.nanoTime() - b.started;
+        loop.execute(() -> guarded(() -> persisted(b, nanos)));
+        if (installed) {
+            syncAudit(CARRY_BYTES); // after the answers
+        }
+    }
+
+    /** On the install thread: audit.log's fdatasync once the lines counters.json carries reach {@code atLeast} bytes. */
+    private void syncAudit(long atLeast) {
+        try {
+            store.syncAudit(atLeast);
+        } catch (RuntimeException e) {
+            log.error(
+                    "could not sync audit.log (its lines are written again before the next batch): {}", e.getMessage());
+        } catch (Error e) {
+            Fatal.halt(Thread.currentThread().getName(), e);
+        }
+    }
+
+    private static TaskIdException asFailure(RuntimeException e) {
+        return e instanceof TaskIdException t
+                ? t
+                : new TaskIdException(ErrorCode.SYSTEM_ERROR, "could not persist: " + e, Map.of(), e);
     }
 
     /**
@@ -294,8 +427,7 @@ final class StateLoop implements RequestSink, AutoCloseable {
         boolean wrote = failure == null && !b.audit.isEmpty();
         TaskIdException outcome = failure;
         loop.execute(() -> guarded(() -> {
-            persisting = null;
-            persistStarted = 0;
+            untrack(b);
             if (outcome != null) {
                 stats.persistFailed();
                 log.error("a batch of {} failed on the shared backend: {}", b.size(), outcome.getMessage());
@@ -317,25 +449,61 @@ final class StateLoop implements RequestSink, AutoCloseable {
                 && !(r instanceof Request.Hello || r instanceof Request.Ping || r instanceof Request.Stats);
     }
 
-    private void persisted(Batch b, long nanos, TaskIdException failure) {
-        persisting = null;
-        persistStarted = 0;
+    private void untrack(Batch b) {
+        if (inFlight.pollFirst() != b) {
+            throw new IllegalStateException("the pipeline reported batches out of order");
+        }
+        Batch oldest = inFlight.peekFirst();
+        persistStarted = oldest == null ? 0 : oldest.started;
+    }
+
+    /** On the loop: a batch came out of the pipeline, durable or failed. */
+    private void persisted(Batch b, long nanos) {
+        untrack(b);
+        TaskIdException failure = b.failure;
         if (failure == null) {
             ledger.commitOldest(b.changes);
+            inFlightChanges -= b.changes;
             stats.persisted(nanos);
             stats.audited(b.audit.size());
-        } else {
+            answer(b);
+            if (!auditSyncScheduled && !b.audit.isEmpty()) {
+                auditSyncScheduled = true;
+                loop.schedule(
+                        () -> {
+                            auditSyncScheduled = false;
+                            if (!closing) { // close() syncs last
+                                installer.execute(() -> syncAudit(0));
+                            }
+                        },
+                        CARRY_MILLIS,
+                        TimeUnit.MILLISECONDS);
+            }
+        } else if (!b.answered) {
+            // The first failure of a run: everything not durable goes back, and every batch after
+            // this one is skipped by the install thread (its run is over).
             stats.persistFailed();
             log.error(
-                    "could not persist a batch of {} (nor the {} applied after it): {}",
+                    "could not persist a batch of {} (nor the {} sealed and {} applied after it): {}",
                     b.size(),
+                    inFlight.size(),
                     open.size(),
                     failure.getMessage());
-            ledger.rollback(); // both batches: back to the last durable state
+            ledger.rollback();
+            inFlightChanges = 0;
+            run++;
+            draining = !inFlight.isEmpty();
             fail(b, failure);
+            answer(b);
+            for (Batch later : inFlight) {
+                fail(later, failure);
+                answer(later);
+                later.answered = true;
+            }
             fail(open, failure);
+        } else if (inFlight.isEmpty()) {
+            draining = false; // the last skipped batch is out: the pipeline is empty again
         }
-        answer(b);
         next();
     }
 
@@ -428,7 +596,7 @@ final class StateLoop implements RequestSink, AutoCloseable {
     }
 
     private void checkDrained() {
-        if (closing && persisting == null && open.size() == 0) {
+        if (closing && inFlight.isEmpty() && open.size() == 0) {
             drained.countDown();
         }
     }
@@ -453,9 +621,7 @@ final class StateLoop implements RequestSink, AutoCloseable {
         }
         loop.execute(() -> guarded(() -> {
             closing = true;
-            if (persisting == null) {
-                next();
-            }
+            next();
             checkDrained();
         }));
         try {
@@ -465,7 +631,14 @@ final class StateLoop implements RequestSink, AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        persister.shutdown();
+        preparer.shutdown();
+        installer.execute(() -> syncAudit(0));
+        installer.shutdown();
+        try {
+            installer.awaitTermination(5, TimeUnit.SECONDS); // the last batch's audit sync
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /**
