@@ -124,7 +124,7 @@ public final class AuditLog {
     /** Makes the lines appended without sync durable (fdatasync, and the directory when the file is new). */
     public void sync() {
         try (FileChannel ch =
-                FileChannel.open(file, StandardOpenOption.WRITE, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                FileChannel.open(file, StandardOpenOption.READ, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
             ch.force(false);
             syncName();
         } catch (IOException e) {
@@ -168,8 +168,20 @@ public final class AuditLog {
             throw DurableFiles.appendFailed(file, e);
         }
         if (have == lines.length) {
-            nameUnsynced = true; // its name may not be durable either
-            sync();
+            // Its writer may have died before syncing the data, or the name after a rotation.
+            // The data's sync must succeed; the name's failure is left to the writer's own
+            // directory fsync, which fails the write that follows with the right message.
+            try (FileChannel ch =
+                    FileChannel.open(file, StandardOpenOption.READ, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                ch.force(false);
+            } catch (IOException e) {
+                throw DurableFiles.appendFailed(file, e);
+            }
+            try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+                d.force(true);
+            } catch (IOException e) {
+                // see above
+            }
         } else {
             append(java.util.Arrays.copyOfRange(lines, have, lines.length), true, have > 0);
         }
