@@ -55,8 +55,10 @@ class CliStartPathTest {
                 "the call went through the daemon's socket");
         for (String name : NOT_LOADED) {
             assertTrue(
-                    loaded.stream().noneMatch(l -> l.contains(" " + name + " ") || l.contains(" " + name + "$")
-                            || l.contains(" " + name + "/")),
+                    loaded.stream()
+                            .noneMatch(l -> l.contains(" " + name + " ")
+                                    || l.contains(" " + name + "$")
+                                    || l.contains(" " + name + "/")),
                     name + " was loaded on the way to the daemon");
         }
     }

@@ -80,8 +80,14 @@ public final class Timestamps {
 
     /** {@code yyyy-MM-ddTHH:mm:ss.SSSZ} with a valid date and time, else null. */
     private static Instant parseCanonical(String t) {
-        if (t.length() != 24 || t.charAt(4) != '-' || t.charAt(7) != '-' || t.charAt(10) != 'T'
-                || t.charAt(13) != ':' || t.charAt(16) != ':' || t.charAt(19) != '.' || t.charAt(23) != 'Z') {
+        if (t.length() != 24
+                || t.charAt(4) != '-'
+                || t.charAt(7) != '-'
+                || t.charAt(10) != 'T'
+                || t.charAt(13) != ':'
+                || t.charAt(16) != ':'
+                || t.charAt(19) != '.'
+                || t.charAt(23) != 'Z') {
             return null;
         }
         int year = number(t, 0, 4);
@@ -91,8 +97,18 @@ public final class Timestamps {
         int minute = number(t, 14, 2);
         int second = number(t, 17, 2);
         int millis = number(t, 20, 3);
-        if (year < 1970 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)
-                || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59 || millis < 0) {
+        if (year < 1970
+                || month < 1
+                || month > 12
+                || day < 1
+                || day > daysInMonth(year, month)
+                || hour < 0
+                || hour > 23
+                || minute < 0
+                || minute > 59
+                || second < 0
+                || second > 59
+                || millis < 0) {
             return null; // a leap second, a bad date, a non-digit: Instant.parse decides
         }
         // days-from-civil on a calendar whose years start on March 1st: the inverse of format's

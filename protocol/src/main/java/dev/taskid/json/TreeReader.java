@@ -149,18 +149,20 @@ final class TreeReader {
             at++;
             return false;
         }
-        throw malformed(at >= end
-                ? "unexpected end of input in " + in
-                : "expected ',' or '" + close + "' in " + in + ", got " + describe(buf[at]));
+        throw malformed(
+                at >= end
+                        ? "unexpected end of input in " + in
+                        : "expected ',' or '" + close + "' in " + in + ", got " + describe(buf[at]));
     }
 
     /** A member's name and its colon, with the whitespace around them. */
     private String fieldName() throws JsonException {
         skipWhitespace();
         if (at >= end || buf[at] != '"') {
-            throw malformed(at >= end
-                    ? "unexpected end of input in an object"
-                    : "expected a field name in double quotes, got " + describe(buf[at]));
+            throw malformed(
+                    at >= end
+                            ? "unexpected end of input in an object"
+                            : "expected a field name in double quotes, got " + describe(buf[at]));
         }
         String name = string();
         checkSurrogates(name);

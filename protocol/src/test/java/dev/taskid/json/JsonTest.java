@@ -151,8 +151,11 @@ class JsonTest {
         try {
             return json.readValue(b, 0, b.length);
         } catch (JsonException e) {
-            assertTrue(e.getMessage().startsWith("malformed JSON: ") || e.getMessage().startsWith("trailing data")
-                    || e.getMessage().equals("empty message"), e.getMessage());
+            assertTrue(
+                    e.getMessage().startsWith("malformed JSON: ")
+                            || e.getMessage().startsWith("trailing data")
+                            || e.getMessage().equals("empty message"),
+                    e.getMessage());
             return e;
         }
     }
@@ -204,14 +207,20 @@ class JsonTest {
         // The limits Jackson has: nesting depth 1,000, numbers of 1,000 characters.
         for (int depth : new int[] {1000, 1001}) {
             byte[] b = ("[".repeat(depth) + "]".repeat(depth)).getBytes(UTF_8);
-            assertEquals(jacksonOrError(b) instanceof Exception, treeOrError(b) instanceof JsonException, "depth " + depth);
+            assertEquals(
+                    jacksonOrError(b) instanceof Exception, treeOrError(b) instanceof JsonException, "depth " + depth);
         }
         for (int digits : new int[] {1000, 1001}) {
             byte[] b = ("[" + "7".repeat(digits) + "]").getBytes(UTF_8);
-            assertEquals(jacksonOrError(b) instanceof Exception, treeOrError(b) instanceof JsonException, digits + " digits");
+            assertEquals(
+                    jacksonOrError(b) instanceof Exception,
+                    treeOrError(b) instanceof JsonException,
+                    digits + " digits");
         }
         // A byte-order mark is skipped, as Jackson skips it; malformed UTF-8 is refused.
-        assertEquals(Map.of("a", 1L), json.readObject(new byte[] {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF, '{', '"', 'a', '"', ':', '1', '}'}));
+        assertEquals(
+                Map.of("a", 1L),
+                json.readObject(new byte[] {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF, '{', '"', 'a', '"', ':', '1', '}'}));
         for (byte[] bad : List.of(
                 new byte[] {'"', (byte) 0xC0, (byte) 0x80, '"'},
                 new byte[] {'"', (byte) 0xED, (byte) 0xA0, (byte) 0x80, '"'},
@@ -241,8 +250,11 @@ class JsonTest {
                 StringBuilder b = new StringBuilder("{");
                 int n = random.nextInt(4);
                 for (int i = 0; i < n; i++) {
-                    b.append(i > 0 ? "," : "").append(random.nextBoolean() ? " " : "")
-                            .append(quoted(random)).append(':').append(randomValue(random, depth + 1));
+                    b.append(i > 0 ? "," : "")
+                            .append(random.nextBoolean() ? " " : "")
+                            .append(quoted(random))
+                            .append(':')
+                            .append(randomValue(random, depth + 1));
                 }
                 return b.append('}').toString();
             }
@@ -258,7 +270,20 @@ class JsonTest {
     }
 
     private static String quoted(java.util.Random random) {
-        String[] parts = {"a", "SEC", "\\n", "\\\"", "\\u00e9", "\\ud83d\\ude00", "\u00e9", "\u20ac", "\ud83d\ude00", " ", "\\/", "\\t"};
+        String[] parts = {
+            "a",
+            "SEC",
+            "\\n",
+            "\\\"",
+            "\\u00e9",
+            "\\ud83d\\ude00",
+            "\u00e9",
+            "\u20ac",
+            "\ud83d\ude00",
+            " ",
+            "\\/",
+            "\\t"
+        };
         StringBuilder b = new StringBuilder("\"");
         int n = random.nextInt(4);
         for (int i = 0; i < n; i++) {
