@@ -168,19 +168,14 @@ public final class AuditLog {
             throw DurableFiles.appendFailed(file, e);
         }
         if (have == lines.length) {
-            // Its writer may have died before syncing the data, or the name after a rotation.
-            // The data's sync must succeed; the name's failure is left to the writer's own
-            // directory fsync, which fails the write that follows with the right message.
+            // Its writer may have died before syncing them. Their name needs no directory fsync
+            // here: the rename that can replace the counters.json carrying them comes later in
+            // the same directory, and names become durable in order, with that rename's fsync.
             try (FileChannel ch =
                     FileChannel.open(file, StandardOpenOption.READ, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
                 ch.force(false);
             } catch (IOException e) {
                 throw DurableFiles.appendFailed(file, e);
-            }
-            try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-                d.force(true);
-            } catch (IOException e) {
-                // see above
             }
         } else {
             append(java.util.Arrays.copyOfRange(lines, have, lines.length), true, have > 0);
