@@ -1,7 +1,6 @@
 package dev.taskid.state;
 
-import dev.taskid.json.Json;
-import java.io.ByteArrayOutputStream;
+import dev.taskid.json.JsonWriter;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -34,13 +33,11 @@ public final class AuditLog {
 
     private final Path file;
     private final Path dir;
-    private final Json json;
     private final Config.AuditOptions options;
 
-    public AuditLog(Path dir, Json json, Config.AuditOptions options) {
+    public AuditLog(Path dir, Config.AuditOptions options) {
         this.dir = dir.toAbsolutePath();
         this.file = this.dir.resolve(FILE);
-        this.json = json;
         this.options = options;
     }
 
@@ -57,11 +54,11 @@ public final class AuditLog {
         if (entries.isEmpty()) {
             return;
         }
-        byte[] bytes = encode(entries);
+        ByteBuffer lines = encode(entries);
         try {
             long existing = sizeOrMinusOne(file);
             boolean newEntry = existing < 0;
-            if (existing > 0 && existing + bytes.length > options.maxBytes()) {
+            if (existing > 0 && existing + lines.remaining() > options.maxBytes()) {
                 rotate();
                 newEntry = true;
             }
@@ -78,7 +75,7 @@ public final class AuditLog {
                         // A crash cut the last line short: keep it on a line of its own.
                         at += writeFully(ch, ByteBuffer.wrap(new byte[] {'\n'}), at);
                     }
-                    writeFully(ch, ByteBuffer.wrap(bytes), at);
+                    writeFully(ch, lines, at);
                     ch.force(false);
                 } catch (IOException e) {
                     try {
@@ -100,14 +97,17 @@ public final class AuditLog {
         }
     }
 
-    /** The batch's lines, one write's worth, into one buffer. */
-    byte[] encode(List<AuditEntry> entries) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(entries.size() * 192);
+    /**
+     * The batch's lines, one write's worth, into one buffer: one {@link JsonWriter} for the
+     * batch, no generator or array per line.
+     */
+    static ByteBuffer encode(List<AuditEntry> entries) {
+        JsonWriter w = new JsonWriter(entries.size() * 192);
         for (AuditEntry e : entries) {
-            out.writeBytes(json.write(e::write));
-            out.write('\n');
+            e.write(w);
+            w.newline();
         }
-        return out.toByteArray();
+        return ByteBuffer.wrap(w.array(), 0, w.length());
     }
 
     private static boolean endsWithNewline(FileChannel ch, long size) throws IOException {

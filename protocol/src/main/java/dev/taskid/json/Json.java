@@ -44,8 +44,16 @@ public final class Json {
 
     // ----------------------------------------------------------------- reading
 
-    /** One JSON object in {@code buf[offset, offset + length)}, and nothing after it. */
+    /**
+     * One JSON object in {@code buf[offset, offset + length)}, and nothing after it. A flat
+     * object of plain values (every protocol line) is read without a parser ({@link FlatObjects});
+     * the tree is the same either way.
+     */
     public Map<String, Object> readObject(byte[] buf, int offset, int length) throws JsonException {
+        Map<String, Object> flat = FlatObjects.read(buf, offset, length);
+        if (flat != null) {
+            return flat;
+        }
         try (JsonParser p = TREES.createParser(buf, offset, length)) {
             return readObject(p);
         } catch (IOException e) {
