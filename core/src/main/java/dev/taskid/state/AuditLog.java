@@ -19,8 +19,9 @@ import java.util.List;
  *  "purpose":"review","agent":"claude-1","key":"k1","pid":4242,"uid":1000,"mode":"daemon"}</pre>
  *
  * <p>Written only by the holder of the state lock, as the last part of one durable step
- * ({@link StateStore#persist}): counters.json first, then the batch's lines in one append and
- * one fdatasync, then the answers. {@code from}/{@code to} are the counter (for wrapped prefixes:
+ * ({@link StateStore#install}): counters.json first, carrying the batch's lines
+ * ({@link StateFile#withAudit}), then the lines in one append, synced before the next
+ * counters.json replaces the one that carries them. {@code from}/{@code to} are the counter (for wrapped prefixes:
  * the position) before and after. Bounded: an append that would take the file past
  * {@code maxBytes} first renames it {@code audit.log.1} (older files shift up, at most
  * {@code keep} are kept). Readers need no lock: lines are appended whole, and an unreadable
@@ -34,6 +35,8 @@ public final class AuditLog {
     private final Path file;
     private final Path dir;
     private final Config.AuditOptions options;
+    /** Whether the file's name (new, or rotated in) may not be durable yet: the directory needs an fsync. */
+    private boolean nameUnsynced;
 
     public AuditLog(Path dir, Config.AuditOptions options) {
         this.dir = dir.toAbsolutePath();
@@ -51,14 +54,31 @@ public final class AuditLog {
      * is cut off again as far as the disk allows, and SYSTEM_ERROR is thrown.
      */
     public void append(List<AuditEntry> entries) {
-        if (entries.isEmpty()) {
+        if (!entries.isEmpty()) {
+            append(encode(entries), true);
+        }
+    }
+
+    /**
+     * Appends {@code lines} ({@link #encode}d) in one write; with {@code sync} also fdatasyncs
+     * the file (and the directory when the file is new). Without, the lines are in the page
+     * cache, where they survive the process but not a power loss, until {@link #sync}. On
+     * failure a partly written batch is cut off again as far as the disk allows, and
+     * SYSTEM_ERROR is thrown.
+     */
+    public void append(byte[] lines, boolean sync) {
+        append(lines, sync, false);
+    }
+
+    /** {@link #append(byte[], boolean)}; with {@code continueLine} the file's torn last line is the start of {@code lines}' first. */
+    private void append(byte[] lines, boolean sync, boolean continueLine) {
+        if (lines.length == 0) {
             return;
         }
-        ByteBuffer lines = encode(entries);
         try {
             long existing = sizeOrMinusOne(file);
             boolean newEntry = existing < 0;
-            if (existing > 0 && existing + lines.remaining() > options.maxBytes()) {
+            if (existing > 0 && existing + lines.length > options.maxBytes() && !continueLine) {
                 rotate();
                 newEntry = true;
             }
@@ -71,12 +91,14 @@ public final class AuditLog {
                 long size = ch.size();
                 long at = size;
                 try {
-                    if (size > 0 && !endsWithNewline(ch, size)) {
+                    if (size > 0 && !continueLine && !endsWithNewline(ch, size)) {
                         // A crash cut the last line short: keep it on a line of its own.
                         at += writeFully(ch, ByteBuffer.wrap(new byte[] {'\n'}), at);
                     }
-                    writeFully(ch, lines, at);
-                    ch.force(false);
+                    writeFully(ch, ByteBuffer.wrap(lines), at);
+                    if (sync) {
+                        ch.force(false);
+                    }
                 } catch (IOException e) {
                     try {
                         ch.truncate(size);
@@ -87,27 +109,108 @@ public final class AuditLog {
                     throw e;
                 }
             }
-            if (newEntry) {
-                try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-                    d.force(true);
-                }
+            nameUnsynced |= newEntry;
+            if (sync) {
+                syncName();
             }
         } catch (IOException e) {
             throw DurableFiles.appendFailed(file, e);
         }
     }
 
+    /** Makes the lines appended without sync durable (fdatasync, and the directory when the file is new). */
+    public void sync() {
+        try (FileChannel ch =
+                FileChannel.open(file, StandardOpenOption.READ, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            ch.force(false);
+            syncName();
+        } catch (IOException e) {
+            throw DurableFiles.appendFailed(file, e);
+        }
+    }
+
+    private void syncName() throws IOException {
+        if (nameUnsynced) {
+            try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+                d.force(true);
+            }
+            nameUnsynced = false;
+        }
+    }
+
+    /**
+     * Makes sure audit.log ends, durably, with {@code lines}: the lines counters.json carries
+     * ({@link StateFile#withAudit}), which its writer appends after the rename and may not have
+     * synced (or even written) before it died. They are a tail of what was appended, so after a
+     * crash audit.log holds some first part of them (down to a byte: a torn line); only the
+     * rest is appended, then the file is synced. The caller holds the lock.
+     */
+    public void ensureEndsWith(byte[] lines) {
+        if (lines.length == 0) {
+            return;
+        }
+        int have = 0;
+        try (FileChannel ch =
+                FileChannel.open(file, StandardOpenOption.READ, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            long size = ch.size();
+            int n = (int) Math.min(size, lines.length + 1L); // one more: is the overlap at a line start?
+            ByteBuffer tail = ByteBuffer.allocate(n);
+            while (tail.hasRemaining() && ch.read(tail, size - n + tail.position()) > 0) {
+                // until full, or the file shrank under us (then nothing matches)
+            }
+            have = carriedPrefix(tail.array(), tail.position(), size == n, lines);
+        } catch (NoSuchFileException e) {
+            // nothing of them is there
+        } catch (IOException e) {
+            throw DurableFiles.appendFailed(file, e);
+        }
+        if (have == lines.length) {
+            // Its writer may have died before syncing the data, or the name after a rotation.
+            // The data's sync must succeed; the name's failure is left to the writer's own
+            // directory fsync, which fails the write that follows with the right message.
+            try (FileChannel ch =
+                    FileChannel.open(file, StandardOpenOption.READ, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                ch.force(false);
+            } catch (IOException e) {
+                throw DurableFiles.appendFailed(file, e);
+            }
+            try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+                d.force(true);
+            } catch (IOException e) {
+                // see above
+            }
+        } else {
+            append(java.util.Arrays.copyOfRange(lines, have, lines.length), true, have > 0);
+        }
+    }
+
+    /**
+     * How many first bytes of {@code lines} {@code tail} (the file's last {@code n} bytes; all of
+     * it when {@code whole}) ends with, starting at a line start: the longest such overlap.
+     */
+    static int carriedPrefix(byte[] tail, int n, boolean whole, byte[] lines) {
+        for (int start = Math.max(0, n - lines.length); start < n; start++) {
+            boolean lineStart = start == 0 ? whole : tail[start - 1] == '\n';
+            if (lineStart && java.util.Arrays.equals(tail, start, n, lines, 0, n - start)) {
+                return n - start;
+            }
+        }
+        return 0;
+    }
+
     /**
      * The batch's lines, one write's worth, into one buffer: one {@link JsonWriter} for the
-     * batch, no generator or array per line.
+     * batch, no generator, stream or array per line.
      */
-    static ByteBuffer encode(List<AuditEntry> entries) {
+    public byte[] encode(List<AuditEntry> entries) {
         JsonWriter w = new JsonWriter(entries.size() * 192);
         for (AuditEntry e : entries) {
             e.write(w);
             w.newline();
         }
-        return ByteBuffer.wrap(w.array(), 0, w.length());
+        return w.toBytes();
+    }
+        return out.toByteArray();
     }
 
     private static boolean endsWithNewline(FileChannel ch, long size) throws IOException {

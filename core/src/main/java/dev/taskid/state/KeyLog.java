@@ -153,7 +153,10 @@ public final class KeyLog {
         }
         byte[] bytes = line.encode(generation, records);
         try (FileChannel ch = FileChannel.open(
-                file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)) { // a link is refused
+                file,
+                StandardOpenOption.CREATE,
+                StandardOpenOption.WRITE,
+                LinkOption.NOFOLLOW_LINKS)) { // a link is refused
             if (ch.size() != at) {
                 ch.truncate(at);
             }

@@ -79,16 +79,91 @@ public final class StateFile {
 
     /** The stored ledger, or empty when the file does not exist yet. */
     public Optional<Ledger> read() {
+        return readStored().map(Stored::ledger);
+    }
+
+    /** What counters.json holds: the ledger and the audit lines of the write that made it (see {@link #withAudit}). */
+    public record Stored(Ledger ledger, byte[] auditLines) {}
+
+    /** {@link #read}, with the audit lines the file carries. */
+    public Optional<Stored> readStored() {
         Optional<byte[]> read = DurableFiles.readIfExists(file, java.nio.file.LinkOption.NOFOLLOW_LINKS);
         if (read.isEmpty()) {
             return Optional.empty();
         }
         byte[] bytes = read.get();
         try {
-            return Optional.of(parse(bytes));
+            return Optional.of(new Stored(parse(bytes), auditLines(bytes)));
         } catch (JsonException | IllegalArgumentException | ClassCastException | DateTimeParseException e) {
             throw corrupt(bytes, e.getMessage());
         }
+    }
+
+    private static final byte[] AUDIT_FIELD = ",\"audit\":[".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+    /**
+     * {@code counters} ({@link #encode}d) carrying {@code lines}, the batch's audit lines
+     * ({@link AuditLog#encode}), as its last field: {@code ,"audit":[<line>\n,<line>\n]}. The
+     * writer appends the lines to audit.log after the rename (so audit.log is never ahead of a
+     * durable counters.json) and need not sync them before it answers: until they are durable
+     * there, the durable counters.json has them, and the next load puts them into audit.log
+     * ({@link AuditLog#ensureEndsWith}) before anything else is written. A line holds no raw
+     * newline (JSON escapes it), so the lines come back byte for byte.
+     */
+    public static byte[] withAudit(byte[] counters, byte[] lines) {
+        if (lines.length == 0) {
+            return counters;
+        }
+        int end = counters.length - 2; // the encoding ends with "}\n"
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(end + lines.length + 64);
+        out.write(counters, 0, end);
+        out.writeBytes(AUDIT_FIELD);
+        for (int i = 0; i < lines.length; i++) {
+            out.write(lines[i]);
+            if (lines[i] == '\n' && i < lines.length - 1) {
+                out.write(',');
+            }
+        }
+        out.writeBytes(new byte[] {']', '}', '\n'});
+        return out.toByteArray();
+    }
+
+    /** The audit lines {@link #withAudit} put into {@code bytes} (a parsed file), as they were; empty when none. */
+    static byte[] auditLines(byte[] bytes) {
+        int start = indexOf(bytes, AUDIT_FIELD);
+        if (start < 0) {
+            return new byte[0];
+        }
+        int from = start + AUDIT_FIELD.length;
+        int to = bytes.length;
+        while (to > from && bytes[to - 1] != ']') {
+            to--;
+        }
+        to--; // the array's ']'
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(Math.max(0, to - from));
+        for (int i = from; i < to; i++) {
+            if (!(bytes[i] == ',' && i > from && bytes[i - 1] == '\n')) {
+                out.write(bytes[i]);
+            }
+        }
+        byte[] lines = out.toByteArray();
+        if (lines.length == 0 || lines[lines.length - 1] != '\n') {
+            throw new IllegalArgumentException("\"audit\" is not the audit lines of the last write");
+        }
+        return lines;
+    }
+
+    private static int indexOf(byte[] bytes, byte[] what) {
+        outer:
+        for (int i = 0; i + what.length <= bytes.length; i++) {
+            for (int j = 0; j < what.length; j++) {
+                if (bytes[i + j] != what[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        return -1;
     }
 
     /**

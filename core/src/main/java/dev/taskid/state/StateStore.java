@@ -32,6 +32,13 @@ public final class StateStore implements AutoCloseable {
     private final LegacyState legacy;
     private volatile Runnable onMoved = () -> {};
     private ExecutorService syncer;
+    /** The daemon's audit lines not known durable in audit.log, which its counters.json carries. */
+    private final CarriedAudit carried = new CarriedAudit();
+    /**
+     * On the install thread: a write or sync of audit.log failed, so the carried lines may be
+     * missing there; the next install appends them again (synced) before it renames.
+     */
+    private boolean auditUnsure;
 
     /** Counters as loaded, and what was done to create them if they were missing. */
     public record Loaded(Ledger ledger, Optional<String> notice) {}
@@ -118,27 +125,30 @@ public final class StateStore implements AutoCloseable {
     }
 
     /**
-     * Makes the ledger's changes durable, with their idempotency keys and audit lines, as
-     * {@link #persist} does; the caller holds the lock and answers only after this returns. On
-     * success the ledger is committed. On failure it is rolled back and SYSTEM_ERROR is thrown,
-     * so nothing of the batch may be acknowledged; when only the audit append failed, the old
-     * counters are written back where the disk allows (see {@link #persist}). The batch's keys
-     * are those of its reservations' {@code entries}.
+     * Makes the ledger's changes durable, with their idempotency keys and audit lines:
+     * {@link #prepare}, the rename of {@link #install}, then the audit lines appended and synced
+     * (the file-lock fallback answers and exits after this). The caller holds the lock and
+     * answers only after this returns. On success the ledger is committed. On failure it is
+     * rolled back and SYSTEM_ERROR is thrown, so nothing of the batch may be acknowledged; when
+     * only the audit append failed, the old counters are written back where the disk allows
+     * (the numbers were never acknowledged: skipping or reissuing them is no duplicate). The
+     * batch's keys are those of its reservations' {@code entries}.
      */
     public void commit(Ledger ledger, List<AuditEntry> entries) {
         ledger.advanceGeneration();
-        long generation = ledger.generation();
+        Prepared prepared;
         try {
-            prepare(file.encode(ledger), generation, entries, 0);
-            installCounters(generation, 0);
+            byte[] lines = audit.encode(entries);
+            prepared = prepare(file.encode(ledger), ledger.generation(), entries, 0, lines, lines);
+            installCounters(prepared);
         } catch (RuntimeException e) {
             ledger.rollback();
             throw e;
         }
         try {
-            audit.append(entries);
+            audit.append(prepared.auditLines(), true);
         } catch (RuntimeException e) {
-            keys.abandoned(generation);
+            keys.abandoned(prepared.generation());
             ledger.rollback();
             try {
                 file.write(ledger);
@@ -147,83 +157,123 @@ public final class StateStore implements AutoCloseable {
             }
             throw e;
         }
-        keys.committed(generation);
+        keys.committed(prepared.generation());
         ledger.commit();
     }
 
-    /**
-     * The durable step of a batch of generation {@code generation}: counters encoded earlier
-     * ({@link StateFile#encode}, so this may run on another thread than the one changing the
-     * ledger), its idempotency keys and its audit lines: {@link #prepare} then {@link #install}.
-     */
-    public void persist(byte[] counters, long generation, List<AuditEntry> entries) {
-        prepare(counters, generation, entries, 0);
-        install(generation, entries, 0);
-    }
+    /** A batch whose files are written and synced, ready for {@link #install}. */
+    public record Prepared(long generation, int slot, byte[] auditLines) {}
 
     /**
      * The first half of a batch's durable step, which the daemon runs for batch k+1 while batch k
      * is installed: at the same time, counters.json's temporary file number {@code slot} written
      * and fsynced and, on a second thread, the batch's key lines appended to keys.log (tagged
-     * with the generation) and fdatasynced. A crash here, or before the rename of
-     * {@link #install}, leaves the old counters.json (generation G), perhaps with key lines of
-     * G+1 or G+2: never replayed ({@link KeyLog#load}), since their IDs are not covered by
-     * counters.json and would be handed out again. Throws SYSTEM_ERROR with nothing of the batch
-     * left behind.
+     * with the generation) and fdatasynced. The file carries the batch's audit lines and every
+     * earlier one not known durable in audit.log ({@link CarriedAudit}, {@link StateFile#withAudit}).
+     * A crash here, or before the rename of {@link #install}, leaves the old counters.json
+     * (generation G), perhaps with key lines of G+1 or G+2: never replayed ({@link KeyLog#load}),
+     * since their IDs are not covered by counters.json and would be handed out again. Throws
+     * SYSTEM_ERROR with nothing of the batch left behind.
      */
-    public void prepare(byte[] counters, long generation, List<AuditEntry> entries, int slot) {
+    public Prepared prepare(byte[] counters, long generation, List<AuditEntry> entries, int slot) {
+        byte[] lines = audit.encode(entries);
+        try {
+            return prepare(counters, generation, entries, slot, lines, carried.add(generation, lines));
+        } catch (RuntimeException e) {
+            carried.abandoned(generation);
+            throw e;
+        }
+    }
+
+    private Prepared prepare(
+            byte[] counters, long generation, List<AuditEntry> entries, int slot, byte[] lines, byte[] carry) {
         verifyInPlace(); // never write into a replaced directory
         List<Ledger.KeyRecord> fresh = KeyLog.records(entries);
         Future<?> keyed =
                 fresh.isEmpty() && !keys.hasStaleTail() ? null : syncer().submit(() -> keys.append(generation, fresh));
         RuntimeException failure = null;
         try {
-            file.prepare(counters, slot);
+            file.prepare(StateFile.withAudit(counters, carry), slot);
         } catch (RuntimeException e) {
             failure = e;
         }
         failure = await(keyed, failure);
         if (failure != null) {
-            abandon(generation, slot);
+            file.discard(slot);
+            keys.abandoned(generation);
             throw failure;
+        }
+        return new Prepared(generation, slot, lines);
+    }
+
+    /**
+     * The second half, for the daemon, in the order the batches were prepared: the rename of the
+     * prepared file over counters.json and the directory fsync; then the batch's audit lines are
+     * written to audit.log, not synced. The batch may be answered when this returns: its IDs
+     * and audit lines are in the durable counters.json, and the lines are in audit.log's page
+     * cache (they survive the daemon's death). audit.log is synced later ({@link #syncAudit});
+     * until then every counters.json carries the lines, and a load appends what audit.log lacks.
+     * The lines go to audit.log after the rename is durable, never before: audit lines durable
+     * while their counters.json is not would read, at the next load, as a counters.json behind
+     * what was issued ({@link HighWater}: STATE_CORRUPT), which a crash must never leave. If an
+     * earlier write or sync of audit.log failed, the carried lines are appended and synced again
+     * first (after an I/O error they may then be listed twice; never missing). Throws
+     * SYSTEM_ERROR, and then nothing of the batch may be answered.
+     */
+    public void install(Prepared prepared) {
+        if (auditUnsure) {
+            try {
+                audit.append(carried.installedLines(), true);
+                carried.synced();
+                auditUnsure = false;
+            } catch (RuntimeException e) {
+                abandon(prepared.generation(), prepared.slot());
+                throw e;
+            }
+        }
+        installCounters(prepared);
+        keys.committed(prepared.generation());
+        carried.installed(prepared.generation());
+        try {
+            audit.append(prepared.auditLines(), false);
+        } catch (RuntimeException e) {
+            // The batch is durable, lines included (counters.json carries them): it is answered,
+            // and the lines are written again before the next rename, which fails if they cannot be.
+            auditUnsure = true;
         }
     }
 
     /**
-     * The second half, in the order the batches were prepared: the rename of the prepared file
-     * over counters.json and the directory fsync, then the batch's audit lines in one append and
-     * one fdatasync. The audit append comes after the rename, not beside it: audit lines that
-     * became durable while their counters.json did not would read, at the next load, as a
-     * counters.json behind what was issued ({@link HighWater}: STATE_CORRUPT), and a crash
-     * cannot be told from a backup put back by the content the crash model (and a user's copy)
-     * keeps. If the append fails, counters.json already holds the batch: its numbers were never
-     * acknowledged, so handing them out later or skipping them is not a duplicate (the reverse
-     * order would leave logged IDs that are handed out again). Only then are the answers sent.
-     * Throws SYSTEM_ERROR, and then nothing of the batch may be acknowledged.
+     * fdatasync of the audit lines {@link #install} wrote, when they are {@code atLeast} bytes
+     * (0: any); on the install thread, between installs. Throws SYSTEM_ERROR when they may not
+     * be durable; the next install then writes them again first.
      */
-    public void install(long generation, List<AuditEntry> entries, int slot) {
-        installCounters(generation, slot);
+    public void syncAudit(long atLeast) {
+        if (auditUnsure || carried.installedBytes() == 0 || carried.installedBytes() < atLeast) {
+            return;
+        }
         try {
-            audit.append(entries);
+            audit.sync();
         } catch (RuntimeException e) {
-            keys.abandoned(generation);
+            auditUnsure = true; // after a failed fsync the pages may be dropped: write them again
             throw e;
         }
-        keys.committed(generation);
+        carried.synced();
     }
 
     /** A prepared batch that will not be installed: its temporary file removed, its key lines cut off later. */
     public void abandon(long generation, int slot) {
         file.discard(slot);
         keys.abandoned(generation);
+        carried.abandoned(generation);
     }
 
-    private void installCounters(long generation, int slot) {
+    private void installCounters(Prepared prepared) {
         try {
             verifyInPlace();
-            file.install(slot);
+            file.install(prepared.slot());
         } catch (RuntimeException e) {
-            abandon(generation, slot);
+            abandon(prepared.generation(), prepared.slot());
             throw e;
         }
     }
@@ -301,10 +351,16 @@ public final class StateStore implements AutoCloseable {
     public Loaded load(Config config, AuditEntry.Requester by, boolean readOnly) {
         Optional<String> moved = legacy.migrate();
         DurableFiles.removeDeadLeftovers(dir.dir());
-        Optional<Ledger> stored = file.read();
+        Optional<StateFile.Stored> read = file.readStored();
+        Optional<Ledger> stored = read.map(StateFile.Stored::ledger);
         if (stored.isPresent()) {
             List<HighWater.Rewound> rewound = new HighWater(dir.dir(), json).rewound(stored.get(), true);
             if (rewound.isEmpty()) {
+                if (!readOnly) {
+                    // Before anything replaces this counters.json: its writer may have died (or
+                    // the power failed) before its audit lines were durable in audit.log.
+                    audit.ensureEndsWith(read.get().auditLines());
+                }
                 Ledger ledger = withKeys(stored.get(), readOnly);
                 return new Loaded(ledger, joined(moved, carryOver(ledger, config, by)));
             }

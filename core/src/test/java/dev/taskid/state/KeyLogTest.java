@@ -74,7 +74,7 @@ class KeyLogTest {
             reserve("k-" + i, 1);
         }
         assertTrue(
-                size("counters.json") <= counters + 4,
+                size("counters.json") <= counters + 16, // it carries its batch's audit line, one either time
                 "counters.json does not grow with the keys: " + Files.readString(state().resolve("counters.json")));
         long perKey = (size(KeyLog.FILE) - keys) / 200;
         assertTrue(

@@ -190,4 +190,60 @@ class StateStoreTest {
         assertEquals(0, ledger.counter("SEC"));
         assertArrayEquals(durable, Files.readAllBytes(counters()));
     }
+
+    /**
+     * The daemon answers once counters.json (carrying the batch's audit lines) is renamed and the
+     * lines are written to audit.log, and syncs audit.log after: a power loss in between leaves
+     * counters.json with lines audit.log lacks. The next load appends them, once. Fails without
+     * the load's {@link AuditLog#ensureEndsWith}: the reservation has no audit line.
+     */
+    @Test
+    void aLoadAppendsTheAuditLinesCountersJsonCarriesWhenAuditLogLacksThem() throws Exception {
+        Allocator allocator = new Allocator(Config.defaults(), CLOCK);
+        Path audit = project.resolve(".taskid/audit.log");
+        try (StateLock.Held held = store.lock().tryAcquire("test").orElseThrow()) {
+            Ledger ledger = store.load(Config.defaults()).ledger();
+            long before = Files.size(audit);
+            Request.Reserve req = new Request.Reserve(null, "SEC", 2, "lost in a power cut", null, null);
+            Response r = allocator.apply(ledger, req);
+            List<AuditEntry> entries = new ArrayList<>();
+            AuditEntry.collect(req, r, BY, CLOCK.instant(), entries);
+            store.commit(ledger, entries);
+            assertTrue(Files.readString(counters()).contains("\"ids\":[\"SEC-1\",\"SEC-2\"]"), "carried");
+            try (java.nio.channels.FileChannel ch =
+                    java.nio.channels.FileChannel.open(audit, java.nio.file.StandardOpenOption.WRITE)) {
+                ch.truncate(before); // the power cut: the lines never reached the disk
+            }
+            store.load(Config.defaults());
+            store.load(Config.defaults());
+        }
+        String log = Files.readString(audit);
+        assertEquals(1, log.split("lost in a power cut", -1).length - 1, "appended once: " + log);
+        assertTrue(log.endsWith("\n"));
+    }
+
+    @Test
+    void theAuditLinesComeBackFromCountersJsonByteForByte() {
+        byte[] counters = "{\"version\":1,\"gen\":3,\"counters\":{\"SEC\":2}}\n".getBytes();
+        byte[] lines = "{\"op\":\"reserve\",\"purpose\":\"a,\\n\\\"b\\\"\"}\n{\"op\":\"set\"}\n".getBytes();
+        byte[] file = StateFile.withAudit(counters, lines);
+        assertArrayEquals(lines, StateFile.auditLines(file));
+        assertArrayEquals(counters, StateFile.withAudit(counters, new byte[0]));
+        assertEquals(0, StateFile.auditLines(counters).length);
+    }
+
+    /** After a crash audit.log holds a first part of the carried lines, down to a torn line: only the rest is added. */
+    @Test
+    void onlyTheCarriedLinesAuditLogLacksAreAppendedAndATornOneIsCompleted() {
+        byte[] lines = "{\"a\":1}\n{\"b\":2}\n".getBytes();
+        byte[] file = "{\"z\":0}\n{\"a\":1}\n{\"b".getBytes();
+        assertEquals(11, AuditLog.carriedPrefix(file, file.length, true, lines), "torn inside the second line");
+        byte[] all = "{\"z\":0}\n{\"a\":1}\n{\"b\":2}\n".getBytes();
+        byte[] last = java.util.Arrays.copyOfRange(all, all.length - lines.length - 1, all.length);
+        assertEquals(lines.length, AuditLog.carriedPrefix(last, last.length, false, lines), "all there");
+        byte[] none = "{\"z\":0}\n".getBytes();
+        assertEquals(0, AuditLog.carriedPrefix(none, none.length, true, lines));
+        byte[] notAtLineStart = "x{\"a\":1}\n".getBytes();
+        assertEquals(0, AuditLog.carriedPrefix(notAtLineStart, notAtLineStart.length, true, lines));
+    }
 }

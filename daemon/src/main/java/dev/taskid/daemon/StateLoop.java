@@ -45,10 +45,12 @@ import org.slf4j.LoggerFactory;
  * decoded request is applied in memory at once, on that loop, and its answer held in the open
  * batch. After the loop's round of I/O the batch is sealed and its whole state handed to the
  * persist pipeline, while the loop goes on applying the next batch in memory. The pipeline has
- * two stages, each on its own thread: <em>prepare</em> (counters.json's temporary file written
- * and fsynced, the batch's idempotency keys synced at the same time) and <em>install</em>
- * (rename, directory fsync, the batch's audit lines; see {@link StateStore#prepare} and
- * {@link StateStore#install}). Batch k+1 is prepared while batch k is installed, so the disk
+ * two stages, each on its own thread: <em>prepare</em> (counters.json's temporary file, which
+ * carries the batch's audit lines, written and fsynced, the batch's idempotency keys synced at
+ * the same time) and <em>install</em> (rename, directory fsync, the audit lines written to
+ * audit.log; see {@link StateStore#prepare} and {@link StateStore#install}). audit.log's
+ * fdatasync comes later, off the answers' path: every counters.json carries the lines not yet
+ * synced there, until they reach {@link #CARRY_BYTES} or {@link #CARRY_MILLIS} has passed. Batch k+1 is prepared while batch k is installed, so the disk
  * works on two batches at once; installs run in the order of the batches, so renames stay in
  * order, and each file holds the whole state (batch k+1's includes k's changes). A batch's
  * answers are written only when its install has completed: nothing is acknowledged before it
@@ -80,6 +82,15 @@ final class StateLoop implements RequestSink, AutoCloseable {
      */
     private static final int DEPTH = 2;
 
+    /**
+     * audit.log is synced once the lines every counters.json carries (those not yet synced) reach
+     * this size, or {@link #CARRY_MILLIS} after a batch: a bound on what each persist rewrites,
+     * and the answers never wait for that sync (see {@link StateStore#install}).
+     */
+    private static final long CARRY_BYTES = 32 * 1024;
+
+    private static final long CARRY_MILLIS = 20;
+
     /** Requests applied in memory, in order, with their answers and audit lines. */
     private static final class Batch {
         final List<Channel> channels = new ArrayList<>();
@@ -93,10 +104,13 @@ final class StateLoop implements RequestSink, AutoCloseable {
         /** Which temporary file it is prepared in. */
         int slot;
         /** The run of batches (since the last failure) it belongs to: once one fails, the rest of its run is skipped. */
-        int epoch;
+        int run;
+
         long started;
         /** Set by the pipeline's threads, read on the loop after their hand-off. */
         volatile TaskIdException failure;
+        /** Its written and synced files, set by the prepare thread for the install thread. */
+        volatile StateStore.Prepared files;
         /** Whether its prepare has completed (on the loop). */
         boolean prepared;
         /** Whether its answers were written already (failed early, see {@link #persisted}). */
@@ -135,10 +149,11 @@ final class StateLoop implements RequestSink, AutoCloseable {
 
     private int run;
     private int sealed;
-    /** On the install thread only: the newest epoch one of whose batches failed. */
-    private int failedEpoch = -1;
+    /** On the install thread only: the newest run one of whose batches failed. */
+    private int failedRun = -1;
 
     private boolean sealScheduled;
+    private boolean auditSyncScheduled;
     private boolean closing;
     private volatile long heartbeat = System.nanoTime();
     private volatile long persistStarted;
@@ -271,7 +286,7 @@ final class StateLoop implements RequestSink, AutoCloseable {
         inFlightChanges += b.changes;
         b.generation = ledger.generation();
         b.slot = sealed++ % DEPTH; // batches complete in order: the slot of the one DEPTH before is free
-        b.epoch = run;
+        b.run = run;
         byte[] counters = store.file().encode(ledger);
         track(b);
         preparer.execute(() -> prepare(b, counters));
@@ -288,7 +303,7 @@ final class StateLoop implements RequestSink, AutoCloseable {
     /** On the prepare thread: the batch's temporary file and key lines; then its install is queued, in order. */
     private void prepare(Batch b, byte[] counters) {
         try {
-            store.prepare(counters, b.generation, b.audit, b.slot);
+            b.files = store.prepare(counters, b.generation, b.audit, b.slot);
         } catch (RuntimeException e) {
             b.failure = asFailure(e);
         } catch (Error e) {
@@ -307,8 +322,9 @@ final class StateLoop implements RequestSink, AutoCloseable {
      * outcome goes back to the loop.
      */
     private void install(Batch b) {
+        boolean installed = false;
         try {
-            if (b.failure == null && b.epoch <= failedEpoch) {
+            if (b.failure == null && b.run <= failedRun) {
                 b.failure = new TaskIdException(
                         ErrorCode.SYSTEM_ERROR,
                         "could not persist: a batch before this one failed to persist",
@@ -317,13 +333,14 @@ final class StateLoop implements RequestSink, AutoCloseable {
             }
             if (b.failure == null) {
                 try {
-                    store.install(b.generation, b.audit, b.slot);
+                    store.install(b.files);
+                    installed = true;
                 } catch (RuntimeException e) {
                     b.failure = asFailure(e);
                 }
             }
             if (b.failure != null) {
-                failedEpoch = b.epoch;
+                failedRun = b.run;
                 store.abandon(b.generation, b.slot);
             }
         } catch (Error e) {
@@ -331,6 +348,21 @@ final class StateLoop implements RequestSink, AutoCloseable {
         }
         long nanos = System.nanoTime() - b.started;
         loop.execute(() -> guarded(() -> persisted(b, nanos)));
+        if (installed) {
+            syncAudit(CARRY_BYTES); // after the answers
+        }
+    }
+
+    /** On the install thread: audit.log's fdatasync once the lines counters.json carries reach {@code atLeast} bytes. */
+    private void syncAudit(long atLeast) {
+        try {
+            store.syncAudit(atLeast);
+        } catch (RuntimeException e) {
+            log.error(
+                    "could not sync audit.log (its lines are written again before the next batch): {}", e.getMessage());
+        } catch (Error e) {
+            Fatal.halt(Thread.currentThread().getName(), e);
+        }
     }
 
     private static TaskIdException asFailure(RuntimeException e) {
@@ -435,9 +467,21 @@ final class StateLoop implements RequestSink, AutoCloseable {
             stats.persisted(nanos);
             stats.audited(b.audit.size());
             answer(b);
+            if (!auditSyncScheduled && !b.audit.isEmpty()) {
+                auditSyncScheduled = true;
+                loop.schedule(
+                        () -> {
+                            auditSyncScheduled = false;
+                            if (!closing) { // close() syncs last
+                                installer.execute(() -> syncAudit(0));
+                            }
+                        },
+                        CARRY_MILLIS,
+                        TimeUnit.MILLISECONDS);
+            }
         } else if (!b.answered) {
             // The first failure of a run: everything not durable goes back, and every batch after
-            // this one is skipped by the install thread (its epoch is over).
+            // this one is skipped by the install thread (its run is over).
             stats.persistFailed();
             log.error(
                     "could not persist a batch of {} (nor the {} sealed and {} applied after it): {}",
@@ -588,7 +632,13 @@ final class StateLoop implements RequestSink, AutoCloseable {
             Thread.currentThread().interrupt();
         }
         preparer.shutdown();
+        installer.execute(() -> syncAudit(0));
         installer.shutdown();
+        try {
+            installer.awaitTermination(5, TimeUnit.SECONDS); // the last batch's audit sync
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /**
