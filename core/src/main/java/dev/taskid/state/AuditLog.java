@@ -210,8 +210,6 @@ public final class AuditLog {
         }
         return w.toBytes();
     }
-        return out.toByteArray();
-    }
 
     private static boolean endsWithNewline(FileChannel ch, long size) throws IOException {
         ByteBuffer last = ByteBuffer.allocate(1);
