@@ -5,9 +5,15 @@
 # without the launcher (the difference is the launcher's own overhead); and `./taskid reserve
 # SEC` through a running daemon on both JDKs against seed 000's node script (bench/seed-style:
 # lock file + tmp + rename, no fsync), issue 12's comparison. Calls run without a TTY, as an
-# agent's do (the launcher then never looks at the sources). Prints the load average.
+# agent's do (the launcher then never looks at the sources). Prints the load average, and per
+# row the median wall time and CPU time (user + sys of the process tree, from wait4: what a
+# busy machine distorts least), and a bare `java Hello` on each JDK, the JVM's own start.
 #
 #   scripts/bench-startup.sh [RUNS] [JDK25_HOME]     (RUNS default 40; needs python3)
+#
+# BASELINE=/path/to/bin/taskid adds rows for another build's launcher (e.g. an unpacked
+# distribution of main) reserving through the same daemon, interleaved with this one's: a
+# before/after in one run.
 #
 # The variants run interleaved (round robin, RUNS rounds), so that a load that comes and goes on
 # the machine weighs on all of them alike. JDK 17 is $JAVA17_HOME, else the java on PATH; JDK 25
@@ -38,7 +44,16 @@ mkdir -p "$seed/.claude/scripts"
 cp "$root/bench/seed-style/reserve-task-ids.js" "$seed/.claude/scripts/"
 echo '{"counters":{"SEC":0}}' >"$seed/.claude/.task-id-counters.json"   # what the seed's init script makes
 
-flags=(-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xlog:disable -Xlog:all=warning:stderr)
+# The launcher's CLI flags (keep in step with ./taskid's opts).
+flags=(-XX:TieredStopAtLevel=1 -XX:CompileThresholdScaling=20 -XX:-UsePerfData -XX:+UseSerialGC
+       -Xlog:disable -Xlog:all=warning:stderr)
+mkdir -p "$work/hello"
+printf 'public class Hello { public static void main(String[] a) { System.out.println("hello"); } }\n' >"$work/hello/Hello.java"
+"$jdk17/bin/javac" -d "$work/hello" "$work/hello/Hello.java"
+if [[ -n ${BASELINE-} ]]; then   # its first calls make its archives and may build nothing
+    JAVA_HOME=$jdk17 TASKID_NO_BUILD=1 "$BASELINE" --dir "$dstate" reserve SEC >/dev/null </dev/null
+    [[ -x $jdk25/bin/java ]] && JAVA_HOME=$jdk25 TASKID_NO_BUILD=1 "$BASELINE" --dir "$dstate" reserve SEC >/dev/null </dev/null
+fi
 jsa=
 for f in "$root"/cli/target/cds/*"${jdk17//\//_}.jsa"; do [[ -f $f ]] && jsa=$f; done
 
@@ -55,6 +70,13 @@ command -v node >/dev/null && add "seed 000's node script (reserve-task-ids.js S
 add "jdk17: ./taskid reserve SEC via the daemon" env JAVA_HOME="$jdk17" "$launcher" --dir "$dstate" reserve SEC
 [[ -x $jdk25/bin/java ]] && add "jdk25: ./taskid reserve SEC via the daemon" \
     env JAVA_HOME="$jdk25" "$launcher" --dir "$dstate" reserve SEC
+if [[ -n ${BASELINE-} ]]; then
+    add "jdk17: BASELINE reserve SEC via the daemon" env JAVA_HOME="$jdk17" TASKID_NO_BUILD=1 "$BASELINE" --dir "$dstate" reserve SEC
+    [[ -x $jdk25/bin/java ]] && add "jdk25: BASELINE reserve SEC via the daemon" \
+        env JAVA_HOME="$jdk25" TASKID_NO_BUILD=1 "$BASELINE" --dir "$dstate" reserve SEC
+fi
+add "jdk17: java Hello (the bare JVM)" "$jdk17/bin/java" "${flags[@]}" -cp "$work/hello" Hello
+[[ -x $jdk25/bin/java ]] && add "jdk25: java Hello (the bare JVM)" "$jdk25/bin/java" "${flags[@]}" -cp "$work/hello" Hello
 if [[ -x $jdk25/bin/java ]]; then
     add "jdk25: ./taskid, no AOT cache (TASKID_NO_CDS=1)" env JAVA_HOME="$jdk25" TASKID_NO_CDS=1 "$launcher" --dir "$state" show
     add "jdk25: ./taskid with AOT cache" env JAVA_HOME="$jdk25" "$launcher" --dir "$state" show
@@ -62,29 +84,33 @@ if [[ -x $jdk25/bin/java ]]; then
 fi
 
 echo "machine: $(nproc) cores, $(uname -r); load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-for i in "${!cmds[@]}"; do eval "${cmds[$i]}" >/dev/null 2>&1 </dev/null; done   # warm-up round
-: >"$work/times"
-for ((r = 0; r < runs; r++)); do
-    for i in "${!cmds[@]}"; do
-        t0=$EPOCHREALTIME
-        eval "${cmds[$i]}" >/dev/null 2>"$work/err" </dev/null || { echo "failed: ${names[$i]}" >&2; cat "$work/err" >&2; exit 1; }
-        t1=$EPOCHREALTIME
-        echo "$i ${t0/./} ${t1/./}" >>"$work/times"
-    done
-done
-
 printf '%s\n' "${names[@]}" >"$work/names"
-python3 - "$work/names" "$work/times" "$runs" <<'EOF'
-import statistics, sys
+printf '%s\n' "${cmds[@]}" >"$work/cmds"
+python3 - "$work/names" "$work/cmds" "$runs" <<'EOF'
+import os, shlex, statistics, subprocess, sys, time
 names = open(sys.argv[1]).read().splitlines()
-times = {}
-for line in open(sys.argv[2]):
-    i, t0, t1 = line.split()
-    times.setdefault(int(i), []).append((int(t1) - int(t0)) / 1000)
-print(f"| command ({sys.argv[3]} runs each, interleaved) | median ms | mean ms | min ms |")
-print("|---|---:|---:|---:|")
+cmds = [shlex.split(c) for c in open(sys.argv[2]).read().splitlines()]
+runs = int(sys.argv[3])
+def run(cmd):
+    t0 = time.monotonic()
+    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    err = p.stderr.read()
+    _, status, usage = os.wait4(p.pid, 0)
+    if status != 0:
+        sys.exit(f"failed: {shlex.join(cmd)}\n{err.decode(errors='replace')}")
+    return (time.monotonic() - t0) * 1000, (usage.ru_utime + usage.ru_stime) * 1000
+for c in cmds:   # warm-up round
+    run(c)
+wall, cpu = [[] for _ in cmds], [[] for _ in cmds]
+for _ in range(runs):
+    for i, c in enumerate(cmds):
+        w, u = run(c)
+        wall[i].append(w)
+        cpu[i].append(u)
+print(f"| command ({runs} runs each, interleaved) | median ms | mean ms | min ms | CPU median ms |")
+print("|---|---:|---:|---:|---:|")
 for i, name in enumerate(names):
-    t = times[i]
-    print(f"| {name} | {statistics.median(t):.0f} | {statistics.mean(t):.0f} | {min(t):.0f} |")
+    print(f"| {name} | {statistics.median(wall[i]):.0f} | {statistics.mean(wall[i]):.0f} | {min(wall[i]):.0f}"
+          f" | {statistics.median(cpu[i]):.0f} |")
 EOF
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -22,9 +22,16 @@ import java.util.regex.Pattern;
  * {@code 900-949}; commas separate too.
  */
 final class ArchiveCommand implements Command {
-    private static final Pattern NUMBER = Pattern.compile("[0-9]{1,15}");
-    private static final Pattern RANGE = Pattern.compile("([0-9]{1,15})-([0-9]{1,15})");
-    private static final Pattern ID = Pattern.compile("([A-Z][A-Z0-9]{0,15})-([0-9]{1,15})");
+    /**
+     * Compiled when archive runs, not when every call builds the command list (regex
+     * compilation was ~5% of a `reserve` call's own time: docs/BENCHMARKS.md, "CLI start-up, session 5").
+     */
+    private static final class Patterns {
+        static final Pattern NUMBER = Pattern.compile("[0-9]{1,15}");
+        static final Pattern RANGE = Pattern.compile("([0-9]{1,15})-([0-9]{1,15})");
+        static final Pattern ID = Pattern.compile("([A-Z][A-Z0-9]{0,15})-([0-9]{1,15})");
+    }
+
     /** The protocol's longest list. */
     private static final int MAX_NUMBERS = 10_000;
 
@@ -77,9 +84,9 @@ final class ArchiveCommand implements Command {
 
     private static void add(Set<Long> numbers, String prefix, String part) {
         Matcher m;
-        if (NUMBER.matcher(part).matches()) {
+        if (Patterns.NUMBER.matcher(part).matches()) {
             numbers.add(Long.parseLong(part));
-        } else if ((m = RANGE.matcher(part)).matches()) {
+        } else if ((m = Patterns.RANGE.matcher(part)).matches()) {
             long from = Long.parseLong(m.group(1));
             long to = Long.parseLong(m.group(2));
             if (to < from || to - from >= MAX_NUMBERS) {
@@ -89,7 +96,7 @@ final class ArchiveCommand implements Command {
             for (long n = from; n <= to; n++) {
                 numbers.add(n);
             }
-        } else if ((m = ID.matcher(part)).matches()) {
+        } else if ((m = Patterns.ID.matcher(part)).matches()) {
             if (!m.group(1).equals(prefix)) {
                 throw new UsageException(part + " is not a " + prefix + " number");
             }

@@ -52,7 +52,9 @@ final class Cli {
         Output output = new Output(out, err, (end < 0 ? words : words.subList(0, end)).contains("--json"));
         try {
             List<Option> options = new ArrayList<>(Commands.GLOBAL);
-            command.ifPresent(c -> options.addAll(c.spec().options()));
+            if (command.isPresent()) {
+                options.addAll(command.get().spec().options());
+            }
             ParsedArgs args = parse(words, options);
             if (args.flag(Commands.VERSION.name())) {
                 out.println("taskid " + Version.CURRENT);
@@ -129,7 +131,15 @@ final class Cli {
         return Optional.empty();
     }
 
+    // Loops rather than streams and lambdas here and in Commands.byName: every call runs them
+    // before it reaches the daemon, and on JDK 17 each first lambda costs its call-site linkage
+    // (docs/BENCHMARKS.md, "CLI start-up, session 5").
     private static boolean takesValue(String word) {
-        return Commands.GLOBAL.stream().anyMatch(o -> o.takesValue() && o.name().equals(word));
+        for (Option o : Commands.GLOBAL) {
+            if (o.takesValue() && o.name().equals(word)) {
+                return true;
+            }
+        }
+        return false;
     }
 }

@@ -88,7 +88,12 @@ final class Commands {
     private Commands() {}
 
     static Optional<Command> byName(String name) {
-        return ALL.stream().filter(c -> c.spec().name().equals(name)).findFirst();
+        for (Command c : ALL) {
+            if (c.spec().name().equals(name)) {
+                return Optional.of(c);
+            }
+        }
+        return Optional.empty();
     }
 
     static List<Spec> specs() {

@@ -11,11 +11,16 @@ public final class Main {
     private Main() {}
 
     public static void main(String[] args) {
+        System.exit(call(args));
+    }
+
+    /** One call of the command line, as {@code main} runs it; returns its exit status. */
+    static int call(String[] args) {
         PrintStream out = new PrintStream(new FileOutputStream(FileDescriptor.out), false, StandardCharsets.UTF_8);
         PrintStream err = new PrintStream(new FileOutputStream(FileDescriptor.err), true, StandardCharsets.UTF_8);
         int status = new Cli(out, err, System.in, Path.of("").toAbsolutePath(), System.getenv()).run(args);
         out.flush();
         err.flush();
-        System.exit(status);
+        return status;
     }
 }

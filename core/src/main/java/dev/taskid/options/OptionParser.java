@@ -61,8 +61,15 @@ public final class OptionParser {
         return new ParsedArgs(positionals, values);
     }
 
+    // Loops, not streams: the CLI parses before every call, and a lambda's first linkage costs
+    // more than the whole parse on JDK 17.
     private static Optional<Option> find(String word, Collection<Option> options) {
-        return options.stream().filter(o -> o.answersTo(word)).findFirst();
+        for (Option o : options) {
+            if (o.answersTo(word)) {
+                return Optional.of(o);
+            }
+        }
+        return Optional.empty();
     }
 
     private static Set<String> names(Collection<Option> options) {
@@ -75,6 +82,11 @@ public final class OptionParser {
     }
 
     private static boolean isNumber(String w) {
-        return w.substring(1).chars().allMatch(Character::isDigit);
+        for (int i = 1; i < w.length(); i++) {
+            if (!Character.isDigit(w.charAt(i))) {
+                return false;
+            }
+        }
+        return true;
     }
 }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import dev.taskid.allocator.Ledger;
 import dev.taskid.json.Json;
 import dev.taskid.json.JsonException;
+import dev.taskid.json.Timestamps;
 import dev.taskid.protocol.ErrorCode;
 import dev.taskid.protocol.TaskIdException;
 import java.io.ByteArrayOutputStream;
@@ -120,9 +121,21 @@ public final class KeyLog {
         return last == null ? validEnd : last.end();
     }
 
+    /** The newest {@link Ledger#MAX_KEYS} of {@code keys} (oldest first), without those older than {@link Ledger#KEY_TTL} before the newest. */
     private static List<Ledger.KeyRecord> newest(Collection<Ledger.KeyRecord> keys) {
         List<Ledger.KeyRecord> all = new ArrayList<>(keys);
-        return List.copyOf(all.subList(Math.max(0, all.size() - Ledger.MAX_KEYS), all.size()));
+        List<Ledger.KeyRecord> kept = all.subList(Math.max(0, all.size() - Ledger.MAX_KEYS), all.size());
+        if (kept.isEmpty()) {
+            return List.of();
+        }
+        Instant horizon = kept.get(kept.size() - 1).at().minus(Ledger.KEY_TTL);
+        List<Ledger.KeyRecord> out = new ArrayList<>(kept.size());
+        for (Ledger.KeyRecord k : kept) {
+            if (!k.at().isBefore(horizon)) {
+                out.add(k);
+            }
+        }
+        return List.copyOf(out);
     }
 
     /**
@@ -145,7 +158,7 @@ public final class KeyLog {
                 return;
             }
             if (pending.isEmpty() && lines + records.size() > COMPACT_AT) {
-                compact(generation - 1); // never under a pending batch: it would move that batch's lines
+                compact(); // never under a pending batch: it would move that batch's lines
             }
             at = tail();
             before = pending.isEmpty() ? lines : pending.peekLast().lines();
@@ -212,21 +225,32 @@ public final class KeyLog {
         replace(keys.values(), generations);
     }
 
-    /** The newest {@link Ledger#MAX_KEYS} keys of batches up to {@code durable}, each with its own generation. */
-    private void compact(long durable) {
-        Map<String, Long> generations = new LinkedHashMap<>();
-        Map<String, Ledger.KeyRecord> keys = new LinkedHashMap<>();
-        readValid(durable, (g, k) -> {
-            keys.remove(k.key());
-            keys.put(k.key(), k);
-            generations.put(k.key(), g);
-        });
-        List<Ledger.KeyRecord> kept = newest(keys.values());
-        if (!kept.isEmpty()) {
-            Instant horizon = kept.get(kept.size() - 1).at().minus(Ledger.KEY_TTL);
-            kept = kept.stream().filter(k -> !k.at().isBefore(horizon)).toList();
+    /**
+     * Rewrites the file with its newest {@link Ledger#MAX_KEYS} lines, copied as they are (no
+     * parsing: it runs once per that many keyed reservations, on the persist path); the
+     * caller made sure every line is of a durable batch (nothing pending). A key listed twice
+     * may keep both lines (a load takes the latest), and the age bound applies at load.
+     */
+    private void compact() {
+        byte[] bytes =
+                DurableFiles.readIfExists(file, LinkOption.NOFOLLOW_LINKS).orElse(new byte[0]);
+        int end = (int) Math.min(validEnd, bytes.length);
+        int start = end;
+        int kept = 0;
+        while (start > 0 && kept < Ledger.MAX_KEYS) {
+            int nl = start - 2; // start - 1 ends the line before
+            while (nl >= 0 && bytes[nl] != '\n') {
+                nl--;
+            }
+            start = nl + 1;
+            kept++;
         }
-        replace(kept, generations);
+        byte[] newest = java.util.Arrays.copyOfRange(bytes, start, end);
+        write(newest);
+        validEnd = newest.length;
+        lines = kept;
+        staleTail = false;
+        pending.clear();
     }
 
     private void replace(Collection<Ledger.KeyRecord> keys, Map<String, Long> generations) {
@@ -235,6 +259,14 @@ public final class KeyLog {
             out.writeBytes(line.encode(generations.get(k.key()), List.of(k)));
         }
         byte[] bytes = out.toByteArray();
+        write(bytes);
+        validEnd = bytes.length;
+        lines = keys.size();
+        staleTail = false;
+        pending.clear();
+    }
+
+    private void write(byte[] bytes) {
         try {
             DurableFiles.write(DurableFiles.tmpFor(file), file, bytes);
         } catch (IOException e) {
@@ -245,10 +277,6 @@ public final class KeyLog {
                     Map.of("file", file.toString()),
                     e);
         }
-        validEnd = bytes.length;
-        lines = keys.size();
-        staleTail = false;
-        pending.clear();
     }
 
     private interface Sink {
@@ -299,7 +327,7 @@ public final class KeyLog {
                     && g >= 0
                     && count > 0
                     && first > 0) {
-                return new Stamped(g, new Ledger.KeyRecord(key, prefix, count, first, Instant.parse(at)));
+                return new Stamped(g, new Ledger.KeyRecord(key, prefix, count, first, Timestamps.parse(at)));
             }
             return null;
         } catch (JsonException | DateTimeParseException e) {
@@ -322,7 +350,7 @@ public final class KeyLog {
         g.writeStringField("prefix", k.prefix());
         g.writeNumberField("count", k.count());
         g.writeNumberField("first", k.first());
-        g.writeStringField("at", k.at().toString());
+        g.writeStringField("at", Timestamps.format(k.at()));
     }
 
     /** Encodes lines into one reused buffer. */

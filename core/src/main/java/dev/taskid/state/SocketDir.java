@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.UserPrincipal;
+import java.util.Collections;
 import java.util.EnumSet;
 import java.util.Map;
 import java.util.Set;
@@ -67,7 +68,7 @@ public final class SocketDir {
                         PosixFilePermission.OWNER_READ,
                         PosixFilePermission.OWNER_WRITE,
                         PosixFilePermission.OWNER_EXECUTE))
-                : perms.stream().anyMatch(OTHERS_WRITE::contains);
+                : !Collections.disjoint(perms, OTHERS_WRITE); // no lambda: on every client call
         if (bad) {
             String mode = java.nio.file.attribute.PosixFilePermissions.toString(perms);
             throw forbidden(

@@ -118,12 +118,15 @@ public final class StateFile {
         java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(end + lines.length + 64);
         out.write(counters, 0, end);
         out.writeBytes(AUDIT_FIELD);
-        for (int i = 0; i < lines.length; i++) {
-            out.write(lines[i]);
-            if (lines[i] == '\n' && i < lines.length - 1) {
+        int from = 0;
+        for (int i = 0; i < lines.length - 1; i++) {
+            if (lines[i] == '\n') {
+                out.write(lines, from, i + 1 - from);
                 out.write(',');
+                from = i + 1;
             }
         }
+        out.write(lines, from, lines.length - from);
         out.writeBytes(new byte[] {']', '}', '\n'});
         return out.toByteArray();
     }

@@ -23,42 +23,40 @@ import java.util.Map;
  * The one generic JSON layer: JSON text to plain Java trees and back, for everything that is not
  * a wire message (config, state files, the audit log, import, MCP, shims, CLI output). Trees are
  * {@link LinkedHashMap}s, {@link List}s, Strings, {@link Long} or {@link BigInteger}, {@link Double}
- * (or {@link BigDecimal} when asked), Booleans and nulls. Jackson's streaming API only:
- * ObjectMapper would double the CLI's start-up time. Thread-safe and cheap to create.
+ * (or {@link BigDecimal} when asked), Booleans and nulls. Trees are read by {@link TreeReader}
+ * (every CLI call reads some, and Jackson's parser costs JDK 25 a BigDecimal initialisation),
+ * streams by Jackson's parser, and everything is written by Jackson's generator; never
+ * ObjectMapper, which would double the CLI's start-up time. Thread-safe and cheap to create.
  */
 public final class Json {
     // A duplicate key is refused, never "last one wins": {"SEC":100,"SEC":3} in a state file
     // would otherwise silently rewind a counter. Trees find duplicates themselves (one map
-    // lookup per key, see readValue), so their parsers skip Jackson's detector, which builds a
-    // HashSet for every object of more than two keys; streaming readers get the strict factory.
-    // One of each for the process: immutable once built, their symbol tables and buffers shared.
-    private static final JsonFactory STRICT = JsonFactory.builder()
-            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-            .build();
+    // lookup per key: TreeReader, readValue), so trees and generators use the plain factory;
+    // streaming readers get the strict one. One of each for the process: immutable once built,
+    // their symbol tables and buffers shared; the strict one built on first use (a CLI call
+    // through a daemon never streams).
     private static final JsonFactory TREES = new JsonFactory();
+
+    private static final class Strict {
+        static final JsonFactory FACTORY = JsonFactory.builder()
+                .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+                .build();
+    }
 
     /** The factory for parsers and generators of callers that stream (duplicate keys refused). */
     public JsonFactory factory() {
-        return STRICT;
+        return Strict.FACTORY;
     }
 
     // ----------------------------------------------------------------- reading
 
-    /**
-     * One JSON object in {@code buf[offset, offset + length)}, and nothing after it. A flat
-     * object of plain values (every protocol line) is read without a parser ({@link FlatObjects});
-     * the tree is the same either way.
-     */
+    /** One JSON object in {@code buf[offset, offset + length)}, and nothing after it. */
+    @SuppressWarnings("unchecked")
     public Map<String, Object> readObject(byte[] buf, int offset, int length) throws JsonException {
-        Map<String, Object> flat = FlatObjects.read(buf, offset, length);
-        if (flat != null) {
-            return flat;
+        if (!TreeReader.startsObject(buf, offset, length)) {
+            throw new JsonException("expected one JSON object per line");
         }
-        try (JsonParser p = TREES.createParser(buf, offset, length)) {
-            return readObject(p);
-        } catch (IOException e) {
-            throw malformed(e);
-        }
+        return (Map<String, Object>) TreeReader.read(buf, offset, length, "object");
     }
 
     public Map<String, Object> readObject(byte[] bytes) throws JsonException {
@@ -67,47 +65,16 @@ public final class Json {
 
     /** Any one JSON value in {@code buf[offset, offset + length)}, and nothing after it. */
     public Object readValue(byte[] buf, int offset, int length) throws JsonException {
-        try (JsonParser p = TREES.createParser(buf, offset, length)) {
-            if (p.nextToken() == null) {
-                throw new JsonException("empty message");
-            }
-            Object value = readValue(p);
-            end(p, "value");
-            return value;
-        } catch (IOException e) {
-            throw malformed(e);
+        if (TreeReader.blank(buf, offset, length)) {
+            throw new JsonException("empty message");
         }
+        return TreeReader.read(buf, offset, length, "value");
     }
 
     /** {@link #readValue(byte[], int, int)} of a String's UTF-8. */
     public Object readValue(String text) throws JsonException {
         byte[] b = text.getBytes(StandardCharsets.UTF_8);
         return readValue(b, 0, b.length);
-    }
-
-    private static Map<String, Object> readObject(JsonParser p) throws IOException, JsonException {
-        if (p.nextToken() != JsonToken.START_OBJECT) {
-            throw new JsonException("expected one JSON object per line");
-        }
-        @SuppressWarnings("unchecked")
-        Map<String, Object> obj = (Map<String, Object>) readValue(p);
-        end(p, "object");
-        return obj;
-    }
-
-    private static void end(JsonParser p, String what) throws IOException, JsonException {
-        if (p.nextToken() != null) {
-            throw new JsonException("trailing data after the JSON " + what);
-        }
-    }
-
-    private static JsonException malformed(IOException e) {
-        String m = e.getMessage();
-        if (m == null) {
-            m = "unreadable input";
-        }
-        int nl = m.indexOf('\n');
-        return new JsonException("malformed JSON: " + (nl < 0 ? m : m.substring(0, nl)));
     }
 
     /** {@link #readValue(JsonParser, boolean)} with other numbers as {@link Double}. */

@@ -8,8 +8,15 @@ import java.time.format.DateTimeParseException;
 
 /** Times as JavaScript's toISOString writes them, always with milliseconds: {@code 2026-02-19T18:00:00.000Z}. */
 public final class Timestamps {
-    private static final DateTimeFormatter FORMAT =
-            DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
+    /**
+     * Only for years outside 1970-9999; built on first use, since building it (and
+     * java.time.format's own start) cost a CLI call ~5% of its time (docs/BENCHMARKS.md, "CLI start-up, session 5").
+     */
+    private static final class Slow {
+        static final DateTimeFormatter FORMAT =
+                DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
+    }
+
     private static final long DAYS_0000_TO_1970 = 719_468; // days from 0000-03-01 to 1970-01-01
     private static final long MAX_FAST_SECONDS = 253_402_300_799L; // 9999-12-31T23:59:59Z
 
@@ -22,7 +29,7 @@ public final class Timestamps {
      */
     public static String format(Instant instant) {
         if (!plain(instant)) {
-            return FORMAT.format(instant);
+            return Slow.FORMAT.format(instant);
         }
         byte[] b = new byte[LENGTH];
         write(instant, b, 0);
@@ -76,8 +83,77 @@ public final class Timestamps {
         }
     }
 
-    /** Any ISO-8601 instant (what {@link #format} writes, with or without fractions). */
+    /**
+     * Any ISO-8601 instant (what {@link #format} writes, with or without fractions). What
+     * {@link #format} writes for 1970-9999 is read with plain arithmetic (a client reads one in
+     * every answer); anything else goes through {@link Instant#parse}.
+     */
     public static Instant parse(String text) throws DateTimeParseException {
-        return Instant.parse(text);
+        Instant fast = parseCanonical(text);
+        return fast != null ? fast : Instant.parse(text);
+    }
+
+    /** {@code yyyy-MM-ddTHH:mm:ss.SSSZ} with a valid date and time, else null. */
+    private static Instant parseCanonical(String t) {
+        if (t.length() != 24
+                || t.charAt(4) != '-'
+                || t.charAt(7) != '-'
+                || t.charAt(10) != 'T'
+                || t.charAt(13) != ':'
+                || t.charAt(16) != ':'
+                || t.charAt(19) != '.'
+                || t.charAt(23) != 'Z') {
+            return null;
+        }
+        int year = number(t, 0, 4);
+        int month = number(t, 5, 2);
+        int day = number(t, 8, 2);
+        int hour = number(t, 11, 2);
+        int minute = number(t, 14, 2);
+        int second = number(t, 17, 2);
+        int millis = number(t, 20, 3);
+        if (year < 1970
+                || month < 1
+                || month > 12
+                || day < 1
+                || day > daysInMonth(year, month)
+                || hour < 0
+                || hour > 23
+                || minute < 0
+                || minute > 59
+                || second < 0
+                || second > 59
+                || millis < 0) {
+            return null; // a leap second, a bad date, a non-digit: Instant.parse decides
+        }
+        // days-from-civil on a calendar whose years start on March 1st: the inverse of format's
+        long y = month <= 2 ? year - 1 : year;
+        long era = y / 400;
+        long yearOfEra = y - era * 400;
+        long dayOfYear = (153L * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1;
+        long dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear;
+        long days = era * 146_097 + dayOfEra - DAYS_0000_TO_1970;
+        return Instant.ofEpochSecond(days * 86_400 + hour * 3600L + minute * 60L + second, millis * 1_000_000L);
+    }
+
+    /** The decimal number in {@code t[at, at + width)}, or -1 when a character is not a digit. */
+    private static int number(String t, int at, int width) {
+        int value = 0;
+        for (int i = at; i < at + width; i++) {
+            char c = t.charAt(i);
+            if (c < '0' || c > '9') {
+                return -1;
+            }
+            value = value * 10 + (c - '0');
+        }
+        return value;
+    }
+
+    private static int daysInMonth(int year, int month) {
+        if (month == 2) {
+            boolean leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+            return leap ? 29 : 28;
+        }
+        return month == 4 || month == 6 || month == 9 || month == 11 ? 30 : 31;
     }
 }

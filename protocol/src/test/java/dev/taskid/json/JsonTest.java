@@ -45,6 +45,44 @@ class JsonTest {
     }
 
     @Test
+    void timestampsParseAsInstantParseDoes() {
+        java.util.Random random = new java.util.Random(12);
+        List<String> texts = new java.util.ArrayList<>(List.of(
+                "1970-01-01T00:00:00.000Z",
+                "2000-02-29T23:59:59.999Z",
+                "2100-02-28T12:00:00.001Z",
+                "2400-02-29T00:00:00.000Z",
+                "9999-12-31T23:59:59.999Z",
+                "1969-12-31T23:59:59.500Z",
+                "2026-02-19T18:00:00Z",
+                "2026-02-19T18:00:00.123456Z",
+                "2026-01-01T24:00:00.000Z", // end of day: Instant.parse reads it as the next midnight
+                "2016-12-31T23:59:60.000Z", // a leap second: Instant.parse folds it into :59
+                "+10000-01-01T00:00:00.000Z"));
+        for (int i = 0; i < 20_000; i++) {
+            texts.add(Timestamps.format(
+                    Instant.ofEpochSecond(random.nextLong(0, 253_402_300_800L), random.nextInt(1_000_000_000))));
+        }
+        for (String t : texts) {
+            assertEquals(Instant.parse(t), Timestamps.parse(t), t);
+        }
+        // Not a valid time in the canonical shape: refused as Instant.parse refuses it.
+        for (String bad : List.of(
+                "2023-02-29T00:00:00.000Z",
+                "2100-02-29T00:00:00.000Z",
+                "2026-04-31T00:00:00.000Z",
+                "2026-13-01T00:00:00.000Z",
+                "2026-00-01T00:00:00.000Z",
+                "2026-01-01T00:60:00.000Z",
+                "2026-01-01T00:00:00.0-1Z",
+                "2026-01-01T-1:00:00.000Z",
+                "2026-01-01T00:00:00.000X")) {
+            assertThrows(java.time.format.DateTimeParseException.class, () -> Instant.parse(bad), bad);
+            assertThrows(java.time.format.DateTimeParseException.class, () -> Timestamps.parse(bad), bad);
+        }
+    }
+
+    @Test
     void genericValuesAreWrittenAsJson() {
         Map<String, Object> values = new LinkedHashMap<>();
         values.put("int", 1);
@@ -93,6 +131,165 @@ class JsonTest {
                 "empty message",
                 assertThrows(JsonException.class, () -> json.readValue(new byte[0], 0, 0))
                         .getMessage());
+    }
+
+    /** Jackson's parser with its defaults, reading a tree as Json read them before TreeReader. */
+    private static Object jackson(byte[] b) throws Exception {
+        try (com.fasterxml.jackson.core.JsonParser p = new com.fasterxml.jackson.core.JsonFactory().createParser(b)) {
+            if (p.nextToken() == null) {
+                throw new JsonException("empty message");
+            }
+            Object v = Json.readValue(p);
+            if (p.nextToken() != null) {
+                throw new JsonException("trailing data");
+            }
+            return v;
+        }
+    }
+
+    private Object treeOrError(byte[] b) {
+        try {
+            return json.readValue(b, 0, b.length);
+        } catch (JsonException e) {
+            assertTrue(
+                    e.getMessage().startsWith("malformed JSON: ")
+                            || e.getMessage().startsWith("trailing data")
+                            || e.getMessage().equals("empty message"),
+                    e.getMessage());
+            return e;
+        }
+    }
+
+    private static Object jacksonOrError(byte[] b) {
+        try {
+            return jackson(b);
+        } catch (Exception e) {
+            return e;
+        }
+    }
+
+    /**
+     * The tree reader accepts exactly what Jackson's parser accepts and reads the same trees:
+     * random documents, and each broken in random places (ASCII and well-formed UTF-8; on
+     * malformed UTF-8 the tree reader is the stricter of the two, refusing overlong forms and
+     * encoded surrogates).
+     */
+    @Test
+    void treeReaderAgreesWithJackson() throws Exception {
+        java.util.Random random = new java.util.Random(13);
+        String alphabet = "{}[]:,\"\\ \t\n-+.eE0123456789abfnrtu/xtruefalsenull\u00e9\u20ac\ud83d\ude00";
+        int accepted = 0;
+        for (int i = 0; i < 30_000; i++) {
+            StringBuilder doc = new StringBuilder(randomValue(random, 0));
+            int mutations = i % 3 == 0 ? 0 : 1 + random.nextInt(3);
+            for (int m = 0; m < mutations && doc.length() > 0; m++) {
+                int at = random.nextInt(doc.length());
+                if (Character.isSurrogate(doc.charAt(at))) {
+                    continue;
+                }
+                switch (random.nextInt(3)) {
+                    case 0 -> doc.deleteCharAt(at);
+                    case 1 -> doc.insert(at, alphabet.charAt(random.nextInt(alphabet.length() - 2)));
+                    default -> doc.setCharAt(at, alphabet.charAt(random.nextInt(alphabet.length() - 2)));
+                }
+            }
+            byte[] b = doc.toString().getBytes(UTF_8);
+            Object ours = treeOrError(b);
+            Object theirs = jacksonOrError(b);
+            if (theirs instanceof Exception) {
+                assertTrue(ours instanceof JsonException, doc + " -> " + ours + ", Jackson: " + theirs);
+            } else {
+                assertEquals(theirs, ours, doc.toString());
+                accepted++;
+            }
+        }
+        assertTrue(accepted > 10_000, "accepted " + accepted);
+        // The limits Jackson has: nesting depth 1,000, numbers of 1,000 characters.
+        for (int depth : new int[] {1000, 1001}) {
+            byte[] b = ("[".repeat(depth) + "]".repeat(depth)).getBytes(UTF_8);
+            assertEquals(
+                    jacksonOrError(b) instanceof Exception, treeOrError(b) instanceof JsonException, "depth " + depth);
+        }
+        for (int digits : new int[] {1000, 1001}) {
+            byte[] b = ("[" + "7".repeat(digits) + "]").getBytes(UTF_8);
+            assertEquals(
+                    jacksonOrError(b) instanceof Exception,
+                    treeOrError(b) instanceof JsonException,
+                    digits + " digits");
+        }
+        // A byte-order mark is skipped, as Jackson skips it; malformed UTF-8 is refused.
+        assertEquals(
+                Map.of("a", 1L),
+                json.readObject(new byte[] {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF, '{', '"', 'a', '"', ':', '1', '}'}));
+        for (byte[] bad : List.of(
+                new byte[] {'"', (byte) 0xC0, (byte) 0x80, '"'},
+                new byte[] {'"', (byte) 0xED, (byte) 0xA0, (byte) 0x80, '"'},
+                new byte[] {'"', (byte) 0xE2, (byte) 0x82, '"'},
+                new byte[] {'"', (byte) 0xFF, '"'})) {
+            assertTrue(treeOrError(bad) instanceof JsonException, java.util.Arrays.toString(bad));
+        }
+    }
+
+    private static String randomValue(java.util.Random random, int depth) {
+        int kind = random.nextInt(depth > 4 ? 6 : 9);
+        switch (kind) {
+            case 0:
+                return "null";
+            case 1:
+                return random.nextBoolean() ? "true" : "false";
+            case 2:
+                return Long.toString(random.nextLong() >> random.nextInt(64));
+            case 3:
+                return random.nextBoolean() ? Double.toString(random.nextGaussian() * 1e6) : "1.5e-3";
+            case 4:
+                return random.nextBoolean() ? "123456789012345678901234567890" : "-0";
+            case 5:
+                return quoted(random);
+            case 6:
+            case 7: {
+                StringBuilder b = new StringBuilder("{");
+                int n = random.nextInt(4);
+                for (int i = 0; i < n; i++) {
+                    b.append(i > 0 ? "," : "")
+                            .append(random.nextBoolean() ? " " : "")
+                            .append(quoted(random))
+                            .append(':')
+                            .append(randomValue(random, depth + 1));
+                }
+                return b.append('}').toString();
+            }
+            default: {
+                StringBuilder b = new StringBuilder("[");
+                int n = random.nextInt(4);
+                for (int i = 0; i < n; i++) {
+                    b.append(i > 0 ? ", " : "").append(randomValue(random, depth + 1));
+                }
+                return b.append(']').toString();
+            }
+        }
+    }
+
+    private static String quoted(java.util.Random random) {
+        String[] parts = {
+            "a",
+            "SEC",
+            "\\n",
+            "\\\"",
+            "\\u00e9",
+            "\\ud83d\\ude00",
+            "\u00e9",
+            "\u20ac",
+            "\ud83d\ude00",
+            " ",
+            "\\/",
+            "\\t"
+        };
+        StringBuilder b = new StringBuilder("\"");
+        int n = random.nextInt(4);
+        for (int i = 0; i < n; i++) {
+            b.append(parts[random.nextInt(parts.length)]);
+        }
+        return b.append('"').toString();
     }
 
     @Test

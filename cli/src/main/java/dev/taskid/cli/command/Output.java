@@ -64,7 +64,9 @@ public final class Output {
 
     /** The notice a reply carries (e.g. "answered from a rewound counters.json"), on stderr. */
     public void notice(Reply reply) {
-        reply.notice().ifPresent(err::println);
+        if (reply.notice().isPresent()) {
+            err.println(reply.notice().get());
+        }
     }
 
     /** Reports a failure reply; returns its exit status. */

@@ -1,0 +1,39 @@
+package dev.taskid.cli;
+
+import java.nio.file.Path;
+
+/**
+ * The launcher's training run for the CLI's start-up archive (AppCDS on JDK 17/18, the AOT
+ * cache on 25+): one JVM that takes the paths real calls take, so that the archive holds their
+ * classes. First a reservation through a daemon (the launcher starts one on {@code DIR/daemon}
+ * before this runs; without one, that call falls back), then one under the file lock in
+ * {@code DIR/files}, then a read. Trained on the file lock alone, the archive lacked the ~135
+ * classes of a call through a daemon (docs/BENCHMARKS.md, "CLI start-up, session 5").
+ *
+ * <p>Not a command: {@code java -cp taskid-cli.jar dev.taskid.cli.ArchiveTraining DIR}, with
+ * stdout and stderr sent nowhere by the launcher.
+ */
+public final class ArchiveTraining {
+    private ArchiveTraining() {}
+
+    public static void main(String[] args) {
+        if (args.length != 1) {
+            System.err.println("usage: ArchiveTraining DIR");
+            System.exit(2);
+        }
+        Path dir = Path.of(args[0]);
+        String daemon = dir.resolve("daemon").toString();
+        String files = dir.resolve("files").toString();
+        int failed = 0;
+        for (String[] call : new String[][] {
+            {"--dir", daemon, "reserve", "SEC"},
+            {"--dir", files, "reserve", "SEC", "3"},
+            {"--dir", files, "show"},
+        }) {
+            if (Main.call(call) != 0) {
+                failed++;
+            }
+        }
+        System.exit(failed == 0 ? 0 : 1);
+    }
+}
