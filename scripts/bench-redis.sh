@@ -6,7 +6,7 @@
 # fresh idempotency key on every request. Rounds are interleaved (every target at every
 # connection count, then the next round); medians of the rounds are printed. Per row: req/s,
 # latency p50/p99/p99.9, server CPU us/request (/proc/PID/stat), IDs per persist (taskid's
-# stats), daemon RSS; per round: the bare durable step (write tmp + fsync + rename + fsync
+# stats), daemon RSS; per daemon: the time from the launcher's start to its first answer; per round: the bare durable step (write tmp + fsync + rename + fsync
 # dir) in the same directory, and the load average. At the end taskid's counter must equal
 # the number of ok replies it gave (no lost or extra IDs).
 #
@@ -55,15 +55,20 @@ rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 await_socket() { for _ in $(seq 300); do [[ -S $1 ]] && return 0; sleep 0.1; done; echo "no socket $1" >&2; exit 1; }
 stat_field() { grep -o "\"$2\":[0-9.]*" <<<"$1" | head -1 | cut -d: -f2; }
 
-declare -A sock pid
+declare -A sock pid ready
 start_taskid() { # name launcher [extra JVM options]
     local dir=$work/$1/.taskid
     mkdir -p "$work/$1/.git" "$dir"
+    local t0; t0=$(date +%s%N)
     TASKID_NO_BUILD=1 TASKID_DAEMON_JAVA_OPTS=${3-} "$2" daemon --dir "$dir" 2>"$work/$1.log" &
     pid[$1]=$!; pids+=($!)
     sock[$1]=$dir/daemon.sock
-    await_socket "${sock[$1]}"
-    until "$client" call "${sock[$1]}" '{"op":"ping"}' 2>/dev/null | grep -q '"ok":true'; do sleep 0.1; done
+    until "$client" call "${sock[$1]}" '{"op":"ping"}' 2>/dev/null | grep -q '"ok":true'; do
+        kill -0 "${pid[$1]}" 2>/dev/null || { echo "daemon $1 exited: see $work/$1.log" >&2; exit 1; }
+        sleep 0.005
+    done
+    # from the launcher's start to the first answer, and the CPU the JVM spent to get there
+    ready[$1]="$(( ($(date +%s%N) - t0) / 1000000 )) ms (JVM CPU $(( $(cpu_ticks "${pid[$1]}") * 1000 / tck )) ms; load $(cut -d' ' -f1 /proc/loadavg))"
 }
 start_redis() { # name fsync-policy
     local dir=$work/$1
@@ -95,6 +100,9 @@ start_redis redis-everysec everysec
 
 echo "machine: $(nproc) cores, $(uname -r), $(java -version 2>&1 | head -1), $(redis-server --version | cut -d' ' -f1-3)"
 echo "state: $work ($(df -T "$work" | awk 'NR==2 {print $2}')); $seconds s per row, $rounds rounds"
+for t in "${targets[@]}"; do
+    if [[ -n ${ready[$t]-} ]]; then echo "$t: first answer ${ready[$t]} after the launcher started"; fi
+done
 rows=$work/rows.tsv
 : >"$rows"
 declare -A okreplies

@@ -1,7 +1,6 @@
 package dev.taskid.state;
 
-import dev.taskid.json.Json;
-import java.io.ByteArrayOutputStream;
+import dev.taskid.json.JsonWriter;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -35,15 +34,13 @@ public final class AuditLog {
 
     private final Path file;
     private final Path dir;
-    private final Json json;
     private final Config.AuditOptions options;
     /** Whether the file's name (new, or rotated in) may not be durable yet: the directory needs an fsync. */
     private boolean nameUnsynced;
 
-    public AuditLog(Path dir, Json json, Config.AuditOptions options) {
+    public AuditLog(Path dir, Config.AuditOptions options) {
         this.dir = dir.toAbsolutePath();
         this.file = this.dir.resolve(FILE);
-        this.json = json;
         this.options = options;
     }
 
@@ -196,14 +193,17 @@ public final class AuditLog {
         return 0;
     }
 
-    /** The batch's lines, one write's worth, into one buffer. */
+    /**
+     * The batch's lines, one write's worth, into one buffer: one {@link JsonWriter} for the
+     * batch, no generator, stream or array per line.
+     */
     public byte[] encode(List<AuditEntry> entries) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(entries.size() * 192);
+        JsonWriter w = new JsonWriter(entries.size() * 192);
         for (AuditEntry e : entries) {
-            out.writeBytes(json.write(e::write));
-            out.write('\n');
+            e.write(w);
+            w.newline();
         }
-        return out.toByteArray();
+        return w.toBytes();
     }
 
     private static boolean endsWithNewline(FileChannel ch, long size) throws IOException {

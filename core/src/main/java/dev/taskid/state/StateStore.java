@@ -75,7 +75,7 @@ public final class StateStore implements AutoCloseable {
                 dir,
                 new StateLock(dir.lock(), clock),
                 new StateFile(dir.counters(), json, clock),
-                new AuditLog(dir.dir(), json, auditOptions),
+                new AuditLog(dir.dir(), auditOptions),
                 json,
                 clock);
     }

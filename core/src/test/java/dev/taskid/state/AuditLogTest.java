@@ -32,7 +32,7 @@ class AuditLogTest {
     Path dir;
 
     private AuditLog log(long maxBytes, int keep) {
-        return new AuditLog(dir, json, new Config.AuditOptions(maxBytes, keep));
+        return new AuditLog(dir, new Config.AuditOptions(maxBytes, keep));
     }
 
     private static AuditEntry reserve(int i) {

@@ -30,7 +30,7 @@ class HighWaterTest {
 
     @Test
     void marksFollowTheLogAndSurviveRotationAndRemovalOfOldFiles() throws Exception {
-        AuditLog log = new AuditLog(dir, json, new Config.AuditOptions(4096, 1));
+        AuditLog log = new AuditLog(dir, new Config.AuditOptions(4096, 1));
         HighWater hw = new HighWater(dir, json);
         log.append(List.of(reserve("UX", 7)));
         assertEquals(Map.of("UX", 7L), hw.marks(true));
@@ -55,7 +55,7 @@ class HighWaterTest {
 
     @Test
     void anUnreadableSummaryIsRebuiltFromTheLog() throws Exception {
-        AuditLog log = new AuditLog(dir, json, Config.AuditOptions.DEFAULT);
+        AuditLog log = new AuditLog(dir, Config.AuditOptions.DEFAULT);
         log.append(List.of(reserve("SEC", 40)));
         HighWater hw = new HighWater(dir, json);
         assertEquals(Map.of("SEC", 40L), hw.marks(true));
@@ -65,7 +65,7 @@ class HighWaterTest {
 
     @Test
     void aLongTailIsFoldedIntoTheSummary() throws Exception {
-        AuditLog log = new AuditLog(dir, json, Config.AuditOptions.DEFAULT);
+        AuditLog log = new AuditLog(dir, Config.AuditOptions.DEFAULT);
         HighWater hw = new HighWater(dir, json);
         log.append(List.of(reserve("SEC", 1)));
         hw.marks(true);

@@ -6,7 +6,6 @@ import dev.taskid.server.Connections;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
-import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeMap;
@@ -18,9 +17,17 @@ final class DaemonStats {
 
     private static final double[] PERSIST_BUCKETS_MS = {0.25, 0.5, 1, 2, 4, 8, 16, 32, 64, 128, 256, 1000};
 
+    /** The ops counted in an array (no map lookup or boxing per request), and "invalid" lines. */
+    private static final String[] OPS = {
+        "archive", "hello", "init", "invalid", "peek", "ping", "reserve", "set", "stats", "validate"
+    };
+
     private final Instant started;
-    private final Map<String, Long> requests = new TreeMap<>();
-    private final Map<ErrorCode, Long> errors = new EnumMap<>(ErrorCode.class);
+    private final long[] requests = new long[OPS.length];
+    /** Ops this class does not list (none today): counted by name. */
+    private final Map<String, Long> otherRequests = new TreeMap<>();
+
+    private final long[] errors = new long[ErrorCode.values().length];
     private final long[] persistNanos = new long[LATENCY_WINDOW];
     private long persists;
     private long persistFailures;
@@ -44,15 +51,36 @@ final class DaemonStats {
     }
 
     void answered(String op, Response response) {
-        requests.merge(op, 1L, Long::sum);
+        int i = opIndex(op);
+        if (i >= 0) {
+            requests[i]++;
+        } else {
+            otherRequests.merge(op, 1L, Long::sum);
+        }
         if (response instanceof Response.Failure f) {
-            errors.merge(f.code(), 1L, Long::sum);
+            errors[f.code().ordinal()]++;
         } else if (response instanceof Response.Reserved r && !r.replayed()) {
             idsAllocated += r.ids().size();
             if (r.numbers().contains(0L)) {
                 wraps++; // only a wrapped sequence hands out 0
             }
         }
+    }
+
+    private static int opIndex(String op) {
+        return switch (op) {
+            case "archive" -> 0;
+            case "hello" -> 1;
+            case "init" -> 2;
+            case "invalid" -> 3;
+            case "peek" -> 4;
+            case "ping" -> 5;
+            case "reserve" -> 6;
+            case "set" -> 7;
+            case "stats" -> 8;
+            case "validate" -> 9;
+            default -> -1;
+        };
     }
 
     void batch(int size) {
@@ -95,7 +123,13 @@ final class DaemonStats {
         m.put("pid", pid);
         m.put("epoch", epoch);
         m.put("uptimeSeconds", Duration.between(started, now).toSeconds());
-        m.put("requests", new TreeMap<>(requests));
+        Map<String, Long> byOp = new TreeMap<>(otherRequests);
+        for (int i = 0; i < OPS.length; i++) {
+            if (requests[i] > 0) {
+                byOp.put(OPS[i], requests[i]);
+            }
+        }
+        m.put("requests", byOp);
         m.put("idsAllocated", idsAllocated);
         m.put("batches", batches);
         m.put("meanBatchSize", batches == 0 ? 0.0 : (double) batchedRequests / batches);
@@ -136,10 +170,14 @@ final class DaemonStats {
         m.put("persistMillisHistogram", persistBuckets);
         m.put("auditLines", auditLines);
         Map<String, Long> byCode = new TreeMap<>();
-        errors.forEach((code, count) -> byCode.put(code.name(), count));
+        for (ErrorCode code : ErrorCode.values()) {
+            if (errors[code.ordinal()] > 0) {
+                byCode.put(code.name(), errors[code.ordinal()]);
+            }
+        }
         m.put("errors", byCode);
         m.put("wraps", wraps);
-        m.put("numberConflicts", errors.getOrDefault(ErrorCode.NUMBER_CONFLICT, 0L));
+        m.put("numberConflicts", errors[ErrorCode.NUMBER_CONFLICT.ordinal()]);
         m.put("connectionsOpen", connections == null ? 0 : connections.open());
         m.put("connectionsTotal", connections == null ? 0 : connections.total());
         return m;

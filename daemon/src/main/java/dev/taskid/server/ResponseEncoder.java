@@ -1,21 +1,31 @@
 package dev.taskid.server;
 
+import dev.taskid.json.JsonWriter;
 import dev.taskid.protocol.Response;
 import dev.taskid.protocol.ResponseCodec;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufOutputStream;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.MessageToByteEncoder;
-import java.io.IOException;
+import io.netty.util.concurrent.FastThreadLocal;
 
 /**
- * A response to its line: JSON and a newline, generated straight into the outbound buffer
- * (Jackson's generator buffers in its recycled array; no byte[] per response).
+ * A response to its line: JSON and a newline, written into the event loop's reused
+ * {@link JsonWriter} and copied once into the outbound buffer (no generator, stream or byte[]
+ * per response).
  */
 @ChannelHandler.Sharable
 public final class ResponseEncoder extends MessageToByteEncoder<Response> {
+    /** Lines longer than this do not keep their array in the loop's writer. */
+    private static final int KEEP = 16 * 1024;
+
     private final ResponseCodec codec;
+    private final FastThreadLocal<JsonWriter> writers = new FastThreadLocal<>() {
+        @Override
+        protected JsonWriter initialValue() {
+            return new JsonWriter(512);
+        }
+    };
 
     public ResponseEncoder(ResponseCodec codec) {
         super(Response.class);
@@ -23,8 +33,13 @@ public final class ResponseEncoder extends MessageToByteEncoder<Response> {
     }
 
     @Override
-    protected void encode(ChannelHandlerContext ctx, Response response, ByteBuf out) throws IOException {
-        codec.encode(response, new ByteBufOutputStream(out));
-        out.writeByte('\n');
+    protected void encode(ChannelHandlerContext ctx, Response response, ByteBuf out) {
+        JsonWriter w = writers.get().reset();
+        codec.encode(response, w);
+        w.newline();
+        out.writeBytes(w.array(), 0, w.length());
+        if (w.array().length > KEEP) {
+            writers.remove(); // one big answer (stats, init) does not stay in memory
+        }
     }
 }

@@ -46,24 +46,40 @@ public final class CodecAllocations {
         int iterations = args.length > 0 ? Integer.parseInt(args[0]) : 100_000;
         com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         for (boolean direct : new boolean[] {true, false}) {
-            run(mx, direct, false, iterations); // warm-up: JIT, pools, symbol tables
-            run(mx, direct, true, iterations);
-            long base = run(mx, direct, false, iterations);
-            long full = run(mx, direct, true, iterations);
+            for (int warm = 0; warm < 5; warm++) { // warm-up: JIT (C2 too), pools, symbol tables
+                run(mx, direct, false, iterations);
+                run(mx, direct, true, iterations);
+            }
+            long[] base = run(mx, direct, false, iterations);
+            long[] full = run(mx, direct, true, iterations);
             System.out.printf(
                     Locale.ROOT,
                     "%s buffers: %.0f B/request decode+encode through the pipeline, %.0f B baseline"
-                            + " (channel only), %.0f B the codec's share (%d iterations)%n",
+                            + " (channel only), %.0f B the codec's share; %.0f CPU ns/request, %.0f ns baseline,"
+                            + " %.0f ns the codec's share (%d iterations)%n",
                     direct ? "direct" : "heap",
-                    full / (double) iterations,
-                    base / (double) iterations,
-                    (full - base) / (double) iterations,
+                    full[0] / (double) iterations,
+                    base[0] / (double) iterations,
+                    (full[0] - base[0]) / (double) iterations,
+                    full[1] / (double) iterations,
+                    base[1] / (double) iterations,
+                    (full[1] - base[1]) / (double) iterations,
                     iterations);
         }
     }
 
-    /** Bytes this thread allocated for {@code iterations} round trips. */
-    private static long run(com.sun.management.ThreadMXBean mx, boolean direct, boolean codec, int iterations) {
+    /** The codec's own heap bytes per reserve round trip, after a warm-up (for {@code CodecAllocationsTest}). */
+    static double codecBytesPerRequest(boolean direct, int iterations) {
+        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        run(mx, direct, false, iterations);
+        run(mx, direct, true, iterations);
+        long base = run(mx, direct, false, iterations)[0];
+        long full = run(mx, direct, true, iterations)[0];
+        return (full - base) / (double) iterations;
+    }
+
+    /** Bytes this thread allocated for {@code iterations} round trips, and the thread CPU nanoseconds they took. */
+    private static long[] run(com.sun.management.ThreadMXBean mx, boolean direct, boolean codec, int iterations) {
         ResponseCodec responses = new ResponseCodec();
         EmbeddedChannel ch = new EmbeddedChannel();
         Sink sink = new Sink();
@@ -76,6 +92,7 @@ public final class CodecAllocations {
                 (new String(responses.encode(ANSWER), StandardCharsets.UTF_8) + "\n").getBytes(StandardCharsets.UTF_8);
         long thread = Thread.currentThread().getId();
         long before = mx.getThreadAllocatedBytes(thread);
+        long start = mx.getCurrentThreadCpuTime(); // CPU time: a busy machine preempts, it does not add
         for (int i = 0; i < iterations; i++) {
             byte[] line = codec ? LINE : BLANK;
             ByteBuf in =
@@ -93,12 +110,13 @@ public final class CodecAllocations {
             ByteBuf out = ch.readOutbound();
             out.release();
         }
+        long nanos = mx.getCurrentThreadCpuTime() - start;
         long bytes = mx.getThreadAllocatedBytes(thread) - before;
         if (codec && sink.requests != iterations) {
             throw new IllegalStateException("decoded " + sink.requests + " of " + iterations);
         }
         ch.finishAndReleaseAll();
-        return bytes;
+        return new long[] {bytes, nanos};
     }
 
     private static final class Sink extends ChannelInboundHandlerAdapter {

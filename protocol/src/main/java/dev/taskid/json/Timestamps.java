@@ -1,5 +1,6 @@
 package dev.taskid.json;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -27,10 +28,26 @@ public final class Timestamps {
      * path); other years go through DateTimeFormatter.
      */
     public static String format(Instant instant) {
-        long seconds = instant.getEpochSecond();
-        if (seconds < 0 || seconds > MAX_FAST_SECONDS) {
+        if (!plain(instant)) {
             return Slow.FORMAT.format(instant);
         }
+        byte[] b = new byte[LENGTH];
+        write(instant, b, 0);
+        return new String(b, StandardCharsets.US_ASCII);
+    }
+
+    /** The length of a time {@link #plain} can write. */
+    static final int LENGTH = 24;
+
+    /** Whether {@link #write} can write {@code instant} (years 1970-9999). */
+    static boolean plain(Instant instant) {
+        long seconds = instant.getEpochSecond();
+        return seconds >= 0 && seconds <= MAX_FAST_SECONDS;
+    }
+
+    /** {@link #format}'s {@link #LENGTH} ASCII bytes into {@code b} at {@code at}, for a {@link #plain} time. */
+    static void write(Instant instant, byte[] b, int at) {
+        long seconds = instant.getEpochSecond();
         long days = seconds / 86_400;
         int secondOfDay = (int) (seconds % 86_400);
         // civil-from-days on a calendar whose years start on March 1st (leap day last)
@@ -43,27 +60,25 @@ public final class Timestamps {
         int day = (int) (dayOfYear - (153 * shiftedMonth + 2) / 5 + 1);
         int month = (int) (shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9);
         int year = (int) (yearOfEra + era * 400 + (month <= 2 ? 1 : 0));
-        char[] c = new char[24];
-        digits(c, 0, year, 4);
-        c[4] = '-';
-        digits(c, 5, month, 2);
-        c[7] = '-';
-        digits(c, 8, day, 2);
-        c[10] = 'T';
-        digits(c, 11, secondOfDay / 3600, 2);
-        c[13] = ':';
-        digits(c, 14, secondOfDay / 60 % 60, 2);
-        c[16] = ':';
-        digits(c, 17, secondOfDay % 60, 2);
-        c[19] = '.';
-        digits(c, 20, instant.getNano() / 1_000_000, 3);
-        c[23] = 'Z';
-        return new String(c);
+        digits(b, at, year, 4);
+        b[at + 4] = '-';
+        digits(b, at + 5, month, 2);
+        b[at + 7] = '-';
+        digits(b, at + 8, day, 2);
+        b[at + 10] = 'T';
+        digits(b, at + 11, secondOfDay / 3600, 2);
+        b[at + 13] = ':';
+        digits(b, at + 14, secondOfDay / 60 % 60, 2);
+        b[at + 16] = ':';
+        digits(b, at + 17, secondOfDay % 60, 2);
+        b[at + 19] = '.';
+        digits(b, at + 20, instant.getNano() / 1_000_000, 3);
+        b[at + 23] = 'Z';
     }
 
-    private static void digits(char[] c, int at, int value, int width) {
+    private static void digits(byte[] b, int at, int value, int width) {
         for (int i = at + width - 1; i >= at; i--) {
-            c[i] = (char) ('0' + value % 10);
+            b[i] = (byte) ('0' + value % 10);
             value /= 10;
         }
     }

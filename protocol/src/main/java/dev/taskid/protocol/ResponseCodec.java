@@ -3,9 +3,9 @@ package dev.taskid.protocol;
 import com.fasterxml.jackson.core.JsonGenerator;
 import dev.taskid.json.Json;
 import dev.taskid.json.JsonFields;
+import dev.taskid.json.JsonWriter;
 import dev.taskid.json.Timestamps;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -18,34 +18,48 @@ public final class ResponseCodec {
     private final Json json = new Json();
 
     public byte[] encode(Response response) {
+        if (response instanceof Response.Reserved r) {
+            JsonWriter w = new JsonWriter(256);
+            writeReserved(w, r);
+            return w.toBytes();
+        }
         return json.write(g -> write(g, response));
     }
 
-    /** The line without its newline, straight into {@code out}. */
-    public void encode(Response response, OutputStream out) throws IOException {
-        json.write(out, g -> write(g, response));
+    /**
+     * The line without its newline, appended to {@code out}: a reserve answer (the daemon's
+     * hot path) written straight into it, the others through Jackson's generator.
+     */
+    public void encode(Response response, JsonWriter out) {
+        if (response instanceof Response.Reserved r) {
+            writeReserved(out, r);
+        } else {
+            out.raw(json.write(g -> write(g, response)));
+        }
+    }
+
+    private static void writeReserved(JsonWriter w, Response.Reserved r) {
+        w.startObject();
+        Wire.writeId(w, r.id());
+        w.field("ok", true);
+        w.field("prefix", r.prefix());
+        w.strings("ids", r.ids());
+        w.numbers("numbers", r.numbers());
+        w.field("previous", r.previous());
+        w.field("counter", r.counter());
+        w.field("next", r.next());
+        w.name("reservedAt").timestamp(r.reservedAt());
+        if (r.replayed()) {
+            w.field("replayed", true);
+        }
+        w.endObject();
     }
 
     private static void write(JsonGenerator g, Response response) throws IOException {
         g.writeStartObject();
         Wire.writeId(g, response.id());
         g.writeBooleanField("ok", response.ok());
-        if (response instanceof Response.Reserved r) {
-            g.writeStringField("prefix", r.prefix());
-            Wire.writeStrings(g, "ids", r.ids());
-            g.writeArrayFieldStart("numbers");
-            for (Long n : r.numbers()) {
-                g.writeNumber(n);
-            }
-            g.writeEndArray();
-            g.writeNumberField("previous", r.previous());
-            g.writeNumberField("counter", r.counter());
-            g.writeNumberField("next", r.next());
-            g.writeStringField("reservedAt", Timestamps.format(r.reservedAt()));
-            if (r.replayed()) {
-                g.writeBooleanField("replayed", true);
-            }
-        } else if (response instanceof Response.Counters r) {
+        if (response instanceof Response.Counters r) {
             Json.writeValue(g, "counters", r.counters());
         } else if (response instanceof Response.Validation r) {
             g.writeBooleanField("allIssued", r.allIssued());

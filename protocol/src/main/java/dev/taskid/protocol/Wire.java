@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import dev.taskid.json.Json;
 import dev.taskid.json.JsonException;
 import dev.taskid.json.JsonFields;
+import dev.taskid.json.JsonWriter;
 import java.io.IOException;
 import java.util.List;
 import java.util.Map;
@@ -49,6 +50,18 @@ final class Wire {
             g.writeNumber(id.text());
         } else {
             g.writeString(id.text());
+        }
+    }
+
+    static void writeId(JsonWriter w, RequestId id) {
+        if (id == null) {
+            return;
+        }
+        w.name("id");
+        if (id.numeric()) {
+            w.rawNumber(id.text());
+        } else {
+            w.string(id.text());
         }
     }
 
