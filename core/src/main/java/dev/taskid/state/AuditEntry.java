@@ -3,7 +3,6 @@ package dev.taskid.state;
 import dev.taskid.json.Json;
 import dev.taskid.json.JsonException;
 import dev.taskid.json.JsonWriter;
-import dev.taskid.json.Timestamps;
 import dev.taskid.protocol.Request;
 import dev.taskid.protocol.Response;
 import java.nio.charset.StandardCharsets;

@@ -65,14 +65,17 @@ public final class LogSetup extends ContextAwareBase implements Configurator {
         @Override
         public String doLayout(ILoggingEvent event) {
             StringBuilder s = new StringBuilder(128);
-            s.append(Timestamps.format(Instant.ofEpochMilli(event.getTimeStamp()))).append(' ');
+            s.append(Timestamps.format(Instant.ofEpochMilli(event.getTimeStamp())))
+                    .append(' ');
             String level = event.getLevel().toString();
             s.append(level);
             for (int i = level.length(); i < 5; i++) {
                 s.append(' ');
             }
             String logger = event.getLoggerName();
-            s.append(' ').append(logger, logger.lastIndexOf('.') + 1, logger.length()).append(": ");
+            s.append(' ')
+                    .append(logger, logger.lastIndexOf('.') + 1, logger.length())
+                    .append(": ");
             s.append(event.getFormattedMessage()).append(CoreConstants.LINE_SEPARATOR);
             IThrowableProxy thrown = event.getThrowableProxy();
             if (thrown != null) {

@@ -24,7 +24,9 @@ class LogSetupTest {
         LoggingEvent failed =
                 new LoggingEvent("x", logger, Level.ERROR, "boom", new IllegalStateException("why"), null);
         String text = new LogSetup.Line().doLayout(failed);
-        assertTrue(text.contains(" ERROR Daemon: boom" + System.lineSeparator() + "java.lang.IllegalStateException: why"), text);
+        assertTrue(
+                text.contains(" ERROR Daemon: boom" + System.lineSeparator() + "java.lang.IllegalStateException: why"),
+                text);
     }
 
     @Test

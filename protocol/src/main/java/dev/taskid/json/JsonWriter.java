@@ -242,15 +242,14 @@ public final class JsonWriter {
             buf[len++] = '\\';
             buf[len++] = (byte) c;
         } else if (c < 0x20) {
-            char shortEscape =
-                    switch (c) {
-                        case '\b' -> 'b';
-                        case '\t' -> 't';
-                        case '\n' -> 'n';
-                        case '\f' -> 'f';
-                        case '\r' -> 'r';
-                        default -> 0;
-                    };
+            char shortEscape = switch (c) {
+                case '\b' -> 'b';
+                case '\t' -> 't';
+                case '\n' -> 'n';
+                case '\f' -> 'f';
+                case '\r' -> 'r';
+                default -> 0;
+            };
             if (shortEscape != 0) {
                 buf[len++] = '\\';
                 buf[len++] = (byte) shortEscape;

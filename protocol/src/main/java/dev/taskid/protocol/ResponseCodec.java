@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import dev.taskid.json.Json;
 import dev.taskid.json.JsonFields;
 import dev.taskid.json.JsonWriter;
-import dev.taskid.json.Timestamps;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;

@@ -54,13 +54,24 @@ class JsonWriterTest {
             StringBuilder s = new StringBuilder();
             int n = random.nextInt(12);
             for (int k = 0; k < n; k++) {
-                s.append(random.nextInt(4) == 0 ? (char) random.nextInt(0x10000) : ALPHABET[random.nextInt(ALPHABET.length)]);
+                s.append(
+                        random.nextInt(4) == 0
+                                ? (char) random.nextInt(0x10000)
+                                : ALPHABET[random.nextInt(ALPHABET.length)]);
             }
             samples.add(s.toString());
         }
         JsonWriter w = new JsonWriter(4); // grows
         for (String s : samples) {
-            w.reset().startObject().field("k", s).name("arr").startArray().string(s).string(s).endArray().endObject();
+            w.reset()
+                    .startObject()
+                    .field("k", s)
+                    .name("arr")
+                    .startArray()
+                    .string(s)
+                    .string(s)
+                    .endArray()
+                    .endObject();
             String expected = jackson(g -> {
                 g.writeStartObject();
                 g.writeStringField("k", s);
@@ -70,17 +81,34 @@ class JsonWriterTest {
                 g.writeEndArray();
                 g.writeEndObject();
             });
-            assertEquals(expected, ours(w), () -> "string " + s.chars().mapToObj(Integer::toHexString).toList());
+            assertEquals(
+                    expected,
+                    ours(w),
+                    () -> "string " + s.chars().mapToObj(Integer::toHexString).toList());
         }
     }
 
     @Test
     void numbersBooleansNullsAndNestingMatchJackson() throws IOException {
-        long[] numbers = {0, 1, -1, 9, 10, 99, 100, 123_456_789_012L, Long.MAX_VALUE, Long.MIN_VALUE, Long.MIN_VALUE + 1};
+        long[] numbers = {0, 1, -1, 9, 10, 99, 100, 123_456_789_012L, Long.MAX_VALUE, Long.MIN_VALUE, Long.MIN_VALUE + 1
+        };
         for (long n : numbers) {
             JsonWriter w = new JsonWriter(8);
-            w.startArray().number(n).bool(true).bool(false).nullValue().startObject().endObject().startArray()
-                    .endArray().startObject().field("n", n).field("b", false).name("x").nullValue().endObject()
+            w.startArray()
+                    .number(n)
+                    .bool(true)
+                    .bool(false)
+                    .nullValue()
+                    .startObject()
+                    .endObject()
+                    .startArray()
+                    .endArray()
+                    .startObject()
+                    .field("n", n)
+                    .field("b", false)
+                    .name("x")
+                    .nullValue()
+                    .endObject()
                     .endArray();
             String expected = jackson(g -> {
                 g.writeStartArray();
@@ -106,7 +134,14 @@ class JsonWriterTest {
     @Test
     void linesFollowOneAnotherWithoutCommas() {
         JsonWriter w = new JsonWriter(4);
-        w.startObject().field("a", 1).endObject().newline().startObject().field("b", "x").endObject().newline();
+        w.startObject()
+                .field("a", 1)
+                .endObject()
+                .newline()
+                .startObject()
+                .field("b", "x")
+                .endObject()
+                .newline();
         w.startArray().number(1).number(2).endArray().newline();
         assertEquals("{\"a\":1}\n{\"b\":\"x\"}\n[1,2]\n", ours(w));
         assertEquals("{}", ours(w.reset().startObject().endObject()));
@@ -114,8 +149,12 @@ class JsonWriterTest {
 
     @Test
     void timestampsAreWrittenAsTimestampsFormatsThem() {
-        for (String t : List.of("1970-01-01T00:00:00Z", "2026-02-19T18:00:00.999999Z", "9999-12-31T23:59:59.999Z",
-                "1969-12-31T23:59:59.5Z", "+10000-01-01T00:00:00Z")) {
+        for (String t : List.of(
+                "1970-01-01T00:00:00Z",
+                "2026-02-19T18:00:00.999999Z",
+                "9999-12-31T23:59:59.999Z",
+                "1969-12-31T23:59:59.5Z",
+                "+10000-01-01T00:00:00Z")) {
             Instant time = Instant.parse(t);
             JsonWriter w = new JsonWriter(2);
             w.startArray().timestamp(time).timestamp(time).endArray();
