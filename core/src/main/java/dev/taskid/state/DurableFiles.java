@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -149,10 +150,19 @@ public final class DurableFiles {
 
     private static void prepare(Path tmp, byte[] bytes, FileAttribute<?>[] attributes) throws IOException {
         try {
-            Files.deleteIfExists(tmp); // our own leftover (a reused pid): a link is removed, not followed
             Set<OpenOption> options =
                     Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
-            try (FileChannel ch = FileChannel.open(tmp, options, attributes)) {
+            FileChannel created;
+            try {
+                created = FileChannel.open(tmp, options, attributes);
+            } catch (FileAlreadyExistsException e) {
+                // Our own leftover (a reused pid): removed (a link itself, never what it points
+                // at), then made anew. Not removed up front: on the daemon's persist path that was
+                // an exception (a missing file) per batch.
+                Files.delete(tmp);
+                created = FileChannel.open(tmp, options, attributes);
+            }
+            try (FileChannel ch = created) {
                 ByteBuffer buf = ByteBuffer.wrap(bytes);
                 while (buf.hasRemaining()) {
                     ch.write(buf);
