@@ -45,7 +45,7 @@ import org.slf4j.LoggerFactory;
  * decoded request is applied in memory at once, on that loop, and its answer held in the open
  * batch. After the loop's round of I/O the batch is sealed and its whole state handed to the
  * persist pipeline, while the loop goes on applying the next batch in memory. The pipeline has
- * two stages, each on its own thread (both on the install thread when nothing else is in flight, which saves a hand-off): <em>prepare</em> (counters.json's temporary file, which
+ * two stages, each on its own thread: <em>prepare</em> (counters.json's temporary file, which
  * carries the batch's audit lines, written and fsynced, the batch's idempotency keys synced at
  * the same time) and <em>install</em> (rename, directory fsync, the audit lines written to
  * audit.log; see {@link StateStore#prepare} and {@link StateStore#install}). audit.log's
@@ -289,19 +289,10 @@ final class StateLoop implements RequestSink, AutoCloseable {
         b.run = run;
         byte[] counters = store.file().encode(ledger);
         track(b);
-        if (inFlight.size() == 1) {
-            // Nothing else in flight: both halves on the install thread, one hand-off less (a
-            // batch sealed meanwhile is prepared beside it and installed after it, in order).
-            installer.execute(() -> {
-                prepare(b, counters);
-                install(b);
-            });
-        } else {
-            preparer.execute(() -> {
-                prepare(b, counters);
-                installer.execute(() -> install(b));
-            });
-        }
+        preparer.execute(() -> {
+            prepare(b, counters);
+            installer.execute(() -> install(b));
+        });
     }
 
     private void track(Batch b) {
