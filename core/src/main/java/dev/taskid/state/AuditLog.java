@@ -159,24 +159,20 @@ public final class AuditLog {
                 // until full, or the file shrank under us (then nothing matches)
             }
             have = carriedPrefix(tail.array(), tail.position(), size == n, lines);
+            if (have == lines.length) {
+                // Its writer may have died before syncing them. Their name needs no directory
+                // fsync here: the rename that can replace the counters.json carrying them comes
+                // later in the same directory, and names become durable in order, with that
+                // rename's fsync.
+                ch.force(false);
+                return;
+            }
         } catch (NoSuchFileException e) {
             // nothing of them is there
         } catch (IOException e) {
             throw DurableFiles.appendFailed(file, e);
         }
-        if (have == lines.length) {
-            // Its writer may have died before syncing them. Their name needs no directory fsync
-            // here: the rename that can replace the counters.json carrying them comes later in
-            // the same directory, and names become durable in order, with that rename's fsync.
-            try (FileChannel ch =
-                    FileChannel.open(file, StandardOpenOption.READ, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-                ch.force(false);
-            } catch (IOException e) {
-                throw DurableFiles.appendFailed(file, e);
-            }
-        } else {
-            append(java.util.Arrays.copyOfRange(lines, have, lines.length), true, have > 0);
-        }
+        append(java.util.Arrays.copyOfRange(lines, have, lines.length), true, have > 0);
     }
 
     /**
