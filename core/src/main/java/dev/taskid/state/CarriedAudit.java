@@ -2,7 +2,9 @@ package dev.taskid.state;
 
 import java.io.ByteArrayOutputStream;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.List;
 
 /**
  * The daemon's audit lines that are not known durable in audit.log, oldest first: those of
@@ -29,19 +31,16 @@ final class CarriedAudit {
     private final ArrayDeque<Batch> batches = new ArrayDeque<>();
     private long installedBytes;
 
-    /** Adds the lines of the batch of {@code generation}, being prepared; returns every line to carry, its own included. */
-    synchronized byte[] add(long generation, byte[] lines) {
+    /** Adds the lines of the batch of {@code generation}, being prepared; returns every batch's lines to carry, its own included, oldest first. */
+    synchronized List<byte[]> add(long generation, byte[] lines) {
         if (lines.length > 0) {
             batches.addLast(new Batch(generation, lines));
         }
-        if (batches.size() == 1) {
-            return batches.peekFirst().lines;
-        }
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        List<byte[]> out = new ArrayList<>(batches.size());
         for (Batch b : batches) {
-            out.writeBytes(b.lines);
+            out.add(b.lines);
         }
-        return out.toByteArray();
+        return out;
     }
 
     /** The batch of {@code generation} was renamed into place; its lines are (being) written to audit.log. */

@@ -111,22 +111,36 @@ public final class StateFile {
      * newline (JSON escapes it), so the lines come back byte for byte.
      */
     public static byte[] withAudit(byte[] counters, byte[] lines) {
-        if (lines.length == 0) {
+        return withAudit(counters, List.of(lines));
+    }
+
+    /** {@link #withAudit(byte[], byte[])} of the lines of several batches, oldest first, copied once. */
+    static byte[] withAudit(byte[] counters, List<byte[]> batches) {
+        int size = 0;
+        for (byte[] lines : batches) {
+            size += lines.length;
+        }
+        if (size == 0) {
             return counters;
         }
         int end = counters.length - 2; // the encoding ends with "}\n"
-        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(end + lines.length + 64);
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(end + size + size / 64 + 64);
         out.write(counters, 0, end);
         out.writeBytes(AUDIT_FIELD);
-        int from = 0;
-        for (int i = 0; i < lines.length - 1; i++) {
-            if (lines[i] == '\n') {
-                out.write(lines, from, i + 1 - from);
-                out.write(',');
-                from = i + 1;
+        boolean first = true;
+        for (byte[] lines : batches) {
+            int from = 0;
+            for (int i = 0; i < lines.length; i++) {
+                if (lines[i] == '\n') {
+                    if (!first) {
+                        out.write(',');
+                    }
+                    out.write(lines, from, i + 1 - from);
+                    first = false;
+                    from = i + 1;
+                }
             }
         }
-        out.write(lines, from, lines.length - from);
         out.writeBytes(new byte[] {']', '}', '\n'});
         return out.toByteArray();
     }

@@ -139,7 +139,7 @@ public final class StateStore implements AutoCloseable {
         Prepared prepared;
         try {
             byte[] lines = audit.encode(entries);
-            prepared = prepare(file.encode(ledger), ledger.generation(), entries, 0, lines, lines);
+            prepared = prepare(file.encode(ledger), ledger.generation(), entries, 0, lines, List.of(lines));
             installCounters(prepared);
         } catch (RuntimeException e) {
             ledger.rollback();
@@ -186,7 +186,7 @@ public final class StateStore implements AutoCloseable {
     }
 
     private Prepared prepare(
-            byte[] counters, long generation, List<AuditEntry> entries, int slot, byte[] lines, byte[] carry) {
+            byte[] counters, long generation, List<AuditEntry> entries, int slot, byte[] lines, List<byte[]> carry) {
         verifyInPlace(); // never write into a replaced directory
         List<Ledger.KeyRecord> fresh = KeyLog.records(entries);
         Future<?> keyed =
