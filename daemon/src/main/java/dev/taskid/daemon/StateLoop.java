@@ -252,9 +252,7 @@ final class StateLoop implements RequestSink, AutoCloseable {
             if (!inFlight.isEmpty()) {
                 return;
             }
-            Batch b = open;
-            open = new Batch();
-            stats.batch(b.size());
+            Batch b = takeOpen();
             if (b.inbounds.stream().noneMatch(StateLoop::needsCounters)) {
                 answer(b); // nothing in it needs the counters
                 checkDrained();
@@ -270,17 +268,12 @@ final class StateLoop implements RequestSink, AutoCloseable {
         int changes = ledger.changes() - inFlightChanges;
         if (changes == 0) {
             if (inFlight.isEmpty()) {
-                Batch b = open;
-                open = new Batch();
-                stats.batch(b.size());
-                answer(b);
+                answer(takeOpen());
                 checkDrained();
             } // else its reads may show changes not durable yet: it waits for the batches in flight
             return;
         }
-        Batch b = open;
-        open = new Batch();
-        stats.batch(b.size());
+        Batch b = takeOpen();
         ledger.advanceGeneration(); // a change of the batch: a failed persist takes it back
         b.changes = changes + 1;
         inFlightChanges += b.changes;
@@ -293,6 +286,14 @@ final class StateLoop implements RequestSink, AutoCloseable {
             prepare(b, counters);
             installer.execute(() -> install(b));
         });
+    }
+
+    /** Seals the open batch: a new one takes new requests. */
+    private Batch takeOpen() {
+        Batch b = open;
+        open = new Batch();
+        stats.batch(b.size());
+        return b;
     }
 
     private void track(Batch b) {
