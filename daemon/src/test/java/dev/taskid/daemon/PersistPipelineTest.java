@@ -41,7 +41,7 @@ class PersistPipelineTest {
         FsyncShim shim = FsyncShim.compile(Files.createDirectories(tmp.resolve("shim")));
         Path state = Files.createDirectories(tmp.resolve("state"));
         Path trigger = tmp.resolve("stall");
-        String dir = "^" + state.toString().replaceAll("[^A-Za-z0-9/_-]", "\\\\$0") + "$";
+        String dir = FsyncShim.exactly(state);
         try (DaemonProcess d = DaemonProcess.start(state, shim.stall(dir, trigger), List.of());
                 TaskIds a = TaskIds.open(StateDir.of(state), d.clientOptions());
                 TaskIds b = TaskIds.open(StateDir.of(state), d.clientOptions())) {

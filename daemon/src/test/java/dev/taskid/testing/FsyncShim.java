@@ -96,6 +96,11 @@ public final class FsyncShim {
         return Map.copyOf(env);
     }
 
+    /** A pattern for {@link #eio}, {@link #stall} or {@link #drop} that matches {@code path} itself (a directory's own fsync). */
+    public static String exactly(Path path) {
+        return "^" + path.toString().replaceAll("[^A-Za-z0-9/_-]", "\\\\$0") + "$";
+    }
+
     /** The calls seen so far, one "pid call path result" line each. */
     public List<String> calls() throws IOException {
         return Files.exists(log) ? Files.readAllLines(log) : List.of();
