@@ -208,6 +208,18 @@ final class StateLoop implements RequestSink, AutoCloseable {
             return;
         }
         Request r = inbound.request();
+        if (!needsCounters(inbound)
+                && !inbound.endOfInput()
+                && !inbound.closeAfter()
+                && RequestDecoder.unanswered(channel) == 1) {
+            // hello, ping, stats, a bad line: nothing of the state, and nothing of this
+            // connection's is waiting, so no batch in flight can hold it back (a new
+            // connection's hello would otherwise wait for the persists under way).
+            Response answer = answer(inbound, null);
+            stats.answered(r == null ? "invalid" : r.op(), answer);
+            channel.writeAndFlush(answer).addListener(done -> RequestDecoder.written(channel, 1));
+            return;
+        }
         Response answer;
         if (shared != null) {
             answer = needsCounters(inbound) ? null : answer(inbound, null); // the transaction answers those

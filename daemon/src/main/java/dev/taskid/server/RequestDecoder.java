@@ -54,6 +54,12 @@ public final class RequestDecoder extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /** Requests of {@code channel} whose answers have not been written yet (0 when it has no decoder). */
+    public static int unanswered(Channel channel) {
+        RequestDecoder d = channel.attr(KEY).get();
+        return d == null ? 0 : d.unanswered;
+    }
+
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;

@@ -59,6 +59,16 @@ class PersistPipelineTest {
                     .until(() -> preparedFiles(state).anyMatch(text -> text.contains("\"counters\":{\"SEC\":5}")));
             assertFalse(first.isDone(), "batch k is not answered before its install completed");
             assertFalse(second.isDone(), "nor batch k+1, prepared");
+            try (TaskIds c = TaskIds.open(StateDir.of(state), d.clientOptions())) {
+                // A new connection's hello and ping need nothing of the state: answered at once.
+                // (They waited for the batches in flight before: this call timed out.)
+                assertInstanceOf(
+                        Response.Pong.class,
+                        CompletableFuture.supplyAsync(
+                                        () -> c.call(new Request.Ping(null)).response())
+                                .get(TIMEOUT.toSeconds(), TimeUnit.SECONDS));
+            }
+            assertFalse(first.isDone(), "while batch k still waits");
 
             Files.delete(trigger);
             assertEquals(List.of("SEC-3"), ids(first.get(TIMEOUT.toSeconds(), TimeUnit.SECONDS)));
