@@ -10,10 +10,14 @@ import java.nio.file.Path;
  * {@code DIR/files}, then a read. Trained on the file lock alone, the archive lacked the ~135
  * classes of a call through a daemon (docs/BENCHMARKS.md, "CLI start-up, session 5").
  *
- * <p>Not a command: {@code java -cp taskid-cli.jar dev.taskid.cli.ArchiveTraining DIR}, with
- * stdout and stderr sent nowhere by the launcher.
+ * <p>Not a command: {@code java -Dtaskid.archiveTraining=DIR -jar taskid-cli.jar} (through the
+ * jar, for its manifest's Add-Exports, as a call has them), with stdout and stderr sent nowhere
+ * by the launcher.
  */
 public final class ArchiveTraining {
+    /** The system property that makes {@link Main} run this instead of a command. */
+    static final String PROPERTY = "taskid.archiveTraining";
+
     private ArchiveTraining() {}
 
     public static void main(String[] args) {

@@ -11,6 +11,13 @@ public final class Main {
     private Main() {}
 
     public static void main(String[] args) {
+        // The launcher's training run for the start-up archive comes in through the jar too, so
+        // that it runs with the manifest's Add-Exports, as every call does: the same flags on
+        // the command line would make JDK 25 refuse the AOT cache (module options must match).
+        String training = System.getProperty(ArchiveTraining.PROPERTY);
+        if (training != null) {
+            ArchiveTraining.main(new String[] {training});
+        }
         System.exit(call(args));
     }
 

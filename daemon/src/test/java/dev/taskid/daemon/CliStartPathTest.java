@@ -19,7 +19,10 @@ import org.junit.jupiter.api.io.TempDir;
  * it (docs/BENCHMARKS.md, "CLI start-up, session 5"). Each of these cost a per-call price:
  * Jackson's parser (on JDK 25 it initialises BigDecimal, ~18 ms), java.time's formatter
  * (~5%), regular expressions (~5%), and the CLI's own lambdas before the request (their
- * call-site linkage on JDK 17). The classes loaded are what -Xlog:class+load reports.
+ * call-site linkage on JDK 17); and, to open the socket (session 6), the JDK's security
+ * providers (the SUN provider and its KnownOIDs table, ~15-30 ms, for a random the client never
+ * uses) and the selector-provider lookup on the class path (dev.taskid.client.UnixChannels).
+ * The classes loaded are what -Xlog:class+load reports.
  */
 class CliStartPathTest {
     private static final Duration TIMEOUT = Duration.ofSeconds(90);
@@ -32,13 +35,16 @@ class CliStartPathTest {
             "dev.taskid.cli.Commands$$Lambda",
             "dev.taskid.cli.command.Output$$Lambda",
             "dev.taskid.options.OptionParser$$Lambda",
-            "dev.taskid.state.SocketDir$$Lambda");
+            "dev.taskid.state.SocketDir$$Lambda",
+            "sun.security.provider.Sun",
+            "sun.security.util.KnownOIDs",
+            "java.nio.channels.spi.SelectorProvider$Holder");
 
     @TempDir
     Path tmp;
 
     @Test
-    void reserveThroughADaemonLoadsNoParserFormatterRegexOrStartPathLambda() throws Exception {
+    void reserveThroughADaemonLoadsNoParserFormatterRegexStartPathLambdaOrSecurityProvider() throws Exception {
         Path state = Files.createDirectories(tmp.resolve("repo/.taskid"));
         Files.createDirectories(tmp.resolve("repo/.git"));
         Path log = tmp.resolve("classes.log");
