@@ -18,7 +18,31 @@ public final class Main {
         if (training != null) {
             ArchiveTraining.main(new String[] {training});
         }
-        System.exit(call(args));
+        int status = call(args);
+        if (status != 0 || otherThreadsKeepTheJvmAlive()) {
+            System.exit(status);
+        }
+        // Success, and nothing else would keep the JVM alive: it ends with status 0 when main
+        // returns, as System.exit(0) would end it, but without the exit logging of JDK 21+
+        // (Runtime.exit asks System.getLogger whether to log, which sets up the platform's
+        // logging and searches the class path for a LoggerFinder: ~20 ms of CPU per call on JDK
+        // 25; docs/BENCHMARKS.md, "CLI start-up, session 6").
+    }
+
+    /** A live non-daemon thread besides this one (then returning from main would wait for it). */
+    private static boolean otherThreadsKeepTheJvmAlive() {
+        Thread self = Thread.currentThread();
+        Thread[] threads = new Thread[Thread.activeCount() + 16];
+        int n = Thread.enumerate(threads);
+        if (n == threads.length) {
+            return true;   // more than we could see: do not guess
+        }
+        for (int i = 0; i < n; i++) {
+            if (threads[i] != self && !threads[i].isDaemon() && threads[i].isAlive()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** One call of the command line, as {@code main} runs it; returns its exit status. */
