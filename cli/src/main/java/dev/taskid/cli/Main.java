@@ -15,18 +15,20 @@ public final class Main {
         // that it runs with the manifest's Add-Exports, as every call does: the same flags on
         // the command line would make JDK 25 refuse the AOT cache (module options must match).
         String training = System.getProperty(ArchiveTraining.PROPERTY);
-        if (training != null) {
-            ArchiveTraining.main(new String[] {training});
-        }
-        int status = call(args);
+        end(training != null ? ArchiveTraining.run(Path.of(training)) : call(args));
+    }
+
+    /**
+     * Success, with nothing else keeping the JVM alive, returns: the JVM then ends with status
+     * 0 as System.exit(0) would end it, but without the exit logging of JDK 21+ (Runtime.exit
+     * asks System.getLogger whether to log, which sets up the platform's logging and searches
+     * the class path for a LoggerFinder: ~20 ms of CPU per call on JDK 25; docs/BENCHMARKS.md,
+     * "CLI start-up, session 6"). Anything else exits.
+     */
+    private static void end(int status) {
         if (status != 0 || otherThreadsKeepTheJvmAlive()) {
             System.exit(status);
         }
-        // Success, and nothing else would keep the JVM alive: it ends with status 0 when main
-        // returns, as System.exit(0) would end it, but without the exit logging of JDK 21+
-        // (Runtime.exit asks System.getLogger whether to log, which sets up the platform's
-        // logging and searches the class path for a LoggerFinder: ~20 ms of CPU per call on JDK
-        // 25; docs/BENCHMARKS.md, "CLI start-up, session 6").
     }
 
     /** A live non-daemon thread besides this one (then returning from main would wait for it). */
