@@ -37,7 +37,7 @@ public final class Main {
         Thread[] threads = new Thread[Thread.activeCount() + 16];
         int n = Thread.enumerate(threads);
         if (n == threads.length) {
-            return true;   // more than we could see: do not guess
+            return true; // more than we could see: do not guess
         }
         for (int i = 0; i < n; i++) {
             if (threads[i] != self && !threads[i].isDaemon() && threads[i].isAlive()) {

@@ -27,7 +27,7 @@ public final class UnixChannelsProbe {
             System.out.println("internals " + channels.internals() + " open " + Opened.register(client));
         }
         try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
-            server.bind(null);   // a temporary name, from UnixDomainSockets' random
+            server.bind(null); // a temporary name, from UnixDomainSockets' random
             System.out.println("bound " + server.getLocalAddress());
         }
     }

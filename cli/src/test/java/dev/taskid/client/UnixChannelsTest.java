@@ -45,7 +45,8 @@ class UnixChannelsTest {
     void withoutTheExportsTheJdksPublicWayOpensTheChannel() throws Exception {
         UnixChannels channels = UnixChannels.create();
         assertFalse(channels.internals(), "these tests' JVM exports nothing: the public way");
-        try (SocketChannel ch = channels.openSocket(); Selector selector = channels.openSelector()) {
+        try (SocketChannel ch = channels.openSocket();
+                Selector selector = channels.openSelector()) {
             assertTrue(ch.isOpen() && !ch.isConnected());
             assertTrue(selector.isOpen());
         }
@@ -61,7 +62,10 @@ class UnixChannelsTest {
         for (String export : UnixChannels.EXPORTS) {
             cmd.addAll(List.of("--add-exports", export + "=ALL-UNNAMED"));
         }
-        cmd.addAll(List.of("-Djdk.net.unixdomain.tmpdir=" + tmp, "-cp", Processes.testClassPath(),
+        cmd.addAll(List.of(
+                "-Djdk.net.unixdomain.tmpdir=" + tmp,
+                "-cp",
+                Processes.testClassPath(),
                 UnixChannelsProbe.class.getName()));
         Processes.Result r = Processes.run(cmd, tmp, Map.of(), TIMEOUT);
         assertEquals(0, r.status(), r::toString);
@@ -78,7 +82,8 @@ class UnixChannelsTest {
             int at = indexOf(loaded, name);
             assertTrue(at < 0 || at > opened, name + " was loaded to open the client's socket");
         }
-        assertTrue(indexOf(loaded, "sun.security.provider.Sun") > opened,
+        assertTrue(
+                indexOf(loaded, "sun.security.provider.Sun") > opened,
                 "the bind to null took its random from the JDK's own provider");
     }
 

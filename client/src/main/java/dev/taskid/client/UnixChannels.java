@@ -105,12 +105,13 @@ final class UnixChannels {
 
         SocketRandomProvider() {
             super("TaskidSocketRandom", "1", "defers the JDK's " + ALGORITHM + " to its first use");
-            putService(new Service(this, "SecureRandom", ALGORITHM, DeferredRandom.class.getName(), List.of(), Map.of()) {
-                @Override
-                public Object newInstance(Object constructorParameter) {
-                    return new DeferredRandom();
-                }
-            });
+            putService(
+                    new Service(this, "SecureRandom", ALGORITHM, DeferredRandom.class.getName(), List.of(), Map.of()) {
+                        @Override
+                        public Object newInstance(Object constructorParameter) {
+                            return new DeferredRandom();
+                        }
+                    });
         }
     }
 

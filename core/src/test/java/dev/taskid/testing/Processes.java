@@ -110,7 +110,7 @@ public final class Processes {
     /** The command line that runs the taskid CLI in a fresh JVM. */
     public static List<String> taskid(String... args) {
         List<String> cmd = new ArrayList<>(List.of(java(), "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"));
-        for (String export : CLI_EXPORTS) {   // what the CLI jar's manifest gives a call
+        for (String export : CLI_EXPORTS) { // what the CLI jar's manifest gives a call
             cmd.addAll(List.of("--add-exports", export + "=ALL-UNNAMED"));
         }
         cmd.addAll(List.of("-cp", cliClassPath(), "dev.taskid.cli.Main"));

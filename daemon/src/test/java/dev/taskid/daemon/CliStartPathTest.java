@@ -46,9 +46,8 @@ class CliStartPathTest {
      * Set up by JDK 21+'s Runtime.exit, which asks System.getLogger whether to log the exit
      * (~20 ms of CPU per call on JDK 25): a successful call returns from main instead.
      */
-    private static final List<String> NOT_LOADED_AT_EXIT = List.of(
-            "jdk.internal.logger.BootstrapLogger",
-            "java.lang.System$LoggerFinder");
+    private static final List<String> NOT_LOADED_AT_EXIT =
+            List.of("jdk.internal.logger.BootstrapLogger", "java.lang.System$LoggerFinder");
 
     @TempDir
     Path tmp;
