@@ -376,6 +376,8 @@ final class StateLoop implements RequestSink, AutoCloseable {
                 try {
                     store.install(files);
                     installed = true;
+                } catch (StateStore.KeysLost e) {
+                    Fatal.halt(Thread.currentThread().getName(), e); // see syncAudit
                 } catch (RuntimeException e) {
                     TaskIdException failure = asFailure(e);
                     for (int i = 0; i < files.size(); i++) {
@@ -414,6 +416,10 @@ final class StateLoop implements RequestSink, AutoCloseable {
     private void syncAudit(long atLeast) {
         try {
             store.syncAudit(atLeast);
+        } catch (StateStore.KeysLost e) {
+            // Key lines the carried audit lines no longer cover (once synced) may be gone: only
+            // a load restores them. Halting keeps the lock until the process is gone.
+            Fatal.halt(Thread.currentThread().getName(), e);
         } catch (RuntimeException e) {
             log.error(
                     "could not sync audit.log (its lines are written again before the next batch): {}", e.getMessage());
