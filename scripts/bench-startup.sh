@@ -11,6 +11,10 @@
 #
 #   scripts/bench-startup.sh [RUNS] [JDK25_HOME]     (RUNS default 40; needs python3)
 #
+# DAEMON_ONLY=1 keeps only the rows of issue 12's comparison (through the daemon on both JDKs,
+# the node script, BASELINE's, and the bare JVMs): a shorter run, so more rounds fit in a quiet
+# spell of a shared machine.
+#
 # BASELINE=/path/to/bin/taskid adds rows for another build's launcher (e.g. an unpacked
 # distribution of main) reserving through the same daemon, interleaved with this one's: a
 # before/after in one run.
@@ -59,12 +63,13 @@ for f in "$root"/cli/target/cds/*"${jdk17//\//_}.jsa"; do [[ -f $f ]] && jsa=$f;
 
 names=() cmds=()
 add() { names+=("$1"); shift; cmds+=("$(printf '%q ' "$@")"); }
-add "jdk17: java -jar taskid-cli.jar (no flags)" "$jdk17/bin/java" -jar "$jar" --dir "$state" show
-add "jdk17: ./taskid, no archive (TASKID_NO_CDS=1)" env JAVA_HOME="$jdk17" TASKID_NO_CDS=1 "$launcher" --dir "$state" show
-add "jdk17: ./taskid with AppCDS" env JAVA_HOME="$jdk17" "$launcher" --dir "$state" show
-[[ -n $jsa ]] && add "jdk17: java + launcher's flags + AppCDS, no launcher" \
+full() { [[ -z ${DAEMON_ONLY-} ]] && add "$@"; return 0; }
+full "jdk17: java -jar taskid-cli.jar (no flags)" "$jdk17/bin/java" -jar "$jar" --dir "$state" show
+full "jdk17: ./taskid, no archive (TASKID_NO_CDS=1)" env JAVA_HOME="$jdk17" TASKID_NO_CDS=1 "$launcher" --dir "$state" show
+full "jdk17: ./taskid with AppCDS" env JAVA_HOME="$jdk17" "$launcher" --dir "$state" show
+[[ -n $jsa ]] && full "jdk17: java + launcher's flags + AppCDS, no launcher" \
     "$jdk17/bin/java" "${flags[@]}" -Xshare:auto -XX:SharedArchiveFile="$jsa" -jar "$jar" --dir "$state" show
-add "jdk17: ./taskid reserve SEC with AppCDS (fsync)" env JAVA_HOME="$jdk17" "$launcher" --dir "$state" reserve SEC
+full "jdk17: ./taskid reserve SEC with AppCDS (fsync)" env JAVA_HOME="$jdk17" "$launcher" --dir "$state" reserve SEC
 command -v node >/dev/null && add "seed 000's node script (reserve-task-ids.js SEC)" \
     node "$seed/.claude/scripts/reserve-task-ids.js" SEC
 add "jdk17: ./taskid reserve SEC via the daemon" env JAVA_HOME="$jdk17" "$launcher" --dir "$dstate" reserve SEC
@@ -78,9 +83,9 @@ fi
 add "jdk17: java Hello (the bare JVM)" "$jdk17/bin/java" "${flags[@]}" -cp "$work/hello" Hello
 [[ -x $jdk25/bin/java ]] && add "jdk25: java Hello (the bare JVM)" "$jdk25/bin/java" "${flags[@]}" -cp "$work/hello" Hello
 if [[ -x $jdk25/bin/java ]]; then
-    add "jdk25: ./taskid, no AOT cache (TASKID_NO_CDS=1)" env JAVA_HOME="$jdk25" TASKID_NO_CDS=1 "$launcher" --dir "$state" show
-    add "jdk25: ./taskid with AOT cache" env JAVA_HOME="$jdk25" "$launcher" --dir "$state" show
-    add "jdk25: ./taskid reserve SEC with AOT cache (fsync)" env JAVA_HOME="$jdk25" "$launcher" --dir "$state" reserve SEC
+    full "jdk25: ./taskid, no AOT cache (TASKID_NO_CDS=1)" env JAVA_HOME="$jdk25" TASKID_NO_CDS=1 "$launcher" --dir "$state" show
+    full "jdk25: ./taskid with AOT cache" env JAVA_HOME="$jdk25" "$launcher" --dir "$state" show
+    full "jdk25: ./taskid reserve SEC with AOT cache (fsync)" env JAVA_HOME="$jdk25" "$launcher" --dir "$state" reserve SEC
 fi
 
 echo "machine: $(nproc) cores, $(uname -r); load before: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -10,18 +10,18 @@ import java.nio.file.Path;
  * {@code DIR/files}, then a read. Trained on the file lock alone, the archive lacked the ~135
  * classes of a call through a daemon (docs/BENCHMARKS.md, "CLI start-up, session 5").
  *
- * <p>Not a command: {@code java -cp taskid-cli.jar dev.taskid.cli.ArchiveTraining DIR}, with
- * stdout and stderr sent nowhere by the launcher.
+ * <p>Not a command: {@code java -Dtaskid.archiveTraining=DIR -jar taskid-cli.jar} (through the
+ * jar, for its manifest's Add-Exports, as a call has them), with stdout and stderr sent nowhere
+ * by the launcher.
  */
-public final class ArchiveTraining {
+final class ArchiveTraining {
+    /** The system property that makes {@link Main} run this instead of a command. */
+    static final String PROPERTY = "taskid.archiveTraining";
+
     private ArchiveTraining() {}
 
-    public static void main(String[] args) {
-        if (args.length != 1) {
-            System.err.println("usage: ArchiveTraining DIR");
-            System.exit(2);
-        }
-        Path dir = Path.of(args[0]);
+    /** Runs the training calls; returns 0 if each succeeded, else 1 (then the launcher keeps no archive). */
+    static int run(Path dir) {
         String daemon = dir.resolve("daemon").toString();
         String files = dir.resolve("files").toString();
         int failed = 0;
@@ -34,6 +34,6 @@ public final class ArchiveTraining {
                 failed++;
             }
         }
-        System.exit(failed == 0 ? 0 : 1);
+        return failed == 0 ? 0 : 1;
     }
 }

@@ -10,7 +10,6 @@ import dev.taskid.protocol.ResponseCodec;
 import dev.taskid.protocol.TaskIdException;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
@@ -76,9 +75,10 @@ public final class DaemonConnection implements AutoCloseable {
         if (!trust.mayConnect(socket)) {
             return Optional.empty();
         }
+        UnixChannels channels = UnixChannels.create();
         SocketChannel ch;
         try {
-            ch = SocketChannel.open(StandardProtocolFamily.UNIX);
+            ch = channels.openSocket();
         } catch (IOException | UnsupportedOperationException e) {
             return Optional.empty();
         }
@@ -86,7 +86,7 @@ public final class DaemonConnection implements AutoCloseable {
         try {
             long deadline = System.nanoTime() + connectTimeout.toNanos();
             ch.configureBlocking(false);
-            selector = Selector.open();
+            selector = channels.openSelector();
             // Non-blocking: a full backlog fails at once (EAGAIN) instead of blocking for ever.
             if (!ch.connect(UnixDomainSocketAddress.of(socket))) {
                 awaitConnect(ch, selector, deadline, connectTimeout);

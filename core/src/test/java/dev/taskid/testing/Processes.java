@@ -38,6 +38,13 @@ public final class Processes {
         }
     }
 
+    /**
+     * The packages the CLI jar's manifest exports to it (Add-Exports in cli/pom.xml, for
+     * dev.taskid.client.UnixChannels): {@link #taskid} gives them too, so that tests run the
+     * CLI as the jar runs (UnixChannelsTest checks that the three agree).
+     */
+    public static final List<String> CLI_EXPORTS = List.of("java.base/sun.nio.ch", "java.base/sun.security.jca");
+
     /** The java that runs these tests. */
     public static String java() {
         return Path.of(System.getProperty("java.home"), "bin", "java").toString();
@@ -102,8 +109,11 @@ public final class Processes {
 
     /** The command line that runs the taskid CLI in a fresh JVM. */
     public static List<String> taskid(String... args) {
-        List<String> cmd = new ArrayList<>(List.of(
-                java(), "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp", cliClassPath(), "dev.taskid.cli.Main"));
+        List<String> cmd = new ArrayList<>(List.of(java(), "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"));
+        for (String export : CLI_EXPORTS) { // what the CLI jar's manifest gives a call
+            cmd.addAll(List.of("--add-exports", export + "=ALL-UNNAMED"));
+        }
+        cmd.addAll(List.of("-cp", cliClassPath(), "dev.taskid.cli.Main"));
         cmd.addAll(List.of(args));
         return cmd;
     }

@@ -2,6 +2,7 @@ package dev.taskid.daemon;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.taskid.testing.DaemonProcess;
 import dev.taskid.testing.Processes;
@@ -11,6 +12,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -19,7 +21,10 @@ import org.junit.jupiter.api.io.TempDir;
  * it (docs/BENCHMARKS.md, "CLI start-up, session 5"). Each of these cost a per-call price:
  * Jackson's parser (on JDK 25 it initialises BigDecimal, ~18 ms), java.time's formatter
  * (~5%), regular expressions (~5%), and the CLI's own lambdas before the request (their
- * call-site linkage on JDK 17). The classes loaded are what -Xlog:class+load reports.
+ * call-site linkage on JDK 17); and, to open the socket (session 6), the JDK's security
+ * providers (the SUN provider and its KnownOIDs table, ~15-30 ms, for a random the client never
+ * uses) and the selector-provider lookup on the class path (dev.taskid.client.UnixChannels).
+ * The classes loaded are what -Xlog:class+load reports.
  */
 class CliStartPathTest {
     private static final Duration TIMEOUT = Duration.ofSeconds(90);
@@ -32,13 +37,55 @@ class CliStartPathTest {
             "dev.taskid.cli.Commands$$Lambda",
             "dev.taskid.cli.command.Output$$Lambda",
             "dev.taskid.options.OptionParser$$Lambda",
-            "dev.taskid.state.SocketDir$$Lambda");
+            "dev.taskid.state.SocketDir$$Lambda",
+            "sun.security.provider.Sun",
+            "sun.security.util.KnownOIDs",
+            "java.nio.channels.spi.SelectorProvider$Holder");
+
+    /**
+     * Set up by JDK 21+'s Runtime.exit, which asks System.getLogger whether to log the exit
+     * (~20 ms of CPU per call on JDK 25): a successful call returns from main instead.
+     */
+    private static final List<String> NOT_LOADED_AT_EXIT =
+            List.of("jdk.internal.logger.BootstrapLogger", "java.lang.System$LoggerFinder");
 
     @TempDir
     Path tmp;
 
     @Test
-    void reserveThroughADaemonLoadsNoParserFormatterRegexOrStartPathLambda() throws Exception {
+    void aSuccessfulCallOnJdk21OrLaterEndsWithoutTheExitLogging() throws Exception {
+        Optional<String> java = jdk21OrLater();
+        assumeTrue(java.isPresent(), "no JDK 21+ here (JAVA25_HOME, or the test's own java)");
+        Path state = Files.createDirectories(tmp.resolve("repo/.taskid"));
+        Files.createDirectories(tmp.resolve("repo/.git"));
+        Path log = tmp.resolve("classes.log");
+        try (DaemonProcess daemon = DaemonProcess.start(state)) {
+            List<String> command = new ArrayList<>(Processes.taskid("--dir", state.toString(), "reserve", "SEC"));
+            command.set(0, java.get());
+            command.add(1, "-Xlog:class+load=info:file=" + log);
+            Processes.Result r = Processes.run(command, state.getParent(), Map.of(), TIMEOUT);
+            assertEquals(0, r.status(), r::toString);
+            assertTrue(r.stdout().startsWith("{\"ids\":[\"SEC-1\"]"), r::toString);
+        }
+        List<String> loaded = Files.readAllLines(log);
+        assertTrue(loaded.stream().anyMatch(l -> l.contains(" java.lang.Shutdown ")), "the log reaches the exit");
+        for (String name : NOT_LOADED_AT_EXIT) {
+            assertTrue(loaded.stream().noneMatch(l -> l.contains(" " + name + " ")), name + " was loaded at the exit");
+        }
+    }
+
+    /** The test's own java if it is 21+, else $JAVA25_HOME's or the Temurin 25 of these machines. */
+    private static Optional<String> jdk21OrLater() {
+        if (Runtime.version().feature() >= 21) {
+            return Optional.of(Processes.java());
+        }
+        String home = Optional.ofNullable(System.getenv("JAVA25_HOME")).orElse("/usr/lib/jvm/temurin-25-jdk-amd64");
+        Path java = Path.of(home, "bin", "java");
+        return Files.isExecutable(java) ? Optional.of(java.toString()) : Optional.empty();
+    }
+
+    @Test
+    void reserveThroughADaemonLoadsNoParserFormatterRegexStartPathLambdaOrSecurityProvider() throws Exception {
         Path state = Files.createDirectories(tmp.resolve("repo/.taskid"));
         Files.createDirectories(tmp.resolve("repo/.git"));
         Path log = tmp.resolve("classes.log");
