@@ -6,7 +6,7 @@
 # fresh idempotency key on every request. Rounds are interleaved (every target at every
 # connection count, then the next round); medians of the rounds are printed. Per row: req/s,
 # latency p50/p99/p99.9, server CPU us/request (/proc/PID/stat), IDs per persist (taskid's
-# stats), daemon RSS; per daemon: the time from the launcher's start to its first answer; per round: the bare durable step (write tmp + fsync + rename + fsync
+# stats), daemon RSS (and, per daemon, 12 s after the last row); per daemon: the time from the launcher's start to its first answer; per round: the bare durable step (write tmp + fsync + rename + fsync
 # dir) in the same directory, and the load average. At the end taskid's counter must equal
 # the number of ok replies it gave (no lost or extra IDs).
 #
@@ -107,7 +107,7 @@ echo "machine: $(nproc) cores, $(uname -r), $(java -version 2>&1 | head -1), $(r
 echo "state: $work ($(df -T "$work" | awk 'NR==2 {print $2}')); $seconds s per row, $rounds rounds"
 for t in "${targets[@]}"; do
     if [[ -n ${ready[$t]-} ]]; then
-        echo "$t: first answer ${ready[$t]} after the launcher started (archive check or training before it: ${archived[$t]} ms)"
+        echo "$t: first answer ${ready[$t]} after the launcher started (untimed before it: 'taskid daemon --help', which makes the start-up archive when missing, ${archived[$t]} ms)"
     fi
 done
 rows=$work/rows.tsv
@@ -156,6 +156,14 @@ for c in ${connections//,/ }; do
     done
 done
 echo "durable-step floor: median $(cut -f12 "$rows" | median) us; load at the end $(cut -d' ' -f1-3 /proc/loadavg)"
+# The RSS column is taken right after each row, while C2 may still be compiling what the row
+# made hot (its arenas: up to ~16 MiB for one compilation); what a warmed-up daemon holds is
+# this, 12 s after the last row (the JVM frees pooled arenas every 5 s, then trims the C heap).
+sleep 12
+for t in "${targets[@]}"; do
+    [[ $t == redis* ]] && continue
+    echo "$t: RSS $(( $(rss_kib "${pid[$t]}") / 1024 )) MiB 12 s after the last row (peak $(( $(awk '/^VmHWM:/ {print $2}' "/proc/${pid[$t]}/status") / 1024 )) MiB)"
+done
 status=0
 for t in "${targets[@]}"; do
     [[ $t == redis* ]] && continue
