@@ -187,6 +187,11 @@ public final class DurableFiles {
             discard(tmp);
             throw e;
         }
+        syncDirectory(target);
+    }
+
+    /** fsyncs {@code target}'s directory, making the renames into it durable; a failure is {@link NotDurable}. */
+    static void syncDirectory(Path target) throws NotDurable {
         try (FileChannel d = FileChannel.open(target.getParent(), StandardOpenOption.READ)) {
             d.force(true);
         } catch (IOException e) {

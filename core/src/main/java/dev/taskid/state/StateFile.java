@@ -57,6 +57,8 @@ public final class StateFile {
     private final Path dir;
     private final Json json;
     private final Clock clock;
+    /** The daemon's temporary files, reused from batch to batch. */
+    private final TmpSlots slots;
     /** Reused by {@link #encode}: the daemon encodes the state once per batch. */
     private final java.io.ByteArrayOutputStream buffer = new java.io.ByteArrayOutputStream(512);
 
@@ -66,6 +68,7 @@ public final class StateFile {
         this.dir = file.toAbsolutePath().getParent();
         this.json = json;
         this.clock = clock;
+        this.slots = new TmpSlots(file);
     }
 
     public Path path() {
@@ -195,8 +198,36 @@ public final class StateFile {
         }
     }
 
-    /** Inspects {@code other}, a file in counters.json's format; see {@link Inspection}. */
+    /**
+     * Inspects {@code other}, a file in counters.json's format; see {@link Inspection}. Read
+     * without the lock, so a file a writer replaced while it was being read (the daemon
+     * rewrites the inodes it replaced, see {@link TmpSlots}) is read again, a few times at most.
+     */
     public Inspection inspect(Path other) {
+        Inspection seen = null;
+        for (int attempt = 0; attempt < 3; attempt++) {
+            Object before = fileKey(other);
+            seen = inspectOnce(other);
+            if (seen.ledger() != null || !seen.exists() || java.util.Objects.equals(before, fileKey(other))) {
+                return seen;
+            }
+        }
+        return seen;
+    }
+
+    private static Object fileKey(Path file) {
+        try {
+            return Files.readAttributes(
+                            file,
+                            java.nio.file.attribute.BasicFileAttributes.class,
+                            java.nio.file.LinkOption.NOFOLLOW_LINKS)
+                    .fileKey();
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    private Inspection inspectOnce(Path other) {
         byte[] bytes;
         try {
             bytes = Files.readAllBytes(other);
@@ -372,6 +403,35 @@ public final class StateFile {
     /** Drops a prepared file that will not be installed. */
     public void discard(int slot) {
         DurableFiles.discard(DurableFiles.tmpFor(file, slot));
+    }
+
+    /**
+     * {@link #prepare} for a long-lived writer (the daemon): the temporary file number
+     * {@code slot} is an earlier counters.json, overwritten in place (see {@link TmpSlots});
+     * {@link #installReusing} renames it.
+     */
+    public void prepareReusing(byte[] encoded, int slot) {
+        try {
+            slots.prepare(slot, encoded);
+        } catch (IOException e) {
+            throw notSaved(file, e);
+        }
+    }
+
+    /** {@link #install} of a file {@link #prepareReusing} wrote, keeping the replaced counters.json for reuse. */
+    public void installReusing(int slot) {
+        try {
+            slots.install(slot);
+        } catch (DurableFiles.NotDurable e) {
+            throw notDurable(file, e);
+        } catch (IOException e) {
+            throw notSaved(file, e);
+        }
+    }
+
+    /** Removes the files {@link #prepareReusing} kept (at the writer's close). */
+    public void discardReused() {
+        slots.discardAll();
     }
 
     private static void save(Path target, byte[] bytes) {

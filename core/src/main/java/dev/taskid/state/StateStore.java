@@ -139,7 +139,8 @@ public final class StateStore implements AutoCloseable {
         Prepared prepared;
         try {
             byte[] lines = audit.encode(entries);
-            prepared = prepare(file.encode(ledger), ledger.generation(), entries, 0, lines, List.of(lines));
+            Sealed sealed = sealed(ledger.generation(), entries, lines, List.of(lines));
+            prepared = prepare(file.encode(ledger), sealed, 0, false);
             installCounters(prepared);
         } catch (RuntimeException e) {
             ledger.rollback();
@@ -161,84 +162,148 @@ public final class StateStore implements AutoCloseable {
         ledger.commit();
     }
 
+    /**
+     * A batch of the daemon's, sealed: its audit lines, the lines its counters.json carries, and
+     * the append of its idempotency keys to keys.log (under way on another thread). Made by
+     * {@link #seal} in the order of the batches, then handed to {@link #prepare}.
+     */
+    public static final class Sealed {
+        private final long generation;
+        private final byte[] lines;
+        private final List<byte[]> carry;
+        private final Future<?> keyed;
+
+        private Sealed(long generation, byte[] lines, List<byte[]> carry, Future<?> keyed) {
+            this.generation = generation;
+            this.lines = lines;
+            this.carry = carry;
+            this.keyed = keyed;
+        }
+
+        public long generation() {
+            return generation;
+        }
+    }
+
     /** A batch whose files are written and synced, ready for {@link #install}. */
     public record Prepared(long generation, int slot, byte[] auditLines) {}
 
     /**
-     * The first half of a batch's durable step, which the daemon runs for batch k+1 while batch k
-     * is installed: at the same time, counters.json's temporary file number {@code slot} written
-     * and fsynced and, on a second thread, the batch's key lines appended to keys.log (tagged
-     * with the generation) and fdatasynced. The file carries the batch's audit lines and every
-     * earlier one not known durable in audit.log ({@link CarriedAudit}, {@link StateFile#withAudit}).
-     * A crash here, or before the rename of {@link #install}, leaves the old counters.json
-     * (generation G), perhaps with key lines of G+1 or G+2: never replayed ({@link KeyLog#load}),
-     * since their IDs are not covered by counters.json and would be handed out again. Throws
-     * SYSTEM_ERROR with nothing of the batch left behind.
+     * Seals the daemon's batch of {@code generation}: called once per batch, in the order of the
+     * generations (the lines counters.json carries, and keys.log's appends, are in that order),
+     * on the thread that applies the batches. Starts the append of the batch's key lines to
+     * keys.log (tagged with the generation), fdatasynced; {@link #prepare} waits for it.
      */
-    public Prepared prepare(byte[] counters, long generation, List<AuditEntry> entries, int slot) {
+    public Sealed seal(long generation, List<AuditEntry> entries) {
         byte[] lines = audit.encode(entries);
-        try {
-            return prepare(counters, generation, entries, slot, lines, carried.add(generation, lines));
-        } catch (RuntimeException e) {
-            carried.abandoned(generation);
-            throw e;
-        }
+        return sealed(generation, entries, lines, carried.add(generation, lines));
     }
 
-    private Prepared prepare(
-            byte[] counters, long generation, List<AuditEntry> entries, int slot, byte[] lines, List<byte[]> carry) {
-        verifyInPlace(); // never write into a replaced directory
+    private Sealed sealed(long generation, List<AuditEntry> entries, byte[] lines, List<byte[]> carry) {
         List<Ledger.KeyRecord> fresh = KeyLog.records(entries);
-        Future<?> keyed =
-                fresh.isEmpty() && !keys.hasStaleTail() ? null : syncer().submit(() -> keys.append(generation, fresh));
-        RuntimeException failure = null;
-        try {
-            file.prepare(StateFile.withAudit(counters, carry), slot);
-        } catch (RuntimeException e) {
-            failure = e;
-        }
-        failure = await(keyed, failure);
-        if (failure != null) {
-            file.discard(slot);
-            keys.abandoned(generation);
-            throw failure;
-        }
-        return new Prepared(generation, slot, lines);
+        Future<?> keyed = fresh.isEmpty() && !keys.hasStaleTail()
+                ? null
+                : syncer().submit(() -> {
+                    verifyInPlace(); // never write into a replaced directory
+                    keys.append(generation, fresh);
+                });
+        return new Sealed(generation, lines, carry, keyed);
     }
 
     /**
-     * The second half, for the daemon, in the order the batches were prepared: the rename of the
-     * prepared file over counters.json and the directory fsync; then the batch's audit lines are
-     * written to audit.log, not synced. The batch may be answered when this returns: its IDs
-     * and audit lines are in the durable counters.json, and the lines are in audit.log's page
-     * cache (they survive the daemon's death). audit.log is synced later ({@link #syncAudit});
-     * until then every counters.json carries the lines, and a load appends what audit.log lacks.
-     * The lines go to audit.log after the rename is durable, never before: audit lines durable
-     * while their counters.json is not would read, at the next load, as a counters.json behind
-     * what was issued ({@link HighWater}: STATE_CORRUPT), which a crash must never leave. If an
-     * earlier write or sync of audit.log failed, the carried lines are appended and synced again
-     * first (after an I/O error they may then be listed twice; never missing). Throws
-     * SYSTEM_ERROR, and then nothing of the batch may be answered.
+     * The first half of a batch's durable step, which the daemon runs for several batches at once
+     * (each in its own temporary file {@code slot}) while an earlier one is installed:
+     * counters.json's temporary file written and fsynced, and the batch's key lines (see
+     * {@link #seal}) synced. The file carries the batch's audit lines and every earlier one not
+     * known durable in audit.log ({@link CarriedAudit}, {@link StateFile#withAudit}). A crash here,
+     * or before the rename of {@link #install}, leaves the old counters.json (generation G),
+     * perhaps with key lines of G+1 or later: never replayed ({@link KeyLog#load}), since their
+     * IDs are not covered by counters.json and would be handed out again. Throws SYSTEM_ERROR with
+     * nothing of the batch left behind.
      */
-    public void install(Prepared prepared) {
+    public Prepared prepare(byte[] counters, Sealed sealed, int slot) {
+        return prepare(counters, sealed, slot, true);
+    }
+
+    private Prepared prepare(byte[] counters, Sealed sealed, int slot, boolean reusing) {
+        RuntimeException failure = null;
+        try {
+            verifyInPlace(); // never write into a replaced directory
+            byte[] bytes = StateFile.withAudit(counters, sealed.carry);
+            if (reusing) {
+                file.prepareReusing(bytes, slot);
+            } else {
+                file.prepare(bytes, slot);
+            }
+        } catch (RuntimeException e) {
+            failure = e;
+        }
+        failure = await(sealed.keyed, failure);
+        if (failure != null) {
+            file.discard(slot);
+            keys.abandoned(sealed.generation);
+            carried.abandoned(sealed.generation);
+            throw failure;
+        }
+        return new Prepared(sealed.generation, slot, sealed.lines);
+    }
+
+    /**
+     * The second half, for the daemon, for one or more prepared batches in the order they were
+     * sealed (consecutive generations): the rename of the newest one's file over counters.json
+     * and the directory fsync; the older ones' files are dropped unrenamed, since the newest file
+     * holds the whole state (their changes included) and carries their audit lines. Then the
+     * batches' audit lines are written to audit.log, not synced. The batches may be answered when
+     * this returns: their IDs and audit lines are in the durable counters.json, and the lines are
+     * in audit.log's page cache (they survive the daemon's death). audit.log is synced later
+     * ({@link #syncAudit}); until then every counters.json carries the lines, and a load appends
+     * what audit.log lacks. The lines go to audit.log after the rename is durable, never before:
+     * audit lines durable while their counters.json is not would read, at the next load, as a
+     * counters.json behind what was issued ({@link HighWater}: STATE_CORRUPT), which a crash must
+     * never leave. If an earlier write or sync of audit.log failed, the carried lines are
+     * appended and synced again first (after an I/O error they may then be listed twice; never
+     * missing). Throws SYSTEM_ERROR, and then nothing of the batches may be answered.
+     */
+    public void install(List<Prepared> batches) {
+        Prepared newest = batches.get(batches.size() - 1);
         if (auditUnsure) {
             try {
                 audit.append(carried.installedLines(), true);
                 carried.synced();
                 auditUnsure = false;
             } catch (RuntimeException e) {
-                abandon(prepared.generation(), prepared.slot());
+                batches.forEach(p -> abandon(p.generation(), p.slot()));
                 throw e;
             }
         }
-        installCounters(prepared);
-        keys.committed(prepared.generation());
-        carried.installed(prepared.generation());
         try {
-            audit.append(prepared.auditLines(), false);
+            verifyInPlace();
+            file.installReusing(newest.slot());
         } catch (RuntimeException e) {
-            // The batch is durable, lines included (counters.json carries them): it is answered,
-            // and the lines are written again before the next rename, which fails if they cannot be.
+            batches.forEach(p -> abandon(p.generation(), p.slot()));
+            throw e;
+        }
+        int size = 0;
+        for (Prepared p : batches) { // the older ones' files stay for their slots' next batches
+            keys.committed(p.generation());
+            carried.installed(p.generation());
+            size += p.auditLines().length;
+        }
+        byte[] lines = newest.auditLines();
+        if (batches.size() > 1) {
+            lines = new byte[size];
+            int at = 0;
+            for (Prepared p : batches) {
+                System.arraycopy(p.auditLines(), 0, lines, at, p.auditLines().length);
+                at += p.auditLines().length;
+            }
+        }
+        try {
+            audit.append(lines, false);
+        } catch (RuntimeException e) {
+            // The batches are durable, lines included (counters.json carries them): they are
+            // answered, and the lines are written again before the next rename, which fails if
+            // they cannot be.
             auditUnsure = true;
         }
     }
@@ -520,6 +585,7 @@ public final class StateStore implements AutoCloseable {
                 syncer.shutdown();
             }
         }
+        file.discardReused();
         lock.close();
     }
 }

@@ -77,10 +77,13 @@ final class StateLoop implements RequestSink, AutoCloseable {
             List.of("reserve", "peek", "validate", "set", "init", "stats", "ping", "keys");
 
     /**
-     * Batches sealed and not yet reported back by the pipeline, at most this many: one being
-     * prepared, one being installed.
+     * Batches sealed and not yet reported back by the pipeline, at most this many, their
+     * temporary files prepared at once (the disk syncs several files in about the time of one).
      */
-    private static final int DEPTH = 2;
+    private static final int DEPTH = Integer.getInteger("taskid.persist.depth", 2);
+
+    /** Prepares under way at once, at most: a batch is sealed only when fewer are. */
+    private static final int PREPARING = Integer.getInteger("taskid.persist.preparing", 1);
 
     /**
      * audit.log is synced once the lines every counters.json carries (those not yet synced) reach
@@ -109,6 +112,8 @@ final class StateLoop implements RequestSink, AutoCloseable {
         long started;
         /** Set by the pipeline's threads, read on the loop after their hand-off. */
         volatile TaskIdException failure;
+        /** Whether its prepare has completed (guarded by {@link #uninstalled}). */
+        boolean ready;
         /** Its written and synced files, set by the prepare thread for the install thread. */
         volatile StateStore.Prepared files;
         /** Whether its prepare has completed (on the loop). */
@@ -134,8 +139,8 @@ final class StateLoop implements RequestSink, AutoCloseable {
     private final String stateDir;
     private final String epoch;
     private final long pid = ProcessHandle.current().pid();
-    private final ExecutorService preparer = worker("taskid-prepare");
-    private final ExecutorService installer = worker("taskid-persist");
+    private final ExecutorService preparer = workers("taskid-prepare", DEPTH);
+    private final ExecutorService installer = workers("taskid-persist", 1);
     private final CountDownLatch drained = new CountDownLatch(1);
     private EventLoop loop;
     private Supplier<Connections> connections = () -> null;
@@ -144,6 +149,13 @@ final class StateLoop implements RequestSink, AutoCloseable {
     private final ArrayDeque<Batch> inFlight = new ArrayDeque<>(DEPTH);
     /** The ledger changes of the batches in flight (not yet committed). */
     private int inFlightChanges;
+    /** Batches in flight whose prepare has not completed. */
+    private int preparing;
+    /**
+     * Sealed batches not yet handed to the install thread, oldest first, and whether each one's
+     * prepare has completed; guarded by itself (the loop adds, the prepare threads take).
+     */
+    private final ArrayDeque<Batch> uninstalled = new ArrayDeque<>(DEPTH);
     /** After a failure: batches sealed before it are still being skipped by the pipeline. */
     private boolean draining;
 
@@ -217,8 +229,8 @@ final class StateLoop implements RequestSink, AutoCloseable {
         }
     }
 
-    private static ExecutorService worker(String name) {
-        return Executors.newSingleThreadExecutor(r -> {
+    private static ExecutorService workers(String name, int threads) {
+        return Executors.newFixedThreadPool(threads, r -> {
             Thread t = new Thread(r, name);
             t.setDaemon(true);
             return t;
@@ -262,7 +274,7 @@ final class StateLoop implements RequestSink, AutoCloseable {
             installer.execute(() -> persistShared(b));
             return;
         }
-        if (draining || inFlight.size() >= DEPTH || (!inFlight.isEmpty() && !inFlight.peekLast().prepared)) {
+        if (draining || inFlight.size() >= DEPTH || preparing >= PREPARING) {
             return;
         }
         int changes = ledger.changes() - inFlightChanges;
@@ -281,11 +293,13 @@ final class StateLoop implements RequestSink, AutoCloseable {
         b.slot = sealed++ % DEPTH; // batches complete in order: the slot of the one DEPTH before is free
         b.run = run;
         byte[] counters = store.file().encode(ledger);
+        StateStore.Sealed s = store.seal(b.generation, b.audit);
         track(b);
-        preparer.execute(() -> {
-            prepare(b, counters);
-            installer.execute(() -> install(b));
-        });
+        preparing++;
+        synchronized (uninstalled) {
+            uninstalled.addLast(b);
+        }
+        preparer.execute(() -> prepare(b, counters, s));
     }
 
     /** Seals the open batch: a new one takes new requests. */
@@ -304,53 +318,93 @@ final class StateLoop implements RequestSink, AutoCloseable {
         inFlight.addLast(b);
     }
 
-    /** The batch's temporary file and key lines; the loop may then seal the next batch. */
-    private void prepare(Batch b, byte[] counters) {
+    /** On a prepare thread: the batch's temporary file and key lines; then it may be installed. */
+    private void prepare(Batch b, byte[] counters, StateStore.Sealed s) {
         try {
-            b.files = store.prepare(counters, b.generation, b.audit, b.slot);
+            b.files = store.prepare(counters, s, b.slot);
         } catch (RuntimeException e) {
             b.failure = asFailure(e);
         } catch (Error e) {
             Fatal.halt(Thread.currentThread().getName(), e);
         }
+        installPrepared(b);
         loop.execute(() -> guarded(() -> {
             b.prepared = true;
+            preparing--;
             next();
         }));
     }
 
     /**
-     * On the install thread: renames the batch's file into place and appends its audit lines,
-     * unless it failed to prepare or a batch before it failed (then it is abandoned); the
-     * outcome goes back to the loop.
+     * On a prepare thread, {@code done} being prepared: hands the prepared batches at the head of
+     * the pipeline to the install thread, in order, as one group (one rename and directory fsync
+     * for all of them, see {@link StateStore#install}).
      */
-    private void install(Batch b) {
+    private void installPrepared(Batch done) {
+        synchronized (uninstalled) {
+            done.ready = true;
+            List<Batch> group = null;
+            while (!uninstalled.isEmpty() && uninstalled.peekFirst().ready) {
+                if (group == null) {
+                    group = new ArrayList<>(uninstalled.size());
+                }
+                group.add(uninstalled.pollFirst());
+            }
+            if (group != null) {
+                List<Batch> batches = group;
+                installer.execute(() -> install(batches)); // under the lock: groups go in order
+            }
+        }
+    }
+
+    /**
+     * On the install thread: renames the group's newest file into place and appends the group's
+     * audit lines, for the batches up to the first that failed to prepare or whose run failed
+     * already; that one and the rest are abandoned. The outcomes go back to the loop, in order.
+     */
+    private void install(List<Batch> group) {
         boolean installed = false;
         try {
-            if (b.failure == null && b.run <= failedRun) {
-                b.failure = new TaskIdException(
-                        ErrorCode.SYSTEM_ERROR,
-                        "could not persist: a batch before this one failed to persist",
-                        Map.of(),
-                        null);
+            List<StateStore.Prepared> files = new ArrayList<>(group.size());
+            for (Batch b : group) {
+                if (b.failure != null || b.run <= failedRun) {
+                    break;
+                }
+                files.add(b.files);
             }
-            if (b.failure == null) {
+            if (!files.isEmpty()) {
                 try {
-                    store.install(b.files);
+                    store.install(files);
                     installed = true;
                 } catch (RuntimeException e) {
-                    b.failure = asFailure(e);
+                    TaskIdException failure = asFailure(e);
+                    for (int i = 0; i < files.size(); i++) {
+                        group.get(i).failure = failure;
+                    }
                 }
             }
-            if (b.failure != null) {
-                failedRun = b.run;
-                store.abandon(b.generation, b.slot);
+            for (Batch b : group) {
+                if (b.failure == null && b.run <= failedRun) {
+                    b.failure = new TaskIdException(
+                            ErrorCode.SYSTEM_ERROR,
+                            "could not persist: a batch before this one failed to persist",
+                            Map.of(),
+                            null);
+                }
+                if (b.failure != null) {
+                    failedRun = b.run;
+                    store.abandon(b.generation, b.slot);
+                }
             }
         } catch (Error e) {
             Fatal.halt(Thread.currentThread().getName(), e);
         }
-        long nanos = System.nanoTime() - b.started;
-        loop.execute(() -> guarded(() -> persisted(b, nanos)));
+        long done = System.nanoTime();
+        loop.execute(() -> guarded(() -> {
+            for (Batch b : group) {
+                persisted(b, done - b.started);
+            }
+        }));
         if (installed) {
             syncAudit(CARRY_BYTES); // after the answers
         }

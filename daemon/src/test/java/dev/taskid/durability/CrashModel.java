@@ -17,7 +17,8 @@ import java.util.TreeMap;
  * <ol>
  * <li>fsync/fdatasync of a file makes its data durable (every write and truncate so far), not its
  * name: a new file's directory entry needs an fsync of the directory;</li>
- * <li>fsync of the directory makes every name change in it so far durable (create, rename, unlink);</li>
+ * <li>fsync of the directory makes every name change in it so far durable (create, link, rename,
+ * unlink);</li>
  * <li>name changes not yet synced survive as a prefix of them, in program order (ext4 journals
  * metadata in order); a rename is one atomic step: the new name points at the old file or the
  * new one, never neither;</li>
@@ -90,6 +91,10 @@ final class CrashModel {
             names.remove(r.from());
             names.put(r.to(), inode);
             pendingNames.add(new NameChange.Rename(r.from(), r.to()));
+        } else if (op instanceof Op.Link l) {
+            Inode inode = inode(l.from());
+            names.put(l.to(), inode);
+            pendingNames.add(new NameChange.Link(l.to(), inode));
         } else if (op instanceof Op.Unlink u) {
             names.remove(u.name());
             pendingNames.add(new NameChange.Unlink(u.name()));
@@ -120,7 +125,8 @@ final class CrashModel {
             out.add(new TreeMap<>(chosen));
             return;
         }
-        // Two names for one file (not done by taskid) would get independent choices: harmless over-approximation.
+        // Two names for one file (the daemon's link of the counters.json it replaces, for one
+        // install) get independent choices: an over-approximation, which can only add states.
         for (byte[] content : choices.get(files.get(i).getValue())) {
             chosen.put(files.get(i).getKey(), content);
             expand(files, i + 1, choices, chosen, out);

@@ -96,6 +96,16 @@ class CrashStateTest {
                 v.kinds());
         assertEquals(List.of(), v.violations(), "crash states that break a rule");
         assertTrue(v.distinct() >= 20, "too few crash states to prove anything: " + v);
+        // The daemon's reuse of the inodes it replaced (TmpSlots) is among the recorded steps:
+        // the link that keeps the replaced counters.json, and a temporary file written in place.
+        assertTrue(run.ops().stream().anyMatch(o -> o instanceof Op.Link), "no link recorded");
+        assertTrue(
+                run.ops().stream()
+                        .anyMatch(o -> o instanceof Op.Open open
+                                && !open.create()
+                                && open.name().startsWith("counters.json.")
+                                && open.name().endsWith(".tmp")),
+                "no temporary file reused");
     }
 
     /**

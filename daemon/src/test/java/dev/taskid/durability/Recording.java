@@ -53,6 +53,9 @@ final class Recording {
 
         record Unlink(String name) implements Op {}
 
+        /** link(2): a second name {@code to} for the file named {@code from}. */
+        record Link(String from, String to) implements Op {}
+
         /** IDs that left a process (a daemon's answer on its socket, a CLI's stdout). */
         record Ack(List<String> ids) implements Op {}
     }
@@ -199,12 +202,23 @@ final class Recording {
                 }
                 return List.of(new Op.Rename(from, to));
             }
+            case "link", "linkat" -> {
+                String from = name(dir, resolve(call.equals("link") ? null : fdPath, strings.get(0)));
+                String to = name(dir, resolve(call.equals("link") ? null : lastDir(args), strings.get(1)));
+                if (from == null && to == null) {
+                    return List.of();
+                }
+                if (from == null || to == null) {
+                    throw unmodeled(body); // a link into or out of the state dir
+                }
+                return List.of(new Op.Link(from, to));
+            }
             case "unlink", "unlinkat" -> {
                 String name = name(dir, resolve(fdPath, strings.get(0)));
                 return name == null ? List.of() : List.of(new Op.Unlink(name));
             }
             default -> {
-                // sync, syncfs, truncate, mkdir, link, symlink, sync_file_range: not used on
+                // sync, syncfs, truncate, mkdir, symlink, sync_file_range: not used on
                 // state files today; a change that starts using one must extend the model.
                 for (String str : strings) {
                     if (name(dir, resolve(fdPath, str)) != null) {
