@@ -80,11 +80,26 @@ class DaemonArchiveTest {
         assertFalse(Files.exists(partial), "the next creator removed the partial file");
     }
 
+    /** Socket-activated (LISTEN_FDS set), a client waits for the answer: no training run first. */
+    @Test
+    void aSocketActivatedStartMakesNoArchive() throws Exception {
+        Path home = Dist.unpack(tmp);
+        // LISTEN_PID names another process, so the daemon binds its own socket as usual.
+        String activated = start(home, "activated", Map.of("LISTEN_FDS", "1", "LISTEN_PID", "1"));
+        assertFalse(fromArchive(activated), activated);
+        assertFalse(Files.exists(home.resolve("lib/cds")) && hasDaemonArchive(home.resolve("lib/cds")));
+        assertTrue(fromArchive(start(home, "plain")), "an ordinary start makes and uses one");
+    }
+
+    private String start(Path home, String name) throws Exception {
+        return start(home, name, Map.of());
+    }
+
     /**
      * Starts {@code bin/taskid daemon} on a state directory of its own, waits for its socket,
      * stops it with SIGTERM and returns the class-loading log of that daemon.
      */
-    private String start(Path home, String name) throws Exception {
+    private String start(Path home, String name, Map<String, String> env) throws Exception {
         Path state = tmp.resolve(name + "/.taskid");
         Path classes = tmp.resolve(name + "-classes.log");
         ProcessBuilder pb = new ProcessBuilder(home.resolve("bin/taskid").toString(), "daemon", "--dir", state.toString())
@@ -93,6 +108,7 @@ class DaemonArchiveTest {
                 .redirectOutput(tmp.resolve(name + ".log").toFile());
         pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
         pb.environment().put("TASKID_DAEMON_JAVA_OPTS", "-Xlog:class+load=info:file=" + classes);
+        pb.environment().putAll(env);
         Process daemon = pb.start();
         try {
             await().atMost(START).until(() -> Files.exists(state.resolve("daemon.sock")) || !daemon.isAlive());
@@ -108,6 +124,12 @@ class DaemonArchiveTest {
     private static boolean fromArchive(String classLog) {
         return classLog.lines()
                 .anyMatch(l -> l.contains(" dev.taskid.daemon.DaemonMain ") && l.contains("source: shared objects file"));
+    }
+
+    private static boolean hasDaemonArchive(Path cds) throws IOException {
+        try (Stream<Path> files = Files.list(cds)) {
+            return files.anyMatch(p -> p.getFileName().toString().startsWith("daemon-"));
+        }
     }
 
     private static Path daemonArchive(Path cds) throws IOException {
