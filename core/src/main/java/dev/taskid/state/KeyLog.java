@@ -65,6 +65,11 @@ public final class KeyLog {
      */
     private final ArrayDeque<Segment> pending = new ArrayDeque<>();
 
+    /** Appends made without a sync ({@link #append} with {@code sync} false), and how many of them {@link #sync} covered. */
+    private long unsynced;
+
+    private long synced;
+
     /** One pending batch's lines: they end at {@code end}, with {@code lines} lines before it. */
     private record Segment(long generation, long end, int lines) {}
 
@@ -148,6 +153,16 @@ public final class KeyLog {
      * lines do not count.
      */
     public void append(long generation, List<Ledger.KeyRecord> records) {
+        append(generation, records, true);
+    }
+
+    /**
+     * {@link #append(long, List)}, without the fdatasync unless {@code sync}: for the daemon,
+     * whose counters.json carries the audit lines of every batch since the last {@link #sync}
+     * (each reservation's line holds its key), so a load can put back what a power loss took
+     * ({@link #restore}).
+     */
+    public void append(long generation, List<Ledger.KeyRecord> records, boolean sync) {
         long at;
         int before;
         synchronized (this) {
@@ -178,14 +193,95 @@ public final class KeyLog {
             while (buf.hasRemaining()) {
                 pos += ch.write(buf, pos);
             }
-            ch.force(false);
+            if (sync) {
+                ch.force(false);
+            }
         } catch (IOException e) {
             throw DurableFiles.appendFailed(file, e);
         }
         synchronized (this) {
             pending.addLast(new Segment(generation, at + bytes.length, before + records.size()));
             staleTail = false;
+            if (!sync) {
+                unsynced++;
+            }
         }
+    }
+
+    /** fdatasync of the lines appended without one (see {@link #append(long, List, boolean)}); nothing when there are none. */
+    public void sync() {
+        long upTo;
+        synchronized (this) {
+            if (unsynced == synced) {
+                return;
+            }
+            upTo = unsynced;
+        }
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
+            ch.force(false);
+        } catch (IOException e) {
+            throw DurableFiles.appendFailed(file, e);
+        }
+        synchronized (this) {
+            synced = Math.max(synced, upTo);
+        }
+    }
+
+    /**
+     * At a load, before anything is written: appends (synced) the keys of {@code lines}, the
+     * audit lines counters.json of generation {@code durable} carries, that keys.log lacks. Those
+     * batches are durable, but the daemon appended their key lines without a sync: a power loss
+     * may have taken them.
+     */
+    public void restore(byte[] lines, long durable) {
+        List<AuditEntry> keyed = new ArrayList<>();
+        for (int pos = 0, nl; pos < lines.length; pos = nl + 1) {
+            nl = indexOf(lines, (byte) '\n', pos);
+            if (nl < 0) {
+                break;
+            }
+            if (indexOf(lines, KEY_FIELD, pos, nl) >= 0) {
+                AuditEntry e = AuditEntry.parse(
+                        new String(lines, pos, nl - pos, java.nio.charset.StandardCharsets.UTF_8), json);
+                if (e != null) {
+                    keyed.add(e);
+                }
+            }
+        }
+        List<Ledger.KeyRecord> carried = records(keyed);
+        if (carried.isEmpty()) {
+            return;
+        }
+        synchronized (this) {
+            Map<String, Ledger.KeyRecord> have = new java.util.HashMap<>();
+            load(durable).forEach(k -> have.put(k.key(), k));
+            List<Ledger.KeyRecord> missing = new ArrayList<>();
+            for (Ledger.KeyRecord k : carried) {
+                Ledger.KeyRecord h = have.get(k.key());
+                if (h == null || !h.prefix().equals(k.prefix()) || h.first() != k.first() || h.count() != k.count()) {
+                    missing.add(k);
+                }
+            }
+            if (!missing.isEmpty()) {
+                append(durable, missing, true);
+                committed(durable);
+            }
+        }
+    }
+
+    private static final byte[] KEY_FIELD = "\"key\":\"".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+    private static int indexOf(byte[] bytes, byte[] what, int from, int to) {
+        outer:
+        for (int i = from; i + what.length <= to; i++) {
+            for (int j = 0; j < what.length; j++) {
+                if (bytes[i + j] != what[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        return -1;
     }
 
     /** The batch of {@code generation} is durable (its counters.json was renamed and the directory synced). */

@@ -139,7 +139,7 @@ public final class StateStore implements AutoCloseable {
         Prepared prepared;
         try {
             byte[] lines = audit.encode(entries);
-            Sealed sealed = sealed(ledger.generation(), entries, lines, List.of(lines));
+            Sealed sealed = sealed(ledger.generation(), entries, lines, List.of(lines), true);
             prepared = prepare(file.encode(ledger), sealed, 0, false);
             installCounters(prepared);
         } catch (RuntimeException e) {
@@ -192,20 +192,25 @@ public final class StateStore implements AutoCloseable {
      * Seals the daemon's batch of {@code generation}: called once per batch, in the order of the
      * generations (the lines counters.json carries, and keys.log's appends, are in that order),
      * on the thread that applies the batches. Starts the append of the batch's key lines to
-     * keys.log (tagged with the generation), fdatasynced; {@link #prepare} waits for it.
+     * keys.log (tagged with the generation), not synced; {@link #prepare} waits for it. Like the
+     * audit lines, they are synced off the answers' path ({@link #syncAudit}): until then every
+     * counters.json carries the batch's audit lines, which hold the keys, and a load appends what
+     * keys.log lacks ({@link KeyLog#restore}).
      */
     public Sealed seal(long generation, List<AuditEntry> entries) {
         byte[] lines = audit.encode(entries);
-        return sealed(generation, entries, lines, carried.add(generation, lines));
+        return sealed(generation, entries, lines, carried.add(generation, lines), false);
     }
 
-    private Sealed sealed(long generation, List<AuditEntry> entries, byte[] lines, List<byte[]> carry) {
+    /** {@code syncKeys}: keys.log is fdatasynced before the batch is installed (the fallback), else by {@link #syncAudit}. */
+    private Sealed sealed(
+            long generation, List<AuditEntry> entries, byte[] lines, List<byte[]> carry, boolean syncKeys) {
         List<Ledger.KeyRecord> fresh = KeyLog.records(entries);
         Future<?> keyed = fresh.isEmpty() && !keys.hasStaleTail()
                 ? null
                 : syncer().submit(() -> {
                     verifyInPlace(); // never write into a replaced directory
-                    keys.append(generation, fresh);
+                    keys.append(generation, fresh, syncKeys);
                 });
         return new Sealed(generation, lines, carry, keyed);
     }
@@ -269,6 +274,7 @@ public final class StateStore implements AutoCloseable {
         if (auditUnsure) {
             try {
                 audit.append(carried.installedLines(), true);
+                syncKeys(); // before the lines stop being carried
                 carried.synced();
                 auditUnsure = false;
             } catch (RuntimeException e) {
@@ -310,13 +316,15 @@ public final class StateStore implements AutoCloseable {
 
     /**
      * fdatasync of the audit lines {@link #install} wrote, when they are {@code atLeast} bytes
-     * (0: any); on the install thread, between installs. Throws SYSTEM_ERROR when they may not
-     * be durable; the next install then writes them again first.
+     * (0: any), and first of keys.log's lines (see {@link #seal}); on the install thread, between
+     * installs. Throws SYSTEM_ERROR when the audit lines may not be durable (the next install
+     * then writes them again first), {@link KeysLost} when the key lines may not be.
      */
     public void syncAudit(long atLeast) {
         if (auditUnsure || carried.installedBytes() == 0 || carried.installedBytes() < atLeast) {
             return;
         }
+        syncKeys();
         try {
             audit.sync();
         } catch (RuntimeException e) {
@@ -324,6 +332,28 @@ public final class StateStore implements AutoCloseable {
             throw e;
         }
         carried.synced();
+    }
+
+    /**
+     * keys.log's fdatasync of the daemon's unsynced key lines. Its failure is {@link KeysLost}:
+     * the pages may have been dropped, and only a load puts them back (from the audit lines
+     * counters.json carries), so the daemon must stop.
+     */
+    private void syncKeys() {
+        try {
+            keys.sync();
+        } catch (RuntimeException e) {
+            throw new KeysLost(e);
+        }
+    }
+
+    /** keys.log could not be synced (see {@link #syncAudit}): the writer must stop; the next load restores the keys. */
+    public static final class KeysLost extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        KeysLost(RuntimeException cause) {
+            super("could not sync " + KeyLog.FILE + ": " + cause.getMessage(), cause);
+        }
     }
 
     /** A prepared batch that will not be installed: its temporary file removed, its key lines cut off later. */
@@ -425,6 +455,7 @@ public final class StateStore implements AutoCloseable {
                     // Before anything replaces this counters.json: its writer may have died (or
                     // the power failed) before its audit lines were durable in audit.log.
                     audit.ensureEndsWith(read.get().auditLines());
+                    keys.restore(read.get().auditLines(), stored.get().generation());
                 }
                 Ledger ledger = withKeys(stored.get(), readOnly);
                 return new Loaded(ledger, joined(moved, carryOver(ledger, config, by)));

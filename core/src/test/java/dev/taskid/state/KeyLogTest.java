@@ -65,6 +65,25 @@ class KeyLogTest {
         return Files.size(state().resolve(name));
     }
 
+    /**
+     * The daemon appends key lines without a sync: after a power loss keys.log may lack a durable
+     * batch's keys. counters.json carries that batch's audit lines, which hold the keys; the
+     * load puts them back, so the key's retry still gets its IDs (not new ones).
+     */
+    @Test
+    void aKeyLineLostInAPowerLossIsRestoredFromTheAuditLinesCountersJsonCarries() throws Exception {
+        reserve("k-0", 1);
+        long before = size(KeyLog.FILE);
+        Response.Reserved first = reserve("k-1", 2);
+        try (var ch = java.nio.channels.FileChannel.open(
+                state().resolve(KeyLog.FILE), java.nio.file.StandardOpenOption.WRITE)) {
+            ch.truncate(before); // k-1's line never reached the disk
+        }
+        assertEquals(first.ids(), reserve("k-1", 2).ids(), "the retry gets the key's IDs");
+        assertEquals(first.ids(), reserve("k-1", 2).ids(), "and again, from keys.log itself");
+        assertTrue(Files.readString(state().resolve(KeyLog.FILE)).contains("\"k-1\""));
+    }
+
     @Test
     void aPersistWritesOnlyItsOwnKeysAndCountersStaySmall() throws Exception {
         reserve("k-0", 1);

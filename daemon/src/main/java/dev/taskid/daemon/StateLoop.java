@@ -45,21 +45,25 @@ import org.slf4j.LoggerFactory;
  * decoded request is applied in memory at once, on that loop, and its answer held in the open
  * batch. After the loop's round of I/O the batch is sealed and its whole state handed to the
  * persist pipeline, while the loop goes on applying the next batch in memory. The pipeline has
- * two stages, each on its own thread: <em>prepare</em> (counters.json's temporary file, which
- * carries the batch's audit lines, written and fsynced, the batch's idempotency keys synced at
- * the same time) and <em>install</em> (rename, directory fsync, the audit lines written to
- * audit.log; see {@link StateStore#prepare} and {@link StateStore#install}). audit.log's
- * fdatasync comes later, off the answers' path: every counters.json carries the lines not yet
- * synced there, until they reach {@link #CARRY_BYTES} or {@link #CARRY_MILLIS} has passed. Batch k+1 is prepared while batch k is installed, so the disk
- * works on two batches at once; installs run in the order of the batches, so renames stay in
- * order, and each file holds the whole state (batch k+1's includes k's changes). A batch's
- * answers are written only when its install has completed: nothing is acknowledged before it
- * is durable. A failed prepare or install fails that batch and every batch sealed after it
- * (their installs are skipped) and rolls the ledger back to the last durable state: their
- * writes and those of the open batch are answered with the error, their reads again from the
- * durable state. No new batch is sealed until the skipped ones have drained out of the
- * pipeline, then the daemon goes on. Everything here runs on the loop except
- * {@link #prepare}, {@link #install}, {@link #persistShared} and {@link #close}.
+ * two stages: <em>prepare</em>, on a pool of threads (counters.json's temporary file, which
+ * carries the audit lines not yet synced in audit.log, written and fdatasynced; the batch's
+ * idempotency keys appended to keys.log, see {@link StateStore#seal} and
+ * {@link StateStore#prepare}) and <em>install</em>, on one thread (rename, directory fsync, the
+ * audit lines written to audit.log; {@link StateStore#install}). audit.log's and keys.log's
+ * fdatasync come later, off the answers' path: every counters.json carries the lines not yet
+ * synced, until they reach {@link #CARRY_BYTES} or {@link #CARRY_MILLIS} has passed. Up to
+ * {@link #DEPTH} batches are in flight and up to {@link #PREPARING} are prepared at once; the
+ * disk works on several at a time. Installs run in the order of the batches (renames in
+ * order) and each file holds the whole state (batch k+1's includes k's changes), so when
+ * several prepared batches wait for the install thread, only the newest is renamed. A batch's
+ * answers are written only when the install that covers it has completed: nothing is
+ * acknowledged before it is durable. A failed prepare or install fails that batch and every
+ * batch sealed after it (their installs are skipped) and rolls the ledger back to the last
+ * durable state: their writes and those of the open batch are answered with the error, their
+ * reads again from the durable state. No new batch is sealed until the skipped ones have
+ * drained out of the pipeline, then the daemon goes on. Everything here runs on the loop except
+ * {@link #prepare}, {@link #installPrepared}, {@link #install}, {@link #persistShared} and
+ * {@link #close}.
  *
  * <p>With a shared backend (PostgreSQL) memory is not the truth between batches: another host
  * may have moved the counters. The loop then applies nothing itself; it answers what needs no
@@ -376,6 +380,8 @@ final class StateLoop implements RequestSink, AutoCloseable {
                 try {
                     store.install(files);
                     installed = true;
+                } catch (StateStore.KeysLost e) {
+                    Fatal.halt(Thread.currentThread().getName(), e); // see syncAudit
                 } catch (RuntimeException e) {
                     TaskIdException failure = asFailure(e);
                     for (int i = 0; i < files.size(); i++) {
@@ -414,6 +420,10 @@ final class StateLoop implements RequestSink, AutoCloseable {
     private void syncAudit(long atLeast) {
         try {
             store.syncAudit(atLeast);
+        } catch (StateStore.KeysLost e) {
+            // Key lines the carried audit lines no longer cover (once synced) may be gone: only
+            // a load restores them. Halting keeps the lock until the process is gone.
+            Fatal.halt(Thread.currentThread().getName(), e);
         } catch (RuntimeException e) {
             log.error(
                     "could not sync audit.log (its lines are written again before the next batch): {}", e.getMessage());

@@ -312,8 +312,9 @@ class DaemonLifecycleTest {
 
     /**
      * A crash after a batch's key line reached keys.log, before its audit lines and its
-     * counters.json rename: the daemon is killed while the fsync of keys.log stalls (the key line
-     * is written, the audit lines come after it, the rename after both). That batch is not in
+     * counters.json rename: the daemon is killed while the fdatasync of the batch's counters.json
+     * tmp file stalls (the key line is appended beside it, the rename and the audit lines come
+     * after both). That batch is not in
      * counters.json, so the key's retry must not replay its IDs: nobody got them and the
      * counter does not cover them, so the next reservation would hand them out again.
      * (Without the generation check in KeyLog.load the retry replays SEC-2..4 and the next
@@ -324,15 +325,15 @@ class DaemonLifecycleTest {
         Path state = repo("keycrash");
         FsyncShim shim = FsyncShim.compile(Files.createDirectories(tmp.resolve("shim")));
         Path trigger = tmp.resolve("stall");
-        try (DaemonProcess daemon = DaemonProcess.start(state, shim.stall("keys\\.log$", trigger), List.of())) {
+        try (DaemonProcess daemon =
+                DaemonProcess.start(state, shim.stall("counters\\.json[^/]*\\.tmp$", trigger), List.of())) {
             assertEquals(List.of("SEC-1"), ids(taskid(state, "reserve", "SEC")));
             Files.writeString(trigger, "stall");
             java.util.concurrent.CompletableFuture<Result> stalled = java.util.concurrent.CompletableFuture.supplyAsync(
                     () -> taskid(state, "--no-fallback", "reserve", "SEC", "3", "--key", "crash-1"));
             await().atMost(TIMEOUT).until(() -> shim.calls().stream().anyMatch(c -> c.endsWith(" stalled")));
-            assertTrue(
-                    Files.readString(state.resolve("keys.log")).contains("crash-1"),
-                    "the key line was written before the rename");
+            await().atMost(TIMEOUT)
+                    .until(() -> Files.readString(state.resolve("keys.log")).contains("crash-1")); // before the rename
             assertFalse(Files.readString(state.resolve("audit.log")).contains("crash-1"), "its audit line was not");
             daemon.kill();
             assertNotEquals(0, stalled.join().status(), "never acknowledged");

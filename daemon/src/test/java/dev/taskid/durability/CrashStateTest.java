@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.taskid.client.TaskIds;
 import dev.taskid.durability.Recording.Op;
+import dev.taskid.protocol.Request;
+import dev.taskid.protocol.Response;
 import dev.taskid.state.StateDir;
 import dev.taskid.testing.DaemonProcess;
 import dev.taskid.testing.FsyncShim;
@@ -64,10 +66,15 @@ class CrashStateTest {
      * before it, what the processes did, and the IDs the clients got (to check that the
      * recording saw every acknowledgement).
      */
-    private record Run(Map<String, byte[]> before, Set<String> ackedBefore, List<Op> ops, Set<String> clientIds) {}
+    private record Run(
+            Map<String, byte[]> before,
+            Set<String> ackedBefore,
+            List<Op> ops,
+            Set<String> clientIds,
+            Map<String, List<String>> keyed) {}
 
     /** One distinct crash state: the files, and what was acknowledged by the latest step that may leave it. */
-    private record Candidate(Map<String, byte[]> files, Set<String> acked, int step) {}
+    private record Candidate(Map<String, byte[]> files, Set<String> acked, int step, Map<String, List<String>> keyed) {}
 
     /** What the checker found: distinct states, those started, and each broken rule. */
     private record Verdict(int steps, int distinct, int started, int corrupt, List<String> violations) {
@@ -174,6 +181,7 @@ class CrashStateTest {
         }
         List<Path> logs = Collections.synchronizedList(new ArrayList<>());
         Set<String> clientIds = Collections.synchronizedSet(new LinkedHashSet<>());
+        Map<String, List<String>> keyed = new java.util.concurrent.ConcurrentHashMap<>();
         AtomicInteger n = new AtomicInteger();
         cliWriters(3, env, dir, logs, clientIds, n);
         if (daemon) {
@@ -182,11 +190,20 @@ class CrashStateTest {
             try (DaemonProcess d = DaemonProcess.start(state(), env, List.of(), cmd -> Recording.command(log, cmd))) {
                 List<CompletableFuture<Void>> clients = new ArrayList<>();
                 for (int c = 0; c < 3; c++) {
+                    int client = c;
                     clients.add(CompletableFuture.runAsync(() -> {
                         try (TaskIds ids = TaskIds.open(StateDir.of(state()), d.clientOptions())) {
                             for (int i = 1; i <= 3; i++) {
-                                clientIds.addAll(
-                                        ids.reserve("SEC", i, "crash test").ids());
+                                // One keyed reservation: its key line is appended unsynced (each
+                                // more multiplies the crash states by keys.log's possible contents).
+                                String key = client == 1 && i == 2 ? "k1-2" : null;
+                                Response r = ids.call(new Request.Reserve(null, "SEC", i, "crash test", null, key))
+                                        .response();
+                                List<String> got = ((Response.Reserved) r).ids();
+                                clientIds.addAll(got);
+                                if (key != null) {
+                                    keyed.put(key, got);
+                                }
                             }
                         }
                     }));
@@ -199,7 +216,12 @@ class CrashStateTest {
             }
         }
         cliWriters(2, env, dir, logs, clientIds, n);
-        return new Run(before, Set.copyOf(ackedBefore), Recording.parse(state(), logs), Set.copyOf(clientIds));
+        return new Run(
+                before,
+                Set.copyOf(ackedBefore),
+                Recording.parse(state(), logs),
+                Set.copyOf(clientIds),
+                Map.copyOf(keyed));
     }
 
     private void cliWriters(
@@ -240,7 +262,7 @@ class CrashStateTest {
                 // decides nothing by it. Emptied, it no longer multiplies the states by 8.
                 files.computeIfPresent("lock", (name, note) -> new byte[0]);
                 // The latest step wins: it may leave the same files with more acknowledged.
-                distinct.put(key(files), new Candidate(files, Set.copyOf(acked), step));
+                distinct.put(key(files), new Candidate(files, Set.copyOf(acked), step, run.keyed()));
             }
         }
         assertTrue(
@@ -309,6 +331,18 @@ class CrashStateTest {
         if (!missing.isEmpty()) {
             violations.add("[no audit line] " + where(ops, c) + ": acknowledged IDs without an audit line: " + missing);
         }
+        // Every acknowledged idempotency key is in keys.log after the load (the daemon appends
+        // key lines unsynced; the load restores them from the audit lines counters.json carries).
+        Map<String, String> keys = validKeyLines(state);
+        c.keyed().forEach((key, ids) -> {
+            if (c.acked().containsAll(ids)) {
+                String line = keys.get(key);
+                if (line == null || !sameReservation(line, ids)) {
+                    violations.add("[key lost] " + where(ops, c) + ": key " + key + " of " + ids
+                            + " acknowledged, keys.log has " + line);
+                }
+            }
+        });
         for (String id : Recording.ids(r.stdout())) {
             if (c.acked().contains(id)) {
                 violations.add("[reissued] " + where(ops, c) + ": " + id
@@ -316,6 +350,41 @@ class CrashStateTest {
                         + text(c.files().get("counters.json")));
             }
         }
+    }
+
+    private static final java.util.regex.Pattern GEN = java.util.regex.Pattern.compile("\"gen\":(\\d+)");
+
+    /** keys.log's lines a load reads (up to the first torn one or one newer than counters.json), by key; the latest wins. */
+    private static Map<String, String> validKeyLines(Path state) {
+        Map<String, String> out = new HashMap<>();
+        try {
+            java.util.regex.Matcher g = GEN.matcher(Files.readString(state.resolve("counters.json")));
+            long durable = g.find() ? Long.parseLong(g.group(1)) : 0;
+            Path log = state.resolve("keys.log");
+            if (!Files.exists(log)) {
+                return out;
+            }
+            String text = Files.readString(log, StandardCharsets.UTF_8);
+            int end = text.lastIndexOf('\n') + 1;
+            for (String line : text.substring(0, end).split("\n")) {
+                java.util.regex.Matcher m = GEN.matcher(line);
+                java.util.regex.Matcher k =
+                        java.util.regex.Pattern.compile("\"key\":\"([^\"]*)\"").matcher(line);
+                if (!m.find() || Long.parseLong(m.group(1)) > durable || !k.find()) {
+                    break;
+                }
+                out.put(k.group(1), line);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out;
+    }
+
+    /** Whether a keys.log line names the reservation of {@code ids} (SEC-n .. SEC-m). */
+    private static boolean sameReservation(String line, List<String> ids) {
+        return line.contains("\"first\":" + ids.get(0).substring("SEC-".length()) + ",")
+                && line.contains("\"count\":" + ids.size() + ",");
     }
 
     private static Processes.Result taskid(Path dir, String... args) {
