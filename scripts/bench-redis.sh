@@ -6,7 +6,7 @@
 # fresh idempotency key on every request. Rounds are interleaved (every target at every
 # connection count, then the next round); medians of the rounds are printed. Per row: req/s,
 # latency p50/p99/p99.9, server CPU us/request (/proc/PID/stat), IDs per persist (taskid's
-# stats), daemon RSS; per daemon: the time from the launcher's start to its first answer; per round: the bare durable step (write tmp + fsync + rename + fsync
+# stats), daemon RSS (and, per daemon, 12 s after the last row); per daemon: the time from the launcher's start to its first answer; per round: the bare durable step (write tmp + fsync + rename + fsync
 # dir) in the same directory, and the load average. At the end taskid's counter must equal
 # the number of ok replies it gave (no lost or extra IDs).
 #
@@ -55,11 +55,16 @@ rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 await_socket() { for _ in $(seq 300); do [[ -S $1 ]] && return 0; sleep 0.1; done; echo "no socket $1" >&2; exit 1; }
 stat_field() { grep -o "\"$2\":[0-9.]*" <<<"$1" | head -1 | cut -d: -f2; }
 
-declare -A sock pid ready
+declare -A sock pid ready archived
 start_taskid() { # name launcher [extra JVM options]
     local dir=$work/$1/.taskid
     mkdir -p "$work/$1/.git" "$dir"
+    # The daemon's start-up archive is made once per jar (a training run at the first start
+    # after a build): made here, untimed, so that "first answer" is every later start's.
     local t0; t0=$(date +%s%N)
+    TASKID_NO_BUILD=1 "$2" daemon --help >/dev/null 2>&1
+    archived[$1]=$(( ($(date +%s%N) - t0) / 1000000 ))
+    t0=$(date +%s%N)
     TASKID_NO_BUILD=1 TASKID_DAEMON_JAVA_OPTS=${3-} "$2" daemon --dir "$dir" 2>"$work/$1.log" &
     pid[$1]=$!; pids+=($!)
     sock[$1]=$dir/daemon.sock
@@ -101,7 +106,9 @@ start_redis redis-everysec everysec
 echo "machine: $(nproc) cores, $(uname -r), $(java -version 2>&1 | head -1), $(redis-server --version | cut -d' ' -f1-3)"
 echo "state: $work ($(df -T "$work" | awk 'NR==2 {print $2}')); $seconds s per row, $rounds rounds"
 for t in "${targets[@]}"; do
-    if [[ -n ${ready[$t]-} ]]; then echo "$t: first answer ${ready[$t]} after the launcher started"; fi
+    if [[ -n ${ready[$t]-} ]]; then
+        echo "$t: first answer ${ready[$t]} after the launcher started (untimed before it: 'taskid daemon --help', which makes the start-up archive when missing, ${archived[$t]} ms)"
+    fi
 done
 rows=$work/rows.tsv
 : >"$rows"
@@ -149,6 +156,14 @@ for c in ${connections//,/ }; do
     done
 done
 echo "durable-step floor: median $(cut -f12 "$rows" | median) us; load at the end $(cut -d' ' -f1-3 /proc/loadavg)"
+# The RSS column is taken right after each row, while C2 may still be compiling what the row
+# made hot (its arenas: up to ~16 MiB for one compilation); what a warmed-up daemon holds is
+# this, 12 s after the last row (the JVM frees pooled arenas every 5 s, then trims the C heap).
+sleep 12
+for t in "${targets[@]}"; do
+    [[ $t == redis* ]] && continue
+    echo "$t: RSS $(( $(rss_kib "${pid[$t]}") / 1024 )) MiB 12 s after the last row (peak $(( $(awk '/^VmHWM:/ {print $2}' "/proc/${pid[$t]}/status") / 1024 )) MiB)"
+done
 status=0
 for t in "${targets[@]}"; do
     [[ $t == redis* ]] && continue

@@ -33,18 +33,7 @@ class DistributionTest {
 
     @BeforeAll
     static void unpack() throws Exception {
-        Path tarball = Path.of(System.getProperty("taskid.dist"));
-        assertTrue(Files.isRegularFile(tarball), "missing " + tarball);
-        Path unpacked = Files.createDirectories(tmp.resolve("opt"));
-        assertEquals(
-                0,
-                Processes.run(
-                                List.of("tar", "-xzf", tarball.toString(), "-C", unpacked.toString()),
-                                tmp,
-                                Map.of(),
-                                Duration.ofSeconds(60))
-                        .status());
-        home = unpacked.resolve(tarball.getFileName().toString().replace(".tar.gz", ""));
+        home = Dist.unpack(tmp);
     }
 
     @Test
