@@ -81,8 +81,11 @@ final class StateLoop implements RequestSink, AutoCloseable {
             List.of("reserve", "peek", "validate", "set", "init", "stats", "ping", "keys");
 
     /**
-     * Batches sealed and not yet reported back by the pipeline, at most this many, their
-     * temporary files prepared at once (the disk syncs several files in about the time of one).
+     * Batches sealed and not yet reported back by the pipeline, at most this many. More in flight
+     * overlap more syncs but split the clients into smaller batches, each paying its syncs' kernel
+     * CPU: 4 in flight with 2 prepared at once measured 0.65x the throughput of 2 and 1 at 8 and 64
+     * connections (docs/BENCHMARKS.md, session 6). The system properties are for such A/Bs
+     * ({@code scripts/bench-redis.sh --also}).
      */
     private static final int DEPTH = Integer.getInteger("taskid.persist.depth", 2);
 

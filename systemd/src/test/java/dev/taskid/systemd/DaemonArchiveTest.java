@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.taskid.testing.Processes;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -49,7 +48,10 @@ class DaemonArchiveTest {
                 Files.getLastModifiedTime(daemonArchive(cds)).compareTo(Files.getLastModifiedTime(jar)) >= 0,
                 "the archive was not made again for the new jar");
         try (Stream<Path> left = Files.list(cds)) {
-            assertEquals(List.of(), left.filter(p -> p.getFileName().toString().contains(".tmp.")).toList());
+            assertEquals(
+                    List.of(),
+                    left.filter(p -> p.getFileName().toString().contains(".tmp."))
+                            .toList());
         }
     }
 
@@ -102,7 +104,8 @@ class DaemonArchiveTest {
     private String start(Path home, String name, Map<String, String> env) throws Exception {
         Path state = tmp.resolve(name + "/.taskid");
         Path classes = tmp.resolve(name + "-classes.log");
-        ProcessBuilder pb = new ProcessBuilder(home.resolve("bin/taskid").toString(), "daemon", "--dir", state.toString())
+        ProcessBuilder pb = new ProcessBuilder(
+                        home.resolve("bin/taskid").toString(), "daemon", "--dir", state.toString())
                 .directory(tmp.toFile())
                 .redirectErrorStream(true)
                 .redirectOutput(tmp.resolve(name + ".log").toFile());
@@ -123,7 +126,8 @@ class DaemonArchiveTest {
     /** Whether the daemon's main class came from a class-data archive (AppCDS or the AOT cache). */
     private static boolean fromArchive(String classLog) {
         return classLog.lines()
-                .anyMatch(l -> l.contains(" dev.taskid.daemon.DaemonMain ") && l.contains("source: shared objects file"));
+                .anyMatch(
+                        l -> l.contains(" dev.taskid.daemon.DaemonMain ") && l.contains("source: shared objects file"));
     }
 
     private static boolean hasDaemonArchive(Path cds) throws IOException {
