@@ -179,10 +179,6 @@ public final class StateStore implements AutoCloseable {
             this.carry = carry;
             this.keyed = keyed;
         }
-
-        public long generation() {
-            return generation;
-        }
     }
 
     /** A batch whose files are written and synced, ready for {@link #install}. */

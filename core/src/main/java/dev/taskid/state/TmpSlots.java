@@ -157,11 +157,6 @@ final class TmpSlots {
         }
     }
 
-    /** Removes slot {@code slot}'s file (best effort). */
-    void discard(int slot) {
-        DurableFiles.discard(name(slot));
-    }
-
     /** Removes every slot's file (at close; best effort). */
     void discardAll() {
         if (highest.get() < 0) {

@@ -123,8 +123,6 @@ final class StateLoop implements RequestSink, AutoCloseable {
         boolean ready;
         /** Its written and synced files, set by the prepare thread for the install thread. */
         volatile StateStore.Prepared files;
-        /** Whether its prepare has completed (on the loop). */
-        boolean prepared;
         /** Whether its answers were written already (failed early, see {@link #persisted}). */
         boolean answered;
 
@@ -348,7 +346,6 @@ final class StateLoop implements RequestSink, AutoCloseable {
         }
         installPrepared(b);
         loop.execute(() -> guarded(() -> {
-            b.prepared = true;
             preparing--;
             next();
         }));
