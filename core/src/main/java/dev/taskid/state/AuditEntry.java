@@ -88,8 +88,13 @@ public record AuditEntry(
      */
     public static AuditEntry parse(String line, Json json) {
         byte[] bytes = line.getBytes(StandardCharsets.UTF_8);
+        return parse(bytes, 0, bytes.length, json);
+    }
+
+    /** {@link #parse(String, Json)} of the line in {@code buf[offset, offset + length)} (UTF-8, no newline). */
+    public static AuditEntry parse(byte[] buf, int offset, int length, Json json) {
         try {
-            return of(json.readObject(bytes, 0, bytes.length));
+            return of(json.readObject(buf, offset, length));
         } catch (JsonException | IllegalArgumentException | DateTimeParseException e) {
             return null;
         }

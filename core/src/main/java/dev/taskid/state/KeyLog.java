@@ -231,18 +231,18 @@ public final class KeyLog {
      * At a load, before anything is written: appends (synced) the keys of {@code lines}, the
      * audit lines counters.json of generation {@code durable} carries, that keys.log lacks. Those
      * batches are durable, but the daemon appended their key lines without a sync: a power loss
-     * may have taken them.
+     * may have taken them. Returns {@link #load}'s keys when it read the file (the lines held
+     * keys), else null: the caller loads them, so keys.log is parsed once per load.
      */
-    public void restore(byte[] lines, long durable) {
+    public List<Ledger.KeyRecord> restore(byte[] lines, long durable) {
         List<AuditEntry> keyed = new ArrayList<>();
         for (int pos = 0, nl; pos < lines.length; pos = nl + 1) {
             nl = indexOf(lines, (byte) '\n', pos);
             if (nl < 0) {
                 break;
             }
-            if (indexOf(lines, KEY_FIELD, pos, nl) >= 0) {
-                AuditEntry e = AuditEntry.parse(
-                        new String(lines, pos, nl - pos, java.nio.charset.StandardCharsets.UTF_8), json);
+            if (Bytes.indexOf(lines, KEY_FIELD, pos, nl) >= 0) {
+                AuditEntry e = AuditEntry.parse(lines, pos, nl - pos, json);
                 if (e != null) {
                     keyed.add(e);
                 }
@@ -250,11 +250,12 @@ public final class KeyLog {
         }
         List<Ledger.KeyRecord> carried = records(keyed);
         if (carried.isEmpty()) {
-            return;
+            return null;
         }
         synchronized (this) {
+            List<Ledger.KeyRecord> loaded = load(durable);
             Map<String, Ledger.KeyRecord> have = new java.util.HashMap<>();
-            load(durable).forEach(k -> have.put(k.key(), k));
+            loaded.forEach(k -> have.put(k.key(), k));
             List<Ledger.KeyRecord> missing = new ArrayList<>();
             for (Ledger.KeyRecord k : carried) {
                 Ledger.KeyRecord h = have.get(k.key());
@@ -262,27 +263,16 @@ public final class KeyLog {
                     missing.add(k);
                 }
             }
-            if (!missing.isEmpty()) {
-                append(durable, missing, true);
-                committed(durable);
+            if (missing.isEmpty()) {
+                return loaded;
             }
+            append(durable, missing, true);
+            committed(durable);
+            return load(durable);
         }
     }
 
     private static final byte[] KEY_FIELD = "\"key\":\"".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-
-    private static int indexOf(byte[] bytes, byte[] what, int from, int to) {
-        outer:
-        for (int i = from; i + what.length <= to; i++) {
-            for (int j = 0; j < what.length; j++) {
-                if (bytes[i + j] != what[j]) {
-                    continue outer;
-                }
-            }
-            return i;
-        }
-        return -1;
-    }
 
     /** The batch of {@code generation} is durable (its counters.json was renamed and the directory synced). */
     public synchronized void committed(long generation) {

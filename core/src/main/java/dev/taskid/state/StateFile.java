@@ -150,7 +150,7 @@ public final class StateFile {
 
     /** The audit lines {@link #withAudit} put into {@code bytes} (a parsed file), as they were; empty when none. */
     static byte[] auditLines(byte[] bytes) {
-        int start = indexOf(bytes, AUDIT_FIELD);
+        int start = Bytes.indexOf(bytes, AUDIT_FIELD, 0, bytes.length);
         if (start < 0) {
             return new byte[0];
         }
@@ -171,19 +171,6 @@ public final class StateFile {
             throw new IllegalArgumentException("\"audit\" is not the audit lines of the last write");
         }
         return lines;
-    }
-
-    private static int indexOf(byte[] bytes, byte[] what) {
-        outer:
-        for (int i = 0; i + what.length <= bytes.length; i++) {
-            for (int j = 0; j < what.length; j++) {
-                if (bytes[i + j] != what[j]) {
-                    continue outer;
-                }
-            }
-            return i;
-        }
-        return -1;
     }
 
     /**

@@ -447,13 +447,14 @@ public final class StateStore implements AutoCloseable {
         if (stored.isPresent()) {
             List<HighWater.Rewound> rewound = new HighWater(dir.dir(), json).rewound(stored.get(), true);
             if (rewound.isEmpty()) {
+                List<Ledger.KeyRecord> logged = null;
                 if (!readOnly) {
                     // Before anything replaces this counters.json: its writer may have died (or
-                    // the power failed) before its audit lines were durable in audit.log.
+                    // the power failed) before its audit lines (and key lines) were durable.
                     audit.ensureEndsWith(read.get().auditLines());
-                    keys.restore(read.get().auditLines(), stored.get().generation());
+                    logged = keys.restore(read.get().auditLines(), stored.get().generation());
                 }
-                Ledger ledger = withKeys(stored.get(), readOnly);
+                Ledger ledger = withKeys(stored.get(), readOnly, logged);
                 return new Loaded(ledger, joined(moved, carryOver(ledger, config, by)));
             }
             TaskIdException corrupt = HighWater.corrupt(file.path(), rewound);
@@ -527,8 +528,9 @@ public final class StateStore implements AutoCloseable {
      * rewritten with them, durably, then counters.json without them, so a crash between the two
      * leaves them in both (read once).
      */
-    private Ledger withKeys(Ledger stored, boolean readOnly) {
-        Ledger ledger = new Ledger(stored.counters(), keys(stored), stored.activeNumbers(), stored.generation());
+    private Ledger withKeys(Ledger stored, boolean readOnly, List<Ledger.KeyRecord> logged) {
+        Ledger ledger =
+                new Ledger(stored.counters(), keys(stored, logged), stored.activeNumbers(), stored.generation());
         if (!readOnly && !stored.keys().isEmpty()) {
             keys.rewrite(List.copyOf(stored.keys()), stored.generation());
             file.write(ledger);
@@ -538,7 +540,12 @@ public final class StateStore implements AutoCloseable {
 
     /** The keys of {@code stored}'s own file (an older version's) and those of keys.log up to its generation. */
     private List<Ledger.KeyRecord> keys(Ledger stored) {
-        List<Ledger.KeyRecord> logged = keys.load(stored.generation());
+        return keys(stored, null);
+    }
+
+    /** {@link #keys(Ledger)}, with keys.log's keys already {@code logged} (null: read them now). */
+    private List<Ledger.KeyRecord> keys(Ledger stored, List<Ledger.KeyRecord> read) {
+        List<Ledger.KeyRecord> logged = read != null ? read : keys.load(stored.generation());
         if (stored.keys().isEmpty()) {
             return logged;
         }
