@@ -141,7 +141,7 @@ public final class StateStore implements AutoCloseable {
             byte[] lines = audit.encode(entries);
             Sealed sealed = sealed(ledger.generation(), entries, lines, List.of(lines), true);
             prepared = prepare(file.encode(ledger), sealed, 0, false);
-            installCounters(prepared);
+            installCounters(List.of(prepared), false);
         } catch (RuntimeException e) {
             ledger.rollback();
             throw e;
@@ -278,13 +278,7 @@ public final class StateStore implements AutoCloseable {
                 throw e;
             }
         }
-        try {
-            verifyInPlace();
-            file.installReusing(newest.slot());
-        } catch (RuntimeException e) {
-            batches.forEach(p -> abandon(p.generation(), p.slot()));
-            throw e;
-        }
+        installCounters(batches, true);
         int size = 0;
         for (Prepared p : batches) { // the older ones' files stay for their slots' next batches
             keys.committed(p.generation());
@@ -359,12 +353,21 @@ public final class StateStore implements AutoCloseable {
         carried.abandoned(generation);
     }
 
-    private void installCounters(Prepared prepared) {
+    /**
+     * The rename of the newest of {@code batches} over counters.json (its reused tmp file when
+     * {@code reusing}, see {@link StateFile#installReusing}); on failure every one is abandoned.
+     */
+    private void installCounters(List<Prepared> batches, boolean reusing) {
+        int slot = batches.get(batches.size() - 1).slot();
         try {
             verifyInPlace();
-            file.install(prepared.slot());
+            if (reusing) {
+                file.installReusing(slot);
+            } else {
+                file.install(slot);
+            }
         } catch (RuntimeException e) {
-            abandon(prepared.generation(), prepared.slot());
+            batches.forEach(p -> abandon(p.generation(), p.slot()));
             throw e;
         }
     }
