@@ -12,6 +12,7 @@ import dev.taskid.inbox.InboxCommand;
 import dev.taskid.mcp.McpCommand;
 import dev.taskid.options.Option;
 import dev.taskid.shim.ShimCommand;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -21,30 +22,31 @@ import java.util.Optional;
  * CommandDocsTest checks the README's command and exit-status tables against it.
  */
 final class Commands {
-    static final List<Command> ALL = List.of(
-            new ReserveCommand(),
-            new InitCommand(),
-            new ShowCommand(),
-            new PrefixesCommand(),
-            new ValidateCommand(),
-            new SetCommand(),
-            new ImportCommand(),
-            new ArchiveCommand(),
-            new DaemonCommand(),
-            new SystemdCommand(),
-            new McpCommand(),
-            new ShimCommand(),
-            new InboxCommand(),
-            new CheckCommand(),
-            new LogCommand(),
-            new StatsCommand(),
-            new RecoverCommand(),
-            new BackendCommand(),
-            new DoctorCommand(),
-            new ConfigCommand(),
-            new SocketPathCommand(),
-            new CompletionCommand(),
-            new HelpCommand());
+    /** Every command's name, in the order help lists them. */
+    static final List<String> NAMES = List.of(
+            "reserve",
+            "init",
+            "show",
+            "prefixes",
+            "validate",
+            "set",
+            "import",
+            "archive",
+            "daemon",
+            "systemd",
+            "mcp",
+            "shim",
+            "inbox",
+            "check",
+            "log",
+            "stats",
+            "recover",
+            "backend",
+            "doctor",
+            "config",
+            "socket-path",
+            "completion",
+            "help");
 
     static final Option DIR = Option.valued(
             "--dir",
@@ -87,21 +89,56 @@ final class Commands {
 
     private Commands() {}
 
+    /**
+     * The command called {@code name}, made on the spot: a call loads its own command's class
+     * and no other (docs/BENCHMARKS.md, "CLI start-up, session 7"). A string switch compiles to
+     * a hash lookup, no invokedynamic. CommandsTest checks it against {@link #NAMES}.
+     */
     static Optional<Command> byName(String name) {
-        for (Command c : ALL) {
-            if (c.spec().name().equals(name)) {
-                return Optional.of(c);
-            }
+        Command c = switch (name) {
+            case "reserve" -> new ReserveCommand();
+            case "init" -> new InitCommand();
+            case "show" -> new ShowCommand();
+            case "prefixes" -> new PrefixesCommand();
+            case "validate" -> new ValidateCommand();
+            case "set" -> new SetCommand();
+            case "import" -> new ImportCommand();
+            case "archive" -> new ArchiveCommand();
+            case "daemon" -> new DaemonCommand();
+            case "systemd" -> new SystemdCommand();
+            case "mcp" -> new McpCommand();
+            case "shim" -> new ShimCommand();
+            case "inbox" -> new InboxCommand();
+            case "check" -> new CheckCommand();
+            case "log" -> new LogCommand();
+            case "stats" -> new StatsCommand();
+            case "recover" -> new RecoverCommand();
+            case "backend" -> new BackendCommand();
+            case "doctor" -> new DoctorCommand();
+            case "config" -> new ConfigCommand();
+            case "socket-path" -> new SocketPathCommand();
+            case "completion" -> new CompletionCommand();
+            case "help" -> new HelpCommand();
+            default -> null;
+        };
+        return Optional.ofNullable(c);
+    }
+
+    /** Every command, in {@link #NAMES}' order (help, completion, the manual page). */
+    static List<Command> all() {
+        List<Command> all = new ArrayList<>(NAMES.size());
+        for (String name : NAMES) {
+            all.add(byName(name).orElseThrow(() -> new IllegalStateException("no command " + name)));
         }
-        return Optional.empty();
+        return List.copyOf(all);
     }
 
     static List<Spec> specs() {
-        return ALL.stream().map(Command::spec).toList();
+        return all().stream().map(Command::spec).toList();
     }
 
     static List<String> names() {
-        return ALL.stream().map(c -> c.spec().name()).toList();
+        return NAMES;
     }
 
     /** The global options that go with a command (not --version and --help), as its usage line shows them. */

@@ -9,6 +9,7 @@ import dev.taskid.client.Mode;
 import dev.taskid.client.Reply;
 import dev.taskid.client.TaskIds;
 import dev.taskid.json.Json;
+import dev.taskid.json.JsonWriter;
 import dev.taskid.json.Timestamps;
 import dev.taskid.options.Option;
 import dev.taskid.protocol.ErrorCode;
@@ -90,38 +91,39 @@ final class ReserveCommand implements Command {
             return o.fail(f);
         }
         Response.Reserved r = (Response.Reserved) reply.response();
-        byte[] line = o.codec().write(g -> {
-            g.writeStartObject();
-            switch (format) {
-                case "seed001":
-                    g.writeStringField("status", "success");
-                    Json.writeValue(g, "allocated_numbers", r.numbers());
-                    g.writeNumberField("allocation_count", r.numbers().size());
-                    // the first number handed out is the seed's "next" before; with wrap it is mod N
-                    g.writeNumberField("previous_next_number", r.numbers().get(0));
-                    g.writeNumberField("new_next_number", r.next());
-                    g.writeBooleanField("lock_acquired", true);
-                    g.writeNumberField("lock_duration_ms", tookMs);
-                    g.writeStringField("timestamp", Timestamps.format(r.reservedAt()));
-                    break;
-                case "verbose":
-                    Json.writeValue(g, "ids", r.ids());
-                    g.writeStringField("reservedAt", Timestamps.format(r.reservedAt()));
-                    g.writeStringField("prefix", r.prefix());
-                    Json.writeValue(g, "numbers", r.numbers());
-                    g.writeNumberField("previous", r.previous());
-                    g.writeNumberField("counter", r.counter());
-                    g.writeNumberField("next", r.next());
-                    g.writeBooleanField("replayed", r.replayed());
-                    g.writeStringField("mode", reply.mode().wireName());
-                    g.writeNumberField("lockWaitMs", reply.lockWaitMillis());
-                    break;
-                default:
-                    Json.writeValue(g, "ids", r.ids());
-                    g.writeStringField("reservedAt", Timestamps.format(r.reservedAt()));
-            }
-            g.writeEndObject();
-        });
+        // JsonWriter (the bytes Jackson's generator writes): the success line of a call through
+        // a daemon then loads no Jackson class (docs/BENCHMARKS.md, "CLI start-up, session 7").
+        JsonWriter w = new JsonWriter(256).startObject();
+        switch (format) {
+            case "seed001":
+                w.field("status", "success")
+                        .numbers("allocated_numbers", r.numbers())
+                        .field("allocation_count", r.numbers().size())
+                        // the first number handed out is the seed's "next" before; with wrap it is mod N
+                        .field("previous_next_number", r.numbers().get(0))
+                        .field("new_next_number", r.next())
+                        .field("lock_acquired", true)
+                        .field("lock_duration_ms", tookMs)
+                        .name("timestamp")
+                        .timestamp(r.reservedAt());
+                break;
+            case "verbose":
+                w.strings("ids", r.ids())
+                        .name("reservedAt")
+                        .timestamp(r.reservedAt())
+                        .field("prefix", r.prefix())
+                        .numbers("numbers", r.numbers())
+                        .field("previous", r.previous())
+                        .field("counter", r.counter())
+                        .field("next", r.next())
+                        .field("replayed", r.replayed())
+                        .field("mode", reply.mode().wireName())
+                        .field("lockWaitMs", reply.lockWaitMillis());
+                break;
+            default:
+                w.strings("ids", r.ids()).name("reservedAt").timestamp(r.reservedAt());
+        }
+        byte[] line = w.endObject().toBytes();
         c.out().println(new String(line, StandardCharsets.UTF_8));
         return Context.OK;
     }

@@ -86,17 +86,7 @@ class CliStartPathTest {
 
     @Test
     void reserveThroughADaemonLoadsNoParserFormatterRegexStartPathLambdaOrSecurityProvider() throws Exception {
-        Path state = Files.createDirectories(tmp.resolve("repo/.taskid"));
-        Files.createDirectories(tmp.resolve("repo/.git"));
-        Path log = tmp.resolve("classes.log");
-        try (DaemonProcess daemon = DaemonProcess.start(state)) {
-            List<String> command = new ArrayList<>(Processes.taskid("--dir", state.toString(), "reserve", "SEC"));
-            command.add(1, "-Xlog:class+load=info:file=" + log);
-            Processes.Result r = Processes.run(command, state.getParent(), Map.of(), TIMEOUT);
-            assertEquals(0, r.status(), r::toString);
-            assertTrue(r.stdout().startsWith("{\"ids\":[\"SEC-1\"]"), r::toString);
-        }
-        List<String> loaded = Files.readAllLines(log);
+        List<String> loaded = reserveThroughADaemon();
         assertTrue(
                 loaded.stream().anyMatch(l -> l.contains(" dev.taskid.client.DaemonConnection ")),
                 "the call went through the daemon's socket");
@@ -108,5 +98,47 @@ class CliStartPathTest {
                                     || l.contains(" " + name + "/")),
                     name + " was loaded on the way to the daemon");
         }
+    }
+
+    /**
+     * Session 7: the call makes only its own command (Commands' name switch), and loads no
+     * Jackson class at all: requests and the answer line are written with JsonWriter, trees
+     * read with TreeReader, and Json's factories are built on first use. Fails on the code
+     * before (every command class was made for every call; Json's class initialiser built a
+     * JsonFactory).
+     */
+    @Test
+    void reserveThroughADaemonLoadsNoOtherCommandAndNoJackson() throws Exception {
+        List<String> loaded = reserveThroughADaemon();
+        List<String> names = new ArrayList<>();
+        for (String line : loaded) {
+            String[] words = line.split(" ");
+            if (words.length > 1) {
+                names.add(words[1]);
+            }
+        }
+        assertTrue(names.contains("dev.taskid.cli.ReserveCommand"), "the log names the command's class");
+        List<String> jackson = names.stream().filter(n -> n.startsWith("com.fasterxml.jackson.")).toList();
+        assertEquals(List.of(), jackson, "Jackson classes loaded on a call through a daemon");
+        List<String> commands = names.stream()
+                .filter(n -> n.startsWith("dev.taskid.") && n.endsWith("Command") && !n.contains("$"))
+                .filter(n -> !n.equals("dev.taskid.cli.ReserveCommand") && !n.equals("dev.taskid.cli.command.Command"))
+                .toList();
+        assertEquals(List.of(), commands, "command classes other than reserve's");
+    }
+
+    /** {@code taskid reserve SEC} through a daemon; the classes it loaded (-Xlog:class+load lines). */
+    private List<String> reserveThroughADaemon() throws Exception {
+        Path state = Files.createDirectories(tmp.resolve("repo/.taskid"));
+        Files.createDirectories(tmp.resolve("repo/.git"));
+        Path log = tmp.resolve("classes.log");
+        try (DaemonProcess daemon = DaemonProcess.start(state)) {
+            List<String> command = new ArrayList<>(Processes.taskid("--dir", state.toString(), "reserve", "SEC"));
+            command.add(1, "-Xlog:class+load=info:file=" + log);
+            Processes.Result r = Processes.run(command, state.getParent(), Map.of(), TIMEOUT);
+            assertEquals(0, r.status(), r::toString);
+            assertTrue(r.stdout().startsWith("{\"ids\":[\"SEC-1\"]"), r::toString);
+        }
+        return Files.readAllLines(log);
     }
 }

@@ -33,9 +33,12 @@ public final class Json {
     // would otherwise silently rewind a counter. Trees find duplicates themselves (one map
     // lookup per key: TreeReader, readValue), so trees and generators use the plain factory;
     // streaming readers get the strict one. One of each for the process: immutable once built,
-    // their symbol tables and buffers shared; the strict one built on first use (a CLI call
-    // through a daemon never streams).
-    private static final JsonFactory TREES = new JsonFactory();
+    // their symbol tables and buffers shared; each built on first use: a CLI call through a
+    // daemon reads trees with TreeReader and writes its lines with JsonWriter, so it never
+    // loads Jackson (docs/BENCHMARKS.md, "CLI start-up, session 7").
+    private static final class Plain {
+        static final JsonFactory FACTORY = new JsonFactory();
+    }
 
     private static final class Strict {
         static final JsonFactory FACTORY = JsonFactory.builder()
@@ -149,7 +152,7 @@ public final class Json {
 
     /** Serializes with {@code body} straight into {@code out} (not closed; nothing but the JSON written). */
     public void write(OutputStream out, Body body) throws IOException {
-        try (JsonGenerator g = TREES.createGenerator(out)) {
+        try (JsonGenerator g = Plain.FACTORY.createGenerator(out)) {
             g.disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
             body.write(g);
         }

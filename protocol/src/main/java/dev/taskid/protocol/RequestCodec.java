@@ -3,6 +3,7 @@ package dev.taskid.protocol;
 import com.fasterxml.jackson.core.JsonGenerator;
 import dev.taskid.json.Json;
 import dev.taskid.json.JsonFields;
+import dev.taskid.json.JsonWriter;
 import java.io.IOException;
 import java.util.Map;
 import java.util.TreeMap;
@@ -75,22 +76,43 @@ public final class RequestCodec {
     }
 
     public byte[] encode(Request request) {
+        if (request instanceof Request.Hello || request instanceof Request.Reserve) {
+            return encodeCall(request);
+        }
         return json.write(g -> write(g, request));
+    }
+
+    /**
+     * The two requests of every CLI call through a daemon, with {@link JsonWriter} (the bytes
+     * Jackson's generator writes): such a call then loads no Jackson class and links no lambda
+     * here (docs/BENCHMARKS.md, "CLI start-up, session 7").
+     */
+    private static byte[] encodeCall(Request request) {
+        JsonWriter w = new JsonWriter(128).startObject();
+        Wire.writeId(w, request.id());
+        w.field("op", request.op());
+        if (request instanceof Request.Hello r) {
+            w.field("protocol", r.protocol());
+        } else if (request instanceof Request.Reserve r) {
+            w.field("prefix", r.prefix()).field("count", r.count());
+            optional(w, "purpose", r.purpose());
+            optional(w, "agent", r.agent());
+            optional(w, "key", r.key());
+        }
+        return w.endObject().toBytes();
+    }
+
+    private static void optional(JsonWriter w, String field, String value) {
+        if (value != null) {
+            w.field(field, value);
+        }
     }
 
     private static void write(JsonGenerator g, Request request) throws IOException {
         g.writeStartObject();
         Wire.writeId(g, request.id());
         g.writeStringField("op", request.op());
-        if (request instanceof Request.Hello r) {
-            g.writeNumberField("protocol", r.protocol());
-        } else if (request instanceof Request.Reserve r) {
-            g.writeStringField("prefix", r.prefix());
-            g.writeNumberField("count", r.count());
-            Wire.optional(g, "purpose", r.purpose());
-            Wire.optional(g, "agent", r.agent());
-            Wire.optional(g, "key", r.key());
-        } else if (request instanceof Request.Peek r) {
+        if (request instanceof Request.Peek r) {
             Wire.optional(g, "prefix", r.prefix());
         } else if (request instanceof Request.Validate r) {
             Wire.writeStrings(g, "ids", r.ids());

@@ -151,6 +151,51 @@ class CodecTest {
                 permitted(Response.class), responses().map(a -> a[1].getClass()).collect(Collectors.toSet()));
     }
 
+    /**
+     * hello and reserve, the requests of every CLI call, are written with JsonWriter: the very
+     * bytes Jackson's generator wrote for them before (escapes, non-ASCII, absent fields, ids).
+     */
+    @Test
+    void helloAndReserveAreTheBytesJacksonsGeneratorWrites() {
+        dev.taskid.json.Json json = new dev.taskid.json.Json();
+        String odd = "q\"b\\s\n\t\u0001\u2028 é 検証 🚀 \ud800";
+        List<Request> calls = List.of(
+                new Request.Hello(null, 1),
+                new Request.Hello(RequestId.of(7), Protocol.VERSION),
+                new Request.Hello(RequestId.of(odd), -3),
+                new Request.Reserve(null, "SEC", 1, null, null, null),
+                new Request.Reserve(RequestId.of(Long.MIN_VALUE), "UX", Long.MAX_VALUE, odd, odd, odd),
+                new Request.Reserve(RequestId.of("r"), odd, 0, "", null, "k"));
+        for (Request r : calls) {
+            byte[] jackson = json.write(g -> {
+                g.writeStartObject();
+                if (r.id() != null) {
+                    g.writeFieldName("id");
+                    if (r.id().numeric()) {
+                        g.writeNumber(r.id().text());
+                    } else {
+                        g.writeString(r.id().text());
+                    }
+                }
+                g.writeStringField("op", r.op());
+                if (r instanceof Request.Hello h) {
+                    g.writeNumberField("protocol", h.protocol());
+                } else if (r instanceof Request.Reserve v) {
+                    g.writeStringField("prefix", v.prefix());
+                    g.writeNumberField("count", v.count());
+                    for (String[] f : new String[][] {{"purpose", v.purpose()}, {"agent", v.agent()}, {"key", v.key()}}) {
+                        if (f[1] != null) {
+                            g.writeStringField(f[0], f[1]);
+                        }
+                    }
+                }
+                g.writeEndObject();
+            });
+            assertEquals(text(jackson), text(requests.encode(r)), r.toString());
+            assertTrue(Arrays.equals(jackson, requests.encode(r)), r.toString());
+        }
+    }
+
     @Test
     void reserveResponseHasTheDocumentedShape() {
         Response.Reserved r = new Response.Reserved(
