@@ -59,7 +59,7 @@ if [[ -n ${BASELINE-} ]]; then   # its first calls make its archives and may bui
     [[ -x $jdk25/bin/java ]] && JAVA_HOME=$jdk25 TASKID_NO_BUILD=1 "$BASELINE" --dir "$dstate" reserve SEC >/dev/null </dev/null
 fi
 jsa=
-for f in "$root"/cli/target/cds/*"${jdk17//\//_}.jsa"; do [[ -f $f ]] && jsa=$f; done
+for f in "$root"/cli/target/cds/*"${jdk17//\//_}.jsa"; do [[ -f $f && ${f##*/} != daemon-* ]] && jsa=$f; done
 
 names=() cmds=()
 add() { names+=("$1"); shift; cmds+=("$(printf '%q ' "$@")"); }
