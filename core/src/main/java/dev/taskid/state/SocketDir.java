@@ -11,6 +11,7 @@ import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.UserPrincipal;
 import java.util.Collections;
+import java.util.EnumSet;
 import java.util.Map;
 import java.util.Set;
 
@@ -25,10 +26,8 @@ import java.util.Set;
  * (it may be opened up for reading, e.g. 0755 for {@code allowedUids}).
  */
 public final class SocketDir {
-    // Set.of, not EnumSet: an EnumSet finds its enum's constants by reflection, which on JDK 18+
-    // sets up a method-handle accessor on every client call (docs/BENCHMARKS.md, "CLI start-up, session 7").
     private static final Set<PosixFilePermission> OTHERS_WRITE =
-            Set.of(PosixFilePermission.GROUP_WRITE, PosixFilePermission.OTHERS_WRITE);
+            EnumSet.of(PosixFilePermission.GROUP_WRITE, PosixFilePermission.OTHERS_WRITE);
 
     private SocketDir() {}
 
@@ -65,7 +64,7 @@ public final class SocketDir {
         }
         Set<PosixFilePermission> perms = a.permissions();
         boolean bad = runtimeDir
-                ? !perms.equals(Set.of(
+                ? !perms.equals(EnumSet.of(
                         PosixFilePermission.OWNER_READ,
                         PosixFilePermission.OWNER_WRITE,
                         PosixFilePermission.OWNER_EXECUTE))
