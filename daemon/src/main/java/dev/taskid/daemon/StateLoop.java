@@ -424,7 +424,21 @@ final class StateLoop implements RequestSink, AutoCloseable {
             }
         }));
         if (installed) {
-            syncAudit(CARRY_BYTES); // after the answers
+            compactKeys(); // after the answers; before the sync that may stop carrying their lines
+            syncAudit(CARRY_BYTES);
+        }
+    }
+
+    /** On the install thread: keys.log's compaction when it is due (see {@link StateStore#compactKeys}). */
+    private void compactKeys() {
+        try {
+            store.compactKeys();
+        } catch (StateStore.KeysLost e) {
+            Fatal.halt(Thread.currentThread().getName(), e); // as for a failed sync, see syncAudit
+        } catch (RuntimeException e) {
+            log.error("could not compact keys.log (tried again after the next batch): {}", e.getMessage());
+        } catch (Error e) {
+            Fatal.halt(Thread.currentThread().getName(), e);
         }
     }
 
