@@ -11,7 +11,8 @@
 # the number of ok replies it gave (no lost or extra IDs).
 #
 #   scripts/bench-redis.sh [--quick] [--seconds N] [--rounds N] [--connections 1,8,64,256]
-#                          [--before JAR]     (also run the daemon jar JAR as "taskid-before")
+#                          [--before JAR]     (also run the daemon jar JAR as "taskid-before", and
+#                                              with a key on every request as "taskid-before-key")
 #                          [--also NAME OPTS] (also run this daemon as NAME, with the JVM options
 #                                              OPTS appended to the launcher's: an A/B of flags)
 #
@@ -94,7 +95,8 @@ if [[ -n $before ]]; then
     cp "$before" "$work/dist/lib/taskid-daemon.jar"
     cp "$root/cli/target/taskid-cli.jar" "$work/dist/lib/"
     start_taskid taskid-before "$work/dist/bin/taskid"
-    targets=(taskid-before "${targets[@]}")
+    start_taskid taskid-before-key "$work/dist/bin/taskid"
+    targets=(taskid-before "${targets[@]}" taskid-before-key)
 fi
 for i in "${!also[@]}"; do
     start_taskid "${also[$i]}" "$root/taskid" "${also_opts[$i]}"
@@ -118,7 +120,7 @@ for round in $(seq "$rounds"); do
     echo "round $round: load $(cut -d' ' -f1-3 /proc/loadavg); durable-step floor ${floor} us (median of 200)"
     for c in ${connections//,/ }; do
         for t in "${targets[@]}"; do
-            mode=taskid; [[ $t == redis* ]] && mode=redis; [[ $t == taskid-key ]] && mode=taskid-key
+            mode=taskid; [[ $t == redis* ]] && mode=redis; [[ $t == *-key ]] && mode=taskid-key
             before_stats=; [[ $mode != redis ]] && before_stats=$("$client" call "${sock[$t]}" '{"op":"stats"}')
             cpu0=$(cpu_ticks "${pid[$t]}")
             read -r replies ok errors secs rps p50 p99 p999 < <("$client" "$mode" "${sock[$t]}" "$c" "$seconds")

@@ -5,8 +5,7 @@ import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Collection;
 import java.util.Collections;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.SortedMap;
 import java.util.TreeMap;
@@ -24,7 +23,7 @@ public final class Ledger {
     public static final Duration KEY_TTL = Duration.ofHours(24);
 
     private final TreeMap<String, Long> counters = new TreeMap<>();
-    private final LinkedHashMap<String, KeyRecord> keys = new LinkedHashMap<>();
+    private final KeyTable keys = new KeyTable();
     /** prefix → active number → the position that handed it out (0: marked active by hand). */
     private final TreeMap<String, TreeMap<Long, Long>> active = new TreeMap<>();
 
@@ -45,7 +44,7 @@ public final class Ledger {
     public Ledger(Map<String, Long> counters, Collection<KeyRecord> keys) {
         this.counters.putAll(counters);
         for (KeyRecord k : keys) {
-            this.keys.put(k.key(), k);
+            this.keys.addNewest(k); // a key listed twice keeps its first place and its last values
         }
     }
 
@@ -86,8 +85,9 @@ public final class Ledger {
         return Collections.unmodifiableSortedMap(counters);
     }
 
-    public Collection<KeyRecord> keys() {
-        return Collections.unmodifiableCollection(keys.values());
+    /** The keys remembered, oldest first: a copy. */
+    public List<KeyRecord> keys() {
+        return Collections.unmodifiableList(keys.records());
     }
 
     public KeyRecord key(String key) {
@@ -177,25 +177,22 @@ public final class Ledger {
     /** Remembers a key, forgetting the oldest ones beyond the count and age bounds. */
     public void putKey(KeyRecord record) {
         Instant horizon = record.at().minus(KEY_TTL);
-        Iterator<KeyRecord> it = keys.values().iterator();
-        while (it.hasNext()) {
-            KeyRecord oldest = it.next();
-            if (keys.size() < MAX_KEYS && !oldest.at().isBefore(horizon)) {
-                break;
-            }
-            it.remove();
-            undo.push(() -> restoreOldest(oldest));
+        while (keys.size() >= MAX_KEYS || keys.oldestBefore(horizon)) {
+            KeyRecord oldest = keys.removeOldest();
+            undo.push(() -> keys.addOldest(oldest));
         }
-        keys.put(record.key(), record);
-        undo.push(() -> keys.remove(record.key()));
-    }
-
-    private void restoreOldest(KeyRecord record) {
-        // LinkedHashMap cannot insert at the head: rebuild, which only happens on rollback.
-        LinkedHashMap<String, KeyRecord> copy = new LinkedHashMap<>(keys);
-        keys.clear();
-        keys.put(record.key(), record);
-        keys.putAll(copy);
+        String prefix = counters.ceilingKey(record.prefix());
+        KeyRecord kept = record;
+        if (prefix != null && prefix.equals(record.prefix())) {
+            // the counters' own String: a request's copy would be kept alive with the key
+            kept = new KeyRecord(record.key(), prefix, record.count(), record.first(), record.at());
+        }
+        KeyRecord replaced = keys.addNewest(kept);
+        if (replaced == null) {
+            undo.push(keys::removeNewest);
+        } else {
+            undo.push(() -> keys.addNewest(replaced));
+        }
     }
 
     /** Whether anything changed since the last commit or rollback. */

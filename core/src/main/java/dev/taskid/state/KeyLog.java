@@ -4,21 +4,26 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import dev.taskid.allocator.Ledger;
 import dev.taskid.json.Json;
 import dev.taskid.json.JsonException;
+import dev.taskid.json.JsonWriter;
 import dev.taskid.json.Timestamps;
 import dev.taskid.protocol.ErrorCode;
 import dev.taskid.protocol.TaskIdException;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -38,12 +43,14 @@ import java.util.Map;
  * to the key's retry AND to the next reservation. {@link #load} therefore reads lines only up to
  * the first one newer than counters.json (or unreadable: torn by a crash), and the next append
  * cuts everything after that point off before it writes (also after a batch that failed in this
- * process). Bounded: once the file holds {@link #COMPACT_AT} lines it is rewritten with the
- * newest {@link Ledger#MAX_KEYS} (tmp + fsync + rename), once per that many keyed reservations.
+ * process). Bounded: once the file holds {@link #COMPACT_AT} lines, {@link #compactIfDue}
+ * rewrites it with the newest {@link Ledger#MAX_KEYS} (tmp + fsync + rename + directory fsync),
+ * once per that many keyed reservations, off the appends' path.
  *
- * <p>One appender at a time (the lock holder's persisting thread); {@link #committed} and
- * {@link #abandoned} may come from another thread (the daemon installs batch k while it
- * prepares batch k+1), so the bookkeeping is guarded, the I/O is not.
+ * <p>The daemon appends on the thread that seals its batches, in their order, while another
+ * thread installs earlier batches ({@link #committed}, {@link #abandoned}) and syncs, and a
+ * third compacts: an append is one write into an open channel, under this object's monitor,
+ * which a compaction holds only to move the lines appended meanwhile and swap the file.
  */
 public final class KeyLog {
     public static final String FILE = "keys.log";
@@ -52,7 +59,13 @@ public final class KeyLog {
 
     private final Path file;
     private final Json json;
-    private final Line line = new Line();
+    private final JsonWriter line = new JsonWriter(256);
+    /** The channel appends go to, opened on first use and again after the file was replaced; its file's key. */
+    private FileChannel out;
+
+    private Object outKey;
+    /** {@link #out}'s size when known (this process wrote its end), else -1. */
+    private long outSize = -1;
     /** End of the last line of a durable batch; -1 until the file was read. */
     private long validEnd = -1;
     /** Lines before {@link #validEnd}. */
@@ -69,6 +82,13 @@ public final class KeyLog {
     private long unsynced;
 
     private long synced;
+    /**
+     * Compactions that swapped the file, and whether one did since the last {@link #sync}: the
+     * lines it copied after the fsynced ones are not synced in the new file, nor is its name.
+     */
+    private long swaps;
+
+    private boolean swapped;
 
     /** One pending batch's lines: they end at {@code end}, with {@code lines} lines before it. */
     private record Segment(long generation, long end, int lines) {}
@@ -112,6 +132,7 @@ public final class KeyLog {
         lines = count;
         staleTail = pos < bytes.length;
         pending.clear();
+        closeOut();
         return newest(keys.values());
     }
 
@@ -162,69 +183,234 @@ public final class KeyLog {
      * (each reservation's line holds its key), so a load can put back what a power loss took
      * ({@link #restore}).
      */
-    public void append(long generation, List<Ledger.KeyRecord> records, boolean sync) {
-        long at;
-        int before;
-        synchronized (this) {
-            if (validEnd < 0) {
-                load(generation - 1);
-            }
-            if (records.isEmpty() && !staleTail) {
-                return;
-            }
-            if (pending.isEmpty() && lines + records.size() > COMPACT_AT) {
-                compact(); // never under a pending batch: it would move that batch's lines
-            }
-            at = tail();
-            before = pending.isEmpty() ? lines : pending.peekLast().lines();
-            staleTail = true; // until this append completes
+    public synchronized void append(long generation, List<Ledger.KeyRecord> records, boolean sync) {
+        if (validEnd < 0) {
+            load(generation - 1);
         }
-        byte[] bytes = line.encode(generation, records);
-        try (FileChannel ch = FileChannel.open(
-                file,
-                StandardOpenOption.CREATE,
-                StandardOpenOption.WRITE,
-                LinkOption.NOFOLLOW_LINKS)) { // a link is refused
-            if (ch.size() != at) {
+        if (records.isEmpty() && !staleTail) {
+            return;
+        }
+        long at = tail();
+        int before = pending.isEmpty() ? lines : pending.peekLast().lines();
+        staleTail = true; // until this append completes
+        encode(generation, records);
+        try {
+            FileChannel ch = out();
+            if (outSize != at) {
                 ch.truncate(at);
             }
-            ByteBuffer buf = ByteBuffer.wrap(bytes);
+            outSize = -1; // until the write is whole
+            ByteBuffer buf = ByteBuffer.wrap(line.array(), 0, line.length());
             long pos = at;
             while (buf.hasRemaining()) {
                 pos += ch.write(buf, pos);
             }
+            outSize = pos;
             if (sync) {
                 ch.force(false);
             }
         } catch (IOException e) {
+            closeOut();
             throw DurableFiles.appendFailed(file, e);
         }
-        synchronized (this) {
-            pending.addLast(new Segment(generation, at + bytes.length, before + records.size()));
-            staleTail = false;
-            if (!sync) {
-                unsynced++;
+        pending.addLast(new Segment(generation, at + line.length(), before + records.size()));
+        staleTail = false;
+        if (!sync) {
+            unsynced++;
+        }
+    }
+
+    /**
+     * fdatasync of the lines appended without one (see {@link #append(long, List, boolean)});
+     * nothing when there are none. After a compaction swapped the file, also of the lines it
+     * copied, and the directory's fsync (its name). Fails when keys.log is no longer the file
+     * they went to (removed or replaced by hand): those lines are then lost, and only a load
+     * restores them. A compaction that swaps the file meanwhile makes it sync the new one.
+     */
+    public void sync() {
+        while (true) {
+            long upTo;
+            long epoch;
+            boolean directory;
+            FileChannel ch;
+            Object key;
+            synchronized (this) {
+                if (unsynced == synced && !swapped) {
+                    return;
+                }
+                upTo = unsynced;
+                epoch = swaps;
+                directory = swapped;
+                try {
+                    ch = out();
+                } catch (IOException e) {
+                    throw DurableFiles.appendFailed(file, e);
+                }
+                key = outKey;
+            }
+            try {
+                ch.force(false);
+                Object now;
+                try {
+                    now = fileKey();
+                } catch (NoSuchFileException gone) {
+                    now = null;
+                }
+                if (!key.equals(now)) {
+                    throw new IOException("keys.log was removed or replaced while this process wrote to it");
+                }
+                if (directory) {
+                    DurableFiles.syncDirectory(file);
+                }
+            } catch (ClosedChannelException e) {
+                synchronized (this) {
+                    if (swaps != epoch) {
+                        continue; // a compaction closed it: the new file holds the lines
+                    }
+                }
+                throw DurableFiles.appendFailed(file, e);
+            } catch (IOException e) {
+                throw DurableFiles.appendFailed(file, e);
+            }
+            synchronized (this) {
+                if (swaps != epoch) {
+                    continue; // swapped meanwhile: the lines are now in a file not synced yet
+                }
+                synced = Math.max(synced, upTo);
+                swapped &= !directory;
+                return;
             }
         }
     }
 
-    /** fdatasync of the lines appended without one (see {@link #append(long, List, boolean)}); nothing when there are none. */
-    public void sync() {
-        long upTo;
+    /** Whether {@link #compactIfDue} would compact now. */
+    public synchronized boolean compactionDue() {
+        return validEnd >= 0 && lines >= COMPACT_AT;
+    }
+
+    /**
+     * Once the file holds {@link #COMPACT_AT} lines of durable batches: rewrites it with the
+     * newest {@link Ledger#MAX_KEYS} of them, copied as they are (a key listed twice may keep both
+     * lines; a load takes the latest, and the age bound applies at load), followed by the lines
+     * appended after them (batches in flight). The copy is written and fsynced beside the file
+     * while appends go on; then, under the monitor, the lines appended meanwhile are copied too
+     * and it is renamed over keys.log; then the directory is fsynced. The lines copied under
+     * the monitor are not synced there: the next {@link #sync} syncs them, and the directory,
+     * before the audit lines that hold their keys stop being carried. One compaction at a time
+     * (the daemon's compaction thread, or the fallback after its commit).
+     *
+     * @return whether it rewrote the file
+     * @throws IOException before the rename: keys.log is unchanged (the temporary file removed)
+     * @throws DurableFiles.NotDurable the directory's fsync after the rename failed: the lines
+     *     appended since may be lost with the rename by a power loss
+     */
+    public boolean compactIfDue() throws IOException {
+        long end;
+        int endLines;
         synchronized (this) {
-            if (unsynced == synced) {
-                return;
+            if (validEnd < 0 || lines < COMPACT_AT) {
+                return false;
             }
-            upTo = unsynced;
+            end = validEnd;
+            endLines = lines;
         }
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
-            ch.force(false);
-        } catch (IOException e) {
-            throw DurableFiles.appendFailed(file, e);
+        // The bytes before the end of the durable lines do not change: appends go after them,
+        // and only what follows them is ever cut off.
+        byte[] bytes =
+                DurableFiles.readIfExists(file, LinkOption.NOFOLLOW_LINKS).orElse(new byte[0]);
+        if (bytes.length < end) {
+            throw new IOException(file + " is shorter than the lines this process wrote to it");
         }
+        int start = (int) end;
+        int kept = 0;
+        while (start > 0 && kept < Ledger.MAX_KEYS) {
+            int nl = start - 2; // start - 1 ends the line before
+            while (nl >= 0 && bytes[nl] != '\n') {
+                nl--;
+            }
+            start = nl + 1;
+            kept++;
+        }
+        Path tmp = DurableFiles.tmpFor(file);
+        DurableFiles.prepare(tmp, Arrays.copyOfRange(bytes, start, (int) end));
+        long shift = start;
+        int dropped = endLines - kept;
         synchronized (this) {
-            synced = Math.max(synced, upTo);
+            try {
+                long tailEnd = tail();
+                if (tailEnd > end) { // appended since: so far only in the old file (batches in flight: small)
+                    ByteBuffer moved = ByteBuffer.allocate((int) (tailEnd - end));
+                    FileChannel from = out();
+                    while (moved.hasRemaining()) {
+                        if (from.read(moved, end + moved.position()) < 0) {
+                            throw new IOException(file + " is shorter than the lines this process wrote to it");
+                        }
+                    }
+                    moved.flip();
+                    try (FileChannel to = FileChannel.open(tmp, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)) {
+                        // read and write, not transferTo (copy_file_range): the crash tests model write(2)
+                        for (long at = end - shift; moved.hasRemaining(); ) {
+                            at += to.write(moved, at);
+                        }
+                    }
+                }
+                Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (IOException | RuntimeException e) {
+                DurableFiles.discard(tmp);
+                throw e;
+            }
+            closeOut();
+            validEnd -= shift;
+            lines -= dropped;
+            List<Segment> moved = new ArrayList<>(pending.size());
+            for (Segment p : pending) {
+                moved.add(new Segment(p.generation(), p.end() - shift, p.lines() - dropped));
+            }
+            pending.clear();
+            pending.addAll(moved);
+            staleTail = false; // what followed the tail was not copied
+            swaps++;
+            swapped = true;
         }
+        DurableFiles.syncDirectory(file);
+        return true;
+    }
+
+    /** The open append channel; under the monitor. */
+    private FileChannel out() throws IOException {
+        if (out == null) {
+            out = FileChannel.open(
+                    file,
+                    StandardOpenOption.CREATE,
+                    StandardOpenOption.WRITE,
+                    StandardOpenOption.READ, // the compaction copies from it
+                    LinkOption.NOFOLLOW_LINKS); // a link is refused
+            outKey = fileKey();
+            outSize = -1;
+        }
+        return out;
+    }
+
+    private Object fileKey() throws IOException {
+        return Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS)
+                .fileKey();
+    }
+
+    private void closeOut() {
+        if (out != null) {
+            try {
+                out.close();
+            } catch (IOException ignored) {
+                // nothing is pending in it: every write completed or failed already
+            }
+            out = null;
+            outSize = -1;
+        }
+    }
+
+    /** Closes the append channel. */
+    public synchronized void close() {
+        closeOut();
     }
 
     /**
@@ -311,40 +497,12 @@ public final class KeyLog {
         replace(keys.values(), generations);
     }
 
-    /**
-     * Rewrites the file with its newest {@link Ledger#MAX_KEYS} lines, copied as they are (no
-     * parsing: it runs once per that many keyed reservations, on the persist path); the
-     * caller made sure every line is of a durable batch (nothing pending). A key listed twice
-     * may keep both lines (a load takes the latest), and the age bound applies at load.
-     */
-    private void compact() {
-        byte[] bytes =
-                DurableFiles.readIfExists(file, LinkOption.NOFOLLOW_LINKS).orElse(new byte[0]);
-        int end = (int) Math.min(validEnd, bytes.length);
-        int start = end;
-        int kept = 0;
-        while (start > 0 && kept < Ledger.MAX_KEYS) {
-            int nl = start - 2; // start - 1 ends the line before
-            while (nl >= 0 && bytes[nl] != '\n') {
-                nl--;
-            }
-            start = nl + 1;
-            kept++;
-        }
-        byte[] newest = java.util.Arrays.copyOfRange(bytes, start, end);
-        write(newest);
-        validEnd = newest.length;
-        lines = kept;
-        staleTail = false;
-        pending.clear();
-    }
-
     private void replace(Collection<Ledger.KeyRecord> keys, Map<String, Long> generations) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(keys.size() * 112 + 16);
+        JsonWriter w = new JsonWriter(keys.size() * 112 + 16);
         for (Ledger.KeyRecord k : keys) {
-            out.writeBytes(line.encode(generations.get(k.key()), List.of(k)));
+            writeLine(w, generations.get(k.key()), k);
         }
-        byte[] bytes = out.toByteArray();
+        byte[] bytes = w.toBytes();
         write(bytes);
         validEnd = bytes.length;
         lines = keys.size();
@@ -353,6 +511,7 @@ public final class KeyLog {
     }
 
     private void write(byte[] bytes) {
+        closeOut();
         try {
             DurableFiles.write(DurableFiles.tmpFor(file), file, bytes);
         } catch (IOException e) {
@@ -439,25 +598,23 @@ public final class KeyLog {
         g.writeStringField("at", Timestamps.format(k.at()));
     }
 
-    /** Encodes lines into one reused buffer. */
-    private final class Line {
-        private final ByteArrayOutputStream out = new ByteArrayOutputStream(256);
-
-        byte[] encode(long generation, List<Ledger.KeyRecord> records) {
-            out.reset();
-            try (JsonGenerator g = json.factory().createGenerator(out)) {
-                g.setRootValueSeparator(null); // the newline ends each line, no space before the next
-                for (Ledger.KeyRecord k : records) {
-                    g.writeStartObject();
-                    g.writeNumberField("gen", generation);
-                    writeFields(g, k);
-                    g.writeEndObject();
-                    g.writeRaw('\n');
-                }
-            } catch (IOException e) {
-                throw new UncheckedIOException(e); // writing to memory does not fail
-            }
-            return out.toByteArray();
+    /** The lines of {@code records} into {@link #line}. */
+    private void encode(long generation, List<Ledger.KeyRecord> records) {
+        line.reset();
+        for (Ledger.KeyRecord k : records) {
+            writeLine(line, generation, k);
         }
+    }
+
+    private static void writeLine(JsonWriter w, long generation, Ledger.KeyRecord k) {
+        w.startObject();
+        w.field("gen", generation);
+        w.field("key", k.key());
+        w.field("prefix", k.prefix());
+        w.field("count", k.count());
+        w.field("first", k.first());
+        w.name("at").timestamp(k.at());
+        w.endObject();
+        w.newline();
     }
 }

@@ -10,10 +10,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.stream.Collectors;
 
 /**
@@ -31,7 +27,6 @@ public final class StateStore implements AutoCloseable {
     private final Clock clock;
     private final LegacyState legacy;
     private volatile Runnable onMoved = () -> {};
-    private ExecutorService syncer;
     /** The daemon's audit lines not known durable in audit.log, which its counters.json carries. */
     private final CarriedAudit carried = new CarriedAudit();
     /**
@@ -160,24 +155,30 @@ public final class StateStore implements AutoCloseable {
         }
         keys.committed(prepared.generation());
         ledger.commit();
+        try {
+            keys.compactIfDue();
+        } catch (IOException | RuntimeException e) {
+            // Nothing was appended since the rename, so the old file and the new one both hold
+            // every durable key: lost is nothing; the next commit tries again.
+        }
     }
 
     /**
      * A batch of the daemon's, sealed: its audit lines, the lines its counters.json carries, and
-     * the append of its idempotency keys to keys.log (under way on another thread). Made by
+     * the failure of the append of its idempotency keys to keys.log, if it failed. Made by
      * {@link #seal} in the order of the batches, then handed to {@link #prepare}.
      */
     public static final class Sealed {
         private final long generation;
         private final byte[] lines;
         private final List<byte[]> carry;
-        private final Future<?> keyed;
+        private final RuntimeException keysFailed;
 
-        private Sealed(long generation, byte[] lines, List<byte[]> carry, Future<?> keyed) {
+        private Sealed(long generation, byte[] lines, List<byte[]> carry, RuntimeException keysFailed) {
             this.generation = generation;
             this.lines = lines;
             this.carry = carry;
-            this.keyed = keyed;
+            this.keysFailed = keysFailed;
         }
     }
 
@@ -187,8 +188,8 @@ public final class StateStore implements AutoCloseable {
     /**
      * Seals the daemon's batch of {@code generation}: called once per batch, in the order of the
      * generations (the lines counters.json carries, and keys.log's appends, are in that order),
-     * on the thread that applies the batches. Starts the append of the batch's key lines to
-     * keys.log (tagged with the generation), not synced; {@link #prepare} waits for it. Like the
+     * on the thread that applies the batches. Appends the batch's key lines to keys.log (tagged
+     * with the generation): one write, not synced; a failure fails the batch in {@link #prepare}. Like the
      * audit lines, they are synced off the answers' path ({@link #syncAudit}): until then every
      * counters.json carries the batch's audit lines, which hold the keys, and a load appends what
      * keys.log lacks ({@link KeyLog#restore}).
@@ -202,13 +203,15 @@ public final class StateStore implements AutoCloseable {
     private Sealed sealed(
             long generation, List<AuditEntry> entries, byte[] lines, List<byte[]> carry, boolean syncKeys) {
         List<Ledger.KeyRecord> fresh = KeyLog.records(entries);
-        Future<?> keyed = fresh.isEmpty() && !keys.hasStaleTail()
-                ? null
-                : syncer().submit(() -> {
-                    verifyInPlace(); // never write into a replaced directory
-                    keys.append(generation, fresh, syncKeys);
-                });
-        return new Sealed(generation, lines, carry, keyed);
+        RuntimeException failed = null;
+        if (!fresh.isEmpty() || keys.hasStaleTail()) {
+            try {
+                keys.append(generation, fresh, syncKeys);
+            } catch (RuntimeException e) {
+                failed = e;
+            }
+        }
+        return new Sealed(generation, lines, carry, failed);
     }
 
     /**
@@ -239,7 +242,13 @@ public final class StateStore implements AutoCloseable {
         } catch (RuntimeException e) {
             failure = e;
         }
-        failure = await(sealed.keyed, failure);
+        if (sealed.keysFailed != null) {
+            if (failure == null) {
+                failure = sealed.keysFailed;
+            } else {
+                failure.addSuppressed(sealed.keysFailed);
+            }
+        }
         if (failure != null) {
             file.discard(slot);
             keys.abandoned(sealed.generation);
@@ -337,6 +346,30 @@ public final class StateStore implements AutoCloseable {
         }
     }
 
+    /** Whether keys.log is due for {@link #compactKeys}. */
+    public boolean keysCompactionDue() {
+        return keys.compactionDue();
+    }
+
+    /**
+     * keys.log's compaction when it is due ({@link KeyLog#compactIfDue}), for the daemon's
+     * compaction thread, one at a time, while batches go on. Throws SYSTEM_ERROR when it failed:
+     * before the rename keys.log is unchanged; after it, the directory's fsync is retried by the
+     * next {@link #syncAudit} (whose failure halts the daemon, see {@link KeysLost}).
+     */
+    public void compactKeys() {
+        verifyInPlace(); // never rename into a replaced directory
+        try {
+            keys.compactIfDue();
+        } catch (IOException e) {
+            throw new TaskIdException(
+                    ErrorCode.SYSTEM_ERROR,
+                    "could not compact " + keys.path() + " (" + DurableFiles.explain(keys.path(), e) + ")",
+                    Map.of("file", keys.path().toString()),
+                    e);
+        }
+    }
+
     /** keys.log could not be synced (see {@link #syncAudit}): the writer must stop; the next load restores the keys. */
     public static final class KeysLost extends RuntimeException {
         private static final long serialVersionUID = 1L;
@@ -370,53 +403,6 @@ public final class StateStore implements AutoCloseable {
             batches.forEach(p -> abandon(p.generation(), p.slot()));
             throw e;
         }
-    }
-
-    /** Waits for the key lines' sync; returns the first failure of the two. */
-    private static RuntimeException await(Future<?> lines, RuntimeException failure) {
-        if (lines == null) {
-            return failure;
-        }
-        boolean interrupted = false;
-        RuntimeException out = failure;
-        while (true) {
-            try {
-                lines.get();
-                break;
-            } catch (InterruptedException e) {
-                interrupted = true; // the lines are being written: wait for them, never leave them half done
-            } catch (ExecutionException e) {
-                RuntimeException cause = e.getCause() instanceof RuntimeException r
-                        ? r
-                        : new TaskIdException(
-                                ErrorCode.SYSTEM_ERROR,
-                                "could not write keys.log: " + e.getCause(),
-                                Map.of(),
-                                e.getCause());
-                if (out == null) {
-                    out = cause;
-                } else {
-                    out.addSuppressed(cause);
-                }
-                break;
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
-        return out;
-    }
-
-    /** The thread that syncs keys.log while the caller syncs counters.json; made on first use. */
-    private synchronized ExecutorService syncer() {
-        if (syncer == null) {
-            syncer = Executors.newSingleThreadExecutor(r -> {
-                Thread t = new Thread(r, "taskid-sync");
-                t.setDaemon(true);
-                return t;
-            });
-        }
-        return syncer;
     }
 
     /**
@@ -617,11 +603,7 @@ public final class StateStore implements AutoCloseable {
 
     @Override
     public void close() {
-        synchronized (this) {
-            if (syncer != null) {
-                syncer.shutdown();
-            }
-        }
+        keys.close();
         file.discardReused();
         lock.close();
     }

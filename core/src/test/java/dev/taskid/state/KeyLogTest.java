@@ -2,6 +2,7 @@ package dev.taskid.state;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.taskid.allocator.Allocator;
@@ -9,6 +10,7 @@ import dev.taskid.allocator.Ledger;
 import dev.taskid.json.Json;
 import dev.taskid.protocol.Request;
 import dev.taskid.protocol.Response;
+import dev.taskid.protocol.TaskIdException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -175,6 +177,7 @@ class KeyLogTest {
             }
             log.append(b, records);
             log.committed(b);
+            log.compactIfDue();
         }
         long lines = Files.readAllLines(log.path()).size();
         assertTrue(lines <= KeyLog.COMPACT_AT, "bounded: " + lines);
@@ -207,5 +210,63 @@ class KeyLogTest {
                 .load(2).stream().map(Ledger.KeyRecord::key).toList();
         assertEquals(List.of("kept", "retry"), keys);
         assertFalse(Files.readString(log.path()).contains("failed"), "the abandoned line is gone from the file");
+    }
+
+    /**
+     * The daemon compacts keys.log while later batches are in flight: their lines, appended after
+     * the durable ones, move to the new file, and their outcome still applies there (a committed
+     * one is kept, an abandoned one cut off). Fails when the compaction drops or misplaces the
+     * lines of a pending batch (the committed key would be lost, or the abandoned one replayed).
+     */
+    @Test
+    void aCompactionUnderBatchesInFlightMovesTheirLinesAndKeepsTheirOutcome() throws Exception {
+        KeyLog log = new KeyLog(state(), json);
+        log.load(0);
+        int perBatch = 2_500;
+        int batches = KeyLog.COMPACT_AT / perBatch;
+        for (int b = 1; b <= batches; b++) {
+            List<Ledger.KeyRecord> records = new ArrayList<>();
+            for (int i = 0; i < perBatch; i++) {
+                int n = (b - 1) * perBatch + i;
+                records.add(new Ledger.KeyRecord("k-" + n, "SEC", 1, n + 1, CLOCK.instant()));
+            }
+            log.append(b, records, false);
+            log.committed(b);
+        }
+        long first = batches * (long) perBatch + 1;
+        log.append(batches + 1, List.of(new Ledger.KeyRecord("in-flight", "SEC", 1, first, CLOCK.instant())), false);
+        log.append(batches + 2, List.of(new Ledger.KeyRecord("failed", "SEC", 1, first + 1, CLOCK.instant())), false);
+        assertTrue(log.compactIfDue(), "due: " + KeyLog.COMPACT_AT + " durable lines");
+        log.committed(batches + 1);
+        log.abandoned(batches + 2);
+        log.append(batches + 2, List.of(new Ledger.KeyRecord("retry", "SEC", 1, first + 1, CLOCK.instant())), false);
+        log.committed(batches + 2);
+        log.sync();
+        log.close();
+
+        List<String> text = Files.readAllLines(log.path());
+        assertEquals(Ledger.MAX_KEYS + 2, text.size(), "the newest durable lines and the two batches after them");
+        List<Ledger.KeyRecord> kept = new KeyLog(state(), json).load(batches + 2);
+        List<String> keys = kept.stream().map(Ledger.KeyRecord::key).toList();
+        assertEquals(List.of("in-flight", "retry"), keys.subList(keys.size() - 2, keys.size()));
+        assertFalse(keys.contains("failed"), "the abandoned batch's line is cut off in the new file");
+        assertEquals("k-" + (batches * perBatch - Ledger.MAX_KEYS + 2), keys.get(0), "the newest " + Ledger.MAX_KEYS);
+    }
+
+    /**
+     * The daemon appends to an open keys.log. When the file is removed under it, its sync must
+     * fail (the daemon then stops, and its restart restores the keys from the audit lines
+     * counters.json carries), not report lines durable that went to a file nobody will read.
+     */
+    @Test
+    void aSyncOfLinesWhoseFileWasRemovedFails() throws Exception {
+        KeyLog log = new KeyLog(state(), json);
+        log.load(0);
+        log.append(1, List.of(new Ledger.KeyRecord("gone", "SEC", 1, 1, CLOCK.instant())), false);
+        log.committed(1);
+        Files.delete(log.path());
+        TaskIdException e = assertThrows(TaskIdException.class, log::sync);
+        assertTrue(e.getMessage().contains("removed or replaced"), e.getMessage());
+        log.close();
     }
 }
