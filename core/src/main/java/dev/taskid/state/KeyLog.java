@@ -10,6 +10,7 @@ import dev.taskid.protocol.ErrorCode;
 import dev.taskid.protocol.TaskIdException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -47,9 +48,9 @@ import java.util.Map;
  * once per that many keyed reservations, off the appends' path.
  *
  * <p>The daemon appends on the thread that seals its batches, in their order, while another
- * thread installs earlier batches ({@link #committed}, {@link #abandoned}), syncs and compacts:
- * an append is one write into an open channel, under this object's monitor, which a compaction
- * holds only to move the lines appended meanwhile and swap the file.
+ * thread installs earlier batches ({@link #committed}, {@link #abandoned}) and syncs, and a
+ * third compacts: an append is one write into an open channel, under this object's monitor,
+ * which a compaction holds only to move the lines appended meanwhile and swap the file.
  */
 public final class KeyLog {
     public static final String FILE = "keys.log";
@@ -81,6 +82,13 @@ public final class KeyLog {
     private long unsynced;
 
     private long synced;
+    /**
+     * Compactions that swapped the file, and whether one did since the last {@link #sync}: the
+     * lines it copied after the fsynced ones are not synced in the new file, nor is its name.
+     */
+    private long swaps;
+
+    private boolean swapped;
 
     /** One pending batch's lines: they end at {@code end}, with {@code lines} lines before it. */
     private record Segment(long generation, long end, int lines) {}
@@ -214,43 +222,70 @@ public final class KeyLog {
 
     /**
      * fdatasync of the lines appended without one (see {@link #append(long, List, boolean)});
-     * nothing when there are none. Fails when keys.log is no longer the file they went to
-     * (removed or replaced by hand): those lines are then lost, and only a load restores them.
-     * Called by one thread, the one that calls {@link #compactIfDue}.
+     * nothing when there are none. After a compaction swapped the file, also of the lines it
+     * copied, and the directory's fsync (its name). Fails when keys.log is no longer the file
+     * they went to (removed or replaced by hand): those lines are then lost, and only a load
+     * restores them. A compaction that swaps the file meanwhile makes it sync the new one.
      */
     public void sync() {
-        long upTo;
-        FileChannel ch;
-        Object key;
-        synchronized (this) {
-            if (unsynced == synced) {
-                return;
+        while (true) {
+            long upTo;
+            long epoch;
+            boolean directory;
+            FileChannel ch;
+            Object key;
+            synchronized (this) {
+                if (unsynced == synced && !swapped) {
+                    return;
+                }
+                upTo = unsynced;
+                epoch = swaps;
+                directory = swapped;
+                try {
+                    ch = out();
+                } catch (IOException e) {
+                    throw DurableFiles.appendFailed(file, e);
+                }
+                key = outKey;
             }
-            upTo = unsynced;
             try {
-                ch = out();
+                ch.force(false);
+                Object now;
+                try {
+                    now = fileKey();
+                } catch (NoSuchFileException gone) {
+                    now = null;
+                }
+                if (!key.equals(now)) {
+                    throw new IOException("keys.log was removed or replaced while this process wrote to it");
+                }
+                if (directory) {
+                    DurableFiles.syncDirectory(file);
+                }
+            } catch (ClosedChannelException e) {
+                synchronized (this) {
+                    if (swaps != epoch) {
+                        continue; // a compaction closed it: the new file holds the lines
+                    }
+                }
+                throw DurableFiles.appendFailed(file, e);
             } catch (IOException e) {
                 throw DurableFiles.appendFailed(file, e);
             }
-            key = outKey;
-        }
-        try {
-            ch.force(false);
-            Object now;
-            try {
-                now = fileKey();
-            } catch (NoSuchFileException gone) {
-                now = null;
+            synchronized (this) {
+                if (swaps != epoch) {
+                    continue; // swapped meanwhile: the lines are now in a file not synced yet
+                }
+                synced = Math.max(synced, upTo);
+                swapped &= !directory;
+                return;
             }
-            if (!key.equals(now)) {
-                throw new IOException("keys.log was removed or replaced while this process wrote to it");
-            }
-        } catch (IOException e) {
-            throw DurableFiles.appendFailed(file, e);
         }
-        synchronized (this) {
-            synced = Math.max(synced, upTo);
-        }
+    }
+
+    /** Whether {@link #compactIfDue} would compact now. */
+    public synchronized boolean compactionDue() {
+        return validEnd >= 0 && lines >= COMPACT_AT;
     }
 
     /**
@@ -259,9 +294,10 @@ public final class KeyLog {
      * lines; a load takes the latest, and the age bound applies at load), followed by the lines
      * appended after them (batches in flight). The copy is written and fsynced beside the file
      * while appends go on; then, under the monitor, the lines appended meanwhile are copied too
-     * and it is renamed over keys.log; then the directory is fsynced. Called by one thread (the
-     * daemon's install thread between installs, or the fallback after its commit), the one that
-     * calls {@link #sync}.
+     * and it is renamed over keys.log; then the directory is fsynced. The lines copied under
+     * the monitor are not synced there: the next {@link #sync} syncs them, and the directory,
+     * before the audit lines that hold their keys stop being carried. One compaction at a time
+     * (the daemon's compaction thread, or the fallback after its commit).
      *
      * @return whether it rewrote the file
      * @throws IOException before the rename: keys.log is unchanged (the temporary file removed)
@@ -302,12 +338,19 @@ public final class KeyLog {
         synchronized (this) {
             try {
                 long tailEnd = tail();
-                if (tailEnd > end) { // appended since: so far only in the old file
+                if (tailEnd > end) { // appended since: so far only in the old file (batches in flight: small)
+                    ByteBuffer moved = ByteBuffer.allocate((int) (tailEnd - end));
+                    FileChannel from = out();
+                    while (moved.hasRemaining()) {
+                        if (from.read(moved, end + moved.position()) < 0) {
+                            throw new IOException(file + " is shorter than the lines this process wrote to it");
+                        }
+                    }
+                    moved.flip();
                     try (FileChannel to = FileChannel.open(tmp, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)) {
-                        to.position(end - shift);
-                        FileChannel from = out();
-                        for (long at = end; at < tailEnd; ) {
-                            at += from.transferTo(at, tailEnd - at, to);
+                        // read and write, not transferTo (copy_file_range): the crash tests model write(2)
+                        for (long at = end - shift; moved.hasRemaining(); ) {
+                            at += to.write(moved, at);
                         }
                     }
                 }
@@ -326,6 +369,8 @@ public final class KeyLog {
             pending.clear();
             pending.addAll(moved);
             staleTail = false; // what followed the tail was not copied
+            swaps++;
+            swapped = true;
         }
         DurableFiles.syncDirectory(file);
         return true;

@@ -346,19 +346,21 @@ public final class StateStore implements AutoCloseable {
         }
     }
 
+    /** Whether keys.log is due for {@link #compactKeys}. */
+    public boolean keysCompactionDue() {
+        return keys.compactionDue();
+    }
+
     /**
-     * keys.log's compaction when it is due ({@link KeyLog#compactIfDue}), for the daemon's install
-     * thread after the answers and before {@link #syncAudit}. Throws SYSTEM_ERROR when it failed
-     * before the rename (keys.log unchanged: tried again after the next install), {@link KeysLost}
-     * when the directory's fsync after it failed: the key lines appended since are in the new file
-     * only, which a power loss may take back.
+     * keys.log's compaction when it is due ({@link KeyLog#compactIfDue}), for the daemon's
+     * compaction thread, one at a time, while batches go on. Throws SYSTEM_ERROR when it failed:
+     * before the rename keys.log is unchanged; after it, the directory's fsync is retried by the
+     * next {@link #syncAudit} (whose failure halts the daemon, see {@link KeysLost}).
      */
     public void compactKeys() {
         verifyInPlace(); // never rename into a replaced directory
         try {
             keys.compactIfDue();
-        } catch (DurableFiles.NotDurable e) {
-            throw new KeysLost(DurableFiles.appendFailed(keys.path(), e));
         } catch (IOException e) {
             throw new TaskIdException(
                     ErrorCode.SYSTEM_ERROR,

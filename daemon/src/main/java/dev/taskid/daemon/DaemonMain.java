@@ -27,6 +27,10 @@ import org.slf4j.LoggerFactory;
  * taskid.stateWatchMillis (1000: how often it checks that its state directory is still there).
  */
 public final class DaemonMain {
+    static {
+        LogProvider.select(); // before the logger below: slf4j picks its provider once, at the first one
+    }
+
     private static final Logger log = LoggerFactory.getLogger(DaemonMain.class);
 
     private DaemonMain() {}

@@ -17,7 +17,8 @@ import dev.taskid.json.Timestamps;
 import java.time.Instant;
 
 /**
- * The daemon's logging, set up in code (found by logback as a service): one line per event on
+ * The daemon's logging, set up in code (by {@link LogProvider}, or found by logback as a service
+ * when logback configures itself, as in tests): one line per event on
  * stderr, no colours (the journal and pipes read it), {@code 2026-12-01T10:00:00.000Z INFO  Daemon: message},
  * then the exception's stack trace if any; io.netty at WARN; the level from TASKID_LOG_LEVEL or
  * taskid.log.level (default INFO). Code instead of a logback.xml: Joran's XML parsing loaded

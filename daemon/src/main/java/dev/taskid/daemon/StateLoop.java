@@ -36,6 +36,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -146,6 +147,10 @@ final class StateLoop implements RequestSink, AutoCloseable {
     private final long pid = ProcessHandle.current().pid();
     private final ExecutorService preparer = workers("taskid-prepare", DEPTH);
     private final ExecutorService installer = workers("taskid-persist", 1);
+    private final ExecutorService compactor = workers("taskid-compact", 1);
+    /** A compaction of keys.log is queued or running. */
+    private final AtomicBoolean compacting = new AtomicBoolean();
+
     private final CountDownLatch drained = new CountDownLatch(1);
     private EventLoop loop;
     private Supplier<Connections> connections = () -> null;
@@ -424,21 +429,26 @@ final class StateLoop implements RequestSink, AutoCloseable {
             }
         }));
         if (installed) {
-            compactKeys(); // after the answers; before the sync that may stop carrying their lines
-            syncAudit(CARRY_BYTES);
+            if (store.keysCompactionDue() && compacting.compareAndSet(false, true)) {
+                compactor.execute(this::compactKeys);
+            }
+            syncAudit(CARRY_BYTES); // after the answers
         }
     }
 
-    /** On the install thread: keys.log's compaction when it is due (see {@link StateStore#compactKeys}). */
+    /**
+     * On the compaction thread: keys.log's compaction (see {@link StateStore#compactKeys}), which
+     * reads and writes a megabyte and syncs it: tens of milliseconds the installs do not wait for.
+     */
     private void compactKeys() {
         try {
             store.compactKeys();
-        } catch (StateStore.KeysLost e) {
-            Fatal.halt(Thread.currentThread().getName(), e); // as for a failed sync, see syncAudit
         } catch (RuntimeException e) {
-            log.error("could not compact keys.log (tried again after the next batch): {}", e.getMessage());
+            log.error("could not compact keys.log (tried again after a later batch): {}", e.getMessage());
         } catch (Error e) {
             Fatal.halt(Thread.currentThread().getName(), e);
+        } finally {
+            compacting.set(false);
         }
     }
 
@@ -725,6 +735,12 @@ final class StateLoop implements RequestSink, AutoCloseable {
             Thread.currentThread().interrupt();
         }
         preparer.shutdown();
+        compactor.shutdown();
+        try {
+            compactor.awaitTermination(30, TimeUnit.SECONDS); // it renames in the state directory
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         installer.execute(() -> syncAudit(0));
         installer.shutdown();
         try {
@@ -739,6 +755,6 @@ final class StateLoop implements RequestSink, AutoCloseable {
      * lock be released (a persist still under way could rename its file over a fallback writer's).
      */
     boolean stopped() {
-        return loop == null || drained.getCount() == 0;
+        return loop == null || (drained.getCount() == 0 && !compacting.get());
     }
 }

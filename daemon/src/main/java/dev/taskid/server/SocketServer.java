@@ -10,6 +10,7 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -37,39 +38,62 @@ public final class SocketServer implements AutoCloseable {
     private final EventLoopGroup workers;
     private final Backlog backlog;
     private final Connections connections;
+    private final ResponseEncoder encoder;
+    private final RequestCodec requests;
+    private final Refusals refusals;
+    private final PeerCheck peerCheck;
+    private final long idleMillis;
     private final ServerBootstrap bootstrap;
     private Channel server;
 
-    public SocketServer(Transport transport, Settings settings, RequestSink sink, PeerCheck peerCheck) {
+    public SocketServer(Transport transport, Settings settings, PeerCheck peerCheck) {
         this.transport = transport;
         this.workers = transport.newGroup(1);
         this.connections = new Connections(settings.maxConnections());
         this.backlog = new Backlog(settings.maxInFlight());
-        ResponseEncoder encoder = new ResponseEncoder(new ResponseCodec());
-        RequestCodec requests = new RequestCodec();
-        Refusals refusals = new Refusals();
-        RequestHandler handler = new RequestHandler(sink);
-        long idleMillis = settings.idleTimeout().toMillis();
+        this.encoder = new ResponseEncoder(new ResponseCodec());
+        this.requests = new RequestCodec();
+        this.refusals = new Refusals();
+        this.peerCheck = peerCheck;
+        this.idleMillis = settings.idleTimeout().toMillis();
         this.bootstrap = new ServerBootstrap()
                 // Accepting on the same loop bounds the accept rate by what the loop serves: a
                 // flood of connections cannot pile up accepted descriptors ahead of it.
                 .group(workers)
                 // A client may send its requests, shut down its side, and still read the answers.
                 .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
-                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
-                .childHandler(new ChannelInitializer<>() {
-                    @Override
-                    protected void initChannel(Channel ch) {
-                        ChannelPipeline p = ch.pipeline();
-                        p.addLast("encoder", encoder);
-                        p.addLast("refusals", refusals);
-                        p.addLast("connections", connections);
-                        p.addLast("peer", peerCheck);
-                        p.addLast("idle", new IdleStateHandler(idleMillis, idleMillis, 0, TimeUnit.MILLISECONDS));
-                        p.addLast("decoder", new RequestDecoder(requests, backlog));
-                        p.addLast("handler", handler);
-                    }
-                });
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK);
+    }
+
+    /** A connection's handlers, in order; {@code handler} hands its requests to the state. */
+    private void addHandlers(ChannelPipeline p, RequestHandler handler) {
+        p.addLast("encoder", encoder);
+        p.addLast("refusals", refusals);
+        p.addLast("connections", connections);
+        p.addLast("peer", peerCheck);
+        p.addLast("idle", new IdleStateHandler(idleMillis, idleMillis, 0, TimeUnit.MILLISECONDS));
+        p.addLast("decoder", new RequestDecoder(requests, backlog));
+        p.addLast("handler", handler);
+    }
+
+    private ServerBootstrap serving(RequestSink sink) {
+        RequestHandler handler = new RequestHandler(sink);
+        return bootstrap.clone().childHandler(new ChannelInitializer<>() {
+            @Override
+            protected void initChannel(Channel ch) {
+                addHandlers(ch.pipeline(), handler);
+            }
+        });
+    }
+
+    /**
+     * Does now, on the calling thread, what the first connection would otherwise pay for on
+     * the event loop: loading the handlers' classes and Netty's reflection on each handler
+     * class (which of its methods carry {@code @Skip}, whether it is {@code @Sharable}), cached
+     * per class. On a pipeline of a channel that is never registered: no handler runs.
+     */
+    public void warmUp() {
+        addHandlers(new EmbeddedChannel(false, false).pipeline(), new RequestHandler((channel, inbound) -> {}));
     }
 
     public Transport transport() {
@@ -89,10 +113,12 @@ public final class SocketServer implements AutoCloseable {
         return workers.next();
     }
 
-    /** Starts listening at {@code socket} (which must not exist: bind would unlink it). */
-    public void bind(Path socket) throws InterruptedException {
-        server = bootstrap
-                .clone()
+    /**
+     * Starts listening at {@code socket} (which must not exist: bind would unlink it); the
+     * requests go to {@code sink}.
+     */
+    public void bind(Path socket, RequestSink sink) throws InterruptedException {
+        server = serving(sink)
                 .channel(transport.serverChannel())
                 .bind(transport.address(socket))
                 .sync()
@@ -100,9 +126,8 @@ public final class SocketServer implements AutoCloseable {
     }
 
     /** Serves on a descriptor that already listens (systemd socket activation) instead of binding. */
-    public void adopt(int fd) throws InterruptedException {
-        server = bootstrap
-                .clone()
+    public void adopt(int fd, RequestSink sink) throws InterruptedException {
+        server = serving(sink)
                 .channelFactory(() -> transport.adopt(fd))
                 .register()
                 .sync()
