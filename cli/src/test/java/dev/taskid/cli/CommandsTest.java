@@ -42,7 +42,11 @@ class CommandsTest {
 
     /** The concrete Command classes among the CLI module's compiled classes. */
     private static Set<String> commandClasses() throws IOException, ClassNotFoundException {
-        Path classes = Path.of(Command.class.getProtectionDomain().getCodeSource().getLocation().getPath());
+        Path classes = Path.of(Command.class
+                .getProtectionDomain()
+                .getCodeSource()
+                .getLocation()
+                .getPath());
         Set<String> found = new TreeSet<>();
         List<Path> files;
         try (Stream<Path> walk = Files.walk(classes)) {

@@ -257,6 +257,11 @@ public final class KeyLog {
                     now = null;
                 }
                 if (!key.equals(now)) {
+                    synchronized (this) {
+                        if (swaps != epoch) {
+                            continue; // a compaction replaced it: sync the new file
+                        }
+                    }
                     throw new IOException("keys.log was removed or replaced while this process wrote to it");
                 }
                 if (directory) {

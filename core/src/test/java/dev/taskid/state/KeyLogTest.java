@@ -2,6 +2,7 @@ package dev.taskid.state;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -19,6 +20,9 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -268,5 +272,69 @@ class KeyLogTest {
         TaskIdException e = assertThrows(TaskIdException.class, log::sync);
         assertTrue(e.getMessage().contains("removed or replaced"), e.getMessage());
         log.close();
+    }
+
+    /**
+     * In the daemon one thread appends, another syncs and a third compacts. A sync that overlaps
+     * a compaction's swap forced the old file and then finds another file at the path: it must
+     * sync the new one, not report keys.log as removed (which halts the daemon). Fails with
+     * "removed or replaced" when the sync does not start again after a swap.
+     */
+    @Test
+    void aSyncOverlappingACompactionSyncsTheNewFileInsteadOfFailing() throws Exception {
+        KeyLog log = new KeyLog(state(), json);
+        log.load(0);
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicReference<Throwable> failed = new AtomicReference<>();
+        AtomicLong generation = new AtomicLong();
+        Thread appender = new Thread(() -> {
+            int n = 0;
+            try {
+                while (!stop.get()) {
+                    List<Ledger.KeyRecord> records = new ArrayList<>();
+                    for (int i = 0; i < 50; i++, n++) {
+                        records.add(new Ledger.KeyRecord("k-" + n, "SEC", 1, n + 1, CLOCK.instant()));
+                    }
+                    long g = generation.incrementAndGet();
+                    log.append(g, records, false);
+                    log.committed(g);
+                }
+            } catch (Throwable t) {
+                failed.compareAndSet(null, t);
+            }
+        });
+        Thread syncer = new Thread(() -> {
+            try {
+                while (!stop.get()) {
+                    log.sync();
+                }
+            } catch (Throwable t) {
+                failed.compareAndSet(null, t);
+            }
+        });
+        appender.start();
+        syncer.start();
+        int compactions = 0;
+        try {
+            while (compactions < 6 && failed.get() == null) {
+                if (log.compactIfDue()) {
+                    compactions++;
+                } else {
+                    Thread.onSpinWait();
+                }
+            }
+        } finally {
+            stop.set(true);
+            appender.join();
+            syncer.join();
+        }
+        int done = compactions;
+        assertNull(failed.get(), () -> done + " compactions, then: " + failed.get());
+        log.sync();
+        log.close();
+        List<Ledger.KeyRecord> kept = new KeyLog(state(), json).load(generation.get());
+        assertEquals(Ledger.MAX_KEYS, kept.size());
+        long last = generation.get() * 50 - 1;
+        assertEquals("k-" + last, kept.get(kept.size() - 1).key(), "the newest line survived every swap");
     }
 }

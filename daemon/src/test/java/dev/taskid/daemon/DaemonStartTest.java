@@ -36,8 +36,7 @@ class DaemonStartTest {
         Path classes = tmp.resolve("classes.log");
         Path state = tmp.resolve("state");
         String first;
-        try (DaemonProcess daemon =
-                DaemonProcess.start(state, Map.of(), List.of("-Xlog:class+load:file=" + classes))) {
+        try (DaemonProcess daemon = DaemonProcess.start(state, Map.of(), List.of("-Xlog:class+load:file=" + classes))) {
             first = epoch(daemon);
             String loaded = Files.readString(classes);
             assertTrue(loaded.contains(" dev.taskid.daemon.LogProvider "), "slf4j's provider is the daemon's");
@@ -46,7 +45,8 @@ class DaemonStartTest {
                     "logback's auto-configuration ran");
             assertFalse(loaded.contains(" java.util.UUID$Holder "), "the epoch came from UUID.randomUUID()");
             assertTrue(
-                    Pattern.compile("(?m)^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z INFO  Daemon: taskid daemon .* serving ")
+                    Pattern.compile(
+                                    "(?m)^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z INFO  Daemon: taskid daemon .* serving ")
                             .matcher(daemon.log())
                             .find(),
                     daemon.log());
@@ -62,10 +62,11 @@ class DaemonStartTest {
     @Test
     void aTransportThatCannotBeHadStillFailsTheStartWithItsReason() {
         // Chosen on the thread that prepares the server: its failure is the start's.
-        try (DaemonProcess daemon = DaemonProcess.launch(
-                tmp.resolve("state"), Map.of(), List.of("-Dtaskid.transport=carrier-pigeon"))) {
+        try (DaemonProcess daemon =
+                DaemonProcess.launch(tmp.resolve("state"), Map.of(), List.of("-Dtaskid.transport=carrier-pigeon"))) {
             assertEquals(6, daemon.awaitExit());
-            assertTrue(daemon.log().contains("taskid.transport must be epoll or nio, got carrier-pigeon"), daemon.log());
+            assertTrue(
+                    daemon.log().contains("taskid.transport must be epoll or nio, got carrier-pigeon"), daemon.log());
             assertFalse(Files.exists(tmp.resolve("state").resolve("daemon.sock")), "nothing was bound");
         }
     }

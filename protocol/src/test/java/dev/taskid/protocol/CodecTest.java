@@ -183,7 +183,8 @@ class CodecTest {
                 } else if (r instanceof Request.Reserve v) {
                     g.writeStringField("prefix", v.prefix());
                     g.writeNumberField("count", v.count());
-                    for (String[] f : new String[][] {{"purpose", v.purpose()}, {"agent", v.agent()}, {"key", v.key()}}) {
+                    for (String[] f :
+                            new String[][] {{"purpose", v.purpose()}, {"agent", v.agent()}, {"key", v.key()}}) {
                         if (f[1] != null) {
                             g.writeStringField(f[0], f[1]);
                         }

@@ -63,8 +63,15 @@ class LauncherForkTest {
         Path state = tmp.resolve("work/.taskid");
         Files.createDirectories(state.getParent());
         Processes.Result r = Processes.run(
-                List.of("env", "-u", "JAVA_HOME", bin.resolve("taskid").toString(), "--dir", state.toString(),
-                        "reserve", "SEC"),
+                List.of(
+                        "env",
+                        "-u",
+                        "JAVA_HOME",
+                        bin.resolve("taskid").toString(),
+                        "--dir",
+                        state.toString(),
+                        "reserve",
+                        "SEC"),
                 state.getParent(),
                 // no archive made here: the training is not what this test is about
                 Map.of("PATH", spyDir + ":" + java.getParent() + ":/usr/bin:/bin", "TASKID_NO_CDS", "1"),
