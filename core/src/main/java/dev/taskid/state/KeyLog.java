@@ -228,7 +228,7 @@ public final class KeyLog {
      * restores them. A compaction that swaps the file meanwhile makes it sync the new one.
      */
     public void sync() {
-        while (true) {
+        for (int attempt = 0; ; attempt++) {
             long upTo;
             long epoch;
             boolean directory;
@@ -269,8 +269,10 @@ public final class KeyLog {
                 }
             } catch (ClosedChannelException e) {
                 synchronized (this) {
-                    if (swaps != epoch) {
-                        continue; // a compaction closed it: the new file holds the lines
+                    if (swaps != epoch || (out != ch && attempt < 3)) {
+                        // A compaction closed it (the new file holds the lines), or a failed
+                        // append did (a new channel on the same file syncs them as well).
+                        continue;
                     }
                 }
                 throw DurableFiles.appendFailed(file, e);
