@@ -56,6 +56,8 @@ public final class KeyLog {
     public static final String FILE = "keys.log";
     /** Lines after which the next append first compacts the file to the newest {@link Ledger#MAX_KEYS}. */
     static final int COMPACT_AT = 2 * Ledger.MAX_KEYS;
+    /** What a compaction reads first, from the end: MAX_KEYS lines of keys up to ~200 characters. */
+    private static final long COMPACT_WINDOW = 4L << 20;
 
     private final Path file;
     private final Json json;
@@ -322,25 +324,40 @@ public final class KeyLog {
             endLines = lines;
         }
         // The bytes before the end of the durable lines do not change: appends go after them,
-        // and only what follows them is ever cut off.
-        byte[] bytes =
-                DurableFiles.readIfExists(file, LinkOption.NOFOLLOW_LINKS).orElse(new byte[0]);
-        if (bytes.length < end) {
-            throw new IOException(file + " is shorter than the lines this process wrote to it");
-        }
-        int start = (int) end;
-        int kept = 0;
-        while (start > 0 && kept < Ledger.MAX_KEYS) {
-            int nl = start - 2; // start - 1 ends the line before
-            while (nl >= 0 && bytes[nl] != '\n') {
-                nl--;
+        // and only what follows them is ever cut off. Read from the end backwards, a window
+        // at a time, until it holds the newest MAX_KEYS lines: however far the appends ran
+        // ahead, a compaction reads about what it keeps.
+        byte[] window;
+        int start;
+        int kept;
+        long size = Math.min(end, COMPACT_WINDOW);
+        while (true) {
+            window = readRange(end - size, (int) size);
+            start = window.length;
+            kept = 0;
+            while (kept < Ledger.MAX_KEYS && start > 0) {
+                int nl = start - 2; // start - 1 ends the line before
+                while (nl >= 0 && window[nl] != '\n') {
+                    nl--;
+                }
+                if (nl < 0 && size < end) {
+                    break; // the line may begin before the window
+                }
+                start = nl + 1;
+                kept++;
             }
-            start = nl + 1;
-            kept++;
+            if (kept == Ledger.MAX_KEYS || size == end) {
+                break;
+            }
+            size = Math.min(end, size * 2);
+            if (size > DurableFiles.MAX_READ_BYTES) {
+                throw new IOException(file + ": not " + Ledger.MAX_KEYS + " lines in its last "
+                        + DurableFiles.MAX_READ_BYTES + " bytes");
+            }
         }
         Path tmp = DurableFiles.tmpFor(file);
-        DurableFiles.prepare(tmp, Arrays.copyOfRange(bytes, start, (int) end));
-        long shift = start;
+        DurableFiles.prepare(tmp, Arrays.copyOfRange(window, start, window.length));
+        long shift = end - window.length + start;
         int dropped = endLines - kept;
         synchronized (this) {
             try {
@@ -381,6 +398,19 @@ public final class KeyLog {
         }
         DurableFiles.syncDirectory(file);
         return true;
+    }
+
+    /** {@code length} bytes of the file from {@code from}; fails when it holds fewer. */
+    private byte[] readRange(long from, int length) throws IOException {
+        ByteBuffer buf = ByteBuffer.allocate(length);
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
+            while (buf.hasRemaining()) {
+                if (ch.read(buf, from + buf.position()) < 0) {
+                    throw new IOException(file + " is shorter than the lines this process wrote to it");
+                }
+            }
+        }
+        return buf.array();
     }
 
     /** The open append channel; under the monitor. */

@@ -21,6 +21,7 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
@@ -287,10 +288,15 @@ class KeyLogTest {
         AtomicBoolean stop = new AtomicBoolean();
         AtomicReference<Throwable> failed = new AtomicReference<>();
         AtomicLong generation = new AtomicLong();
+        AtomicInteger compacted = new AtomicInteger();
         Thread appender = new Thread(() -> {
             int n = 0;
             try {
                 while (!stop.get()) {
+                    if (n > (compacted.get() + 4) * KeyLog.COMPACT_AT) {
+                        Thread.onSpinWait(); // far ahead of the compactions: the file stays a few MB
+                        continue;
+                    }
                     List<Ledger.KeyRecord> records = new ArrayList<>();
                     for (int i = 0; i < 50; i++, n++) {
                         records.add(new Ledger.KeyRecord("k-" + n, "SEC", 1, n + 1, CLOCK.instant()));
@@ -319,6 +325,7 @@ class KeyLogTest {
             while (compactions < 6 && failed.get() == null) {
                 if (log.compactIfDue()) {
                     compactions++;
+                    compacted.incrementAndGet();
                 } else {
                     Thread.onSpinWait();
                 }
@@ -336,5 +343,36 @@ class KeyLogTest {
         assertEquals(Ledger.MAX_KEYS, kept.size());
         long last = generation.get() * 50 - 1;
         assertEquals("k-" + last, kept.get(kept.size() - 1).key(), "the newest line survived every swap");
+    }
+
+    /**
+     * A compaction reads keys.log backwards from its end, a window at a time, until it holds the
+     * newest MAX_KEYS lines. With 500-character keys they do not fit the first window: fails when
+     * the window does not grow (too few keys kept) or a line across its edge is cut.
+     */
+    @Test
+    void aCompactionOfLongLinesReadsBackUntilItHasTheNewestKeys() throws Exception {
+        KeyLog log = new KeyLog(state(), json);
+        log.load(0);
+        String pad = "x".repeat(500);
+        int perBatch = 2_500;
+        int batches = KeyLog.COMPACT_AT / perBatch;
+        for (int b = 1; b <= batches; b++) {
+            List<Ledger.KeyRecord> records = new ArrayList<>();
+            for (int i = 0; i < perBatch; i++) {
+                int n = (b - 1) * perBatch + i;
+                records.add(new Ledger.KeyRecord(pad + n, "SEC", 1, n + 1, CLOCK.instant()));
+            }
+            log.append(b, records);
+            log.committed(b);
+        }
+        assertTrue(log.compactIfDue());
+        log.close();
+        List<String> lines = Files.readAllLines(log.path());
+        assertEquals(Ledger.MAX_KEYS, lines.size());
+        List<Ledger.KeyRecord> kept = new KeyLog(state(), json).load(batches);
+        assertEquals(Ledger.MAX_KEYS, kept.size());
+        assertEquals(pad + (KeyLog.COMPACT_AT - Ledger.MAX_KEYS), kept.get(0).key());
+        assertEquals(pad + (KeyLog.COMPACT_AT - 1), kept.get(kept.size() - 1).key());
     }
 }
