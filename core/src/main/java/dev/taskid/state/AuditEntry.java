@@ -64,9 +64,7 @@ public record AuditEntry(
         if (to >= 0) {
             w.field("to", to);
         }
-        text(w, "purpose", purpose);
-        text(w, "agent", agent);
-        text(w, "key", key);
+        w.optional("purpose", purpose).optional("agent", agent).optional("key", key);
         w.field("pid", by.pid());
         w.field("uid", by.uid());
         w.field("mode", by.mode());
@@ -74,12 +72,6 @@ public record AuditEntry(
             w.field("lockWaitMs", by.lockWaitMs());
         }
         w.endObject();
-    }
-
-    private static void text(JsonWriter w, String name, String value) {
-        if (value != null) {
-            w.field(name, value);
-        }
     }
 
     /**

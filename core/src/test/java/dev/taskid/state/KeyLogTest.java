@@ -68,6 +68,19 @@ class KeyLogTest {
         return r;
     }
 
+    private static final int PER_BATCH = 2_500;
+
+    /** Batch {@code b} of {@link #PER_BATCH} keys ({@code keyPrefix} + its number), appended and committed. */
+    private static void appendBatch(KeyLog log, int b, String keyPrefix, boolean sync) {
+        List<Ledger.KeyRecord> records = new ArrayList<>();
+        for (int i = 0; i < PER_BATCH; i++) {
+            int n = (b - 1) * PER_BATCH + i;
+            records.add(new Ledger.KeyRecord(keyPrefix + n, "SEC", 1, n + 1, CLOCK.instant()));
+        }
+        log.append(b, records, sync);
+        log.committed(b);
+    }
+
     private long size(String name) throws Exception {
         return Files.size(state().resolve(name));
     }
@@ -172,23 +185,16 @@ class KeyLogTest {
     void compactionKeepsTheNewestKeysAndBoundsTheFile() throws Exception {
         KeyLog log = new KeyLog(state(), json);
         log.load(0);
-        int perBatch = 2_500;
-        int batches = KeyLog.COMPACT_AT / perBatch + 2;
+        int batches = KeyLog.COMPACT_AT / PER_BATCH + 2;
         for (int b = 1; b <= batches; b++) {
-            List<Ledger.KeyRecord> records = new ArrayList<>();
-            for (int i = 0; i < perBatch; i++) {
-                int n = (b - 1) * perBatch + i;
-                records.add(new Ledger.KeyRecord("k-" + n, "SEC", 1, n + 1, CLOCK.instant()));
-            }
-            log.append(b, records);
-            log.committed(b);
+            appendBatch(log, b, "k-", true);
             log.compactIfDue();
         }
         long lines = Files.readAllLines(log.path()).size();
         assertTrue(lines <= KeyLog.COMPACT_AT, "bounded: " + lines);
         List<Ledger.KeyRecord> kept = new KeyLog(state(), json).load(batches);
         assertEquals(Ledger.MAX_KEYS, kept.size());
-        int last = batches * perBatch - 1;
+        int last = batches * PER_BATCH - 1;
         assertEquals("k-" + last, kept.get(kept.size() - 1).key(), "the newest is kept");
         assertEquals("k-" + (last - Ledger.MAX_KEYS + 1), kept.get(0).key(), "the oldest beyond the bound are gone");
         assertTrue(Files.readString(log.path()).contains("\"gen\":5,"), "compaction keeps each line's own generation");
@@ -227,18 +233,11 @@ class KeyLogTest {
     void aCompactionUnderBatchesInFlightMovesTheirLinesAndKeepsTheirOutcome() throws Exception {
         KeyLog log = new KeyLog(state(), json);
         log.load(0);
-        int perBatch = 2_500;
-        int batches = KeyLog.COMPACT_AT / perBatch;
+        int batches = KeyLog.COMPACT_AT / PER_BATCH;
         for (int b = 1; b <= batches; b++) {
-            List<Ledger.KeyRecord> records = new ArrayList<>();
-            for (int i = 0; i < perBatch; i++) {
-                int n = (b - 1) * perBatch + i;
-                records.add(new Ledger.KeyRecord("k-" + n, "SEC", 1, n + 1, CLOCK.instant()));
-            }
-            log.append(b, records, false);
-            log.committed(b);
+            appendBatch(log, b, "k-", false);
         }
-        long first = batches * (long) perBatch + 1;
+        long first = batches * (long) PER_BATCH + 1;
         log.append(batches + 1, List.of(new Ledger.KeyRecord("in-flight", "SEC", 1, first, CLOCK.instant())), false);
         log.append(batches + 2, List.of(new Ledger.KeyRecord("failed", "SEC", 1, first + 1, CLOCK.instant())), false);
         assertTrue(log.compactIfDue(), "due: " + KeyLog.COMPACT_AT + " durable lines");
@@ -255,7 +254,7 @@ class KeyLogTest {
         List<String> keys = kept.stream().map(Ledger.KeyRecord::key).toList();
         assertEquals(List.of("in-flight", "retry"), keys.subList(keys.size() - 2, keys.size()));
         assertFalse(keys.contains("failed"), "the abandoned batch's line is cut off in the new file");
-        assertEquals("k-" + (batches * perBatch - Ledger.MAX_KEYS + 2), keys.get(0), "the newest " + Ledger.MAX_KEYS);
+        assertEquals("k-" + (batches * PER_BATCH - Ledger.MAX_KEYS + 2), keys.get(0), "the newest " + Ledger.MAX_KEYS);
     }
 
     /**
@@ -355,16 +354,9 @@ class KeyLogTest {
         KeyLog log = new KeyLog(state(), json);
         log.load(0);
         String pad = "x".repeat(500);
-        int perBatch = 2_500;
-        int batches = KeyLog.COMPACT_AT / perBatch;
+        int batches = KeyLog.COMPACT_AT / PER_BATCH;
         for (int b = 1; b <= batches; b++) {
-            List<Ledger.KeyRecord> records = new ArrayList<>();
-            for (int i = 0; i < perBatch; i++) {
-                int n = (b - 1) * perBatch + i;
-                records.add(new Ledger.KeyRecord(pad + n, "SEC", 1, n + 1, CLOCK.instant()));
-            }
-            log.append(b, records);
-            log.committed(b);
+            appendBatch(log, b, pad, true);
         }
         assertTrue(log.compactIfDue());
         log.close();

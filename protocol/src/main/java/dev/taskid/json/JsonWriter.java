@@ -150,6 +150,11 @@ public final class JsonWriter {
         return name(name).string(value);
     }
 
+    /** The field when {@code value} is not null; nothing otherwise (an optional field is absent, not null). */
+    public JsonWriter optional(String name, String value) {
+        return value == null ? this : field(name, value);
+    }
+
     public JsonWriter field(String name, long value) {
         return name(name).number(value);
     }

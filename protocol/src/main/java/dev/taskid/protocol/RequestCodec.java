@@ -94,18 +94,13 @@ public final class RequestCodec {
         if (request instanceof Request.Hello r) {
             w.field("protocol", r.protocol());
         } else if (request instanceof Request.Reserve r) {
-            w.field("prefix", r.prefix()).field("count", r.count());
-            optional(w, "purpose", r.purpose());
-            optional(w, "agent", r.agent());
-            optional(w, "key", r.key());
+            w.field("prefix", r.prefix())
+                    .field("count", r.count())
+                    .optional("purpose", r.purpose())
+                    .optional("agent", r.agent())
+                    .optional("key", r.key());
         }
         return w.endObject().toBytes();
-    }
-
-    private static void optional(JsonWriter w, String field, String value) {
-        if (value != null) {
-            w.field(field, value);
-        }
     }
 
     private static void write(JsonGenerator g, Request request) throws IOException {
