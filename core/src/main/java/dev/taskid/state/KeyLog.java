@@ -363,14 +363,7 @@ public final class KeyLog {
             try {
                 long tailEnd = tail();
                 if (tailEnd > end) { // appended since: so far only in the old file (batches in flight: small)
-                    ByteBuffer moved = ByteBuffer.allocate((int) (tailEnd - end));
-                    FileChannel from = out();
-                    while (moved.hasRemaining()) {
-                        if (from.read(moved, end + moved.position()) < 0) {
-                            throw new IOException(file + " is shorter than the lines this process wrote to it");
-                        }
-                    }
-                    moved.flip();
+                    ByteBuffer moved = ByteBuffer.wrap(readRange(end, (int) (tailEnd - end)));
                     try (FileChannel to = FileChannel.open(tmp, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)) {
                         // read and write, not transferTo (copy_file_range): the crash tests model write(2)
                         for (long at = end - shift; moved.hasRemaining(); ) {
