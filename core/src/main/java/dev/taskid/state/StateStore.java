@@ -230,23 +230,18 @@ public final class StateStore implements AutoCloseable {
     }
 
     private Prepared prepare(byte[] counters, Sealed sealed, int slot, boolean reusing) {
-        RuntimeException failure = null;
-        try {
-            verifyInPlace(); // never write into a replaced directory
-            byte[] bytes = StateFile.withAudit(counters, sealed.carry);
-            if (reusing) {
-                file.prepareReusing(bytes, slot);
-            } else {
-                file.prepare(bytes, slot);
-            }
-        } catch (RuntimeException e) {
-            failure = e;
-        }
-        if (sealed.keysFailed != null) {
-            if (failure == null) {
-                failure = sealed.keysFailed;
-            } else {
-                failure.addSuppressed(sealed.keysFailed);
+        RuntimeException failure = sealed.keysFailed; // then the batch fails: no file to write
+        if (failure == null) {
+            try {
+                verifyInPlace(); // never write into a replaced directory
+                byte[] bytes = StateFile.withAudit(counters, sealed.carry);
+                if (reusing) {
+                    file.prepareReusing(bytes, slot);
+                } else {
+                    file.prepare(bytes, slot);
+                }
+            } catch (RuntimeException e) {
+                failure = e;
             }
         }
         if (failure != null) {

@@ -35,6 +35,7 @@ import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
@@ -430,7 +431,11 @@ final class StateLoop implements RequestSink, AutoCloseable {
         }));
         if (installed) {
             if (store.keysCompactionDue() && compacting.compareAndSet(false, true)) {
-                compactor.execute(this::compactKeys);
+                try {
+                    compactor.execute(this::compactKeys);
+                } catch (RejectedExecutionException stopping) {
+                    compacting.set(false); // the daemon is stopping: the next start's first compaction does it
+                }
             }
             syncAudit(CARRY_BYTES); // after the answers
         }
